@@ -1,0 +1,142 @@
+//! [`Loom`]: the store's platform under the loom model checker.
+
+use ::loom::sync::atomic::{AtomicU64, Ordering};
+use ::loom::sync::{Condvar, Mutex, MutexGuard};
+use std::hash::{Hash, Hasher};
+use std::sync::TryLockError;
+use store::Platform;
+
+/// Locks, atomics and threads from [loom 0.7](https://docs.rs/loom/0.7.3), for exhaustive
+/// exploration of a scenario's interleavings.
+///
+/// Every primitive must be used inside a loom model (`loom::model::Builder::check`).
+///
+/// Gaps and constraints of loom that scenarios must respect:
+///
+/// * **Time is not modelled**: [`Platform::wall_clock_secs`] always returns `0`; use the
+///   store's manual clock.
+/// * **At most [`loom::MAX_THREADS`] (5) threads, including the model's main thread**:
+///   spawning a fifth extra thread panics inside loom.
+/// * **Hash-ordered iteration must not be used**: loom replays schedules and requires every
+///   execution to be deterministic for a given schedule; iterating a `HashMap`/`HashSet`
+///   (randomly seeded) breaks that. The store only uses `BTreeMap`s.
+/// * **No real I/O or blocking outside loom primitives**: a thread blocked in the OS is
+///   invisible to loom's scheduler, and the state space grows with every operation, so keep
+///   scenarios tiny and bound the search with `preemption_bound`.
+/// * Panics in spawned threads abort the whole model (loom propagates them directly), so
+///   [`Platform::join`] never returns `Err` under loom.
+/// * Poisoning is never reported: loom's locks never poison, and it is ignored anyway.
+///
+/// Thread ids are loom's index of the thread in the execution (`0` for the model's main
+/// thread), read from `ThreadId`'s `Debug` output (`ThreadId(N)`), since loom exposes no
+/// numeric accessor. Should that format ever change, the id falls back to a hash of the
+/// `ThreadId`, which is still deterministic within one model and, in practice, unique.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Loom;
+
+/// The numeric id of a loom thread (see [`Loom`]).
+fn loom_thread_id(id: ::loom::thread::ThreadId) -> u64 {
+    let text = format!("{id:?}");
+    text.strip_prefix("ThreadId(")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .and_then(|digits| digits.parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            id.hash(&mut hasher);
+            hasher.finish()
+        })
+}
+
+impl Platform for Loom {
+    type RawMutex<T: Send> = Mutex<T>;
+    type RawGuard<'a, T: Send + 'a> = MutexGuard<'a, T>;
+    type RawCondvar = Condvar;
+    type RawAtomicU64 = AtomicU64;
+    type RawJoinHandle<T: Send + 'static> = ::loom::thread::JoinHandle<T>;
+
+    fn mutex<T: Send>(value: T) -> Self::RawMutex<T> {
+        Mutex::new(value)
+    }
+
+    #[track_caller]
+    fn lock<T: Send>(mutex: &Self::RawMutex<T>) -> Self::RawGuard<'_, T> {
+        mutex
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    #[track_caller]
+    fn try_lock<T: Send>(mutex: &Self::RawMutex<T>) -> Option<Self::RawGuard<'_, T>> {
+        // loom's `try_lock` is a scheduling point and only ever fails with `WouldBlock`.
+        match mutex.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
+    fn condvar() -> Self::RawCondvar {
+        Condvar::new()
+    }
+
+    fn wait<'a, T: Send>(
+        cv: &Self::RawCondvar,
+        guard: Self::RawGuard<'a, T>,
+    ) -> Self::RawGuard<'a, T> {
+        cv.wait(guard)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn notify_all(cv: &Self::RawCondvar) {
+        cv.notify_all()
+    }
+
+    fn atomic(value: u64) -> Self::RawAtomicU64 {
+        AtomicU64::new(value)
+    }
+
+    #[track_caller]
+    fn load(atomic: &Self::RawAtomicU64) -> u64 {
+        atomic.load(Ordering::SeqCst)
+    }
+
+    #[track_caller]
+    fn store(atomic: &Self::RawAtomicU64, value: u64) {
+        atomic.store(value, Ordering::SeqCst)
+    }
+
+    #[track_caller]
+    fn fetch_add(atomic: &Self::RawAtomicU64, value: u64) -> u64 {
+        atomic.fetch_add(value, Ordering::SeqCst)
+    }
+
+    #[track_caller]
+    fn spawn<F, T>(name: String, f: F) -> Self::RawJoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        ::loom::thread::Builder::new()
+            .name(name.clone())
+            .spawn(f)
+            .unwrap_or_else(|err| panic!("loom cannot spawn thread `{name}`: {err}"))
+    }
+
+    #[track_caller]
+    fn join<T: Send + 'static>(handle: Self::RawJoinHandle<T>) -> std::thread::Result<T> {
+        handle.join()
+    }
+
+    fn thread_id() -> u64 {
+        loom_thread_id(::loom::thread::current().id())
+    }
+
+    fn yield_now() {
+        ::loom::thread::yield_now()
+    }
+
+    /// Always `0`: loom does not model time.
+    fn wall_clock_secs() -> i64 {
+        0
+    }
+}

@@ -1,0 +1,131 @@
+//! Seeded bugs: each historical race of the upstream store, as a runtime switch.
+//!
+//! All are off by default. Turning one on makes the store reproduce that upstream bug and
+//! nothing else, so one build can show that the clean store passes every check and that the
+//! harness catches every bug (see the `harness` and `scenarios` crates).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// One historical race (design Part 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SeededBug {
+    /// Phase 2 (filesystem) stats a chunk before taking the chunk store mutex and unlinks it
+    /// after: a writer can insert or touch the chunk in between.
+    SweepStatOutsideMutex,
+    /// Inserting a chunk that already exists returns without touching it, so an old
+    /// unreferenced chunk a writer re-uses keeps its old atime.
+    InsertSkipsTouch,
+    /// The "already present" re-use paths (pull, S3 upload) touch the chunk without the
+    /// chunk store mutex.
+    TouchWithoutMutex,
+    /// The exclusive process lock forgets other processes' shared locks, so GC in the new
+    /// process of a reload runs while an old-process writer is active.
+    LockForgetsOtherProcesses,
+    /// The GC cutoff ignores the oldest active writer.
+    CutoffIgnoresOldestWriter,
+    /// S3 upload and cache insert run without the per-chunk lock.
+    UploadWithoutChunkLock,
+    /// Cache insert enters the LRU first and its eviction callback takes the chunk store
+    /// mutex inside the LRU mutex: the lock order is inverted.
+    EvictionLocksStoreInsideLru,
+}
+
+impl SeededBug {
+    /// Every seeded bug.
+    pub const ALL: [SeededBug; 7] = [
+        Self::SweepStatOutsideMutex,
+        Self::InsertSkipsTouch,
+        Self::TouchWithoutMutex,
+        Self::LockForgetsOtherProcesses,
+        Self::CutoffIgnoresOldestWriter,
+        Self::UploadWithoutChunkLock,
+        Self::EvictionLocksStoreInsideLru,
+    ];
+
+    /// The kebab-case name used on command lines and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SweepStatOutsideMutex => "sweep-stat-outside-mutex",
+            Self::InsertSkipsTouch => "insert-skips-touch",
+            Self::TouchWithoutMutex => "touch-without-mutex",
+            Self::LockForgetsOtherProcesses => "lock-forgets-other-processes",
+            Self::CutoffIgnoresOldestWriter => "cutoff-ignores-oldest-writer",
+            Self::UploadWithoutChunkLock => "upload-without-chunk-lock",
+            Self::EvictionLocksStoreInsideLru => "eviction-locks-store-inside-lru",
+        }
+    }
+
+    fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+}
+
+impl fmt::Display for SeededBug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for SeededBug {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|b| b.name()).collect();
+                format!("unknown seeded bug {s:?}; known: {}", names.join(", "))
+            })
+    }
+}
+
+/// The set of seeded bugs switched on for a store (empty by default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bugs(u32);
+
+impl Bugs {
+    /// No bug: the store as upstream fixed it.
+    pub const fn none() -> Self {
+        Self(0)
+    }
+
+    /// Only `bug`.
+    pub fn only(bug: SeededBug) -> Self {
+        Self(bug.bit())
+    }
+
+    /// This set plus `bug`.
+    pub fn with(self, bug: SeededBug) -> Self {
+        Self(self.0 | bug.bit())
+    }
+
+    /// Whether `bug` is switched on.
+    #[inline]
+    pub fn has(self, bug: SeededBug) -> bool {
+        self.0 & bug.bit() != 0
+    }
+
+    /// Whether no bug is on.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_sets_are_independent() {
+        for bug in SeededBug::ALL {
+            assert_eq!(bug.name().parse::<SeededBug>(), Ok(bug));
+            let set = Bugs::only(bug);
+            for other in SeededBug::ALL {
+                assert_eq!(set.has(other), other == bug);
+            }
+        }
+        assert!(Bugs::default().is_empty());
+        assert!("nonsense".parse::<SeededBug>().is_err());
+    }
+}

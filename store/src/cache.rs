@@ -1,0 +1,209 @@
+//! `LocalDatastoreLruCache`: the S3 backend's local chunk cache.
+//!
+//! The local chunk store holds, per chunk, either its full content (cached) or a zero-length
+//! marker (evicted, still carrying the GC's atime mark). An in-memory LRU of digests decides
+//! which chunks keep content. Lock order: chunk store mutex, then the LRU mutex; the
+//! eviction callback runs inside the LRU mutex and therefore relies on the chunk store mutex
+//! already being held.
+
+use crate::bugs::SeededBug;
+use crate::chunk_store::{ChunkStore, ChunkStoreGuard};
+use crate::digest::Digest;
+use crate::error::StoreError;
+use crate::observer::{Event, LockKind};
+use crate::platform::{Mutex, MutexGuard, Platform};
+use anyhow::{Context, Result};
+use lru::LruCache;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+/// The local LRU cache of chunk content in front of the bucket.
+pub struct LocalDatastoreLruCache<P: Platform> {
+    store: Arc<ChunkStore<P>>,
+    lru: Mutex<P, LruCache<Digest, ()>>,
+}
+
+/// A held LRU mutex; reports its release.
+struct LruGuard<'a, P: Platform> {
+    cache: &'a LocalDatastoreLruCache<P>,
+    lru: MutexGuard<'a, P, LruCache<Digest, ()>>,
+}
+
+impl<P: Platform> Drop for LruGuard<'_, P> {
+    fn drop(&mut self) {
+        self.cache.store.datastore().emit(&Event::LockReleased {
+            lock: self.cache.lock_kind(),
+            thread: P::thread_id(),
+        });
+    }
+}
+
+impl<P: Platform> LocalDatastoreLruCache<P> {
+    /// A cache of `capacity` chunks over `store`.
+    pub fn new(store: Arc<ChunkStore<P>>, capacity: usize) -> Self {
+        let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
+        Self {
+            store,
+            lru: Mutex::new(LruCache::new(capacity)),
+        }
+    }
+
+    fn lock_kind(&self) -> LockKind {
+        LockKind::Lru(self.store.process())
+    }
+
+    #[track_caller]
+    fn lock_lru(&self) -> LruGuard<'_, P> {
+        let lru = self.lru.lock();
+        self.store.datastore().emit(&Event::LockAcquired {
+            lock: self.lock_kind(),
+            thread: P::thread_id(),
+            blocking: true,
+        });
+        LruGuard { cache: self, lru }
+    }
+
+    /// Caches a chunk's content: under the chunk store mutex, writes the file and enters the
+    /// LRU, whose eviction turns the least recently used chunk's file into a marker.
+    ///
+    /// # Errors
+    /// I/O errors of the local store; the LRU is only updated after the file is written.
+    pub fn insert(&self, digest: &Digest, data: &[u8]) -> Result<()> {
+        if self
+            .store
+            .datastore()
+            .bug(SeededBug::EvictionLocksStoreInsideLru)
+        {
+            return self.insert_inverted(digest, data);
+        }
+        let guard = self.store.lock();
+        self.store.write(&guard, digest, data)?;
+        let mut lru = self.lock_lru();
+        if let Some((evicted, ())) = lru.lru.push(*digest, ()) {
+            if evicted != *digest {
+                self.evict_to_marker(&guard, &evicted)?;
+            }
+        }
+        self.emit_inserted(digest);
+        Ok(())
+    }
+
+    /// The seeded lock-order inversion: the eviction callback takes the chunk store mutex
+    /// while the LRU mutex is held.
+    fn insert_inverted(&self, digest: &Digest, data: &[u8]) -> Result<()> {
+        {
+            let guard = self.store.lock();
+            self.store.write(&guard, digest, data)?;
+        }
+        let mut lru = self.lock_lru();
+        if let Some((evicted, ())) = lru.lru.push(*digest, ()) {
+            if evicted != *digest {
+                let guard = self.store.lock();
+                self.evict_to_marker(&guard, &evicted)?;
+            }
+        }
+        self.emit_inserted(digest);
+        Ok(())
+    }
+
+    fn emit_inserted(&self, digest: &Digest) {
+        self.store.datastore().emit(&Event::LruInserted {
+            process: self.store.process(),
+            digest: *digest,
+        });
+    }
+
+    /// The eviction callback: replaces the chunk's file by a marker with the same atime.
+    fn evict_to_marker(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<()> {
+        self.store.datastore().emit(&Event::LruRemoved {
+            process: self.store.process(),
+            digest: *digest,
+        });
+        let atime = match self.store.stat(guard, digest)? {
+            Some(stat) => stat.atime,
+            None => return Ok(()),
+        };
+        self.store
+            .write_with_atime(guard, digest, &[], atime)
+            .with_context(|| format!("evicting chunk {digest} to a marker"))
+    }
+
+    /// Whether the LRU holds `digest` (its content is local).
+    pub fn contains(&self, digest: &Digest) -> bool {
+        self.lock_lru().lru.contains(digest)
+    }
+
+    /// Reads a chunk: from the local content on an LRU hit, otherwise from the bucket, in
+    /// which case the chunk is checked against its digest and cached.
+    ///
+    /// # Errors
+    /// [`StoreError::MissingChunk`] when the bucket has no such object,
+    /// [`StoreError::DigestMismatch`] when its content is corrupt (nothing is cached), or I/O.
+    pub fn access(&self, digest: &Digest) -> Result<Vec<u8>> {
+        {
+            let guard = self.store.lock();
+            let hit = self.lock_lru().lru.get(digest).is_some();
+            if hit {
+                if let Some(data) = self.store.read(&guard, digest)? {
+                    if !data.is_empty() {
+                        return Ok(data);
+                    }
+                }
+            }
+        }
+        let data = self
+            .store
+            .datastore()
+            .storage
+            .bucket
+            .get(digest)
+            .with_context(|| format!("fetching chunk {digest} from the bucket"))?
+            .ok_or(StoreError::MissingChunk(*digest))?;
+        digest
+            .verify(&data)
+            .with_context(|| format!("bucket object of chunk {digest}"))?;
+        self.insert(digest, &data)?;
+        Ok(data)
+    }
+
+    /// Drops `digest` from the LRU only (verify, after renaming a corrupt chunk aside).
+    pub(crate) fn forget(&self, _held: &ChunkStoreGuard<'_, P>, digest: &Digest) {
+        if self.lock_lru().lru.pop(digest).is_some() {
+            self.store.datastore().emit(&Event::LruRemoved {
+                process: self.store.process(),
+                digest: *digest,
+            });
+        }
+    }
+
+    /// Removes a chunk from the cache: its LRU entry and its local file.
+    ///
+    /// # Safety
+    /// The chunk may be the last local trace of a chunk an index needs. The caller
+    /// guarantees:
+    /// - **P1** `guard` is the chunk store mutex of this cache's process, held across the
+    ///   decision to remove and this call: no concurrent insert or touch;
+    /// - **P2** no visible index references the chunk;
+    /// - **P3** no active writer of this process inserted, touched or registered it (its
+    ///   atime is newer than the writer's start);
+    /// - **P4** no active writer of an old process, still alive after a reload, could have
+    ///   inserted it.
+    ///
+    /// # Errors
+    /// When the local file cannot be deleted.
+    pub(crate) unsafe fn remove(
+        &self,
+        digest: &Digest,
+        guard: &ChunkStoreGuard<'_, P>,
+    ) -> Result<()> {
+        if self.lock_lru().lru.pop(digest).is_some() {
+            self.store.datastore().emit(&Event::LruRemoved {
+                process: self.store.process(),
+                digest: *digest,
+            });
+        }
+        // SAFETY: P1–P4 are this function's own preconditions, passed on unchanged.
+        unsafe { self.store.remove_chunk(guard, digest) }?;
+        Ok(())
+    }
+}

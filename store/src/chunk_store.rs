@@ -1,0 +1,269 @@
+//! The chunk store of one process: the chunk store mutex and the operations it guards.
+//!
+//! Insert, touch, each sweep step and every cache operation run under the mutex. It is a
+//! plain in-process mutex: a second process (after a reload) has its own and does not
+//! exclude this one with it.
+
+use crate::bugs::SeededBug;
+use crate::datastore::Datastore;
+use crate::digest::Digest;
+use crate::ids::{ProcessId, WriterId};
+use crate::observer::{ChunkUse, Event, LockKind};
+use crate::platform::{Mutex, MutexGuard, Platform};
+use crate::storage::ChunkStat;
+use anyhow::{Context, Result};
+use std::sync::Arc;
+
+/// What [`ChunkStore::insert`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// The chunk was written.
+    Created,
+    /// A file of the same size existed; its atime was refreshed.
+    Touched,
+}
+
+/// A process's view of the local chunk directory, with its chunk store mutex.
+pub struct ChunkStore<P: Platform> {
+    process: ProcessId,
+    ds: Arc<Datastore<P>>,
+    mutex: Mutex<P, ()>,
+}
+
+/// Proof that the chunk store mutex is held (precondition P1); released on drop.
+pub struct ChunkStoreGuard<'a, P: Platform> {
+    store: &'a ChunkStore<P>,
+    _guard: MutexGuard<'a, P, ()>,
+}
+
+impl<P: Platform> Drop for ChunkStoreGuard<'_, P> {
+    fn drop(&mut self) {
+        self.store.ds.emit(&Event::LockReleased {
+            lock: self.store.lock_kind(),
+            thread: P::thread_id(),
+        });
+    }
+}
+
+impl<P: Platform> ChunkStore<P> {
+    pub(crate) fn new(process: ProcessId, ds: Arc<Datastore<P>>) -> Self {
+        Self {
+            process,
+            ds,
+            mutex: Mutex::new(()),
+        }
+    }
+
+    fn lock_kind(&self) -> LockKind {
+        LockKind::ChunkStore(self.process, 0)
+    }
+
+    /// Takes the chunk store mutex.
+    #[track_caller]
+    pub fn lock(&self) -> ChunkStoreGuard<'_, P> {
+        let guard = self.mutex.lock();
+        self.ds.emit(&Event::LockAcquired {
+            lock: self.lock_kind(),
+            thread: P::thread_id(),
+            blocking: true,
+        });
+        ChunkStoreGuard {
+            store: self,
+            _guard: guard,
+        }
+    }
+
+    fn check_guard(&self, guard: &ChunkStoreGuard<'_, P>) {
+        debug_assert!(
+            std::ptr::eq(guard.store, self),
+            "a guard of another chunk store was passed"
+        );
+    }
+
+    /// Inserts a chunk for `writer`: writes it, or touches it when a file of the same size
+    /// exists. The data is checked against the digest first.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::DigestMismatch`] (nothing is written), or an I/O error.
+    pub fn insert(
+        &self,
+        writer: Option<WriterId>,
+        digest: &Digest,
+        data: &[u8],
+    ) -> Result<InsertOutcome> {
+        digest.verify(data)?;
+        let guard = self.lock();
+        if let Some(writer) = writer {
+            self.ds.emit(&Event::ChunkUsed {
+                process: self.process,
+                writer,
+                digest: *digest,
+                how: ChunkUse::Uploaded,
+            });
+        }
+        let existing = self.stat(&guard, digest)?;
+        if existing.is_some_and(|st| st.size == data.len() as u64) {
+            if !self.ds.bug(SeededBug::InsertSkipsTouch) {
+                self.touch(&guard, digest)?;
+            }
+            return Ok(InsertOutcome::Touched);
+        }
+        self.write(&guard, digest, data)?;
+        Ok(InsertOutcome::Created)
+    }
+
+    /// Writes a chunk file (content, or an empty marker) with atime now.
+    pub fn write(
+        &self,
+        guard: &ChunkStoreGuard<'_, P>,
+        digest: &Digest,
+        data: &[u8],
+    ) -> Result<()> {
+        self.check_guard(guard);
+        let now = self.ds.clock.now();
+        self.write_with_atime(guard, digest, data, now)
+    }
+
+    /// Writes a chunk file with a given atime (an evicted chunk's marker keeps its mark).
+    pub(crate) fn write_with_atime(
+        &self,
+        guard: &ChunkStoreGuard<'_, P>,
+        digest: &Digest,
+        data: &[u8],
+        atime: i64,
+    ) -> Result<()> {
+        self.check_guard(guard);
+        self.ds
+            .storage
+            .chunks
+            .write(digest, data, atime)
+            .with_context(|| format!("inserting chunk {digest}"))?;
+        self.ds.emit(&Event::ChunkStamped {
+            digest: *digest,
+            atime,
+        });
+        Ok(())
+    }
+
+    /// Sets a chunk's atime to now; `Ok(false)` when the chunk is not there.
+    pub fn touch(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<bool> {
+        self.check_guard(guard);
+        self.touch_unguarded(digest)
+    }
+
+    fn touch_unguarded(&self, digest: &Digest) -> Result<bool> {
+        let now = self.ds.clock.now();
+        let found = self
+            .ds
+            .storage
+            .chunks
+            .touch(digest, now)
+            .with_context(|| format!("touching chunk {digest}"))?;
+        if found {
+            self.ds.emit(&Event::ChunkStamped {
+                digest: *digest,
+                atime: now,
+            });
+        }
+        Ok(found)
+    }
+
+    /// Touches a chunk `writer` wants to re-use because it is already present (pull path,
+    /// S3 "already present" path), under the mutex; `Ok(false)` when it is not there.
+    pub fn touch_for_reuse(&self, writer: WriterId, digest: &Digest) -> Result<bool> {
+        let used = Event::ChunkUsed {
+            process: self.process,
+            writer,
+            digest: *digest,
+            how: ChunkUse::Reused,
+        };
+        if self.ds.bug(SeededBug::TouchWithoutMutex) {
+            self.ds.emit(&used);
+            return self.touch_unguarded(digest);
+        }
+        let guard = self.lock();
+        self.ds.emit(&used);
+        self.touch(&guard, digest)
+    }
+
+    /// Size and atime of a chunk file.
+    pub fn stat(
+        &self,
+        guard: &ChunkStoreGuard<'_, P>,
+        digest: &Digest,
+    ) -> Result<Option<ChunkStat>> {
+        self.check_guard(guard);
+        self.stat_unguarded(digest)
+    }
+
+    pub(crate) fn stat_unguarded(&self, digest: &Digest) -> Result<Option<ChunkStat>> {
+        self.ds
+            .storage
+            .chunks
+            .stat(digest)
+            .with_context(|| format!("stat of chunk {digest}"))
+    }
+
+    /// Deletes a chunk's local file (a sweep step, or the file part of a cache remove).
+    ///
+    /// # Safety
+    /// Deleting a chunk an index needs loses backup data. The caller guarantees:
+    /// - **P1** `guard` is this store's mutex, held across the decision and this call: no
+    ///   concurrent insert or touch;
+    /// - **P2** no visible index references the chunk;
+    /// - **P3** no active writer of this process inserted, touched or registered it;
+    /// - **P4** no active writer of an old process (still alive after a reload) could
+    ///   have inserted it.
+    pub unsafe fn remove_chunk(
+        &self,
+        guard: &ChunkStoreGuard<'_, P>,
+        digest: &Digest,
+    ) -> Result<bool> {
+        self.check_guard(guard);
+        self.ds.emit(&Event::RemoveCalled {
+            process: self.process,
+            digest: *digest,
+            thread: P::thread_id(),
+        });
+        self.ds
+            .storage
+            .chunks
+            .remove(digest)
+            .with_context(|| format!("removing chunk {digest}"))
+    }
+
+    /// Renames a corrupt chunk to `<digest>.N.bad`; `None` when it is not there.
+    pub(crate) fn quarantine(
+        &self,
+        guard: &ChunkStoreGuard<'_, P>,
+        digest: &Digest,
+    ) -> Result<Option<String>> {
+        self.check_guard(guard);
+        self.ds.emit(&Event::ChunkQuarantined { digest: *digest });
+        self.ds
+            .storage
+            .chunks
+            .quarantine(digest)
+            .with_context(|| format!("renaming corrupt chunk {digest} aside"))
+    }
+
+    /// Reads a chunk file's content.
+    pub fn read(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<Option<Vec<u8>>> {
+        self.check_guard(guard);
+        self.ds
+            .storage
+            .chunks
+            .read(digest)
+            .with_context(|| format!("reading chunk {digest}"))
+    }
+
+    /// The datastore.
+    pub fn datastore(&self) -> &Arc<Datastore<P>> {
+        &self.ds
+    }
+
+    /// The owning process.
+    pub fn process(&self) -> ProcessId {
+        self.process
+    }
+}

@@ -1,0 +1,359 @@
+//! Garbage collection: mark every chunk a visible index references, then sweep old ones.
+//!
+//! GC takes the exclusive process lock (refused while another process has a writer), fixes
+//! its cutoff once, and runs:
+//! - **phase 1 (mark)**: a live walk of all indexes, touching each referenced chunk under the
+//!   chunk store mutex; a group is listed again when its newest snapshot vanished mid-walk;
+//! - **phase 2 (sweep)**: filesystem: every chunk file is stat'ed and, if older than the
+//!   cutoff, unlinked, under the mutex. S3: every listed object is try-locked (skipped when
+//!   busy), its local marker stat'ed under the mutex, and if old removed from the cache and
+//!   queued for deletion keeping its per-chunk lock; queued objects are deleted in batches;
+//! - **phase 3 (S3)**: leftover local markers are swept the same way.
+//!
+//! Between steps GC checks whether a reload told its process to shut down, and aborts.
+
+use crate::bugs::SeededBug;
+use crate::chunk_store::ChunkStoreGuard;
+use crate::datastore::{Backend, ChunkLockGuard, Datastore};
+use crate::digest::Digest;
+use crate::ids::SnapshotId;
+use crate::index;
+use crate::observer::Event;
+use crate::platform::Platform;
+use crate::process::Process;
+use crate::storage::ChunkStat;
+use anyhow::{Context, Result};
+use std::collections::BTreeSet;
+
+/// What a garbage collection did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GcStatus {
+    /// Chunks with an atime below this were garbage.
+    pub min_atime: i64,
+    /// Index files read in phase 1.
+    pub index_files: u64,
+    /// Chunk references touched in phase 1.
+    pub marked_chunks: u64,
+    /// Referenced chunks not found locally in phase 1 (filesystem backend).
+    pub missing_chunks: u64,
+    /// Chunks removed (local files on the filesystem backend, bucket objects on S3).
+    pub removed_chunks: u64,
+    /// Bytes of removed local chunk files.
+    pub removed_bytes: u64,
+    /// Chunks older than the writers' start but within the grace period: kept.
+    pub pending_chunks: u64,
+    /// Bytes of pending chunks.
+    pub pending_bytes: u64,
+    /// Chunks in use: kept.
+    pub in_use_chunks: u64,
+    /// Bytes of chunks in use.
+    pub in_use_bytes: u64,
+    /// Leftover local markers removed in phase 3 (S3).
+    pub removed_markers: u64,
+    /// Chunks skipped because their per-chunk lock was busy (S3).
+    pub skipped_busy: u64,
+    /// Names in the chunk directory that are not chunks (left alone).
+    pub junk_entries: u64,
+}
+
+/// The cutoff, fixed once at GC start.
+#[derive(Clone, Copy, Debug)]
+struct Cutoff {
+    min_atime: i64,
+    oldest_writer: i64,
+}
+
+/// What the sweep does with a chunk file.
+enum Verdict {
+    Remove,
+    Pending,
+    InUse,
+}
+
+impl Cutoff {
+    fn judge(&self, atime: i64) -> Verdict {
+        if atime < self.min_atime {
+            Verdict::Remove
+        } else if atime < self.oldest_writer {
+            Verdict::Pending
+        } else {
+            Verdict::InUse
+        }
+    }
+}
+
+impl<P: Platform> Process<P> {
+    /// Runs a garbage collection in this process.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::Locked`] when another GC runs or another process has an active
+    /// writer; [`crate::StoreError::ShuttingDown`] when a reload stopped it; a corrupt
+    /// index (GC stops before sweeping anything, so nothing an unreadable index references
+    /// is lost); I/O errors.
+    pub fn garbage_collect(&self) -> Result<GcStatus> {
+        self.check_shutdown()?;
+        let ds = self.datastore().clone();
+        ds.locks
+            .try_exclusive(self.id(), ds.bug(SeededBug::LockForgetsOtherProcesses))?;
+        let phase1_start = ds.clock.now();
+        let oldest_writer = self.oldest_writer().unwrap_or(phase1_start);
+        let mut min_atime = phase1_start - ds.config.grace_secs;
+        if oldest_writer < min_atime && !ds.bug(SeededBug::CutoffIgnoresOldestWriter) {
+            min_atime = oldest_writer - ds.config.writer_margin_secs;
+        }
+        ds.emit(&Event::GcStarted {
+            process: self.id(),
+            phase1_start,
+            oldest_writer,
+            min_atime,
+        });
+        let cutoff = Cutoff {
+            min_atime,
+            oldest_writer,
+        };
+        let mut status = GcStatus {
+            min_atime,
+            ..GcStatus::default()
+        };
+        let result = self.run_phases(&ds, cutoff, &mut status);
+        ds.emit(&Event::GcFinished {
+            process: self.id(),
+            completed: result.is_ok(),
+        });
+        ds.locks.release_exclusive(self.id());
+        result.map(|()| status)
+    }
+
+    fn run_phases(&self, ds: &Datastore<P>, cutoff: Cutoff, status: &mut GcStatus) -> Result<()> {
+        self.mark(ds, status).context("GC phase 1 (mark)")?;
+        match ds.config.backend {
+            Backend::Filesystem => self.sweep_files(ds, cutoff, status),
+            Backend::S3 => {
+                self.sweep_bucket(ds, cutoff, status)
+                    .context("GC phase 2 (bucket sweep)")?;
+                self.sweep_markers(ds, cutoff, status)
+                    .context("GC phase 3 (marker sweep)")
+            }
+        }
+    }
+
+    /// Phase 1: touch every chunk of every visible index.
+    fn mark(&self, ds: &Datastore<P>, status: &mut GcStatus) -> Result<()> {
+        for group in ds.storage.indexes.groups()? {
+            self.mark_group(ds, &group, status)?;
+        }
+        Ok(())
+    }
+
+    /// Marks one group's snapshots; lists the group again when its newest snapshot vanished
+    /// while being read (a backup may have replaced it by a newer one).
+    fn mark_group(&self, ds: &Datastore<P>, group: &str, status: &mut GcStatus) -> Result<()> {
+        let mut done = BTreeSet::new();
+        let mut times = ds.storage.indexes.snapshots(group)?;
+        loop {
+            let mut newest_vanished = false;
+            for (i, time) in times.iter().enumerate() {
+                if done.contains(time) {
+                    continue;
+                }
+                self.check_shutdown()?;
+                let snapshot = SnapshotId {
+                    group: group.to_string(),
+                    time: *time,
+                };
+                let present = self.mark_snapshot(ds, &snapshot, status)?;
+                if !present && i + 1 == times.len() {
+                    newest_vanished = true;
+                }
+                done.insert(*time);
+            }
+            if !newest_vanished {
+                return Ok(());
+            }
+            times = ds.storage.indexes.snapshots(group)?;
+        }
+    }
+
+    /// Marks one snapshot's chunks; `Ok(false)` when it vanished.
+    fn mark_snapshot(
+        &self,
+        ds: &Datastore<P>,
+        snapshot: &SnapshotId,
+        status: &mut GcStatus,
+    ) -> Result<bool> {
+        let Some(names) = ds.storage.indexes.indexes(snapshot)? else {
+            return Ok(false);
+        };
+        for name in names {
+            let path = format!("{snapshot}/{name}.didx");
+            let Some(bytes) = ds.storage.indexes.read(snapshot, &name)? else {
+                return Ok(false);
+            };
+            status.index_files += 1;
+            for digest in index::decode(&path, &bytes)? {
+                self.mark_chunk(ds, &digest, status)?;
+            }
+        }
+        Ok(true)
+    }
+
+    fn mark_chunk(&self, ds: &Datastore<P>, digest: &Digest, status: &mut GcStatus) -> Result<()> {
+        let guard = self.chunk_store.lock();
+        status.marked_chunks += 1;
+        if self.chunk_store.touch(&guard, digest)? {
+            return Ok(());
+        }
+        match ds.config.backend {
+            Backend::Filesystem => status.missing_chunks += 1,
+            // Not cached: leave a marker so the sweep sees this chunk's mark.
+            Backend::S3 => self.chunk_store.write(&guard, digest, &[])?,
+        }
+        Ok(())
+    }
+
+    fn count(status: &mut GcStatus, verdict: &Verdict, size: u64) {
+        let (chunks, bytes) = match verdict {
+            Verdict::Remove => (&mut status.removed_chunks, &mut status.removed_bytes),
+            Verdict::Pending => (&mut status.pending_chunks, &mut status.pending_bytes),
+            Verdict::InUse => (&mut status.in_use_chunks, &mut status.in_use_bytes),
+        };
+        *chunks += 1;
+        *bytes += size;
+    }
+
+    /// Phase 2, filesystem backend.
+    fn sweep_files(&self, ds: &Datastore<P>, cutoff: Cutoff, status: &mut GcStatus) -> Result<()> {
+        let listing = ds
+            .storage
+            .chunks
+            .list()
+            .context("listing the chunk store")?;
+        status.junk_entries = listing.junk.len() as u64;
+        for digest in listing.digests {
+            self.check_shutdown()?;
+            let stat_outside = ds.bug(SeededBug::SweepStatOutsideMutex);
+            let early: Option<ChunkStat> = if stat_outside {
+                self.chunk_store.stat_unguarded(&digest)?
+            } else {
+                None
+            };
+            let guard = self.chunk_store.lock();
+            let stat = if stat_outside {
+                early
+            } else {
+                self.chunk_store.stat(&guard, &digest)?
+            };
+            let Some(stat) = stat else { continue };
+            let verdict = cutoff.judge(stat.atime);
+            if let Verdict::Remove = verdict {
+                // SAFETY: P1 `guard` is held across the stat above and this call; P2 phase 1
+                // touched every chunk of every visible index, so this one is unreferenced;
+                // P3 the cutoff is at most the oldest writer's start minus the margin, and
+                // every chunk a writer of this process uses is touched or written after its
+                // start; P4 the exclusive process lock is held, so no other process has a
+                // writer.
+                unsafe { self.chunk_store.remove_chunk(&guard, &digest) }?;
+            }
+            Self::count(status, &verdict, stat.size);
+        }
+        Ok(())
+    }
+
+    /// Phase 2, S3 backend: sweep the bucket.
+    fn sweep_bucket(&self, ds: &Datastore<P>, cutoff: Cutoff, status: &mut GcStatus) -> Result<()> {
+        let objects = ds.storage.bucket.list().context("listing the bucket")?;
+        let mut queue: Vec<ChunkLockGuard<'_, P>> = Vec::new();
+        for digest in objects {
+            if let Err(err) = self.check_shutdown() {
+                self.delete_objects(ds, &mut queue)?;
+                return Err(err.into());
+            }
+            let Some(lock) = ds.try_lock_chunk(digest) else {
+                status.skipped_busy += 1;
+                ds.emit(&Event::GcSkippedBusy { digest });
+                continue;
+            };
+            let guard = self.chunk_store.lock();
+            let stat = self.chunk_store.stat(&guard, &digest)?;
+            // An object with no local file was neither marked nor cached: garbage.
+            let atime = stat.map_or(i64::MIN, |s| s.atime);
+            let verdict = cutoff.judge(atime);
+            if let Verdict::Remove = verdict {
+                self.remove_cached(&guard, &digest)?;
+                queue.push(lock);
+            }
+            Self::count(status, &verdict, stat.map_or(0, |s| s.size));
+            drop(guard);
+            if queue.len() >= ds.config.delete_batch {
+                self.delete_objects(ds, &mut queue)?;
+            }
+        }
+        self.delete_objects(ds, &mut queue)
+    }
+
+    /// Removes a chunk from this process's cache during a sweep.
+    fn remove_cached(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<()> {
+        let cache = self.cache().context("S3 backend without a cache")?;
+        // SAFETY: P1 `guard` is held across the stat that judged this chunk and this call;
+        // P2 phase 1 touched (or left a marker for) every chunk of every visible index, so
+        // this one is unreferenced; P3 the cutoff is at most the oldest writer's start minus
+        // the margin, and every chunk a writer of this process uses is touched or written
+        // after its start under the per-chunk lock we hold; P4 the exclusive process lock is
+        // held, so no other process has a writer.
+        unsafe { cache.remove(digest, guard) }
+    }
+
+    /// Deletes queued objects in one batch, then releases their per-chunk locks.
+    fn delete_objects(
+        &self,
+        ds: &Datastore<P>,
+        queue: &mut Vec<ChunkLockGuard<'_, P>>,
+    ) -> Result<()> {
+        if queue.is_empty() {
+            return Ok(());
+        }
+        let digests: Vec<Digest> = queue.iter().map(|lock| lock.digest()).collect();
+        ds.emit(&Event::ObjectsDeleting {
+            process: self.id(),
+            digests: &digests,
+        });
+        ds.storage
+            .bucket
+            .delete_batch(&digests)
+            .with_context(|| format!("deleting {} objects from the bucket", digests.len()))?;
+        queue.clear();
+        Ok(())
+    }
+
+    /// Phase 3, S3 backend: remove leftover local markers older than the cutoff.
+    fn sweep_markers(
+        &self,
+        ds: &Datastore<P>,
+        cutoff: Cutoff,
+        status: &mut GcStatus,
+    ) -> Result<()> {
+        let listing = ds
+            .storage
+            .chunks
+            .list()
+            .context("listing the local cache")?;
+        status.junk_entries = listing.junk.len() as u64;
+        for digest in listing.digests {
+            self.check_shutdown()?;
+            let Some(_lock) = ds.try_lock_chunk(digest) else {
+                status.skipped_busy += 1;
+                ds.emit(&Event::GcSkippedBusy { digest });
+                continue;
+            };
+            let guard = self.chunk_store.lock();
+            let Some(stat) = self.chunk_store.stat(&guard, &digest)? else {
+                continue;
+            };
+            if let Verdict::Remove = cutoff.judge(stat.atime) {
+                self.remove_cached(&guard, &digest)?;
+                status.removed_markers += 1;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,244 @@
+//! What the kernel shares between processes: the process lock on `.lock`, the per-chunk
+//! locks and the snapshot locks.
+//!
+//! One [`LockTable`] exists per datastore and is shared by every [`crate::Process`] value,
+//! as flock/fcntl state is shared by every process on a host. All requests here are
+//! non-blocking except [`LockTable::lock_chunk`], which waits like a blocking flock.
+
+use crate::digest::Digest;
+use crate::error::StoreError;
+use crate::ids::ProcessId;
+use crate::platform::{Condvar, Mutex, Platform};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Holders of the process lock on the store's `.lock` file.
+#[derive(Default)]
+struct ProcessLockState {
+    shared: BTreeMap<ProcessId, u32>,
+    exclusive: Option<ProcessId>,
+}
+
+/// Holders of a path lock (backup group or snapshot).
+#[derive(Default, Clone, Copy)]
+struct PathLockState {
+    shared: u32,
+    exclusive: bool,
+}
+
+/// Lock modes of the path locks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockMode {
+    /// Many holders (a backup reusing the previous snapshot).
+    Shared,
+    /// One holder (a backup of a group, prune of a snapshot).
+    Exclusive,
+}
+
+/// The datastore's kernel-side lock state, shared by all processes.
+pub struct LockTable<P: Platform> {
+    process_lock: Mutex<P, ProcessLockState>,
+    chunk_locks: Mutex<P, BTreeSet<Digest>>,
+    chunk_released: Condvar<P>,
+    paths: Mutex<P, BTreeMap<String, PathLockState>>,
+}
+
+impl<P: Platform> LockTable<P> {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self {
+            process_lock: Mutex::new(ProcessLockState::default()),
+            chunk_locks: Mutex::new(BTreeSet::new()),
+            chunk_released: Condvar::new(),
+            paths: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Takes a shared process lock for `process` (a writer session).
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] while another process holds the exclusive lock.
+    pub fn try_shared(&self, process: ProcessId) -> Result<(), StoreError> {
+        let mut state = self.process_lock.lock();
+        if matches!(state.exclusive, Some(holder) if holder != process) {
+            return Err(StoreError::Locked(
+                "datastore (garbage collection running in another process)".into(),
+            ));
+        }
+        *state.shared.entry(process).or_default() += 1;
+        Ok(())
+    }
+
+    /// Releases one shared process lock of `process`.
+    pub fn release_shared(&self, process: ProcessId) {
+        let mut state = self.process_lock.lock();
+        if let Some(count) = state.shared.get_mut(&process) {
+            *count -= 1;
+            if *count == 0 {
+                state.shared.remove(&process);
+            }
+        }
+    }
+
+    /// Takes the exclusive process lock for `process` (garbage collection).
+    ///
+    /// Shared locks of the same process do not conflict. With `forget_other_shared` (the
+    /// seeded bug [`crate::SeededBug::LockForgetsOtherProcesses`]) other processes' shared
+    /// locks are not seen either.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] when any process holds the exclusive lock, or another process
+    /// holds a shared one.
+    pub fn try_exclusive(
+        &self,
+        process: ProcessId,
+        forget_other_shared: bool,
+    ) -> Result<(), StoreError> {
+        let mut state = self.process_lock.lock();
+        if state.exclusive.is_some() {
+            return Err(StoreError::Locked(
+                "datastore (another garbage collection is running)".into(),
+            ));
+        }
+        let others_shared = state.shared.keys().any(|p| *p != process);
+        if others_shared && !forget_other_shared {
+            return Err(StoreError::Locked(
+                "datastore (a writer of another process is active)".into(),
+            ));
+        }
+        state.exclusive = Some(process);
+        Ok(())
+    }
+
+    /// Releases the exclusive process lock held by `process`.
+    pub fn release_exclusive(&self, process: ProcessId) {
+        let mut state = self.process_lock.lock();
+        if state.exclusive == Some(process) {
+            state.exclusive = None;
+        }
+    }
+
+    /// Blocks until the per-chunk lock of `digest` is held.
+    pub fn lock_chunk(&self, digest: Digest) {
+        let mut held = self.chunk_locks.lock();
+        while !held.insert(digest) {
+            held = self.chunk_released.wait(held);
+        }
+    }
+
+    /// Takes the per-chunk lock of `digest` if it is free.
+    pub fn try_lock_chunk(&self, digest: Digest) -> bool {
+        self.chunk_locks.lock().insert(digest)
+    }
+
+    /// Releases the per-chunk lock of `digest`.
+    pub fn unlock_chunk(&self, digest: Digest) {
+        let mut held = self.chunk_locks.lock();
+        held.remove(&digest);
+        drop(held);
+        self.chunk_released.notify_all();
+    }
+
+    /// Takes a path lock without waiting.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] when the mode conflicts with the holders.
+    pub fn try_lock_path(&self, path: &str, mode: LockMode) -> Result<(), StoreError> {
+        let mut paths = self.paths.lock();
+        let state = paths.entry(path.to_string()).or_default();
+        let free = match mode {
+            LockMode::Shared => !state.exclusive,
+            LockMode::Exclusive => !state.exclusive && state.shared == 0,
+        };
+        if !free {
+            return Err(StoreError::Locked(path.to_string()));
+        }
+        match mode {
+            LockMode::Shared => state.shared += 1,
+            LockMode::Exclusive => state.exclusive = true,
+        }
+        Ok(())
+    }
+
+    /// Releases a path lock taken with `mode`.
+    pub fn unlock_path(&self, path: &str, mode: LockMode) {
+        let mut paths = self.paths.lock();
+        if let Some(state) = paths.get_mut(path) {
+            match mode {
+                LockMode::Shared => state.shared = state.shared.saturating_sub(1),
+                LockMode::Exclusive => state.exclusive = false,
+            }
+            if state.shared == 0 && !state.exclusive {
+                paths.remove(path);
+            }
+        }
+    }
+}
+
+impl<P: Platform> Default for LockTable<P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Std;
+
+    #[test]
+    fn process_lock_semantics() {
+        let t = LockTable::<Std>::new();
+        let (a, b) = (ProcessId(1), ProcessId(2));
+        t.try_shared(a).expect("shared");
+        // Same process: exclusive coexists with its own shared locks.
+        t.try_exclusive(a, false)
+            .expect("own shared does not conflict");
+        assert!(
+            t.try_shared(b).is_err(),
+            "other process blocked by exclusive"
+        );
+        assert!(t.try_exclusive(b, false).is_err(), "one GC at a time");
+        t.release_exclusive(a);
+        t.try_shared(b).expect("shared after exclusive released");
+        assert!(
+            t.try_exclusive(a, false).is_err(),
+            "b's writer blocks a's GC"
+        );
+        t.try_exclusive(a, true)
+            .expect("the seeded bug forgets b's writer");
+        t.release_exclusive(a);
+        t.release_shared(b);
+        t.release_shared(a);
+        t.try_exclusive(b, false).expect("free again");
+    }
+
+    #[test]
+    fn path_locks() {
+        let t = LockTable::<Std>::new();
+        t.try_lock_path("s", LockMode::Shared).expect("shared");
+        t.try_lock_path("s", LockMode::Shared)
+            .expect("shared twice");
+        assert!(t.try_lock_path("s", LockMode::Exclusive).is_err());
+        t.unlock_path("s", LockMode::Shared);
+        t.unlock_path("s", LockMode::Shared);
+        t.try_lock_path("s", LockMode::Exclusive).expect("free");
+        assert!(t.try_lock_path("s", LockMode::Shared).is_err());
+    }
+
+    #[test]
+    fn chunk_locks_block_and_wake() {
+        let t = std::sync::Arc::new(LockTable::<Std>::new());
+        let d = Digest::of(b"x");
+        t.lock_chunk(d);
+        assert!(!t.try_lock_chunk(d));
+        let t2 = t.clone();
+        let h = std::thread::spawn(move || {
+            t2.lock_chunk(d);
+            t2.unlock_chunk(d);
+        });
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        t.unlock_chunk(d);
+        h.join().expect("waiter finishes");
+        assert!(t.try_lock_chunk(d));
+    }
+}

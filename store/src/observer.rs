@@ -1,0 +1,201 @@
+//! Instrumentation: the store reports every event that changes the ground truth.
+//!
+//! The store calls [`Observer::event`] at the exact point where something happens (while
+//! still holding whatever lock makes it happen), so an observer can keep ghost state that
+//! is never stale with respect to the store's critical sections. The default observer,
+//! [`NoopObserver`], is zero-sized and does nothing; the store's behaviour never depends on
+//! the observer.
+
+use crate::digest::Digest;
+use crate::ids::{ProcessId, SnapshotId, WriterId};
+
+/// Which lock an event is about, in the one order locks may be taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LockKind {
+    /// The per-chunk lock of a digest (shared by all processes).
+    Chunk(Digest),
+    /// The chunk store mutex of a process (shard 0 unless the store is sharded).
+    ChunkStore(ProcessId, u32),
+    /// The LRU mutex of a process's cache.
+    Lru(ProcessId),
+}
+
+impl LockKind {
+    /// The lock's rank: locks must be taken in increasing rank.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Self::Chunk(_) => 1,
+            Self::ChunkStore(..) => 2,
+            Self::Lru(_) => 3,
+        }
+    }
+}
+
+/// How a writer came to depend on a chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChunkUse {
+    /// Listed in the previous snapshot; the client may reference it without uploading.
+    Registered,
+    /// Uploaded by the writer (about to be written or touched under the chunk store lock).
+    Uploaded,
+    /// Re-used because it is already present (pull path, S3 "already present" path).
+    Reused,
+}
+
+/// One ground-truth event.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// A daemon process started (the first one, or the new one of a reload).
+    ProcessStarted {
+        /// The process.
+        process: ProcessId,
+    },
+    /// A reload: `new` started and `old` was told to shut down.
+    Reload {
+        /// The process told to shut down.
+        old: ProcessId,
+        /// The process that replaces it.
+        new: ProcessId,
+    },
+    /// A writer session took its shared process lock at `start`.
+    WriterStarted {
+        /// Its process.
+        process: ProcessId,
+        /// The writer.
+        writer: WriterId,
+        /// Its start time (seconds), as recorded in the process lock bookkeeping.
+        start: i64,
+    },
+    /// A writer is about to depend on a chunk (emitted before the chunk is touched or written).
+    ChunkUsed {
+        /// Its process.
+        process: ProcessId,
+        /// The writer.
+        writer: WriterId,
+        /// The chunk.
+        digest: Digest,
+        /// How.
+        how: ChunkUse,
+    },
+    /// An index was renamed into place: GC can see it from now on.
+    IndexPublished {
+        /// The writer's process.
+        process: ProcessId,
+        /// The writer.
+        writer: WriterId,
+        /// The snapshot.
+        snapshot: &'a SnapshotId,
+        /// The index name.
+        name: &'a str,
+        /// Every digest it references.
+        digests: &'a [Digest],
+    },
+    /// A writer released its locks (finished or aborted).
+    WriterFinished {
+        /// Its process.
+        process: ProcessId,
+        /// The writer.
+        writer: WriterId,
+    },
+    /// Prune deleted a snapshot and all its indexes.
+    SnapshotPruned {
+        /// The snapshot.
+        snapshot: &'a SnapshotId,
+    },
+    /// A thread took a lock (`blocking` false for a successful try-lock).
+    LockAcquired {
+        /// Which lock.
+        lock: LockKind,
+        /// The thread ([`crate::Platform::thread_id`]).
+        thread: u64,
+        /// Whether the thread could have waited for it.
+        blocking: bool,
+    },
+    /// A thread released a lock.
+    LockReleased {
+        /// Which lock.
+        lock: LockKind,
+        /// The thread.
+        thread: u64,
+    },
+    /// A chunk's local file (content or marker) was written or its atime was set.
+    ChunkStamped {
+        /// The chunk.
+        digest: Digest,
+        /// Its atime now.
+        atime: i64,
+    },
+    /// A process's LRU now holds `digest`.
+    LruInserted {
+        /// The process.
+        process: ProcessId,
+        /// The chunk.
+        digest: Digest,
+    },
+    /// A process's LRU dropped `digest` (evicted to a marker, removed or quarantined).
+    LruRemoved {
+        /// The process.
+        process: ProcessId,
+        /// The chunk.
+        digest: Digest,
+    },
+    /// `remove` (cache remove, or sweep unlink) is about to delete a chunk's local file.
+    RemoveCalled {
+        /// The process doing it.
+        process: ProcessId,
+        /// The chunk.
+        digest: Digest,
+        /// The calling thread.
+        thread: u64,
+    },
+    /// Objects are about to be deleted from the bucket.
+    ObjectsDeleting {
+        /// The process doing it.
+        process: ProcessId,
+        /// The chunks.
+        digests: &'a [Digest],
+    },
+    /// Verify renamed a corrupt chunk aside.
+    ChunkQuarantined {
+        /// The chunk.
+        digest: Digest,
+    },
+    /// A GC took the exclusive lock and fixed its cutoff.
+    GcStarted {
+        /// Its process.
+        process: ProcessId,
+        /// `phase1_start` (seconds).
+        phase1_start: i64,
+        /// The oldest writer start of this process, or `phase1_start`.
+        oldest_writer: i64,
+        /// Chunks with an atime below this are garbage.
+        min_atime: i64,
+    },
+    /// GC skipped a chunk whose per-chunk lock was busy.
+    GcSkippedBusy {
+        /// The chunk.
+        digest: Digest,
+    },
+    /// A GC ended; `completed` is false when it aborted (shutdown, error).
+    GcFinished {
+        /// Its process.
+        process: ProcessId,
+        /// Whether every phase ran to its end.
+        completed: bool,
+    },
+}
+
+/// Receives the store's events. Must not block or call back into the store.
+pub trait Observer: Send + Sync {
+    /// Called at the point where `event` happens.
+    fn event(&self, event: &Event<'_>);
+}
+
+/// The production observer: zero-sized, does nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoopObserver;
+
+impl Observer for NoopObserver {
+    #[inline(always)]
+    fn event(&self, _event: &Event<'_>) {}
+}

@@ -1,0 +1,208 @@
+//! The platform the store runs on: locks, atomics, threads and a wall clock.
+//!
+//! Every piece of state the store shares between threads goes through [`Platform`], so
+//! the same code runs on real threads ([`Std`]) and under a model checker (the harness
+//! crate implements the trait for loom and for shuttle). The trait only holds the raw
+//! primitives as generic associated types; the store uses the thin safe wrappers in this
+//! module ([`Mutex`], [`Condvar`], [`AtomicU64`], [`spawn`]), which never return poison
+//! errors and mark every lock call `#[track_caller]` so checker panics point at the store.
+
+use std::ops::{Deref, DerefMut};
+
+/// Locks, atomics, threads and a clock: what a checker must be able to intercept.
+///
+/// Implementations must be deterministic under their checker: the store only uses
+/// `BTreeMap`s and never iterates over a hash-ordered collection, so a schedule fully
+/// decides an execution.
+pub trait Platform: Sized + Send + Sync + 'static {
+    /// A mutual-exclusion lock owning a `T`.
+    type RawMutex<T: Send>: Send + Sync;
+    /// The guard of a held [`Platform::RawMutex`].
+    type RawGuard<'a, T: Send + 'a>: DerefMut<Target = T>;
+    /// A condition variable used together with [`Platform::RawMutex`].
+    type RawCondvar: Send + Sync;
+    /// A 64-bit atomic integer (sequentially consistent).
+    type RawAtomicU64: Send + Sync;
+    /// The handle of a spawned thread.
+    type RawJoinHandle<T: Send + 'static>: Send;
+
+    /// Creates a mutex holding `value`.
+    fn mutex<T: Send>(value: T) -> Self::RawMutex<T>;
+    /// Blocks until the mutex is held; poisoning is ignored.
+    fn lock<T: Send>(mutex: &Self::RawMutex<T>) -> Self::RawGuard<'_, T>;
+    /// Takes the mutex if it is free, without blocking.
+    fn try_lock<T: Send>(mutex: &Self::RawMutex<T>) -> Option<Self::RawGuard<'_, T>>;
+    /// Creates a condition variable.
+    fn condvar() -> Self::RawCondvar;
+    /// Releases `guard`, waits for a notification and takes the lock again.
+    fn wait<'a, T: Send>(
+        cv: &Self::RawCondvar,
+        guard: Self::RawGuard<'a, T>,
+    ) -> Self::RawGuard<'a, T>;
+    /// Wakes every waiter of `cv`.
+    fn notify_all(cv: &Self::RawCondvar);
+    /// Creates an atomic integer.
+    fn atomic(value: u64) -> Self::RawAtomicU64;
+    /// Reads an atomic.
+    fn load(atomic: &Self::RawAtomicU64) -> u64;
+    /// Writes an atomic.
+    fn store(atomic: &Self::RawAtomicU64, value: u64);
+    /// Adds to an atomic, returning the previous value.
+    fn fetch_add(atomic: &Self::RawAtomicU64, value: u64) -> u64;
+    /// Spawns a named thread.
+    fn spawn<F, T>(name: String, f: F) -> Self::RawJoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static;
+    /// Waits for a thread; `Err` carries its panic payload.
+    fn join<T: Send + 'static>(handle: Self::RawJoinHandle<T>) -> std::thread::Result<T>;
+    /// A number identifying the calling thread, unique among live threads.
+    fn thread_id() -> u64;
+    /// A hint that the calling thread may be preempted here (a scheduling point).
+    fn yield_now();
+    /// Seconds since the Unix epoch, for [`crate::Clock::System`].
+    fn wall_clock_secs() -> i64;
+}
+
+/// A mutex over platform `P`; locking returns a guard, never a `Result`.
+pub struct Mutex<P: Platform, T: Send>(P::RawMutex<T>);
+
+impl<P: Platform, T: Send> Mutex<P, T> {
+    /// Creates a mutex holding `value`.
+    pub fn new(value: T) -> Self {
+        Self(P::mutex(value))
+    }
+
+    /// Blocks until the lock is held.
+    #[track_caller]
+    pub fn lock(&self) -> MutexGuard<'_, P, T> {
+        MutexGuard(P::lock(&self.0))
+    }
+
+    /// Takes the lock if it is free.
+    #[track_caller]
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, P, T>> {
+        P::try_lock(&self.0).map(MutexGuard)
+    }
+}
+
+/// The guard of a held [`Mutex`]; the lock is released on drop.
+pub struct MutexGuard<'a, P: Platform, T: Send + 'a>(P::RawGuard<'a, T>);
+
+impl<P: Platform, T: Send> Deref for MutexGuard<'_, P, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<P: Platform, T: Send> DerefMut for MutexGuard<'_, P, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+/// A condition variable over platform `P`.
+pub struct Condvar<P: Platform>(P::RawCondvar);
+
+impl<P: Platform> Condvar<P> {
+    /// Creates a condition variable.
+    pub fn new() -> Self {
+        Self(P::condvar())
+    }
+
+    /// Releases the guard's lock, waits for a notification and re-takes it.
+    #[track_caller]
+    pub fn wait<'a, T: Send>(&self, guard: MutexGuard<'a, P, T>) -> MutexGuard<'a, P, T> {
+        MutexGuard(P::wait(&self.0, guard.0))
+    }
+
+    /// Wakes every waiter.
+    pub fn notify_all(&self) {
+        P::notify_all(&self.0)
+    }
+}
+
+impl<P: Platform> Default for Condvar<P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A sequentially consistent 64-bit atomic over platform `P`.
+pub struct AtomicU64<P: Platform>(P::RawAtomicU64);
+
+impl<P: Platform> AtomicU64<P> {
+    /// Creates the atomic.
+    pub fn new(value: u64) -> Self {
+        Self(P::atomic(value))
+    }
+    /// Reads it.
+    pub fn load(&self) -> u64 {
+        P::load(&self.0)
+    }
+    /// Writes it.
+    pub fn store(&self, value: u64) {
+        P::store(&self.0, value)
+    }
+    /// Adds `value`, returning the previous value.
+    pub fn fetch_add(&self, value: u64) -> u64 {
+        P::fetch_add(&self.0, value)
+    }
+}
+
+/// A thread spawned with [`spawn`].
+pub struct JoinHandle<P: Platform, T: Send + 'static> {
+    handle: P::RawJoinHandle<T>,
+    name: String,
+}
+
+impl<P: Platform, T: Send + 'static> JoinHandle<P, T> {
+    /// Waits for the thread and returns its result.
+    ///
+    /// # Panics
+    /// Re-raises the thread's panic, prefixed with the thread's name, so a checker
+    /// reports which role failed.
+    #[track_caller]
+    pub fn join(self) -> T {
+        match P::join(self.handle) {
+            Ok(value) => value,
+            Err(payload) => {
+                let msg = panic_message(&payload);
+                panic!("thread `{}` panicked: {msg}", self.name)
+            }
+        }
+    }
+
+    /// The thread's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Spawns a named thread on platform `P` (name threads by role: `writer-1`, `gc`).
+pub fn spawn<P, F, T>(name: impl Into<String>, f: F) -> JoinHandle<P, T>
+where
+    P: Platform,
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let name = name.into();
+    JoinHandle {
+        handle: P::spawn(name.clone(), f),
+        name,
+    }
+}
+
+/// The text of a panic payload (`&str` or `String`), or a placeholder.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_string()
+    }
+}
+
+pub use crate::platform_std::Std;

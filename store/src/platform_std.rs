@@ -1,0 +1,108 @@
+//! [`Std`]: the production platform on real threads and `std::sync`.
+
+use crate::platform::Platform;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Real threads, `std::sync` locks and the system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Std;
+
+static NEXT_THREAD_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static THREAD_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+impl Platform for Std {
+    type RawMutex<T: Send> = std::sync::Mutex<T>;
+    type RawGuard<'a, T: Send + 'a> = std::sync::MutexGuard<'a, T>;
+    type RawCondvar = std::sync::Condvar;
+    type RawAtomicU64 = AtomicU64;
+    type RawJoinHandle<T: Send + 'static> = std::thread::JoinHandle<T>;
+
+    fn mutex<T: Send>(value: T) -> Self::RawMutex<T> {
+        std::sync::Mutex::new(value)
+    }
+
+    fn lock<T: Send>(mutex: &Self::RawMutex<T>) -> Self::RawGuard<'_, T> {
+        mutex
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn try_lock<T: Send>(mutex: &Self::RawMutex<T>) -> Option<Self::RawGuard<'_, T>> {
+        match mutex.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
+    fn condvar() -> Self::RawCondvar {
+        std::sync::Condvar::new()
+    }
+
+    fn wait<'a, T: Send>(
+        cv: &Self::RawCondvar,
+        guard: Self::RawGuard<'a, T>,
+    ) -> Self::RawGuard<'a, T> {
+        cv.wait(guard)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn notify_all(cv: &Self::RawCondvar) {
+        cv.notify_all()
+    }
+
+    fn atomic(value: u64) -> Self::RawAtomicU64 {
+        AtomicU64::new(value)
+    }
+
+    fn load(atomic: &Self::RawAtomicU64) -> u64 {
+        atomic.load(Ordering::SeqCst)
+    }
+
+    fn store(atomic: &Self::RawAtomicU64, value: u64) {
+        atomic.store(value, Ordering::SeqCst)
+    }
+
+    fn fetch_add(atomic: &Self::RawAtomicU64, value: u64) -> u64 {
+        atomic.fetch_add(value, Ordering::SeqCst)
+    }
+
+    fn spawn<F, T>(name: String, f: F) -> Self::RawJoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        std::thread::Builder::new()
+            .name(name)
+            .spawn(f)
+            .unwrap_or_else(|err| panic!("cannot spawn a thread: {err}"))
+    }
+
+    fn join<T: Send + 'static>(handle: Self::RawJoinHandle<T>) -> std::thread::Result<T> {
+        handle.join()
+    }
+
+    fn thread_id() -> u64 {
+        THREAD_ID.with(|id| {
+            if id.get() == 0 {
+                id.set(NEXT_THREAD_ID.fetch_add(1, Ordering::Relaxed));
+            }
+            id.get()
+        })
+    }
+
+    fn yield_now() {
+        std::thread::yield_now()
+    }
+
+    fn wall_clock_secs() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+}

@@ -1,0 +1,37 @@
+//! Prune: delete a snapshot, unless a backup holds it (as its previous snapshot).
+
+use crate::error::StoreError;
+use crate::ids::SnapshotId;
+use crate::locks::LockMode;
+use crate::observer::Event;
+use crate::platform::Platform;
+use crate::process::Process;
+use crate::writer::snapshot_lock;
+use anyhow::{Context, Result};
+
+impl<P: Platform> Process<P> {
+    /// Deletes `snapshot` and its indexes.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] while a backup re-uses it (shared lock) or writes it;
+    /// [`StoreError::NotFound`] when it does not exist; I/O errors.
+    pub fn prune(&self, snapshot: &SnapshotId) -> Result<()> {
+        let ds = self.datastore();
+        let lock = snapshot_lock(snapshot);
+        ds.locks.try_lock_path(&lock, LockMode::Exclusive)?;
+        let result = (|| {
+            if ds.storage.indexes.indexes(snapshot)?.is_none() {
+                return Err(StoreError::NotFound(format!("snapshot {snapshot}")).into());
+            }
+            // The indexes stop counting as visible from here on.
+            ds.emit(&Event::SnapshotPruned { snapshot });
+            ds.storage
+                .indexes
+                .remove_snapshot(snapshot)
+                .with_context(|| format!("pruning snapshot {snapshot}"))?;
+            Ok(())
+        })();
+        ds.locks.unlock_path(&lock, LockMode::Exclusive);
+        result
+    }
+}

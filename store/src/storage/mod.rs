@@ -1,0 +1,105 @@
+//! Storage behind traits: the local chunk directory, the bucket and the index files.
+//!
+//! Each trait has a real implementation on the file system (`fs_*`) and an in-memory
+//! model (`model_*`). In the model every operation is one step taken under a platform
+//! mutex, so a model checker can preempt between any two storage operations; the model's
+//! state itself sits behind a plain std lock so an oracle can [`ChunkDir::inspect`] it
+//! without adding a scheduling point.
+//!
+//! Times are passed in by the caller (`atime`), never read by the storage, so the store
+//! decides what "now" is (system or logical clock) and reports the same value to observers.
+
+use crate::digest::Digest;
+use crate::ids::SnapshotId;
+use anyhow::Result;
+
+mod fs_bucket;
+mod fs_chunk_dir;
+mod fs_index_dir;
+mod model_bucket;
+mod model_chunk_dir;
+mod model_index_dir;
+
+pub use fs_bucket::FsBucket;
+pub use fs_chunk_dir::FsChunkDir;
+pub use fs_index_dir::FsIndexDir;
+pub use model_bucket::ModelBucket;
+pub use model_chunk_dir::ModelChunkDir;
+pub use model_index_dir::ModelIndexDir;
+
+/// What the chunk store needs to know of a local chunk file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkStat {
+    /// File size in bytes (0 for an S3 cache marker).
+    pub size: u64,
+    /// Access time in seconds: the garbage collector's mark.
+    pub atime: i64,
+}
+
+/// The entries of the chunk directory at one point in time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// Chunk files, sorted.
+    pub digests: Vec<Digest>,
+    /// Names that are neither chunks nor quarantined (`.bad`) chunks; never touched.
+    pub junk: Vec<String>,
+}
+
+/// The local chunk directory, `.chunks/XXXX/<digest>`.
+pub trait ChunkDir: Send + Sync {
+    /// Size and atime of a chunk file, `None` when there is none.
+    fn stat(&self, digest: &Digest) -> Result<Option<ChunkStat>>;
+    /// Writes `data` (empty for a marker) to a temporary file in the chunk's directory and
+    /// renames it into place (a new inode), with atime `atime`. On failure the old file,
+    /// if any, is left as it was.
+    fn write(&self, digest: &Digest, data: &[u8], atime: i64) -> Result<()>;
+    /// Sets the atime of an existing chunk file; `Ok(false)` when there is none.
+    fn touch(&self, digest: &Digest, atime: i64) -> Result<bool>;
+    /// The content of a chunk file, `None` when there is none.
+    fn read(&self, digest: &Digest) -> Result<Option<Vec<u8>>>;
+    /// Deletes a chunk file; `Ok(false)` when there was none.
+    fn remove(&self, digest: &Digest) -> Result<bool>;
+    /// Renames a chunk file to `<digest>.N.bad` with the first free `N` and returns the new
+    /// name; `None` when there is no such chunk.
+    fn quarantine(&self, digest: &Digest) -> Result<Option<String>>;
+    /// Every chunk file (and any junk name) at this moment.
+    fn list(&self) -> Result<Listing>;
+    /// The state of a chunk file without a scheduling point: for oracles, not the store.
+    fn inspect(&self, digest: &Digest) -> Option<ChunkStat>;
+}
+
+/// The S3 stand-in: one object per chunk, keyed `.chunks/XXXX/<digest>`.
+pub trait Bucket: Send + Sync {
+    /// Stores the object unless it exists (a conditional put); `Ok(true)` when written.
+    fn put_if_absent(&self, digest: &Digest, data: &[u8]) -> Result<bool>;
+    /// The object's content, `None` when there is none.
+    fn get(&self, digest: &Digest) -> Result<Option<Vec<u8>>>;
+    /// The objects present now, sorted; the answer may be stale by the time it is used.
+    fn list(&self) -> Result<Vec<Digest>>;
+    /// Deletes objects (missing ones are ignored).
+    fn delete_batch(&self, digests: &[Digest]) -> Result<()>;
+    /// Whether the object exists, without a scheduling point: for oracles, not the store.
+    fn inspect(&self, digest: &Digest) -> bool;
+}
+
+/// Index files: `group/time/<name>.didx`, written as `<name>.tmp_didx` and renamed into place.
+pub trait IndexDir: Send + Sync {
+    /// Creates a snapshot directory; fails when it exists.
+    fn create_snapshot(&self, snapshot: &SnapshotId) -> Result<()>;
+    /// Writes `<name>.tmp_didx` in the snapshot (not visible to GC).
+    fn write_tmp(&self, snapshot: &SnapshotId, name: &str, bytes: &[u8]) -> Result<()>;
+    /// Renames `<name>.tmp_didx` to `<name>.didx`: from now on GC sees it.
+    fn publish(&self, snapshot: &SnapshotId, name: &str) -> Result<()>;
+    /// Deletes a snapshot's unpublished `<name>.tmp_didx`, if any.
+    fn remove_tmp(&self, snapshot: &SnapshotId, name: &str) -> Result<()>;
+    /// Every backup group (`type/id`), sorted.
+    fn groups(&self) -> Result<Vec<String>>;
+    /// Every snapshot time of a group, sorted oldest first (empty when the group is gone).
+    fn snapshots(&self, group: &str) -> Result<Vec<i64>>;
+    /// The published index names of a snapshot, sorted; `None` when the snapshot is gone.
+    fn indexes(&self, snapshot: &SnapshotId) -> Result<Option<Vec<String>>>;
+    /// A published index's bytes; `None` when it (or its snapshot) is gone.
+    fn read(&self, snapshot: &SnapshotId, name: &str) -> Result<Option<Vec<u8>>>;
+    /// Deletes a snapshot with all its files; `Ok(false)` when it did not exist.
+    fn remove_snapshot(&self, snapshot: &SnapshotId) -> Result<bool>;
+}

@@ -1,0 +1,368 @@
+//! A backup writer session.
+//!
+//! A session holds a shared process lock (its start time is what bounds the GC cutoff), the
+//! exclusive lock of its backup group, a shared lock on the previous snapshot (whose chunks it
+//! may reference without uploading: *known* chunks) and an exclusive lock on the snapshot it
+//! writes. Indexes are written as `name.tmp_didx` and renamed to `name.didx` on close, which
+//! makes them visible to GC. Dropping a session without [`BackupWriter::finish`] aborts it:
+//! its snapshot is deleted and its locks released.
+
+use crate::datastore::Backend;
+use crate::digest::Digest;
+use crate::error::StoreError;
+use crate::ids::{check_group_name, check_index_name, SnapshotId, WriterId};
+use crate::index;
+use crate::locks::LockMode;
+use crate::observer::{ChunkUse, Event};
+use crate::platform::Platform;
+use crate::process::Process;
+use crate::SeededBug;
+use anyhow::{bail, Context, Result};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+fn group_lock(group: &str) -> String {
+    format!("group:{group}")
+}
+
+pub(crate) fn snapshot_lock(snapshot: &SnapshotId) -> String {
+    format!("snapshot:{}", snapshot.path())
+}
+
+/// A running backup session of one process.
+pub struct BackupWriter<P: Platform> {
+    process: Arc<Process<P>>,
+    id: WriterId,
+    start: i64,
+    snapshot: SnapshotId,
+    group_locked: bool,
+    previous: Option<SnapshotId>,
+    snapshot_locked: bool,
+    snapshot_created: bool,
+    /// Chunks this session uploaded, re-used or registered: the only ones it may reference.
+    session: BTreeSet<Digest>,
+    open: BTreeMap<String, Vec<Digest>>,
+    published: BTreeSet<String>,
+    finished: bool,
+}
+
+impl<P: Platform> Process<P> {
+    /// Starts a backup of `group` (`type/id`) at backup time `time`.
+    ///
+    /// # Errors
+    /// [`StoreError::ShuttingDown`] after a reload; [`StoreError::Locked`] while a GC of
+    /// another process runs, another backup of the group runs, or the previous snapshot is
+    /// being pruned; [`StoreError::BadName`]; a corrupt previous index; I/O errors. Nothing is
+    /// left locked or created on error.
+    pub fn start_backup(self: &Arc<Self>, group: &str, time: i64) -> Result<BackupWriter<P>> {
+        check_group_name(group)?;
+        let (id, start) = self.register_writer()?;
+        let mut writer = BackupWriter {
+            process: self.clone(),
+            id,
+            start,
+            snapshot: SnapshotId {
+                group: group.to_string(),
+                time,
+            },
+            group_locked: false,
+            previous: None,
+            snapshot_locked: false,
+            snapshot_created: false,
+            session: BTreeSet::new(),
+            open: BTreeMap::new(),
+            published: BTreeSet::new(),
+            finished: false,
+        };
+        writer.lock_and_create()?;
+        Ok(writer)
+    }
+}
+
+impl<P: Platform> BackupWriter<P> {
+    fn lock_and_create(&mut self) -> Result<()> {
+        let ds = self.process.datastore().clone();
+        let group = self.snapshot.group.clone();
+        ds.locks
+            .try_lock_path(&group_lock(&group), LockMode::Exclusive)?;
+        self.group_locked = true;
+        let times = ds.storage.indexes.snapshots(&group)?;
+        if let Some(last) = times.last() {
+            if *last >= self.snapshot.time {
+                bail!(
+                    "backup time {} of {group} is not newer than its last snapshot {last}",
+                    self.snapshot.time
+                );
+            }
+            self.register_previous(SnapshotId {
+                group: group.clone(),
+                time: *last,
+            })?;
+        }
+        ds.locks
+            .try_lock_path(&snapshot_lock(&self.snapshot), LockMode::Exclusive)?;
+        self.snapshot_locked = true;
+        ds.storage
+            .indexes
+            .create_snapshot(&self.snapshot)
+            .with_context(|| format!("creating snapshot {}", self.snapshot))?;
+        self.snapshot_created = true;
+        Ok(())
+    }
+
+    /// Locks the previous snapshot shared and registers its chunks as known.
+    fn register_previous(&mut self, previous: SnapshotId) -> Result<()> {
+        let ds = self.process.datastore().clone();
+        ds.locks
+            .try_lock_path(&snapshot_lock(&previous), LockMode::Shared)?;
+        self.previous = Some(previous.clone());
+        let Some(names) = ds.storage.indexes.indexes(&previous)? else {
+            // Pruned between listing and locking: there is nothing to re-use.
+            ds.locks
+                .unlock_path(&snapshot_lock(&previous), LockMode::Shared);
+            self.previous = None;
+            return Ok(());
+        };
+        for name in names {
+            let path = format!("{previous}/{name}.didx");
+            let bytes = ds
+                .storage
+                .indexes
+                .read(&previous, &name)?
+                .ok_or_else(|| StoreError::NotFound(path.clone()))?;
+            for digest in index::decode(&path, &bytes)? {
+                if self.session.insert(digest) {
+                    self.emit_used(digest, ChunkUse::Registered);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn emit_used(&self, digest: Digest, how: ChunkUse) {
+        self.process.datastore().emit(&Event::ChunkUsed {
+            process: self.process.id(),
+            writer: self.id,
+            digest,
+            how,
+        });
+    }
+
+    /// This session's id.
+    pub fn id(&self) -> WriterId {
+        self.id
+    }
+
+    /// This session's start time (its shared process lock's record).
+    pub fn start_time(&self) -> i64 {
+        self.start
+    }
+
+    /// The snapshot being written.
+    pub fn snapshot(&self) -> &SnapshotId {
+        &self.snapshot
+    }
+
+    /// The chunks known from the previous snapshot or uploaded so far.
+    pub fn known_chunks(&self) -> &BTreeSet<Digest> {
+        &self.session
+    }
+
+    /// Uploads a chunk and returns its digest.
+    ///
+    /// # Errors
+    /// As [`BackupWriter::upload`].
+    pub fn upload_chunk(&mut self, data: &[u8]) -> Result<Digest> {
+        let digest = Digest::of(data);
+        self.upload(digest, data)?;
+        Ok(digest)
+    }
+
+    /// Uploads a chunk sent under `digest`.
+    ///
+    /// Filesystem: insert (write, or touch when present). S3: under the per-chunk lock, skip
+    /// when the LRU has it or touching the local file (content or marker) succeeds, else
+    /// upload to the bucket and cache it.
+    ///
+    /// # Errors
+    /// [`StoreError::DigestMismatch`] (nothing is stored), or I/O errors.
+    pub fn upload(&mut self, digest: Digest, data: &[u8]) -> Result<()> {
+        digest.verify(data)?;
+        let process = self.process.clone();
+        match process.datastore().config.backend {
+            Backend::Filesystem => {
+                process.chunk_store.insert(Some(self.id), &digest, data)?;
+            }
+            Backend::S3 => {
+                let ds = process.datastore();
+                let _lock =
+                    (!ds.bug(SeededBug::UploadWithoutChunkLock)).then(|| ds.lock_chunk(digest));
+                self.emit_used(digest, ChunkUse::Uploaded);
+                if !self.present_in_cache(&digest)? {
+                    ds.storage
+                        .bucket
+                        .put_if_absent(&digest, data)
+                        .with_context(|| format!("uploading chunk {digest}"))?;
+                    self.cache()?.insert(&digest, data)?;
+                }
+            }
+        }
+        self.session.insert(digest);
+        Ok(())
+    }
+
+    /// Re-uses a chunk that is already present (pull path): touches it and makes it known to
+    /// this session. `Ok(false)` when it is not present (the caller must upload it).
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn reuse_chunk(&mut self, digest: Digest) -> Result<bool> {
+        let process = self.process.clone();
+        let present = match process.datastore().config.backend {
+            Backend::Filesystem => process.chunk_store.touch_for_reuse(self.id, &digest)?,
+            Backend::S3 => {
+                let _lock = process.datastore().lock_chunk(digest);
+                self.emit_used(digest, ChunkUse::Reused);
+                self.present_in_cache(&digest)?
+            }
+        };
+        if present {
+            self.session.insert(digest);
+        }
+        Ok(present)
+    }
+
+    fn cache(&self) -> Result<&crate::LocalDatastoreLruCache<P>> {
+        self.process
+            .cache()
+            .context("S3 backend without a cache (internal error)")
+    }
+
+    /// S3: the LRU has the chunk, or its local file (content or marker) could be touched.
+    fn present_in_cache(&self, digest: &Digest) -> Result<bool> {
+        if self.cache()?.contains(digest) {
+            return Ok(true);
+        }
+        self.process.chunk_store.touch_for_reuse(self.id, digest)
+    }
+
+    /// Opens a new index `name` in the snapshot.
+    ///
+    /// # Errors
+    /// [`StoreError::BadName`], or when the index exists.
+    pub fn create_index(&mut self, name: &str) -> Result<()> {
+        check_index_name(name)?;
+        if self.open.contains_key(name) || self.published.contains(name) {
+            bail!("index {name} already exists in {}", self.snapshot);
+        }
+        self.open.insert(name.to_string(), Vec::new());
+        Ok(())
+    }
+
+    /// Appends a digest to an open index.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownChunk`] when this session neither uploaded nor registered the
+    /// chunk; [`StoreError::NotFound`] when the index is not open.
+    pub fn append(&mut self, name: &str, digest: Digest) -> Result<()> {
+        if !self.session.contains(&digest) {
+            return Err(StoreError::UnknownChunk(digest).into());
+        }
+        self.open
+            .get_mut(name)
+            .ok_or_else(|| StoreError::NotFound(format!("open index {name}")))?
+            .push(digest);
+        Ok(())
+    }
+
+    /// Closes an index: writes `name.tmp_didx` and renames it to `name.didx` (visible to GC).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when not open; I/O errors (the index stays open).
+    pub fn close_index(&mut self, name: &str) -> Result<()> {
+        let digests = self
+            .open
+            .get(name)
+            .ok_or_else(|| StoreError::NotFound(format!("open index {name}")))?;
+        let bytes = index::encode(digests);
+        let indexes = &self.process.datastore().storage.indexes;
+        indexes
+            .write_tmp(&self.snapshot, name, &bytes)
+            .with_context(|| format!("writing index {}/{name}", self.snapshot))?;
+        indexes
+            .publish(&self.snapshot, name)
+            .with_context(|| format!("publishing index {}/{name}", self.snapshot))?;
+        self.process.datastore().emit(&Event::IndexPublished {
+            process: self.process.id(),
+            writer: self.id,
+            snapshot: &self.snapshot,
+            name,
+            digests,
+        });
+        self.open.remove(name);
+        self.published.insert(name.to_string());
+        Ok(())
+    }
+
+    /// Finishes the session: releases its locks (its indexes stay).
+    ///
+    /// # Errors
+    /// When an index is still open; the session is then aborted.
+    pub fn finish(mut self) -> Result<()> {
+        if let Some(name) = self.open.keys().next() {
+            bail!(
+                "index {name} of {} was not closed; backup aborted",
+                self.snapshot
+            );
+        }
+        self.finished = true;
+        self.release();
+        Ok(())
+    }
+
+    fn release(&mut self) {
+        let ds = self.process.datastore().clone();
+        if self.snapshot_locked {
+            ds.locks
+                .unlock_path(&snapshot_lock(&self.snapshot), LockMode::Exclusive);
+            self.snapshot_locked = false;
+        }
+        if let Some(previous) = self.previous.take() {
+            ds.locks
+                .unlock_path(&snapshot_lock(&previous), LockMode::Shared);
+        }
+        if self.group_locked {
+            ds.locks
+                .unlock_path(&group_lock(&self.snapshot.group), LockMode::Exclusive);
+            self.group_locked = false;
+        }
+        self.process.unregister_writer(self.id);
+    }
+
+    /// Abort: removes temporary indexes and the snapshot, then releases the locks.
+    fn abort(&mut self) {
+        let ds = self.process.datastore().clone();
+        for name in std::mem::take(&mut self.open).into_keys() {
+            let _ = ds.storage.indexes.remove_tmp(&self.snapshot, &name);
+        }
+        if self.snapshot_created {
+            if !self.published.is_empty() {
+                ds.emit(&Event::SnapshotPruned {
+                    snapshot: &self.snapshot,
+                });
+            }
+            // An error here leaves an unreferenced snapshot directory; it protects chunks
+            // but loses nothing.
+            let _ = ds.storage.indexes.remove_snapshot(&self.snapshot);
+        }
+        self.release();
+    }
+}
+
+impl<P: Platform> Drop for BackupWriter<P> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.abort();
+        }
+    }
+}
