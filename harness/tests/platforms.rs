@@ -190,6 +190,7 @@ fn expect_failure(check: impl FnOnce(), needle: &str) -> String {
         Err(payload) => payload,
     };
     let message = panic_message(&*payload);
+    eprintln!("checker reported: {message}");
     assert!(
         message.contains(needle),
         "panic message {message:?} does not contain {needle:?}"
@@ -229,6 +230,23 @@ fn loom_passes_condvar_handshake() {
 #[test]
 fn loom_thread_ids_are_distinct() {
     loom_check(distinct_thread_ids::<Loom>);
+}
+
+/// The main thread is `0` and spawned threads are loom's small indices (not the hash fallback).
+fn thread_ids_are_checker_indices<P: Platform>() {
+    assert_eq!(P::thread_id(), 0, "the model's main thread is not 0");
+    let handles: Vec<_> = (0..2)
+        .map(|i| spawn::<P, _, _>(format!("id-{i}"), P::thread_id))
+        .collect();
+    for handle in handles {
+        let id = handle.join();
+        assert!((1..=2).contains(&id), "unexpected thread id {id}");
+    }
+}
+
+#[test]
+fn loom_thread_ids_are_indices() {
+    loom_check(thread_ids_are_checker_indices::<Loom>);
 }
 
 #[test]
@@ -274,6 +292,11 @@ fn shuttle_passes_condvar_handshake() {
 #[test]
 fn shuttle_thread_ids_are_distinct() {
     shuttle_check(distinct_thread_ids::<Shuttle>);
+}
+
+#[test]
+fn shuttle_thread_ids_are_indices() {
+    shuttle_check(thread_ids_are_checker_indices::<Shuttle>);
 }
 
 #[test]

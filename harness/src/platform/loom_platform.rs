@@ -23,6 +23,10 @@ use store::Platform;
 /// * **No real I/O or blocking outside loom primitives**: a thread blocked in the OS is
 ///   invisible to loom's scheduler, and the state space grows with every operation, so keep
 ///   scenarios tiny and bound the search with `preemption_bound`.
+/// * **Threads switch only at loom operations** (lock, atomic, condvar, spawn, join,
+///   `yield_now`): a critical section containing none of them is atomic to loom, so no
+///   other thread ever observes the lock held there (a `try_lock` racing it never fails).
+///   Call [`Platform::yield_now`] inside to open a window.
 /// * Panics in spawned threads abort the whole model (loom propagates them directly), so
 ///   [`Platform::join`] never returns `Err` under loom.
 /// * Poisoning is never reported: loom's locks never poison, and it is ignored anyway.

@@ -23,6 +23,8 @@ use store::Platform;
 ///   for a given schedule. The store only uses `BTreeMap`s.
 /// * **No real I/O or blocking outside shuttle primitives**: a thread blocked in the OS is
 ///   invisible to the scheduler.
+/// * `shuttle::check_pct` panics ("test closure did not exercise any concurrency") when the
+///   test spawns no thread.
 /// * Poisoning is ignored, as on every platform.
 ///
 /// Thread ids are shuttle's task ids (`usize::from(ThreadId)`, `0` for the test's main

@@ -170,6 +170,10 @@ impl Bucket for FsBucket {
     fn inspect(&self, digest: &Digest) -> bool {
         self.path(digest).is_file()
     }
+
+    fn inspect_all(&self) -> Vec<Digest> {
+        self.list().unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

@@ -88,16 +88,11 @@ impl FsChunkDir {
     }
 }
 
-/// `O_NOATIME` where its value is the generic Linux one (0 elsewhere: no such flag), so
-/// that reading does not move the GC's atime mark. The crate has no `libc` dependency.
-const O_NOATIME: i32 = if cfg!(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-)) {
-    0o1_000_000
-} else {
-    0
-};
+/// `O_NOATIME` on Linux (no such flag elsewhere), so reading does not move the GC's mark.
+#[cfg(target_os = "linux")]
+const O_NOATIME: i32 = libc::O_NOATIME;
+#[cfg(not(target_os = "linux"))]
+const O_NOATIME: i32 = 0;
 
 /// Reads a file without updating its atime: under `relatime` a plain read sets an atime
 /// older than the mtime (or a day) to the wall clock, but atimes are the store's to set.
@@ -153,27 +148,16 @@ impl ChunkDir for FsChunkDir {
 
     fn write(&self, digest: &Digest, data: &[u8], atime: i64) -> Result<()> {
         let path = self.path(digest);
-        let dir = self.chunks.join(digest.prefix());
-        fs::create_dir_all(&dir).with_context(|| {
-            format!(
-                "writing chunk {}: creating {}",
-                path.display(),
-                dir.display()
-            )
-        })?;
+        let (dir, p) = (self.chunks.join(digest.prefix()), path.display());
+        fs::create_dir_all(&dir)
+            .with_context(|| format!("writing chunk {p}: creating {}", dir.display()))?;
         let tmp = self.tmp_path(digest, self.next_tmp.fetch_add(1, Ordering::Relaxed));
-        Self::write_tmp(&tmp, data, atime)
-            .with_context(|| format!("writing chunk {}", path.display()))?;
+        Self::write_tmp(&tmp, data, atime).with_context(|| format!("writing chunk {p}"))?;
         if let Err(err) = fs::rename(&tmp, &path) {
             // Best effort: the rename error is the one to report.
             let _ = fs::remove_file(&tmp);
-            return Err(err).with_context(|| {
-                format!(
-                    "writing chunk {}: renaming {}",
-                    path.display(),
-                    tmp.display()
-                )
-            });
+            return Err(err)
+                .with_context(|| format!("writing chunk {p}: renaming {}", tmp.display()));
         }
         Ok(())
     }
@@ -206,30 +190,20 @@ impl ChunkDir for FsChunkDir {
     /// file (std has no `RENAME_NOREPLACE`); the store quarantines a chunk under its lock.
     fn quarantine(&self, digest: &Digest) -> Result<Option<String>> {
         let path = self.path(digest);
-        let dir = self.chunks.join(digest.prefix());
+        let (dir, p) = (self.chunks.join(digest.prefix()), path.display());
         for n in 0u64.. {
-            let name = format!("{}.{}.bad", digest.to_hex(), n);
-            let target = dir.join(&name);
-            let taken = none_if_missing(fs::symlink_metadata(&target)).with_context(|| {
-                format!(
-                    "quarantining chunk {}: checking {}",
-                    path.display(),
-                    target.display()
-                )
-            })?;
+            let name = format!("{}.{n}.bad", digest.to_hex());
+            let (target, t) = (dir.join(&name), dir.join(&name).display().to_string());
+            let taken = none_if_missing(fs::symlink_metadata(&target))
+                .with_context(|| format!("quarantining chunk {p}: checking {t}"))?;
             if taken.is_some() {
                 continue;
             }
-            let moved = none_if_missing(fs::rename(&path, &target)).with_context(|| {
-                format!(
-                    "quarantining chunk {}: renaming to {}",
-                    path.display(),
-                    target.display()
-                )
-            })?;
+            let moved = none_if_missing(fs::rename(&path, &target))
+                .with_context(|| format!("quarantining chunk {p}: renaming to {t}"))?;
             return Ok(moved.map(|()| name));
         }
-        anyhow::bail!("quarantining chunk {}: no free .bad name", path.display())
+        anyhow::bail!("quarantining chunk {p}: no free .bad name")
     }
 
     fn list(&self) -> Result<Listing> {
@@ -277,6 +251,14 @@ impl ChunkDir for FsChunkDir {
     fn inspect(&self, digest: &Digest) -> Option<ChunkStat> {
         self.stat(digest).ok().flatten()
     }
+
+    fn inspect_all(&self) -> Vec<(Digest, ChunkStat)> {
+        let digests = self.list().map(|l| l.digests).unwrap_or_default();
+        digests
+            .into_iter()
+            .filter_map(|d| self.inspect(&d).map(|st| (d, st)))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -289,6 +271,10 @@ mod tests {
         (tmp, chunks)
     }
 
+    fn stat(size: u64, atime: i64) -> Option<ChunkStat> {
+        Some(ChunkStat { size, atime })
+    }
+
     #[test]
     fn write_stat_read_round_trip() {
         let (_tmp, chunks) = dir();
@@ -296,25 +282,12 @@ mod tests {
         assert_eq!(chunks.stat(&d).expect("stat"), None);
         assert_eq!(chunks.read(&d).expect("read"), None);
         chunks.write(&d, b"data", 1_000_000).expect("write");
-        let stat = chunks.stat(&d).expect("stat").expect("chunk exists");
-        assert_eq!(
-            stat,
-            ChunkStat {
-                size: 4,
-                atime: 1_000_000
-            }
-        );
-        assert_eq!(chunks.inspect(&d), Some(stat));
-        assert_eq!(
-            chunks.read(&d).expect("read").as_deref(),
-            Some(&b"data"[..])
-        );
-        // An atime older than the mtime would be moved to now by a relatime read: not by ours.
-        assert_eq!(
-            chunks.inspect(&d),
-            Some(stat),
-            "read must not change the atime"
-        );
+        assert_eq!(chunks.stat(&d).expect("stat"), stat(4, 1_000_000));
+        assert_eq!(chunks.inspect(&d), stat(4, 1_000_000));
+        let data = chunks.read(&d).expect("read");
+        assert_eq!(data.as_deref(), Some(&b"data"[..]));
+        // A relatime read would move an atime older than the mtime to now: ours must not.
+        assert_eq!(chunks.inspect(&d), stat(4, 1_000_000), "read moved atime");
         assert!(chunks.chunks.join(d.prefix()).join(d.to_hex()).is_file());
     }
 
@@ -323,10 +296,7 @@ mod tests {
         let (_tmp, chunks) = dir();
         let d = Digest::of(b"remote");
         chunks.write(&d, b"", 42).expect("write marker");
-        assert_eq!(
-            chunks.stat(&d).expect("stat"),
-            Some(ChunkStat { size: 0, atime: 42 })
-        );
+        assert_eq!(chunks.stat(&d).expect("stat"), stat(0, 42));
     }
 
     #[test]
@@ -335,14 +305,11 @@ mod tests {
         let d = Digest::of(b"t");
         assert!(!chunks.touch(&d, 5).expect("touch missing"));
         chunks.write(&d, b"t", 100).expect("write");
-        let path = chunks.path(&d);
-        let mtime = fs::metadata(&path).expect("meta").mtime();
+        let mtime = fs::metadata(chunks.path(&d)).expect("meta").mtime();
         assert!(chunks.touch(&d, 2_000_000).expect("touch"));
-        assert_eq!(
-            chunks.stat(&d).expect("stat").map(|s| s.atime),
-            Some(2_000_000)
-        );
-        assert_eq!(fs::metadata(&path).expect("meta").mtime(), mtime);
+        assert_eq!(chunks.stat(&d).expect("stat"), stat(1, 2_000_000));
+        let meta = fs::metadata(chunks.path(&d)).expect("meta");
+        assert_eq!(meta.mtime(), mtime, "touch keeps the mtime");
     }
 
     #[test]
@@ -360,31 +327,23 @@ mod tests {
         let (_tmp, chunks) = dir();
         let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
         assert_eq!(chunks.quarantine(&a).expect("quarantine missing"), None);
-        chunks.write(&a, b"a", 1).expect("write");
-        let first = chunks
-            .quarantine(&a)
-            .expect("quarantine")
-            .expect("was there");
-        assert_eq!(first, format!("{}.0.bad", a.to_hex()));
-        chunks.write(&a, b"a", 1).expect("write again");
-        let second = chunks
-            .quarantine(&a)
-            .expect("quarantine")
-            .expect("was there");
-        assert_eq!(second, format!("{}.1.bad", a.to_hex()));
-        assert_eq!(chunks.stat(&a).expect("stat"), None);
+        for n in 0..2 {
+            chunks.write(&a, b"a", 1).expect("write");
+            let name = chunks.quarantine(&a).expect("quarantine");
+            assert_eq!(name, Some(format!("{}.{n}.bad", a.to_hex())));
+            assert_eq!(chunks.stat(&a).expect("stat"), None);
+        }
         chunks.write(&b, b"b", 1).expect("write b");
         chunks.write(&a, b"a", 1).expect("write a");
         let junk = chunks.chunks.join(a.prefix()).join("notes.txt");
         fs::write(&junk, b"x").expect("junk file");
         fs::write(chunks.tmp_path(&b, 99), b"partial").expect("stale temp file");
         let listing = chunks.list().expect("list");
-        let mut expected = vec![a, b];
-        expected.sort();
-        assert_eq!(listing.digests, expected);
+        assert_eq!(listing.digests, vec![a.min(b), a.max(b)]);
         assert_eq!(listing.junk, vec![format!("{}/notes.txt", a.prefix())]);
         assert!(junk.exists(), "junk must never be deleted");
-        assert!(chunks.chunks.join(a.prefix()).join(&first).exists());
+        let bad = format!("{}.0.bad", a.to_hex());
+        assert!(chunks.chunks.join(a.prefix()).join(bad).exists());
     }
 
     #[test]
@@ -393,21 +352,18 @@ mod tests {
         let d = Digest::of(b"good");
         chunks.write(&d, b"good", 7).expect("write");
         // Root ignores permission bits: block the next temporary name with a directory.
-        let next = chunks.next_tmp.load(Ordering::Relaxed);
-        fs::create_dir(chunks.tmp_path(&d, next)).expect("obstacle");
+        let obstacle = chunks.tmp_path(&d, chunks.next_tmp.load(Ordering::Relaxed));
+        fs::create_dir(&obstacle).expect("obstacle");
         let err = chunks.write(&d, b"bad!", 8).expect_err("write must fail");
         let text = format!("{err:#}");
         assert!(
-            text.contains("writing chunk") && text.contains(&d.to_hex()),
+            text.starts_with("writing chunk") && text.contains(&d.to_hex()),
             "{text}"
         );
         let data = chunks.read(&d).expect("read");
         assert_eq!(data.as_deref(), Some(&b"good"[..]));
-        assert_eq!(chunks.inspect(&d), Some(ChunkStat { size: 4, atime: 7 }));
-        assert!(
-            chunks.tmp_path(&d, next).is_dir(),
-            "someone else's path is left alone"
-        );
+        assert_eq!(chunks.inspect(&d), stat(4, 7));
+        assert!(obstacle.is_dir(), "someone else's path is left alone");
     }
 
     #[test]
@@ -415,9 +371,7 @@ mod tests {
         let (_tmp, chunks) = dir();
         let d = Digest::of(b"blocked");
         fs::write(chunks.chunks.join(d.prefix()), b"not a dir").expect("blocker");
-        let err = chunks
-            .write(&d, b"blocked", 1)
-            .expect_err("write must fail");
+        let err = chunks.write(&d, b"x", 1).expect_err("write must fail");
         let text = format!("{err:#}");
         assert!(
             text.contains(&chunks.path(&d).display().to_string()),
@@ -432,9 +386,7 @@ mod tests {
         let file = tmp.path().join("file");
         fs::write(&file, b"x").expect("file");
         let err = FsChunkDir::new(&file).expect_err("must fail");
-        assert!(
-            format!("{err:#}").contains("creating chunk directory"),
-            "{err:#}"
-        );
+        let text = format!("{err:#}");
+        assert!(text.contains("creating chunk directory"), "{text}");
     }
 }

@@ -66,6 +66,8 @@ pub trait ChunkDir: Send + Sync {
     fn list(&self) -> Result<Listing>;
     /// The state of a chunk file without a scheduling point: for oracles, not the store.
     fn inspect(&self, digest: &Digest) -> Option<ChunkStat>;
+    /// Every chunk file with its state, without a scheduling point: for oracles.
+    fn inspect_all(&self) -> Vec<(Digest, ChunkStat)>;
 }
 
 /// The S3 stand-in: one object per chunk, keyed `.chunks/XXXX/<digest>`.
@@ -80,6 +82,8 @@ pub trait Bucket: Send + Sync {
     fn delete_batch(&self, digests: &[Digest]) -> Result<()>;
     /// Whether the object exists, without a scheduling point: for oracles, not the store.
     fn inspect(&self, digest: &Digest) -> bool;
+    /// Every object, without a scheduling point: for oracles.
+    fn inspect_all(&self) -> Vec<Digest>;
 }
 
 /// Index files: `group/time/<name>.didx`, written as `<name>.tmp_didx` and renamed into place.

@@ -99,6 +99,10 @@ impl<P: Platform> Bucket for ModelBucket<P> {
     fn inspect(&self, digest: &Digest) -> bool {
         self.state().objects.contains_key(digest)
     }
+
+    fn inspect_all(&self) -> Vec<Digest> {
+        self.state().objects.keys().copied().collect()
+    }
 }
 
 #[cfg(test)]

@@ -190,6 +190,11 @@ impl<P: Platform> ChunkDir for ModelChunkDir<P> {
     fn inspect(&self, digest: &Digest) -> Option<ChunkStat> {
         self.state().chunks.get(digest).map(stat_of)
     }
+
+    fn inspect_all(&self) -> Vec<(Digest, ChunkStat)> {
+        let state = self.state();
+        state.chunks.iter().map(|(d, e)| (*d, stat_of(e))).collect()
+    }
 }
 
 #[cfg(test)]
