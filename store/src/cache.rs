@@ -168,7 +168,8 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
 
     /// Drops `digest` from the LRU only (verify, after renaming a corrupt chunk aside).
     pub(crate) fn forget(&self, _held: &ChunkStoreGuard<'_, P>, digest: &Digest) {
-        if self.lock_lru().lru.pop(digest).is_some() {
+        let mut lru = self.lock_lru();
+        if lru.lru.pop(digest).is_some() {
             self.store.datastore().emit(&Event::LruRemoved {
                 process: self.store.process(),
                 digest: *digest,
@@ -196,12 +197,7 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         digest: &Digest,
         guard: &ChunkStoreGuard<'_, P>,
     ) -> Result<()> {
-        if self.lock_lru().lru.pop(digest).is_some() {
-            self.store.datastore().emit(&Event::LruRemoved {
-                process: self.store.process(),
-                digest: *digest,
-            });
-        }
+        self.forget(guard, digest);
         // SAFETY: P1–P4 are this function's own preconditions, passed on unchanged.
         unsafe { self.store.remove_chunk(guard, digest) }?;
         Ok(())
