@@ -29,11 +29,15 @@ pub enum SeededBug {
     /// Cache insert enters the LRU first and its eviction callback takes the chunk store
     /// mutex inside the LRU mutex: the lock order is inverted.
     EvictionLocksStoreInsideLru,
+    /// An S3 upload skips a chunk the LRU holds without touching it (the protocol as
+    /// design Part 1 words it): an old unreferenced cached chunk a writer re-uses keeps its
+    /// old atime and GC removes it. Found by this project's tests, not an upstream report.
+    LruHitSkipsTouch,
 }
 
 impl SeededBug {
     /// Every seeded bug.
-    pub const ALL: [SeededBug; 7] = [
+    pub const ALL: [SeededBug; 8] = [
         Self::SweepStatOutsideMutex,
         Self::InsertSkipsTouch,
         Self::TouchWithoutMutex,
@@ -41,6 +45,7 @@ impl SeededBug {
         Self::CutoffIgnoresOldestWriter,
         Self::UploadWithoutChunkLock,
         Self::EvictionLocksStoreInsideLru,
+        Self::LruHitSkipsTouch,
     ];
 
     /// The kebab-case name used on command lines and in reports.
@@ -53,6 +58,7 @@ impl SeededBug {
             Self::CutoffIgnoresOldestWriter => "cutoff-ignores-oldest-writer",
             Self::UploadWithoutChunkLock => "upload-without-chunk-lock",
             Self::EvictionLocksStoreInsideLru => "eviction-locks-store-inside-lru",
+            Self::LruHitSkipsTouch => "lru-hit-skips-touch",
         }
     }
 

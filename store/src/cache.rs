@@ -133,13 +133,16 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         self.lock_lru().lru.contains(digest)
     }
 
-    /// Reads a chunk: from the local content on an LRU hit, otherwise from the bucket, in
-    /// which case the chunk is checked against its digest and cached.
+    /// Reads a chunk under its per-chunk lock: from the local content on an LRU hit,
+    /// otherwise from the bucket, in which case the chunk is checked against its digest and
+    /// cached.
     ///
     /// # Errors
     /// [`StoreError::MissingChunk`] when the bucket has no such object,
     /// [`StoreError::DigestMismatch`] when its content is corrupt (nothing is cached), or I/O.
     pub fn access(&self, digest: &Digest) -> Result<Vec<u8>> {
+        // The per-chunk lock keeps GC from deleting the object between fetch and insert.
+        let _lock = self.store.datastore().lock_chunk(*digest);
         {
             let guard = self.store.lock();
             let hit = self.lock_lru().lru.get(digest).is_some();

@@ -34,7 +34,7 @@ pub struct GcStatus {
     pub index_files: u64,
     /// Chunk references touched in phase 1.
     pub marked_chunks: u64,
-    /// Referenced chunks not found locally in phase 1 (filesystem backend).
+    /// Referenced chunks found nowhere in phase 1 (locally, nor in the bucket on S3).
     pub missing_chunks: u64,
     /// Chunks removed (local files on the filesystem backend, bucket objects on S3).
     pub removed_chunks: u64,
@@ -203,10 +203,19 @@ impl<P: Platform> Process<P> {
         if self.chunk_store.touch(&guard, digest)? {
             return Ok(());
         }
-        match ds.config.backend {
-            Backend::Filesystem => status.missing_chunks += 1,
-            // Not cached: leave a marker so the sweep sees this chunk's mark.
-            Backend::S3 => self.chunk_store.write(&guard, digest, &[])?,
+        // Not cached (S3): leave a marker so the sweep sees this chunk's mark, but only for
+        // an object that exists: a marker claims the object is there.
+        let in_bucket = ds.config.backend == Backend::S3
+            && ds
+                .storage
+                .bucket
+                .get(digest)
+                .with_context(|| format!("looking up chunk {digest} in the bucket"))?
+                .is_some();
+        if in_bucket {
+            self.chunk_store.write(&guard, digest, &[])?;
+        } else {
+            status.missing_chunks += 1;
         }
         Ok(())
     }

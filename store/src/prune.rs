@@ -1,7 +1,7 @@
 //! Prune: delete a snapshot, unless a backup holds it (as its previous snapshot).
 
 use crate::error::StoreError;
-use crate::ids::SnapshotId;
+use crate::ids::{check_group_name, SnapshotId};
 use crate::locks::LockMode;
 use crate::observer::Event;
 use crate::platform::Platform;
@@ -14,8 +14,9 @@ impl<P: Platform> Process<P> {
     ///
     /// # Errors
     /// [`StoreError::Locked`] while a backup re-uses it (shared lock) or writes it;
-    /// [`StoreError::NotFound`] when it does not exist; I/O errors.
+    /// [`StoreError::NotFound`] when it does not exist; [`StoreError::BadName`]; I/O errors.
     pub fn prune(&self, snapshot: &SnapshotId) -> Result<()> {
+        check_group_name(&snapshot.group)?;
         let ds = self.datastore();
         let lock = snapshot_lock(snapshot);
         ds.locks.try_lock_path(&lock, LockMode::Exclusive)?;

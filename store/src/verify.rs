@@ -20,7 +20,8 @@ pub enum VerifyOutcome {
 impl<P: Platform> Process<P> {
     /// Verifies a chunk's local content. Under the per-chunk lock and the chunk store
     /// mutex, a corrupt chunk is renamed to `<digest>.N.bad` and evicted from the LRU, so a
-    /// later upload of a good copy writes it again.
+    /// later upload of a good copy writes it again. On S3 a marker with the chunk's atime
+    /// takes its place: the bucket object is still good and keeps its GC mark.
     ///
     /// # Errors
     /// [`StoreError::MissingChunk`] when there is no local file; I/O errors.
@@ -38,12 +39,18 @@ impl<P: Platform> Process<P> {
         if digest.verify(&data).is_ok() {
             return Ok(VerifyOutcome::Good);
         }
+        let stat_atime = self.chunk_store.stat(&guard, digest)?.map(|st| st.atime);
         let name = self
             .chunk_store
             .quarantine(&guard, digest)?
             .ok_or(StoreError::MissingChunk(*digest))?;
         if let Some(cache) = &self.cache {
             cache.forget(&guard, digest);
+            // The bucket object is still good: keep its GC mark with a marker.
+            if let Some(atime) = stat_atime {
+                self.chunk_store
+                    .write_with_atime(&guard, digest, &[], atime)?;
+            }
         }
         Ok(VerifyOutcome::Quarantined(name))
     }

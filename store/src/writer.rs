@@ -181,8 +181,8 @@ impl<P: Platform> BackupWriter<P> {
     /// Uploads a chunk sent under `digest`.
     ///
     /// Filesystem: insert (write, or touch when present). S3: under the per-chunk lock, skip
-    /// when the LRU has it or touching the local file (content or marker) succeeds, else
-    /// upload to the bucket and cache it.
+    /// when touching the local file (cached content or marker) succeeds, else upload to the
+    /// bucket and cache it.
     ///
     /// # Errors
     /// [`StoreError::DigestMismatch`] (nothing is stored), or I/O errors.
@@ -238,9 +238,16 @@ impl<P: Platform> BackupWriter<P> {
             .context("S3 backend without a cache (internal error)")
     }
 
-    /// S3: the LRU has the chunk, or its local file (content or marker) could be touched.
+    /// S3: the chunk's local file (content or marker) exists and was touched; the caller
+    /// holds its per-chunk lock, so the object exists too.
+    ///
+    /// An LRU hit is touched as well: skipping the touch (seeded bug
+    /// [`SeededBug::LruHitSkipsTouch`]) leaves an old unreferenced chunk's atime behind the
+    /// writer's start, and GC removes it while the writer uses it.
     fn present_in_cache(&self, digest: &Digest) -> Result<bool> {
-        if self.cache()?.contains(digest) {
+        if self.process.datastore().bug(SeededBug::LruHitSkipsTouch)
+            && self.cache()?.contains(digest)
+        {
             return Ok(true);
         }
         self.process.chunk_store.touch_for_reuse(self.id, digest)

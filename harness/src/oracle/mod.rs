@@ -425,7 +425,8 @@ impl Oracle {
 
     fn check_progress(&self, ghost: &Ghost, gc: &GhostGc) -> Result<(), (Property, String)> {
         // A chunk whose per-chunk lock is held right now is being uploaded or re-used.
-        let exempt = |d: &Digest| gc.skipped.contains(d) || ghost.holders.contains_key(&LockKind::Chunk(*d));
+        let exempt =
+            |d: &Digest| gc.skipped.contains(d) || ghost.holders.contains_key(&LockKind::Chunk(*d));
         let local: Vec<_> = self.storage.chunks.inspect_all();
         let leftover = match self.backend {
             Backend::Filesystem => local

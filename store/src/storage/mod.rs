@@ -17,6 +17,7 @@ mod fs_bucket;
 mod fs_chunk_dir;
 mod fs_index_dir;
 mod model_bucket;
+mod model_cell;
 mod model_chunk_dir;
 mod model_index_dir;
 

@@ -1,8 +1,9 @@
 //! [`ModelBucket`]: the S3 stand-in in memory, one atomic step per operation.
 
+use super::model_cell::ModelCell;
 use super::Bucket;
 use crate::digest::Digest;
-use crate::platform::{Mutex, Platform};
+use crate::platform::Platform;
 use anyhow::{anyhow, Result};
 use std::collections::BTreeMap;
 
@@ -29,21 +30,19 @@ impl State {
 /// reads or changes the state under a plain std lock; [`Bucket::inspect`] and the
 /// test-support methods take only the std lock and add no scheduling point.
 pub struct ModelBucket<P: Platform> {
-    step: Mutex<P, ()>,
-    state: std::sync::Mutex<State>,
+    cell: ModelCell<P, State>,
 }
 
 impl<P: Platform> ModelBucket<P> {
     /// An empty, writable bucket.
     pub fn new() -> Self {
         Self {
-            step: Mutex::new(()),
-            state: std::sync::Mutex::new(State::default()),
+            cell: ModelCell::new(State::default()),
         }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.cell.peek()
     }
 
     /// Inspection without a scheduling point: every object, sorted.
@@ -66,8 +65,7 @@ impl<P: Platform> Default for ModelBucket<P> {
 
 impl<P: Platform> Bucket for ModelBucket<P> {
     fn put_if_absent(&self, digest: &Digest, data: &[u8]) -> Result<bool> {
-        let _step = self.step.lock();
-        let mut state = self.state();
+        let mut state = self.cell.step();
         state.writable(|| format!("putting {}", digest.chunk_key()))?;
         if state.objects.contains_key(digest) {
             return Ok(false);
@@ -77,18 +75,15 @@ impl<P: Platform> Bucket for ModelBucket<P> {
     }
 
     fn get(&self, digest: &Digest) -> Result<Option<Vec<u8>>> {
-        let _step = self.step.lock();
-        Ok(self.state().objects.get(digest).cloned())
+        Ok(self.cell.step().objects.get(digest).cloned())
     }
 
     fn list(&self) -> Result<Vec<Digest>> {
-        let _step = self.step.lock();
-        Ok(self.state().objects.keys().copied().collect())
+        Ok(self.cell.step().objects.keys().copied().collect())
     }
 
     fn delete_batch(&self, digests: &[Digest]) -> Result<()> {
-        let _step = self.step.lock();
-        let mut state = self.state();
+        let mut state = self.cell.step();
         state.writable(|| format!("deleting {} objects", digests.len()))?;
         for digest in digests {
             state.objects.remove(digest);

@@ -1,8 +1,9 @@
 //! [`ModelChunkDir`]: the chunk directory in memory, one atomic step per operation.
 
+use super::model_cell::ModelCell;
 use super::{ChunkDir, ChunkStat, Listing};
 use crate::digest::Digest;
-use crate::platform::{Mutex, Platform};
+use crate::platform::Platform;
 use anyhow::{anyhow, Result};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -53,21 +54,19 @@ impl State {
 /// reads or changes the state under a plain std lock; [`ChunkDir::inspect`] and the
 /// test-support methods take only the std lock and add no scheduling point.
 pub struct ModelChunkDir<P: Platform> {
-    step: Mutex<P, ()>,
-    state: std::sync::Mutex<State>,
+    cell: ModelCell<P, State>,
 }
 
 impl<P: Platform> ModelChunkDir<P> {
     /// An empty, writable chunk directory.
     pub fn new() -> Self {
         Self {
-            step: Mutex::new(()),
-            state: std::sync::Mutex::new(State::default()),
+            cell: ModelCell::new(State::default()),
         }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.cell.peek()
     }
 
     /// Test setup, bypassing the store: replaces a chunk file's content in place, keeping its
@@ -129,41 +128,35 @@ fn stat_of(entry: &Entry) -> ChunkStat {
 
 impl<P: Platform> ChunkDir for ModelChunkDir<P> {
     fn stat(&self, digest: &Digest) -> Result<Option<ChunkStat>> {
-        let _step = self.step.lock();
-        Ok(self.state().chunks.get(digest).map(stat_of))
+        Ok(self.cell.step().chunks.get(digest).map(stat_of))
     }
 
     fn write(&self, digest: &Digest, data: &[u8], atime: i64) -> Result<()> {
-        let _step = self.step.lock();
-        let mut state = self.state();
+        let mut state = self.cell.step();
         state.writable("writing", digest)?;
         state.insert(digest, data.to_vec(), atime);
         Ok(())
     }
 
     fn touch(&self, digest: &Digest, atime: i64) -> Result<bool> {
-        let _step = self.step.lock();
-        let mut state = self.state();
+        let mut state = self.cell.step();
         state.writable("touching", digest)?;
         Ok(state.set_atime(digest, atime))
     }
 
     fn read(&self, digest: &Digest) -> Result<Option<Vec<u8>>> {
-        let _step = self.step.lock();
-        let state = self.state();
+        let state = self.cell.step();
         Ok(state.chunks.get(digest).map(|entry| entry.data.clone()))
     }
 
     fn remove(&self, digest: &Digest) -> Result<bool> {
-        let _step = self.step.lock();
-        let mut state = self.state();
+        let mut state = self.cell.step();
         state.writable("removing", digest)?;
         Ok(state.chunks.remove(digest).is_some())
     }
 
     fn quarantine(&self, digest: &Digest) -> Result<Option<String>> {
-        let _step = self.step.lock();
-        let mut state = self.state();
+        let mut state = self.cell.step();
         state.writable("quarantining", digest)?;
         let Some(entry) = state.chunks.remove(digest) else {
             return Ok(None);
@@ -179,8 +172,7 @@ impl<P: Platform> ChunkDir for ModelChunkDir<P> {
     }
 
     fn list(&self) -> Result<Listing> {
-        let _step = self.step.lock();
-        let state = self.state();
+        let state = self.cell.step();
         Ok(Listing {
             digests: state.chunks.keys().copied().collect(),
             junk: state.junk.iter().cloned().collect(),

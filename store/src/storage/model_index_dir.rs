@@ -1,9 +1,10 @@
 //! [`ModelIndexDir`]: the index files in memory, one atomic step per operation.
 
+use super::model_cell::ModelCell;
 use super::IndexDir;
 use crate::error::StoreError;
 use crate::ids::SnapshotId;
-use crate::platform::{Mutex, Platform};
+use crate::platform::Platform;
 use anyhow::{anyhow, Context, Result};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,21 +25,19 @@ fn didx_name(name: &str) -> String {
 /// reads or changes the state under a plain std lock; [`ModelIndexDir::put_raw`] takes only
 /// the std lock and adds no scheduling point.
 pub struct ModelIndexDir<P: Platform> {
-    step: Mutex<P, ()>,
-    state: std::sync::Mutex<State>,
+    cell: ModelCell<P, State>,
 }
 
 impl<P: Platform> ModelIndexDir<P> {
     /// An empty index directory.
     pub fn new() -> Self {
         Self {
-            step: Mutex::new(()),
-            state: std::sync::Mutex::new(State::new()),
+            cell: ModelCell::new(State::new()),
         }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.cell.peek()
     }
 
     /// Test setup, bypassing the store: writes a published `<name>.didx` with `bytes` as is
@@ -64,8 +63,7 @@ fn not_found(what: String, doing: String) -> anyhow::Error {
 
 impl<P: Platform> IndexDir for ModelIndexDir<P> {
     fn create_snapshot(&self, snapshot: &SnapshotId) -> Result<()> {
-        let _step = self.step.lock();
-        let mut state = self.state();
+        let mut state = self.cell.step();
         if state.contains_key(snapshot) {
             return Err(anyhow!("snapshot directory already exists"))
                 .with_context(|| format!("model index dir: creating snapshot {snapshot}"));
@@ -75,8 +73,7 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
     }
 
     fn write_tmp(&self, snapshot: &SnapshotId, name: &str, bytes: &[u8]) -> Result<()> {
-        let _step = self.step.lock();
-        let mut state = self.state();
+        let mut state = self.cell.step();
         let doing = || format!("writing {snapshot}/{}", tmp_name(name));
         let files = state
             .get_mut(snapshot)
@@ -86,8 +83,7 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
     }
 
     fn publish(&self, snapshot: &SnapshotId, name: &str) -> Result<()> {
-        let _step = self.step.lock();
-        let mut state = self.state();
+        let mut state = self.cell.step();
         let tmp = tmp_name(name);
         let doing = || format!("publishing {snapshot}/{tmp}");
         let files = state
@@ -101,22 +97,19 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
     }
 
     fn remove_tmp(&self, snapshot: &SnapshotId, name: &str) -> Result<()> {
-        let _step = self.step.lock();
-        if let Some(files) = self.state().get_mut(snapshot) {
+        if let Some(files) = self.cell.step().get_mut(snapshot) {
             files.remove(&tmp_name(name));
         }
         Ok(())
     }
 
     fn groups(&self) -> Result<Vec<String>> {
-        let _step = self.step.lock();
-        let groups: BTreeSet<String> = self.state().keys().map(|s| s.group.clone()).collect();
+        let groups: BTreeSet<String> = self.cell.step().keys().map(|s| s.group.clone()).collect();
         Ok(groups.into_iter().collect())
     }
 
     fn snapshots(&self, group: &str) -> Result<Vec<i64>> {
-        let _step = self.step.lock();
-        let state = self.state();
+        let state = self.cell.step();
         Ok(state
             .keys()
             .filter(|s| s.group == group)
@@ -125,8 +118,7 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
     }
 
     fn indexes(&self, snapshot: &SnapshotId) -> Result<Option<Vec<String>>> {
-        let _step = self.step.lock();
-        let state = self.state();
+        let state = self.cell.step();
         Ok(state.get(snapshot).map(|files| {
             files
                 .keys()
@@ -137,8 +129,7 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
     }
 
     fn read(&self, snapshot: &SnapshotId, name: &str) -> Result<Option<Vec<u8>>> {
-        let _step = self.step.lock();
-        let state = self.state();
+        let state = self.cell.step();
         Ok(state
             .get(snapshot)
             .and_then(|files| files.get(&didx_name(name)))
@@ -146,8 +137,7 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
     }
 
     fn remove_snapshot(&self, snapshot: &SnapshotId) -> Result<bool> {
-        let _step = self.step.lock();
-        Ok(self.state().remove(snapshot).is_some())
+        Ok(self.cell.step().remove(snapshot).is_some())
     }
 }
 

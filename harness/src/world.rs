@@ -1,0 +1,132 @@
+//! A world to run scenarios in: a datastore over model storage, a logical clock and an
+//! oracle, with helpers to set up history (old backups, garbage) through the store itself
+//! so the oracle sees every event.
+
+use crate::oracle::Oracle;
+use std::sync::Arc;
+use store::{
+    Backend, BackupWriter, Bugs, Clock, Datastore, Digest, Platform, Process, Storage, StoreConfig,
+};
+
+/// Logical time at which scenarios start ("now"); history is written before it.
+pub const NOW: i64 = 10_000;
+/// The grace period scenarios use (upstream: 24h5m).
+pub const GRACE: i64 = 100;
+/// The writer margin scenarios use (upstream: 5 min).
+pub const MARGIN: i64 = 10;
+/// How long before [`NOW`] history is written: older than the cutoff.
+pub const PAST: i64 = 3 * GRACE;
+
+/// Knobs of a scenario run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Setup {
+    /// Seeded bugs switched on.
+    pub bugs: Bugs,
+}
+
+/// A datastore under test with its oracle.
+pub struct World<P: Platform> {
+    /// The datastore.
+    pub ds: Arc<Datastore<P>>,
+    /// The oracle checking it.
+    pub oracle: Arc<Oracle>,
+    /// The first process.
+    pub process: Arc<Process<P>>,
+}
+
+impl<P: Platform> World<P> {
+    /// A datastore with `backend` over model storage, the clock at `NOW - PAST`, a cutoff of
+    /// [`GRACE`]/[`MARGIN`] and a cache of `cache_capacity` chunks.
+    pub fn new(setup: Setup, backend: Backend, cache_capacity: usize) -> Self {
+        let storage = Storage::model::<P>();
+        let oracle = Oracle::new(&storage, backend);
+        let config = StoreConfig::new(backend)
+            .with_cutoff(GRACE, MARGIN)
+            .with_cache_capacity(cache_capacity)
+            .with_bugs(setup.bugs);
+        let ds = Datastore::new(config, storage, Clock::manual(NOW - PAST), oracle.clone());
+        let process = ds.start_process();
+        Self {
+            ds,
+            oracle,
+            process,
+        }
+    }
+
+    /// Moves the clock from the past to [`NOW`].
+    pub fn to_now(&self) {
+        let behind = NOW - self.ds.clock().now();
+        self.ds.clock().advance(behind);
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, secs: i64) {
+        self.ds.clock().advance(secs);
+    }
+
+    /// Runs a complete backup of `group` at backup time `time` with one index holding
+    /// `chunks`; returns their digests.
+    ///
+    /// # Panics
+    /// When the store refuses (setup must succeed).
+    pub fn backup(&self, group: &str, time: i64, chunks: &[&[u8]]) -> Vec<Digest> {
+        let mut writer = self.start(group, time);
+        let digests = upload_all(&mut writer, chunks);
+        publish(&mut writer, "disk", &digests);
+        writer.finish().expect("setup backup finishes");
+        digests
+    }
+
+    /// Leaves garbage: uploads `chunks` in an aborted backup, so nothing references them.
+    ///
+    /// # Panics
+    /// When the store refuses.
+    pub fn garbage(&self, chunks: &[&[u8]]) -> Vec<Digest> {
+        let mut writer = self.start("garbage/0", self.ds.clock().now());
+        let digests = upload_all(&mut writer, chunks);
+        drop(writer);
+        digests
+    }
+
+    /// Starts a backup in the first process.
+    ///
+    /// # Panics
+    /// When the store refuses.
+    pub fn start(&self, group: &str, time: i64) -> BackupWriter<P> {
+        self.process
+            .start_backup(group, time)
+            .expect("setup backup starts")
+    }
+
+    /// Whether a chunk exists where the backend keeps chunks (local content or object).
+    pub fn exists(&self, digest: &Digest) -> bool {
+        let storage = self.ds.storage();
+        match self.ds.config().backend {
+            Backend::Filesystem => storage.chunks.inspect(digest).is_some_and(|s| s.size > 0),
+            Backend::S3 => storage.bucket.inspect(digest),
+        }
+    }
+}
+
+/// Uploads every chunk; returns their digests.
+///
+/// # Panics
+/// When an upload fails.
+pub fn upload_all<P: Platform>(writer: &mut BackupWriter<P>, chunks: &[&[u8]]) -> Vec<Digest> {
+    chunks
+        .iter()
+        .map(|c| writer.upload_chunk(c).expect("upload succeeds"))
+        .collect()
+}
+
+/// Writes and publishes index `name` with `digests`.
+///
+/// # Panics
+/// When the store refuses.
+pub fn publish<P: Platform>(writer: &mut BackupWriter<P>, name: &str, digests: &[Digest]) {
+    writer.create_index(name).expect("index opens");
+    for d in digests {
+        writer.append(name, *d).expect("known chunk appends");
+    }
+    writer.close_index(name).expect("index publishes");
+}
