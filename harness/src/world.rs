@@ -4,6 +4,7 @@
 
 use crate::oracle::Oracle;
 use std::sync::Arc;
+use store::storage::{ModelBucket, ModelChunkDir, ModelIndexDir};
 use store::{
     Backend, BackupWriter, Bugs, Clock, Datastore, Digest, Platform, Process, Storage, StoreConfig,
 };
@@ -32,13 +33,23 @@ pub struct World<P: Platform> {
     pub oracle: Arc<Oracle>,
     /// The first process.
     pub process: Arc<Process<P>>,
+    /// The model chunk directory, for test setup (corruption) and inspection.
+    pub chunks: Arc<ModelChunkDir<P>>,
+    /// The model bucket, for inspection.
+    pub bucket: Arc<ModelBucket<P>>,
 }
 
 impl<P: Platform> World<P> {
     /// A datastore with `backend` over model storage, the clock at `NOW - PAST`, a cutoff of
     /// [`GRACE`]/[`MARGIN`] and a cache of `cache_capacity` chunks.
     pub fn new(setup: Setup, backend: Backend, cache_capacity: usize) -> Self {
-        let storage = Storage::model::<P>();
+        let chunks = Arc::new(ModelChunkDir::<P>::new());
+        let bucket = Arc::new(ModelBucket::<P>::new());
+        let storage = Storage {
+            chunks: chunks.clone(),
+            bucket: bucket.clone(),
+            indexes: Arc::new(ModelIndexDir::<P>::new()),
+        };
         let oracle = Oracle::new(&storage, backend);
         let config = StoreConfig::new(backend)
             .with_cutoff(GRACE, MARGIN)
@@ -50,6 +61,8 @@ impl<P: Platform> World<P> {
             ds,
             oracle,
             process,
+            chunks,
+            bucket,
         }
     }
 

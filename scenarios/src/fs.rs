@@ -1,4 +1,4 @@
-//! Filesystem backend scenarios.
+//! Filesystem backend: writers inserting and re-using chunks while GC sweeps.
 
 use harness::world::{publish, upload_all, Setup, World, GRACE, NOW};
 use store::platform::spawn;
@@ -10,10 +10,10 @@ use store::{Backend, Platform};
 /// started at NOW and inserted X; then more than the grace period passed.
 /// Threads: `writer-1` inserts A (present: must be touched) and N, publishes [X, A, N] and
 /// finishes; `gc` runs a full GC in the same process.
-/// Races: GC stats A as old, W touches A, GC unlinks A (`sweep-stat-outside-mutex`, P3);
-/// W's insert of A skips the touch and GC sweeps it (`insert-skips-touch`, P3); the cutoff
-/// ignores W, older than the grace period, and X is swept (`cutoff-ignores-oldest-writer`,
-/// P3). Progress: G must be gone after the GC.
+/// Races: GC stats A as old, W touches A, GC unlinks A (`sweep-stat-outside-mutex`); W's
+/// insert of A skips the touch and GC sweeps it (`insert-skips-touch`); the cutoff ignores
+/// W, older than the grace period, and X is swept (`cutoff-ignores-oldest-writer`).
+/// Progress: G must be gone after the GC.
 pub fn insert_vs_sweep<P: Platform>(setup: Setup) {
     let world = World::<P>::new(setup, Backend::Filesystem, 8);
     world.garbage(&[b"A", b"G"]);
@@ -27,9 +27,33 @@ pub fn insert_vs_sweep<P: Platform>(setup: Setup) {
         writer.finish().expect("writer-1 finishes");
     });
     let process = world.process.clone();
-    let gc = spawn::<P, _, _>("gc", move || {
-        process.garbage_collect().expect("gc completes")
+    let gc = spawn::<P, _, _>("gc", move || process.garbage_collect().expect("gc completes"));
+    w.join();
+    gc.join();
+}
+
+/// Pull-style touch-and-reuse vs sweep.
+///
+/// History: chunks X and G were written long ago and nothing references them.
+/// Threads: `writer-1` (a pull) finds X present, touches it and re-uses it without uploading
+/// (or uploads it when GC already removed it), publishes [X] and finishes; `gc` runs a GC.
+/// Race: GC stats X as old under the mutex, W touches X without the mutex and decides to
+/// re-use it, GC unlinks X (`touch-without-mutex`). Progress: G must be gone.
+pub fn pull_reuse_vs_sweep<P: Platform>(setup: Setup) {
+    let world = World::<P>::new(setup, Backend::Filesystem, 8);
+    let old = world.garbage(&[b"X", b"G"]);
+    world.to_now();
+    let mut writer = world.start("vm/100", NOW);
+    let w = spawn::<P, _, _>("writer-1", move || {
+        let x = old[0];
+        if !writer.reuse_chunk(x).expect("reuse answers") {
+            writer.upload(x, b"X").expect("X uploads");
+        }
+        publish(&mut writer, "disk", &[x]);
+        writer.finish().expect("writer-1 finishes");
     });
+    let process = world.process.clone();
+    let gc = spawn::<P, _, _>("gc", move || process.garbage_collect().expect("gc completes"));
     w.join();
     gc.join();
 }

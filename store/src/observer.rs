@@ -90,7 +90,8 @@ pub enum Event<'a> {
         /// Every digest it references.
         digests: &'a [Digest],
     },
-    /// A writer released its locks (finished or aborted).
+    /// A writer will publish nothing more (it finished or aborted); emitted before it
+    /// releases any lock.
     WriterFinished {
         /// Its process.
         process: ProcessId,

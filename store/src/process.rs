@@ -114,10 +114,6 @@ impl<P: Platform> Process<P> {
 
     /// Drops a writer's shared process lock and its record.
     pub(crate) fn unregister_writer(&self, writer: WriterId) {
-        self.ds.emit(&Event::WriterFinished {
-            process: self.id,
-            writer,
-        });
         self.writers.lock().remove(&writer);
         self.ds.locks.release_shared(self.id);
     }

@@ -323,8 +323,17 @@ impl<P: Platform> BackupWriter<P> {
             );
         }
         self.finished = true;
+        self.emit_done();
         self.release();
         Ok(())
+    }
+
+    /// Reports that this session will publish nothing more (before any lock is released).
+    fn emit_done(&self) {
+        self.process.datastore().emit(&Event::WriterFinished {
+            process: self.process.id(),
+            writer: self.id,
+        });
     }
 
     fn release(&mut self) {
@@ -348,6 +357,7 @@ impl<P: Platform> BackupWriter<P> {
 
     /// Abort: removes temporary indexes and the snapshot, then releases the locks.
     fn abort(&mut self) {
+        self.emit_done();
         let ds = self.process.datastore().clone();
         for name in std::mem::take(&mut self.open).into_keys() {
             let _ = ds.storage.indexes.remove_tmp(&self.snapshot, &name);

@@ -1,0 +1,53 @@
+//! Service reload: an old process's writer outlives the reload; the new process's GC must
+//! wait for it.
+
+use harness::world::{publish, upload_all, Setup, World, GRACE, NOW};
+use store::platform::spawn;
+use store::{Backend, Platform, StoreError};
+
+/// An old-process writer still running, a new-process writer, and a GC in the new process.
+///
+/// History: G was written long ago and nothing references it; writer W1 of process 1
+/// started at NOW and inserted X; then more than the grace period passed.
+/// Threads: `writer-1` (old process) inserts Y, publishes [X, Y] and finishes; `reload`
+/// starts process 2 (process 1 is told to shut down), spawns `writer-2` (process 2: inserts
+/// Z, publishes, finishes) and runs a GC in process 2, which must be refused while W1 runs.
+/// After all joins, a GC in process 2 must succeed and collect G.
+/// Race: the process lock forgets process 1's shared lock, so process 2's GC runs while W1
+/// is active and sweeps X, which only W1 knows about (`lock-forgets-other-processes`, P4).
+pub fn reload_during_backup<P: Platform>(setup: Setup) {
+    let world = World::<P>::new(setup, Backend::Filesystem, 8);
+    world.garbage(&[b"G"]);
+    world.to_now();
+    let mut old_writer = world.start("vm/100", NOW);
+    let x = old_writer.upload_chunk(b"X").expect("X uploads");
+    world.advance(2 * GRACE);
+    let w1 = spawn::<P, _, _>("writer-1", move || {
+        let y = upload_all(&mut old_writer, &[b"Y"]);
+        publish(&mut old_writer, "disk", &[x, y[0]]);
+        old_writer.finish().expect("writer-1 finishes");
+    });
+    let old = world.process.clone();
+    let reload = spawn::<P, _, _>("reload", move || {
+        let new = old.reload();
+        let new2 = new.clone();
+        let w2 = spawn::<P, _, _>("writer-2", move || {
+            let mut writer = new2.start_backup("vm/200", NOW + 2 * GRACE).expect("writer-2 starts");
+            let z = upload_all(&mut writer, &[b"Z"]);
+            publish(&mut writer, "disk", &z);
+            writer.finish().expect("writer-2 finishes");
+        });
+        if let Err(err) = new.garbage_collect() {
+            assert!(
+                matches!(StoreError::of(&err), Some(StoreError::Locked(_))),
+                "GC of the new process may only be refused by the lock: {err:#}"
+            );
+        }
+        w2.join();
+        new
+    });
+    w1.join();
+    let new = reload.join();
+    new.garbage_collect().expect("GC after every writer finished");
+    assert!(!world.exists(&store::Digest::of(b"G")), "progress: G survived");
+}

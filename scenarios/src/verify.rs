@@ -1,0 +1,39 @@
+//! Verify: renaming a corrupt chunk aside while a writer uploads a good copy.
+
+use harness::world::{publish, Setup, World};
+use store::platform::spawn;
+use store::{Backend, Platform, VerifyOutcome};
+
+/// Verify renaming a corrupt chunk vs upload of a good copy.
+///
+/// History: snapshot vm/100/1 references X; X's file has since been truncated (bit rot of a
+/// different size, so an insert rewrites it).
+/// Threads: `verify` checks X and renames it to `X.0.bad` if it is corrupt when read;
+/// `writer-1` backs up vm/100 at time 2, uploads a good copy of X, publishes [X].
+/// Race: verify reads the corrupt copy, the writer writes the good one, verify renames the
+/// good one aside; the writer's index then references a missing chunk (harm). The per-chunk
+/// lock and the chunk store mutex around verify's read-check-rename prevent it.
+pub fn verify_vs_upload<P: Platform>(setup: Setup) {
+    let world = World::<P>::new(setup, Backend::Filesystem, 8);
+    let x = world.backup("vm/100", 1, &[b"X good"])[0];
+    world.chunks.corrupt(&x, b"X".to_vec());
+    world.to_now();
+    let process = world.process.clone();
+    let w = spawn::<P, _, _>("writer-1", move || {
+        let mut writer = process.start_backup("vm/100", 2).expect("writer-1 starts");
+        writer.upload(x, b"X good").expect("good copy uploads");
+        publish(&mut writer, "disk", &[x]);
+        writer.finish().expect("writer-1 finishes");
+    });
+    let process = world.process.clone();
+    let verify = spawn::<P, _, _>("verify", move || {
+        process.verify_chunk(&x).expect("verify answers")
+    });
+    w.join();
+    let outcome = verify.join();
+    assert!(
+        matches!(outcome, VerifyOutcome::Good | VerifyOutcome::Quarantined(_)),
+        "unexpected verify outcome {outcome:?}"
+    );
+    assert!(world.exists(&x), "the good copy of X must survive");
+}
