@@ -8,8 +8,8 @@ use store::{Backend, Platform};
 ///
 /// History: chunks A and G were written long ago and nothing references them; writer W
 /// started at NOW and inserted X; then more than the grace period passed.
-/// Threads: `writer-1` inserts A (present: must be touched) and N, publishes [X, A, N] and
-/// finishes; `gc` runs a full GC in the same process.
+/// Threads: `gc` runs a full GC in the same process; `writer-1` inserts A (present: must be
+/// touched) and N, publishes [X, A, N] and finishes.
 /// Races: GC stats A as old, W touches A, GC unlinks A (`sweep-stat-outside-mutex`); W's
 /// insert of A skips the touch and GC sweeps it (`insert-skips-touch`); the cutoff ignores
 /// W, older than the grace period, and X is swept (`cutoff-ignores-oldest-writer`).
@@ -21,39 +21,51 @@ pub fn insert_vs_sweep<P: Platform>(setup: Setup) {
     let mut writer = world.start("vm/100", NOW);
     let x = writer.upload_chunk(b"X").expect("X uploads");
     world.advance(2 * GRACE);
+    let process = world.process.clone();
+    let gc = spawn::<P, _, _>("gc", move || {
+        process.garbage_collect().expect("gc completes")
+    });
     let w = spawn::<P, _, _>("writer-1", move || {
         let new = upload_all(&mut writer, &[b"A", b"N"]);
         publish(&mut writer, "disk", &[x, new[0], new[1]]);
         writer.finish().expect("writer-1 finishes");
     });
-    let process = world.process.clone();
-    let gc = spawn::<P, _, _>("gc", move || process.garbage_collect().expect("gc completes"));
     w.join();
     gc.join();
 }
 
 /// Pull-style touch-and-reuse vs sweep.
 ///
-/// History: chunks X and G were written long ago and nothing references them.
-/// Threads: `writer-1` (a pull) finds X present, touches it and re-uses it without uploading
-/// (or uploads it when GC already removed it), publishes [X] and finishes; `gc` runs a GC.
-/// Race: GC stats X as old under the mutex, W touches X without the mutex and decides to
-/// re-use it, GC unlinks X (`touch-without-mutex`). Progress: G must be gone.
+/// History: chunks X1, X2, X3 and G were written long ago and nothing references them.
+/// Threads: `gc` runs a GC; `writer-1` (a pull) starts a backup and, for each X, finds it
+/// present, touches it and re-uses it without uploading (or uploads it when GC already
+/// removed it), then publishes [X1, X2, X3] and finishes.
+/// Race: GC stats an X as old under the mutex, W touches it without the mutex and decides to
+/// re-use it, GC unlinks it (`touch-without-mutex`). Progress: G must be gone.
 pub fn pull_reuse_vs_sweep<P: Platform>(setup: Setup) {
     let world = World::<P>::new(setup, Backend::Filesystem, 8);
-    let old = world.garbage(&[b"X", b"G"]);
+    let pulled: [&[u8]; 3] = [b"X1", b"X2", b"X3"];
+    let old = world.garbage(&[pulled[0], pulled[1], pulled[2], b"G"]);
     world.to_now();
-    let mut writer = world.start("vm/100", NOW);
-    let w = spawn::<P, _, _>("writer-1", move || {
-        let x = old[0];
-        if !writer.reuse_chunk(x).expect("reuse answers") {
-            writer.upload(x, b"X").expect("X uploads");
-        }
-        publish(&mut writer, "disk", &[x]);
-        writer.finish().expect("writer-1 finishes");
+    let process = world.process.clone();
+    let gc = spawn::<P, _, _>("gc", move || {
+        process.garbage_collect().expect("gc completes")
     });
     let process = world.process.clone();
-    let gc = spawn::<P, _, _>("gc", move || process.garbage_collect().expect("gc completes"));
+    let w = spawn::<P, _, _>("writer-1", move || {
+        let mut writer = process
+            .start_backup("vm/100", NOW)
+            .expect("writer-1 starts");
+        for (digest, data) in old.iter().zip(pulled) {
+            if !writer.reuse_chunk(*digest).expect("reuse answers") {
+                writer
+                    .upload(*digest, data)
+                    .expect("upload of a pulled chunk");
+            }
+        }
+        publish(&mut writer, "disk", &old[..3]);
+        writer.finish().expect("writer-1 finishes");
+    });
     w.join();
     gc.join();
 }

@@ -45,7 +45,9 @@ pub fn incremental_vs_prune<P: Platform>(setup: Setup) {
         let _ = process.prune(&first);
     });
     let process = world.process.clone();
-    let gc = spawn::<P, _, _>("gc", move || process.garbage_collect().expect("gc completes"));
+    let gc = spawn::<P, _, _>("gc", move || {
+        process.garbage_collect().expect("gc completes")
+    });
     w.join();
     prune.join();
     gc.join();

@@ -32,7 +32,9 @@ pub fn reload_during_backup<P: Platform>(setup: Setup) {
         let new = old.reload();
         let new2 = new.clone();
         let w2 = spawn::<P, _, _>("writer-2", move || {
-            let mut writer = new2.start_backup("vm/200", NOW + 2 * GRACE).expect("writer-2 starts");
+            let mut writer = new2
+                .start_backup("vm/200", NOW + 2 * GRACE)
+                .expect("writer-2 starts");
             let z = upload_all(&mut writer, &[b"Z"]);
             publish(&mut writer, "disk", &z);
             writer.finish().expect("writer-2 finishes");
@@ -48,6 +50,10 @@ pub fn reload_during_backup<P: Platform>(setup: Setup) {
     });
     w1.join();
     let new = reload.join();
-    new.garbage_collect().expect("GC after every writer finished");
-    assert!(!world.exists(&store::Digest::of(b"G")), "progress: G survived");
+    new.garbage_collect()
+        .expect("GC after every writer finished");
+    assert!(
+        !world.exists(&store::Digest::of(b"G")),
+        "progress: G survived"
+    );
 }

@@ -8,9 +8,9 @@ use store::{Backend, Platform};
 ///
 /// History (cache of 2): E, C and G were uploaded long ago and nothing references them; E
 /// was evicted to a marker, C and G are cached.
-/// Threads: `writer-1` uploads C (LRU hit), E (marker: touch) and N (new: upload, cache
-/// insert, evicting the least recently used), publishes [C, E, N] and finishes; `gc` runs a
-/// GC (bucket sweep, then marker sweep).
+/// Threads: `gc` runs a GC (bucket sweep, then marker sweep); `writer-1` starts a backup,
+/// uploads C (LRU hit), E (marker: touch) and N (new: upload, cache insert, evicting the
+/// least recently used), publishes [C, E, N] and finishes.
 /// Races: W uploads N outside the per-chunk lock, GC finds N in the bucket without a local
 /// file and deletes it (`upload-without-chunk-lock`); W skips C on an LRU hit without
 /// touching it and GC removes it (`lru-hit-skips-touch`). Progress: G must be gone.
@@ -18,14 +18,19 @@ pub fn upload_vs_sweep<P: Platform>(setup: Setup) {
     let world = World::<P>::new(setup, Backend::S3, 2);
     world.garbage(&[b"E", b"C", b"G"]);
     world.to_now();
-    let mut writer = world.start("vm/100", NOW);
+    let process = world.process.clone();
+    let gc = spawn::<P, _, _>("gc", move || {
+        process.garbage_collect().expect("gc completes")
+    });
+    let process = world.process.clone();
     let w = spawn::<P, _, _>("writer-1", move || {
+        let mut writer = process
+            .start_backup("vm/100", NOW)
+            .expect("writer-1 starts");
         let digests = upload_all(&mut writer, &[b"C", b"E", b"N"]);
         publish(&mut writer, "disk", &digests);
         writer.finish().expect("writer-1 finishes");
     });
-    let process = world.process.clone();
-    let gc = spawn::<P, _, _>("gc", move || process.garbage_collect().expect("gc completes"));
     w.join();
     gc.join();
 }
@@ -35,9 +40,9 @@ pub fn upload_vs_sweep<P: Platform>(setup: Setup) {
 ///
 /// History (cache of 1): G and E were uploaded long ago, unreferenced; G was evicted, E is
 /// cached.
-/// Threads: `writer-1` uploads N, whose cache insert evicts E (the eviction callback runs
-/// inside the LRU mutex); `gc` removes E and G (cache remove enters the LRU under the chunk
-/// store mutex).
+/// Threads: `gc` removes E and G (cache remove enters the LRU under the chunk store mutex);
+/// `writer-1` starts a backup and uploads N, whose cache insert evicts E (the eviction
+/// callback runs inside the LRU mutex).
 /// Race: the eviction callback takes the chunk store mutex inside the LRU mutex while GC
 /// holds the chunk store mutex and waits for the LRU (`eviction-locks-store-inside-lru`):
 /// a deadlock, or a lock-order violation where the schedule dodges it.
@@ -45,14 +50,19 @@ pub fn eviction_vs_remove<P: Platform>(setup: Setup) {
     let world = World::<P>::new(setup, Backend::S3, 1);
     world.garbage(&[b"G", b"E"]);
     world.to_now();
-    let mut writer = world.start("vm/100", NOW);
+    let process = world.process.clone();
+    let gc = spawn::<P, _, _>("gc", move || {
+        process.garbage_collect().expect("gc completes")
+    });
+    let process = world.process.clone();
     let w = spawn::<P, _, _>("writer-1", move || {
+        let mut writer = process
+            .start_backup("vm/100", NOW)
+            .expect("writer-1 starts");
         let n = writer.upload_chunk(b"N").expect("N uploads");
         publish(&mut writer, "disk", &[n]);
         writer.finish().expect("writer-1 finishes");
     });
-    let process = world.process.clone();
-    let gc = spawn::<P, _, _>("gc", move || process.garbage_collect().expect("gc completes"));
     w.join();
     gc.join();
 }
