@@ -6,7 +6,8 @@ use crate::oracle::Oracle;
 use std::sync::Arc;
 use store::storage::{ModelBucket, ModelChunkDir, ModelIndexDir};
 use store::{
-    Backend, BackupWriter, Bugs, Clock, Datastore, Digest, Platform, Process, Storage, StoreConfig,
+    Backend, BackupWriter, Bugs, Clock, Datastore, Digest, Platform, Process, SeededBug, Storage,
+    StoreConfig,
 };
 
 /// Logical time at which scenarios start ("now"); history is written before it.
@@ -23,6 +24,23 @@ pub const PAST: i64 = 3 * GRACE;
 pub struct Setup {
     /// Seeded bugs switched on.
     pub bugs: Bugs,
+    /// Leave the lock order unchecked, so an inversion can run into its deadlock.
+    pub unchecked_lock_order: bool,
+}
+
+impl Setup {
+    /// The clean store with every check.
+    pub fn clean() -> Self {
+        Self::default()
+    }
+
+    /// `bug` switched on, every check.
+    pub fn with_bug(bug: SeededBug) -> Self {
+        Self {
+            bugs: Bugs::only(bug),
+            ..Self::default()
+        }
+    }
 }
 
 /// A datastore under test with its oracle.
@@ -50,7 +68,7 @@ impl<P: Platform> World<P> {
             bucket: bucket.clone(),
             indexes: Arc::new(ModelIndexDir::<P>::new()),
         };
-        let oracle = Oracle::new(&storage, backend);
+        let oracle = Oracle::with_lock_order(&storage, backend, !setup.unchecked_lock_order);
         let config = StoreConfig::new(backend)
             .with_cutoff(GRACE, MARGIN)
             .with_cache_capacity(cache_capacity)

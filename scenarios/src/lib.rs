@@ -10,8 +10,10 @@ pub mod fs;
 pub mod incremental;
 pub mod reload;
 pub mod s3;
+pub mod seeded;
 pub mod verify;
 
+use harness::check::{self, Budget, Checker, Report};
 use harness::world::Setup;
 
 /// A scenario: its name, its story and its entry points per platform.
@@ -103,4 +105,25 @@ pub const ALL: &[Scenario] = &[
 /// The scenario called `name`.
 pub fn find(name: &str) -> Option<&'static Scenario> {
     ALL.iter().find(|s| s.name == name)
+}
+
+impl Scenario {
+    /// Runs this scenario with `setup` under `checker` within `budget`.
+    pub fn check(&self, checker: Checker, setup: Setup, budget: &Budget) -> Report {
+        let f = self.entry(checker);
+        check::run(checker, budget, move || f(setup))
+    }
+
+    /// The entry point a checker runs (loom's, or shuttle's for every shuttle scheduler).
+    pub fn entry(&self, checker: Checker) -> fn(Setup) {
+        match checker {
+            Checker::Loom => self.loom,
+            Checker::Random | Checker::Pct | Checker::Urw => self.shuttle,
+        }
+    }
+
+    /// The default budget: this scenario's loom bound, shuttle settings from the environment.
+    pub fn budget(&self) -> Budget {
+        Budget::from_env(self.loom_bound)
+    }
 }

@@ -31,6 +31,9 @@ struct LruGuard<'a, P: Platform> {
 
 impl<P: Platform> Drop for LruGuard<'_, P> {
     fn drop(&mut self) {
+        if P::abandoning() {
+            return;
+        }
         self.cache.store.datastore().emit(&Event::LockReleased {
             lock: self.cache.lock_kind(),
             thread: P::thread_id(),

@@ -38,6 +38,9 @@ pub struct ChunkStoreGuard<'a, P: Platform> {
 
 impl<P: Platform> Drop for ChunkStoreGuard<'_, P> {
     fn drop(&mut self) {
+        if P::abandoning() {
+            return;
+        }
         self.store.ds.emit(&Event::LockReleased {
             lock: self.store.lock_kind(),
             thread: P::thread_id(),

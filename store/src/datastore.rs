@@ -237,6 +237,9 @@ impl<P: Platform> ChunkLockGuard<'_, P> {
 
 impl<P: Platform> Drop for ChunkLockGuard<'_, P> {
     fn drop(&mut self) {
+        if P::abandoning() {
+            return;
+        }
         self.ds.emit(&Event::LockReleased {
             lock: LockKind::Chunk(self.digest),
             thread: P::thread_id(),

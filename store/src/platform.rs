@@ -62,6 +62,13 @@ pub trait Platform: Sized + Send + Sync + 'static {
     fn yield_now();
     /// Seconds since the Unix epoch, for [`crate::Clock::System`].
     fn wall_clock_secs() -> i64;
+    /// Whether the checker is tearing the calling thread down after a failure, so guards
+    /// must not call back into the platform or the observer while they drop (under loom
+    /// that would panic again and abort the process). Always false on real threads.
+    #[inline]
+    fn abandoning() -> bool {
+        false
+    }
 }
 
 /// A mutex over platform `P`; locking returns a guard, never a `Result`.

@@ -378,6 +378,9 @@ impl<P: Platform> BackupWriter<P> {
 
 impl<P: Platform> Drop for BackupWriter<P> {
     fn drop(&mut self) {
+        if P::abandoning() {
+            return;
+        }
         if !self.finished {
             self.abort();
         }

@@ -3,6 +3,7 @@
 use ::loom::sync::atomic::{AtomicU64, Ordering};
 use ::loom::sync::{Condvar, Mutex, MutexGuard};
 use std::hash::{Hash, Hasher};
+use std::ops::{Deref, DerefMut};
 use std::sync::TryLockError;
 use store::Platform;
 
@@ -51,9 +52,54 @@ fn loom_thread_id(id: ::loom::thread::ThreadId) -> u64 {
         })
 }
 
+/// A loom mutex guard that is leaked instead of released while its thread unwinds.
+///
+/// After loom reports a failure (a deadlock, an oracle panic) no thread is active any more,
+/// and every loom operation, releasing a lock included, panics again; a second panic during
+/// unwinding aborts the whole test binary. The failing execution is discarded anyway, so the
+/// lock is simply never released.
+pub struct LoomGuard<'a, T>(Option<MutexGuard<'a, T>>);
+
+impl<'a, T> LoomGuard<'a, T> {
+    fn new(guard: MutexGuard<'a, T>) -> Self {
+        Self(Some(guard))
+    }
+
+    fn into_inner(mut self) -> MutexGuard<'a, T> {
+        self.0
+            .take()
+            .expect("a loom guard holds its lock until dropped")
+    }
+}
+
+impl<T> Deref for LoomGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0
+            .as_ref()
+            .expect("a loom guard holds its lock until dropped")
+    }
+}
+
+impl<T> DerefMut for LoomGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.0
+            .as_mut()
+            .expect("a loom guard holds its lock until dropped")
+    }
+}
+
+impl<T> Drop for LoomGuard<'_, T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            std::mem::forget(self.0.take());
+        }
+    }
+}
+
 impl Platform for Loom {
     type RawMutex<T: Send> = Mutex<T>;
-    type RawGuard<'a, T: Send + 'a> = MutexGuard<'a, T>;
+    type RawGuard<'a, T: Send + 'a> = LoomGuard<'a, T>;
     type RawCondvar = Condvar;
     type RawAtomicU64 = AtomicU64;
     type RawJoinHandle<T: Send + 'static> = ::loom::thread::JoinHandle<T>;
@@ -64,17 +110,19 @@ impl Platform for Loom {
 
     #[track_caller]
     fn lock<T: Send>(mutex: &Self::RawMutex<T>) -> Self::RawGuard<'_, T> {
-        mutex
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        LoomGuard::new(
+            mutex
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
     }
 
     #[track_caller]
     fn try_lock<T: Send>(mutex: &Self::RawMutex<T>) -> Option<Self::RawGuard<'_, T>> {
         // loom's `try_lock` is a scheduling point and only ever fails with `WouldBlock`.
         match mutex.try_lock() {
-            Ok(guard) => Some(guard),
-            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Ok(guard) => Some(LoomGuard::new(guard)),
+            Err(TryLockError::Poisoned(poisoned)) => Some(LoomGuard::new(poisoned.into_inner())),
             Err(TryLockError::WouldBlock) => None,
         }
     }
@@ -87,8 +135,10 @@ impl Platform for Loom {
         cv: &Self::RawCondvar,
         guard: Self::RawGuard<'a, T>,
     ) -> Self::RawGuard<'a, T> {
-        cv.wait(guard)
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        LoomGuard::new(
+            cv.wait(guard.into_inner())
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
     }
 
     fn notify_all(cv: &Self::RawCondvar) {
@@ -133,6 +183,11 @@ impl Platform for Loom {
 
     fn thread_id() -> u64 {
         loom_thread_id(::loom::thread::current().id())
+    }
+
+    /// True while the thread unwinds: after a failure loom has no active thread.
+    fn abandoning() -> bool {
+        std::thread::panicking()
     }
 
     fn yield_now() {

@@ -1,0 +1,95 @@
+//! The clean store passes every scenario under every checker.
+//!
+//! Budgets: loom is exhaustive within each scenario's preemption bound (`Scenario::loom_bound`,
+//! `LOOM_MAX_PREEMPTIONS` overrides); shuttle runs `HARNESS_SCHEDULES` schedules (default
+//! 1,000) per scheduler from the fixed seed `HARNESS_SEED`.
+
+use harness::check::Checker;
+use harness::world::Setup;
+
+fn assert_clean(name: &str, checker: Checker) {
+    let scenario = scenarios::find(name).expect("scenario is registered");
+    let budget = scenario.budget();
+    let report = scenario.check(checker, Setup::clean(), &budget);
+    if let Some(failure) = report.failure {
+        panic!(
+            "{name} under {checker} failed after {} schedules:\n{}",
+            report.schedules, failure.message
+        );
+    }
+    let floor = match checker {
+        // Exhaustive: more than one interleaving exists in every scenario.
+        Checker::Loom => 2,
+        _ => budget.schedules as u64,
+    };
+    assert!(
+        report.schedules >= floor,
+        "{name} under {checker} explored only {} schedules",
+        report.schedules
+    );
+}
+
+macro_rules! clean {
+    ($($module:ident => $name:literal;)*) => {$(
+        mod $module {
+            use super::*;
+            #[test]
+            fn loom() {
+                assert_clean($name, Checker::Loom);
+            }
+            #[test]
+            fn shuttle_random() {
+                assert_clean($name, Checker::Random);
+            }
+            #[test]
+            fn shuttle_pct() {
+                assert_clean($name, Checker::Pct);
+            }
+            #[test]
+            fn shuttle_urw() {
+                assert_clean($name, Checker::Urw);
+            }
+        }
+    )*
+        /// Every registered scenario has its tests here.
+        #[test]
+        fn every_scenario_is_tested() {
+            let tested = [$($name),*];
+            let registered: Vec<_> = scenarios::ALL.iter().map(|s| s.name).collect();
+            assert_eq!(registered, tested, "scenarios::ALL and the tests differ");
+        }
+    };
+}
+
+clean! {
+    fs_insert_vs_sweep => "fs-insert-vs-sweep";
+    s3_upload_vs_sweep => "s3-upload-vs-sweep";
+    reload_during_backup => "reload-during-backup";
+    eviction_vs_remove => "eviction-vs-remove";
+    incremental_vs_prune => "incremental-vs-prune";
+    pull_reuse_vs_sweep => "pull-reuse-vs-sweep";
+    verify_vs_upload => "verify-vs-upload";
+}
+
+/// Every scenario also runs on real threads (a smoke test of the std platform).
+#[test]
+fn every_scenario_on_real_threads() {
+    for scenario in scenarios::ALL {
+        for _ in 0..20 {
+            (scenario.std)(Setup::clean());
+        }
+    }
+}
+
+/// Loom thread limits: every scenario fits in loom's 5 threads (main included).
+#[test]
+fn every_scenario_fits_loom() {
+    for scenario in scenarios::ALL {
+        assert!(
+            scenario.threads < 5,
+            "{} spawns {} threads: loom allows 4 besides main",
+            scenario.name,
+            scenario.threads
+        );
+    }
+}
