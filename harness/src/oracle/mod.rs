@@ -126,6 +126,42 @@ pub struct Coverage {
     pub gcs_aborted: u64,
 }
 
+impl Coverage {
+    /// Adds another run's counts to these.
+    pub fn add(&mut self, other: &Coverage) {
+        self.events += other.events;
+        self.removes += other.removes;
+        self.removes_with_active_writer += other.removes_with_active_writer;
+        self.removes_with_visible_index += other.removes_with_visible_index;
+        self.removes_writer_started_during_gc += other.removes_writer_started_during_gc;
+        self.removes_reload_during_gc += other.removes_reload_during_gc;
+        self.objects_deleted += other.objects_deleted;
+        self.gcs_completed += other.gcs_completed;
+        self.gcs_aborted += other.gcs_aborted;
+    }
+}
+
+/// Coverage of every oracle dropped since the last [`take_coverage`] (process-wide).
+static DROPPED_COVERAGE: Mutex<Coverage> = Mutex::new(Coverage {
+    events: 0,
+    removes: 0,
+    removes_with_active_writer: 0,
+    removes_with_visible_index: 0,
+    removes_writer_started_during_gc: 0,
+    removes_reload_during_gc: 0,
+    objects_deleted: 0,
+    gcs_completed: 0,
+    gcs_aborted: 0,
+});
+
+/// Returns and resets the summed coverage of every oracle dropped since the last call.
+///
+/// Each scenario execution builds and drops its own oracle, so a driver that runs one
+/// scenario at a time reads that scenario's coverage over all its schedules here.
+pub fn take_coverage() -> Coverage {
+    std::mem::take(&mut *DROPPED_COVERAGE.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
 struct State {
     ghost: Ghost,
     trail: Trail,
@@ -462,6 +498,16 @@ impl Oracle {
             )),
             None => Ok(()),
         }
+    }
+}
+
+impl Drop for Oracle {
+    fn drop(&mut self) {
+        let coverage = self.coverage();
+        DROPPED_COVERAGE
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(&coverage);
     }
 }
 
