@@ -108,8 +108,16 @@ impl ScheduleFile {
     /// # Errors
     /// When the encoded schedule is malformed.
     pub fn decode(&self) -> Result<Schedule> {
-        deserialize_schedule(&self.schedule).context("the schedule is not a valid shuttle schedule")
+        let text = self.schedule.clone();
+        // Shuttle's decoder indexes into the bytes without checking: a truncated schedule
+        // panics inside it, which must become an error here, not a crash.
+        let decoded = std::panic::catch_unwind(move || deserialize_schedule(&text));
+        match decoded {
+            Ok(Some(schedule)) => Ok(schedule),
+            Ok(None) | Err(_) => bail!("the schedule is not a valid shuttle schedule"),
+        }
     }
+
 }
 
 /// Writes a schedule file into `dir` (created if needed) and returns its path.
@@ -144,7 +152,7 @@ pub fn load(path: &Path) -> Result<ScheduleFile> {
         );
     }
     let mut meta = Vec::new();
-    let mut schedule = None;
+    let mut lines_of_schedule = Vec::new();
     for line in lines {
         match line.split_once('=') {
             Some((key, value))
@@ -153,14 +161,19 @@ pub fn load(path: &Path) -> Result<ScheduleFile> {
             {
                 meta.push((key.to_string(), value.to_string()))
             }
-            _ if schedule.is_none() && !line.is_empty() => schedule = Some(line.to_string()),
-            _ if line.is_empty() => {}
-            _ => bail!("{}: unexpected line {line:?}", path.display()),
+            Some(_) => bail!("{}: unexpected line {line:?}", path.display()),
+            // Shuttle wraps an encoded schedule over several lines of hex.
+            None if !line.trim().is_empty() => lines_of_schedule.push(line.trim()),
+            None => {}
         }
     }
+    if lines_of_schedule.is_empty() {
+        bail!("{}: no schedule in the file", path.display());
+    }
+    let schedule = lines_of_schedule.join("\n");
     let file = ScheduleFile {
         meta,
-        schedule: schedule.with_context(|| format!("{}: no schedule line", path.display()))?,
+        schedule,
     };
     file.decode()
         .with_context(|| format!("{} is corrupt", path.display()))?;
