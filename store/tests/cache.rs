@@ -121,7 +121,7 @@ fn access_rejects_corrupt_bucket_object(case: Case) {
 }
 per_case!(access_rejects_corrupt_bucket_object: s3_disk);
 
-/// BUG: `access` fetches from the bucket and cache-inserts without the per-chunk lock. A GC
+/// Regression (found by these tests): `access` used to fetch from the bucket and cache-insert without the per-chunk lock. A GC
 /// that runs between the fetch and the insert (here: entirely inside the bucket `get`, as
 /// another thread could) deletes the object; `access` then caches it anyway, so the LRU
 /// claims a chunk the bucket no longer has, and a later upload of that chunk is skipped

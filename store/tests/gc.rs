@@ -134,7 +134,8 @@ fn reinsert_refreshes_atime(case: Case) {
 }
 per_case!(reinsert_refreshes_atime);
 
-/// BUG (S3): uploading a chunk the LRU already holds skips it without touching its local
+/// Regression (found by these tests; seeded as `lru-hit-skips-touch`): uploading a chunk the
+/// LRU already holds used to skip it without touching its local
 /// file, so its atime keeps the value of the first upload.
 fn s3_reupload_of_cached_chunk_refreshes_atime(case: Case) {
     let env = Env::new(case);
@@ -153,7 +154,7 @@ fn s3_reupload_of_cached_chunk_refreshes_atime(case: Case) {
 }
 per_case!(s3_reupload_of_cached_chunk_refreshes_atime: s3_model, s3_disk);
 
-/// BUG (S3), the harm of the missing touch: an active writer re-uploads an old cached
+/// Regression, the harm of the missing touch (S3): an active writer re-uploads an old cached
 /// chunk, GC in the same process sweeps it from the bucket, and the writer's index then
 /// references a chunk the bucket no longer has.
 fn s3_gc_keeps_cached_chunk_reuploaded_by_active_writer(case: Case) {

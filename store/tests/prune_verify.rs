@@ -179,7 +179,8 @@ fn verify_quarantines_corrupt_chunk_and_reupload_restores_it(case: Case) {
 }
 per_case!(verify_quarantines_corrupt_chunk_and_reupload_restores_it);
 
-/// BUG (S3): verify renames a corrupt local copy aside and leaves no local file, and the
+/// Regression (found by these tests, S3): verify used to rename a corrupt local copy aside
+/// leaving no local file, and the
 /// bucket sweep treats an object without a local file as garbage whatever its age. So a
 /// chunk an active writer uploaded moments ago, whose cached copy rotted, is deleted from
 /// the bucket (its good copy) by a GC well inside the grace period, and the writer then

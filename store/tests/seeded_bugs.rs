@@ -432,3 +432,41 @@ fn eviction_locks_store_inside_lru(case: Case) {
     }
 }
 per_case!(eviction_locks_store_inside_lru: s3_model, s3_disk);
+
+/// LruHitSkipsTouch: an S3 re-upload of a chunk the LRU holds is skipped without touching
+/// it, so GC sweeps the chunk an active writer just re-used from the bucket.
+fn lru_hit_skips_touch(case: Case) {
+    for on in [false, true] {
+        let env = Env::with_config(case, config(case, SeededBug::LruHitSkipsTouch, on));
+        let p = env.process();
+        let data = chunk_data(1);
+        let d = upload_unreferenced(&p, "vm/100", std::slice::from_ref(&data))[0];
+        assert!(p.cache().expect("S3").contains(&d), "{case}: cached");
+        env.advance(50);
+        let mut w = p.start_backup("vm/200", 1).expect("writer");
+        w.upload(d, &data).expect("re-upload of a cached chunk");
+        let expected = if on { T0 } else { T0 + 50 };
+        assert_eq!(
+            env.atime(&d),
+            expected,
+            "{case} {}: atime after an LRU hit",
+            label(on)
+        );
+        env.advance(GRACE + 1 - 50);
+        let status = p.garbage_collect().expect("GC with the writer active");
+        assert_eq!(
+            status.removed_chunks,
+            u64::from(on),
+            "{case} {}: GC removes the writer's chunk from the bucket only with the bug",
+            label(on)
+        );
+        assert_eq!(
+            env.bucket_objects().contains(&d),
+            !on,
+            "{case} {}: object present",
+            label(on)
+        );
+        drop(w);
+    }
+}
+per_case!(lru_hit_skips_touch: s3_model, s3_disk);
