@@ -117,7 +117,6 @@ impl ScheduleFile {
             Ok(None) | Err(_) => bail!("the schedule is not a valid shuttle schedule"),
         }
     }
-
 }
 
 /// Writes a schedule file into `dir` (created if needed) and returns its path.
@@ -171,10 +170,7 @@ pub fn load(path: &Path) -> Result<ScheduleFile> {
         bail!("{}: no schedule in the file", path.display());
     }
     let schedule = lines_of_schedule.join("\n");
-    let file = ScheduleFile {
-        meta,
-        schedule,
-    };
+    let file = ScheduleFile { meta, schedule };
     file.decode()
         .with_context(|| format!("{} is corrupt", path.display()))?;
     Ok(file)

@@ -217,12 +217,13 @@ impl Oracle {
         self.state().violation.clone()
     }
 
-    /// Whether `digest` has full content locally.
+    /// Whether `digest` has full content locally. A zero-length file is a marker, except
+    /// for the empty chunk, whose full content is zero bytes.
     fn has_content(&self, digest: &Digest) -> bool {
         self.storage
             .chunks
             .inspect(digest)
-            .is_some_and(|st| st.size > 0)
+            .is_some_and(|st| st.size > 0 || *digest == Digest::of(&[]))
     }
 
     /// Whether `digest` exists where chunks live (local content, or the bucket object).
