@@ -4,12 +4,14 @@
 //! (visible indexes, each active writer's chunks and process, lock holders, LRU contents,
 //! running GCs) and checks, at the moment each event happens:
 //!
-//! - at every `remove`: **P1** the caller holds its process's chunk store mutex; **P2** no
+//! - at every `remove`: **P1** the caller holds its process's chunk store mutex (the shard
+//!   of the removed digest, when the store's mutex is sharded); **P2** no
 //!   visible index references the chunk; **P3** no active writer of the same process uses
 //!   it; **P4** no active writer of another process uses it;
 //! - **harm**: no bucket object deleted while a visible index or an active writer references
 //!   it, and every index is published only when all its chunks exist;
-//! - **LRU content**: a process's LRU only lists chunks with full local content;
+//! - **LRU content**: a process's LRU only lists chunks with full local content (entries
+//!   another process invalidated through the shared cache directory excepted);
 //! - **cache/bucket**: when a per-chunk lock is released, a local file implies the object;
 //! - **lock order**: per-chunk lock → chunk store mutex → LRU mutex, for blocking acquires;
 //! - **single GC**: at most one GC runs across all processes;
@@ -30,7 +32,7 @@ use ghost::{Ghost, GhostGc, GhostWriter};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
-use store::{Backend, Digest, Event, LockKind, Observer, ProcessId, Storage};
+use store::{Backend, Digest, Event, LockGranularity, LockKind, Observer, ProcessId, Storage};
 use trail::Trail;
 
 /// A property the oracle checks.
@@ -174,6 +176,7 @@ pub struct Oracle {
     storage: Storage,
     backend: Backend,
     check_lock_order: bool,
+    granularity: LockGranularity,
     state: Mutex<State>,
 }
 
@@ -190,10 +193,23 @@ impl Oracle {
         backend: Backend,
         check_lock_order: bool,
     ) -> Arc<Self> {
+        Self::with_granularity(storage, backend, check_lock_order, LockGranularity::Single)
+    }
+
+    /// Like [`Oracle::with_lock_order`], for a store whose chunk store mutex is split as
+    /// `granularity` says: P1 then asks for the mutex of the removed digest's shard
+    /// ([`LockGranularity::shard_of`], the same mapping the store uses).
+    pub fn with_granularity(
+        storage: &Storage,
+        backend: Backend,
+        check_lock_order: bool,
+        granularity: LockGranularity,
+    ) -> Arc<Self> {
         Arc::new(Self {
             storage: storage.clone(),
             backend,
             check_lock_order,
+            granularity,
             state: Mutex::new(State {
                 ghost: Ghost::default(),
                 trail: Trail::new(40),
@@ -322,8 +338,15 @@ impl Oracle {
             Event::LruInserted { process, digest } => {
                 ghost.lru.entry(process).or_default().insert(digest);
             }
-            Event::LruRemoved { process, digest } => {
-                ghost.lru.entry(process).or_default().remove(&digest);
+            Event::LruRemoved { digest, .. } => {
+                // The cache directory is shared by every process: once one of them evicts or
+                // removes the chunk, the others' entries for it are stale. They are dropped
+                // here, since a stale hit is only read after checking the file (an empty
+                // file is refetched): "LRU entry ⇒ content" holds per process, not across a
+                // reload (found by the state-machine test).
+                for lru in ghost.lru.values_mut() {
+                    lru.remove(&digest);
+                }
             }
             Event::RemoveCalled {
                 process,
@@ -331,7 +354,7 @@ impl Oracle {
                 thread,
             } => {
                 Self::count_remove(&mut state.coverage, ghost, process);
-                Self::check_remove(ghost, process, digest, thread)?;
+                Self::check_remove(ghost, self.granularity, process, digest, thread)?;
             }
             Event::ObjectsDeleting { digests, .. } => {
                 state.coverage.objects_deleted += digests.len() as u64;
@@ -410,11 +433,12 @@ impl Oracle {
     /// P1–P4 at a `remove` call.
     fn check_remove(
         ghost: &Ghost,
+        granularity: LockGranularity,
         process: ProcessId,
         digest: Digest,
         thread: u64,
     ) -> Result<(), (Property, String)> {
-        let mutex = LockKind::ChunkStore(process, 0);
+        let mutex = LockKind::ChunkStore(process, granularity.shard_of(&digest));
         match ghost.holders.get(&mutex) {
             Some(holder) if *holder == thread => {}
             holder => {
