@@ -119,15 +119,18 @@ pub struct Failure {
     pub deadlock: bool,
     /// The failing schedule (shuttle), encoded.
     pub schedule: Option<String>,
+    /// Scheduling steps of the failing schedule (shuttle): a measure of its length.
+    pub steps: Option<usize>,
 }
 
 impl Failure {
-    fn from_panic(message: String, schedule: Option<String>) -> Self {
+    fn from_panic(message: String, schedule: Option<String>, steps: Option<usize>) -> Self {
         Self {
             property: Property::of_message(&message),
             deadlock: message.contains("deadlock"),
             message,
             schedule,
+            steps,
         }
     }
 
@@ -157,6 +160,8 @@ pub struct Report {
     pub elapsed: Duration,
     /// The failure, if one was found.
     pub failure: Option<Failure>,
+    /// Whether the run stopped at its time limit before exploring its whole budget.
+    pub timed_out: bool,
 }
 
 impl Report {
@@ -171,6 +176,23 @@ pub fn run<F>(checker: Checker, budget: &Budget, f: F) -> Report
 where
     F: Fn() + Send + Sync + 'static,
 {
+    run_with_limit(checker, budget, None, f)
+}
+
+/// Like [`run`], stopping after `max_time` of wall time (shuttle `Config::max_time`, loom
+/// `Builder::max_duration`); [`Report::timed_out`] tells whether it did.
+///
+/// loom checks its time limit only every [`LOOM_TIME_CHECK_INTERVAL`] executions, so a loom
+/// run may overshoot it by that many executions.
+pub fn run_with_limit<F>(
+    checker: Checker,
+    budget: &Budget,
+    max_time: Option<Duration>,
+    f: F,
+) -> Report
+where
+    F: Fn() + Send + Sync + 'static,
+{
     let counter = Arc::new(AtomicU64::new(0));
     let count = counter.clone();
     let counted = move || {
@@ -179,60 +201,101 @@ where
     };
     let started = Instant::now();
     let failure = match checker {
-        Checker::Loom => run_loom(budget, counted),
+        Checker::Loom => run_loom(budget, max_time, counted),
         Checker::Random => run_shuttle(
             RandomScheduler::new_from_seed(budget.seed, budget.schedules),
+            max_time,
             counted,
         ),
         Checker::Pct => run_shuttle(
             PctScheduler::new_from_seed(budget.seed, budget.pct_depth, budget.schedules),
+            max_time,
             counted,
         ),
         Checker::Urw => run_shuttle(
             UrwRandomScheduler::new_from_seed(budget.seed, budget.schedules),
+            max_time,
             counted,
         ),
     };
+    let elapsed = started.elapsed();
+    let schedules = counter.load(Ordering::Relaxed);
+    let timed_out = failure.is_none()
+        && max_time.is_some_and(|limit| elapsed >= limit)
+        && (checker == Checker::Loom || schedules < budget.schedules as u64);
     Report {
         checker,
-        schedules: counter.load(Ordering::Relaxed),
-        elapsed: started.elapsed(),
+        schedules,
+        elapsed,
         failure,
+        timed_out,
     }
 }
 
-fn run_loom<F: Fn() + Send + Sync + 'static>(budget: &Budget, f: F) -> Option<Failure> {
+/// How many executions loom runs between two looks at its time limit.
+pub const LOOM_TIME_CHECK_INTERVAL: usize = 1_000;
+
+fn run_loom<F: Fn() + Send + Sync + 'static>(
+    budget: &Budget,
+    max_time: Option<Duration>,
+    f: F,
+) -> Option<Failure> {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(budget.preemption_bound);
     builder.max_branches = budget.max_branches;
+    if max_time.is_some() {
+        builder.max_duration = max_time;
+        builder.checkpoint_interval = LOOM_TIME_CHECK_INTERVAL;
+    }
     catch_unwind(AssertUnwindSafe(|| builder.check(f)))
         .err()
-        .map(|payload| Failure::from_panic(panic_message(&*payload), None))
+        .map(|payload| Failure::from_panic(panic_message(&*payload), None, None))
 }
 
 /// Shuttle configuration: the harness persists schedules itself.
-fn shuttle_config() -> Config {
+fn shuttle_config(max_time: Option<Duration>) -> Config {
     let mut config = Config::new();
     config.failure_persistence = FailurePersistence::None;
+    config.max_time = max_time;
     config
 }
 
-fn run_shuttle<S, F>(scheduler: S, f: F) -> Option<Failure>
+fn run_shuttle<S, F>(scheduler: S, max_time: Option<Duration>, f: F) -> Option<Failure>
 where
     S: shuttle::scheduler::Scheduler + 'static,
     F: Fn() + Send + Sync + 'static,
 {
     let (recorder, recording) = Recorder::new(scheduler);
-    let runner = Runner::new(recorder, shuttle_config());
+    let runner = Runner::new(recorder, shuttle_config(max_time));
     catch_unwind(AssertUnwindSafe(|| runner.run(f)))
         .err()
-        .map(|payload| Failure::from_panic(panic_message(&*payload), Some(recording.encoded())))
+        .map(|payload| {
+            Failure::from_panic(
+                panic_message(&*payload),
+                Some(recording.encoded()),
+                Some(recording.steps()),
+            )
+        })
 }
 
-/// Replays an encoded shuttle schedule once; `Some` with the failure it reproduces.
+/// Panic message of shuttle's replay scheduler when the program wants to go on after the
+/// last step of the schedule: it ran the whole schedule without failing.
+const REPLAY_ENDED: &str = "schedule ended early";
+
+/// Panic messages of shuttle's replay scheduler when a schedule does not fit the program.
+const REPLAY_DIVERGENCE: [&str; 3] = [
+    "scheduled task is not runnable",
+    "expected context switch but next schedule step is random choice",
+    "expected random choice but next schedule step is context switch",
+];
+
+/// Replays an encoded shuttle schedule once; `Some` with the failure it reproduces, `None`
+/// when the program runs the whole schedule (and possibly wants more) without failing.
 ///
 /// # Errors
-/// When `encoded` is not a valid schedule.
+/// When `encoded` is not a valid schedule, or when it does not fit the program (shuttle's
+/// replay scheduler finds a step the program cannot take: a schedule of another scenario
+/// or setup, or of an older build).
 pub fn replay<F>(encoded: &str, f: F) -> anyhow::Result<Option<Failure>>
 where
     F: Fn() + Send + Sync + 'static,
@@ -241,11 +304,28 @@ where
         meta: Vec::new(),
         schedule: encoded.to_string(),
     };
-    let scheduler = ReplayScheduler::new_from_schedule(file.decode()?);
-    let runner = Runner::new(scheduler, shuttle_config());
-    Ok(catch_unwind(AssertUnwindSafe(|| runner.run(f)))
-        .err()
-        .map(|payload| Failure::from_panic(panic_message(&*payload), Some(encoded.to_string()))))
+    let decoded = file.decode()?;
+    let steps = decoded.len();
+    let scheduler = ReplayScheduler::new_from_schedule(decoded);
+    let runner = Runner::new(scheduler, shuttle_config(None));
+    let Err(payload) = catch_unwind(AssertUnwindSafe(|| runner.run(f))) else {
+        return Ok(None);
+    };
+    let message = panic_message(&*payload);
+    if message.contains(REPLAY_ENDED) {
+        return Ok(None);
+    }
+    if let Some(reason) = REPLAY_DIVERGENCE.iter().find(|r| message.contains(*r)) {
+        anyhow::bail!(
+            "the schedule does not fit this program ({reason}): another scenario or setup, \
+             or changed code"
+        );
+    }
+    Ok(Some(Failure::from_panic(
+        message,
+        Some(encoded.to_string()),
+        Some(steps),
+    )))
 }
 
 /// Where failing schedules are written unless `HARNESS_FAILURE_DIR` says otherwise.

@@ -3,6 +3,8 @@
 //! Plugs loom and shuttle into the store's [`store::Platform`] so plain `cargo test` can run
 //! every checker from one build, and provides the oracle that checks P1–P4 at every remove.
 
+pub mod campaign;
+pub mod catalogue;
 pub mod check;
 pub mod oracle;
 pub mod platform;

@@ -6,8 +6,8 @@ use crate::oracle::Oracle;
 use std::sync::Arc;
 use store::storage::{ModelBucket, ModelChunkDir, ModelIndexDir};
 use store::{
-    Backend, BackupWriter, Bugs, Clock, Datastore, Digest, Platform, Process, SeededBug, Storage,
-    StoreConfig,
+    Backend, BackupWriter, Bugs, Clock, Datastore, Digest, LockGranularity, Platform, Process,
+    SeededBug, Storage, StoreConfig,
 };
 
 /// Logical time at which scenarios start ("now"); history is written before it.
@@ -26,6 +26,8 @@ pub struct Setup {
     pub bugs: Bugs,
     /// Leave the lock order unchecked, so an inversion can run into its deadlock.
     pub unchecked_lock_order: bool,
+    /// How the chunk store mutex is split (upstream's single mutex by default).
+    pub lock: LockGranularity,
 }
 
 impl Setup {
@@ -40,6 +42,11 @@ impl Setup {
             bugs: Bugs::only(bug),
             ..Self::default()
         }
+    }
+
+    /// The same setup with the chunk store mutex split as `lock` says.
+    pub fn with_lock(self, lock: LockGranularity) -> Self {
+        Self { lock, ..self }
     }
 }
 
@@ -68,11 +75,13 @@ impl<P: Platform> World<P> {
             bucket: bucket.clone(),
             indexes: Arc::new(ModelIndexDir::<P>::new()),
         };
-        let oracle = Oracle::with_lock_order(&storage, backend, !setup.unchecked_lock_order);
+        let oracle =
+            Oracle::with_granularity(&storage, backend, !setup.unchecked_lock_order, setup.lock);
         let config = StoreConfig::new(backend)
             .with_cutoff(GRACE, MARGIN)
             .with_cache_capacity(cache_capacity)
-            .with_bugs(setup.bugs);
+            .with_bugs(setup.bugs)
+            .with_lock_granularity(setup.lock);
         let ds = Datastore::new(config, storage, Clock::manual(NOW - PAST), oracle.clone());
         let process = ds.start_process();
         Self {

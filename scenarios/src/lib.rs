@@ -13,27 +13,7 @@ pub mod s3;
 pub mod seeded;
 pub mod verify;
 
-use harness::check::{self, Budget, Checker, Report};
-use harness::world::Setup;
-
-/// A scenario: its name, its story and its entry points per platform.
-#[derive(Clone, Copy)]
-pub struct Scenario {
-    /// Short name (`fs-insert-vs-sweep`).
-    pub name: &'static str,
-    /// One line: who races whom.
-    pub summary: &'static str,
-    /// Threads it spawns, main thread excluded (loom allows 4).
-    pub threads: usize,
-    /// The loom preemption bound it is exhaustive within.
-    pub loom_bound: usize,
-    /// Run under loom.
-    pub loom: fn(Setup),
-    /// Run under shuttle.
-    pub shuttle: fn(Setup),
-    /// Run on real threads.
-    pub std: fn(Setup),
-}
+pub use harness::catalogue::{Catalogue, Scenario};
 
 macro_rules! scenario {
     ($module:ident :: $f:ident, $name:literal, $threads:literal, $bound:literal, $summary:literal) => {
@@ -107,23 +87,8 @@ pub fn find(name: &str) -> Option<&'static Scenario> {
     ALL.iter().find(|s| s.name == name)
 }
 
-impl Scenario {
-    /// Runs this scenario with `setup` under `checker` within `budget`.
-    pub fn check(&self, checker: Checker, setup: Setup, budget: &Budget) -> Report {
-        let f = self.entry(checker);
-        check::run(checker, budget, move || f(setup))
-    }
-
-    /// The entry point a checker runs (loom's, or shuttle's for every shuttle scheduler).
-    pub fn entry(&self, checker: Checker) -> fn(Setup) {
-        match checker {
-            Checker::Loom => self.loom,
-            Checker::Random | Checker::Pct | Checker::Urw => self.shuttle,
-        }
-    }
-
-    /// The default budget: this scenario's loom bound, shuttle settings from the environment.
-    pub fn budget(&self) -> Budget {
-        Budget::from_env(self.loom_bound)
-    }
-}
+/// Every scenario and seeded race, for the campaign runner (`chunkcheck`).
+pub const CATALOGUE: Catalogue = Catalogue {
+    scenarios: ALL,
+    seeded: seeded::SEEDED,
+};

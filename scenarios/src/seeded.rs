@@ -2,22 +2,9 @@
 //! checker) must report when it does.
 
 use crate::Scenario;
+pub use harness::catalogue::SeededRace;
 use harness::oracle::Property;
 use store::SeededBug;
-
-/// How a seeded bug shows itself.
-#[derive(Clone, Copy, Debug)]
-pub struct SeededRace {
-    /// The bug.
-    pub bug: SeededBug,
-    /// The scenario that exposes it (a name from [`crate::ALL`]).
-    pub scenario: &'static str,
-    /// Properties a report may name: the first one broken depends on the schedule (a chunk
-    /// removed while its writer runs is P3; after its index is published, P2).
-    pub expect: &'static [Property],
-    /// Whether a checker-reported deadlock also counts.
-    pub deadlock: bool,
-}
 
 /// A chunk removed while in use: by its writer (P3, P4) or by a published index (P2).
 const REMOVED_IN_USE: &[Property] = &[Property::P2, Property::P3, Property::Harm];
@@ -79,32 +66,33 @@ pub const SEEDED: &[SeededRace] = &[
     },
 ];
 
-impl SeededRace {
+/// Look-ups from a [`SeededRace`] into this crate's tables.
+///
+/// The type lives in `harness` (so the campaign runner can use it); import this trait to
+/// call `SeededRace::of(bug)` and `race.scenario()`.
+pub trait SeededRaceExt {
     /// The race for `bug`.
     ///
     /// # Panics
     /// When a seeded bug has no entry (a test checks there is one for each).
-    pub fn of(bug: SeededBug) -> &'static SeededRace {
-        SEEDED
-            .iter()
-            .find(|race| race.bug == bug)
-            .unwrap_or_else(|| panic!("seeded bug {bug} has no scenario"))
-    }
+    fn of(bug: SeededBug) -> &'static SeededRace;
 
     /// The scenario that exposes the bug.
     ///
     /// # Panics
     /// When the name is not a scenario (a test checks every entry).
-    pub fn scenario(&self) -> &'static Scenario {
-        crate::find(self.scenario)
-            .unwrap_or_else(|| panic!("seeded race names unknown scenario {}", self.scenario))
+    fn scenario(&self) -> &'static Scenario;
+}
+
+impl SeededRaceExt for SeededRace {
+    fn of(bug: SeededBug) -> &'static SeededRace {
+        crate::CATALOGUE
+            .race(bug)
+            .unwrap_or_else(|| panic!("seeded bug {bug} has no scenario"))
     }
 
-    /// Whether a failure with this property / deadlock flag is the expected report.
-    pub fn matches(&self, property: Option<Property>, deadlock: bool) -> bool {
-        match property {
-            Some(p) => self.expect.contains(&p),
-            None => deadlock && self.deadlock,
-        }
+    fn scenario(&self) -> &'static Scenario {
+        crate::find(self.scenario)
+            .unwrap_or_else(|| panic!("seeded race names unknown scenario {}", self.scenario))
     }
 }

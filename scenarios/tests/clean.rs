@@ -1,4 +1,5 @@
-//! The clean store passes every scenario under every checker.
+//! The clean store passes every scenario under every checker, with the single chunk store
+//! mutex and with the sharded one (each test module has a `single` and a `sharded` half).
 //!
 //! Budgets: loom is exhaustive within each scenario's preemption bound (`Scenario::loom_bound`,
 //! `LOOM_MAX_PREEMPTIONS` overrides); shuttle runs `HARNESS_SCHEDULES` schedules (default
@@ -6,14 +7,18 @@
 
 use harness::check::Checker;
 use harness::world::Setup;
+use store::LockGranularity;
 
-fn assert_clean(name: &str, checker: Checker) {
+/// Both granularities: upstream's single mutex and the default sharding.
+const LOCKS: [LockGranularity; 2] = [LockGranularity::Single, LockGranularity::sharded()];
+
+fn assert_clean(name: &str, checker: Checker, lock: LockGranularity) {
     let scenario = scenarios::find(name).expect("scenario is registered");
     let budget = scenario.budget();
-    let report = scenario.check(checker, Setup::clean(), &budget);
+    let report = scenario.check(checker, Setup::clean().with_lock(lock), &budget);
     if let Some(failure) = report.failure {
         panic!(
-            "{name} under {checker} failed after {} schedules:\n{}",
+            "{name} under {checker} with the {lock} lock failed after {} schedules:\n{}",
             report.schedules, failure.message
         );
     }
@@ -29,26 +34,37 @@ fn assert_clean(name: &str, checker: Checker) {
     );
 }
 
+/// The four checkers' tests of one scenario with one lock granularity.
+macro_rules! clean_with {
+    ($name:literal, $lock:ident => $granularity:expr) => {
+        mod $lock {
+            use super::*;
+            #[test]
+            fn loom() {
+                assert_clean($name, Checker::Loom, $granularity);
+            }
+            #[test]
+            fn shuttle_random() {
+                assert_clean($name, Checker::Random, $granularity);
+            }
+            #[test]
+            fn shuttle_pct() {
+                assert_clean($name, Checker::Pct, $granularity);
+            }
+            #[test]
+            fn shuttle_urw() {
+                assert_clean($name, Checker::Urw, $granularity);
+            }
+        }
+    };
+}
+
 macro_rules! clean {
     ($($module:ident => $name:literal;)*) => {$(
         mod $module {
             use super::*;
-            #[test]
-            fn loom() {
-                assert_clean($name, Checker::Loom);
-            }
-            #[test]
-            fn shuttle_random() {
-                assert_clean($name, Checker::Random);
-            }
-            #[test]
-            fn shuttle_pct() {
-                assert_clean($name, Checker::Pct);
-            }
-            #[test]
-            fn shuttle_urw() {
-                assert_clean($name, Checker::Urw);
-            }
+            clean_with!($name, single => LockGranularity::Single);
+            clean_with!($name, sharded => LockGranularity::sharded());
         }
     )*
         /// Every registered scenario has its tests here.
@@ -71,12 +87,15 @@ clean! {
     verify_vs_upload => "verify-vs-upload";
 }
 
-/// Every scenario also runs on real threads (a smoke test of the std platform).
+/// Every scenario also runs on real threads (a smoke test of the std platform), with
+/// either lock granularity.
 #[test]
 fn every_scenario_on_real_threads() {
     for scenario in scenarios::ALL {
-        for _ in 0..20 {
-            (scenario.std)(Setup::clean());
+        for lock in LOCKS {
+            for _ in 0..20 {
+                (scenario.std)(Setup::clean().with_lock(lock));
+            }
         }
     }
 }

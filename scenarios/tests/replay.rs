@@ -8,7 +8,7 @@
 use harness::check::{self, Checker};
 use harness::schedule;
 use harness::world::Setup;
-use scenarios::seeded::SeededRace;
+use scenarios::seeded::{SeededRace, SeededRaceExt};
 use store::SeededBug;
 
 fn round_trip_shuttle(checker: Checker, bug: SeededBug) {

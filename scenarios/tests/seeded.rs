@@ -3,52 +3,66 @@
 //! Each seeded bug is switched on in the scenario that exposes it (`scenarios::seeded`); the
 //! test asserts that the checker reports a failure within its default budget (loom:
 //! exhaustive within the scenario's bound; shuttle: 1,000 schedules from the fixed seed),
-//! and that the report names one of the properties that bug breaks.
+//! and that the report names one of the properties that bug breaks. Every test runs with
+//! the single chunk store mutex and with the sharded one (`single` and `sharded` halves):
+//! sharding must not hide any seeded race.
 
 use harness::check::Checker;
 use harness::world::Setup;
-use scenarios::seeded::{SeededRace, SEEDED};
-use store::SeededBug;
+use scenarios::seeded::{SeededRace, SeededRaceExt, SEEDED};
+use store::{LockGranularity, SeededBug};
 
-fn assert_caught(bug: SeededBug, checker: Checker) {
+fn assert_caught(bug: SeededBug, checker: Checker, lock: LockGranularity) {
     let race = SeededRace::of(bug);
     let scenario = race.scenario();
-    let report = scenario.check(checker, Setup::with_bug(bug), &scenario.budget());
+    let setup = Setup::with_bug(bug).with_lock(lock);
+    let report = scenario.check(checker, setup, &scenario.budget());
     let failure = report.failure.unwrap_or_else(|| {
         panic!(
-            "{checker} missed seeded bug {bug} in {} after {} schedules",
+            "{checker} missed seeded bug {bug} in {} with the {lock} lock after {} schedules",
             scenario.name, report.schedules
         )
     });
     assert!(
         race.matches(failure.property, failure.deadlock),
-        "{checker} caught {bug} but reported {} (expected one of {:?}):\n{}",
+        "{checker} caught {bug} with the {lock} lock but reported {} (expected one of {:?}):\n{}",
         failure.verdict(),
         race.expect,
         failure.message
     );
 }
 
+/// The four checkers' tests of one seeded bug with one lock granularity.
+macro_rules! seeded_with {
+    ($bug:expr, $lock:ident => $granularity:expr) => {
+        mod $lock {
+            use super::*;
+            #[test]
+            fn caught_loom() {
+                assert_caught($bug, Checker::Loom, $granularity);
+            }
+            #[test]
+            fn caught_shuttle_random() {
+                assert_caught($bug, Checker::Random, $granularity);
+            }
+            #[test]
+            fn caught_shuttle_pct() {
+                assert_caught($bug, Checker::Pct, $granularity);
+            }
+            #[test]
+            fn caught_shuttle_urw() {
+                assert_caught($bug, Checker::Urw, $granularity);
+            }
+        }
+    };
+}
+
 macro_rules! seeded {
     ($($module:ident => $bug:expr;)*) => {$(
         mod $module {
             use super::*;
-            #[test]
-            fn caught_loom() {
-                assert_caught($bug, Checker::Loom);
-            }
-            #[test]
-            fn caught_shuttle_random() {
-                assert_caught($bug, Checker::Random);
-            }
-            #[test]
-            fn caught_shuttle_pct() {
-                assert_caught($bug, Checker::Pct);
-            }
-            #[test]
-            fn caught_shuttle_urw() {
-                assert_caught($bug, Checker::Urw);
-            }
+            seeded_with!($bug, single => LockGranularity::Single);
+            seeded_with!($bug, sharded => LockGranularity::sharded());
         }
     )*
         /// Every seeded bug has a race entry and tests here.
@@ -77,16 +91,16 @@ seeded! {
 
 /// With the lock-order check off, the inverted eviction lock order runs into its deadlock,
 /// and the checker reports it instead of hanging.
-fn assert_deadlock_reported(checker: Checker) {
+fn assert_deadlock_reported(checker: Checker, lock: LockGranularity) {
     let scenario = scenarios::find("eviction-vs-remove").expect("registered");
     let setup = Setup {
         unchecked_lock_order: true,
-        ..Setup::with_bug(SeededBug::EvictionLocksStoreInsideLru)
+        ..Setup::with_bug(SeededBug::EvictionLocksStoreInsideLru).with_lock(lock)
     };
     let report = scenario.check(checker, setup, &scenario.budget());
     let failure = report.failure.unwrap_or_else(|| {
         panic!(
-            "{checker} found no deadlock in {} schedules",
+            "{checker} found no deadlock with the {lock} lock in {} schedules",
             report.schedules
         )
     });
@@ -98,22 +112,32 @@ fn assert_deadlock_reported(checker: Checker) {
     );
 }
 
+macro_rules! deadlock_with {
+    ($lock:ident => $granularity:expr) => {
+        mod $lock {
+            use super::*;
+            #[test]
+            fn reported_loom() {
+                assert_deadlock_reported(Checker::Loom, $granularity);
+            }
+            #[test]
+            fn reported_shuttle_random() {
+                assert_deadlock_reported(Checker::Random, $granularity);
+            }
+            #[test]
+            fn reported_shuttle_pct() {
+                assert_deadlock_reported(Checker::Pct, $granularity);
+            }
+            #[test]
+            fn reported_shuttle_urw() {
+                assert_deadlock_reported(Checker::Urw, $granularity);
+            }
+        }
+    };
+}
+
 mod deadlock {
     use super::*;
-    #[test]
-    fn reported_loom() {
-        assert_deadlock_reported(Checker::Loom);
-    }
-    #[test]
-    fn reported_shuttle_random() {
-        assert_deadlock_reported(Checker::Random);
-    }
-    #[test]
-    fn reported_shuttle_pct() {
-        assert_deadlock_reported(Checker::Pct);
-    }
-    #[test]
-    fn reported_shuttle_urw() {
-        assert_deadlock_reported(Checker::Urw);
-    }
+    deadlock_with!(single => LockGranularity::Single);
+    deadlock_with!(sharded => LockGranularity::sharded());
 }

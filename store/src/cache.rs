@@ -5,6 +5,12 @@
 //! which chunks keep content. Lock order: chunk store mutex, then the LRU mutex; the
 //! eviction callback runs inside the LRU mutex and therefore relies on the chunk store mutex
 //! already being held.
+//!
+//! With a sharded chunk store mutex, inserting X holds X's shard, but the chunk Y it evicts
+//! may belong to another shard, whose mutex must not be taken inside the LRU mutex (lock
+//! order) nor while X's shard is held (two shards are never nested). Then Y is only popped
+//! from the LRU there; after both are released, Y's shard is taken and Y's file turned
+//! into a marker if it still needs it (see [`LocalDatastoreLruCache::insert`]).
 
 use crate::bugs::SeededBug;
 use crate::chunk_store::{ChunkStore, ChunkStoreGuard};
@@ -69,6 +75,11 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
     /// Caches a chunk's content: under the chunk store mutex, writes the file and enters the
     /// LRU, whose eviction turns the least recently used chunk's file into a marker.
     ///
+    /// When the evicted chunk Y belongs to another shard than `digest`, it is only popped
+    /// from the LRU under `digest`'s shard; Y's marker is written afterwards under Y's own
+    /// shard ([`Self::evict_deferred`]). Meanwhile Y has content but no LRU entry, which the
+    /// cache allows (the LRU only promises content for what it lists).
+    ///
     /// # Errors
     /// I/O errors of the local store; the LRU is only updated after the file is written.
     pub fn insert(&self, digest: &Digest, data: &[u8]) -> Result<()> {
@@ -79,29 +90,63 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         {
             return self.insert_inverted(digest, data);
         }
-        let guard = self.store.lock();
-        self.store.write(&guard, digest, data)?;
-        let mut lru = self.lock_lru();
-        if let Some((evicted, ())) = lru.lru.push(*digest, ()) {
-            if evicted != *digest {
-                self.evict_to_marker(&guard, &evicted)?;
+        let deferred = {
+            let guard = self.store.lock(digest);
+            self.store.write(&guard, digest, data)?;
+            let mut lru = self.lock_lru();
+            let mut deferred = None;
+            if let Some((evicted, ())) = lru.lru.push(*digest, ()) {
+                if evicted != *digest {
+                    if guard.covers(&evicted) {
+                        self.evict_to_marker(&guard, &evicted)?;
+                    } else {
+                        self.emit_lru_removed(&evicted);
+                        deferred = Some(evicted);
+                    }
+                }
             }
+            self.emit_inserted(digest);
+            deferred
+        };
+        match deferred {
+            Some(evicted) => self.evict_deferred(&evicted),
+            None => Ok(()),
         }
-        self.emit_inserted(digest);
-        Ok(())
+    }
+
+    /// Second half of a cross-shard eviction, with no lock held on entry: under the evicted
+    /// chunk's own shard, turns its file into a marker with the same atime, unless
+    /// - the LRU lists it again (re-cached meanwhile: its content is needed), or
+    /// - its file is gone (GC removed it meanwhile, and maybe its object: writing a marker
+    ///   would resurrect a local file without an object) or is already a marker (verify).
+    ///
+    /// Every write of the chunk's file and every LRU insert of it happens under its shard,
+    /// which is held from the check to the write, so the decision cannot go stale.
+    fn evict_deferred(&self, digest: &Digest) -> Result<()> {
+        let guard = self.store.lock(digest);
+        if self.lock_lru().lru.contains(digest) {
+            return Ok(());
+        }
+        match self.store.stat(&guard, digest)? {
+            Some(stat) if stat.size > 0 => self
+                .store
+                .write_with_atime(&guard, digest, &[], stat.atime)
+                .with_context(|| format!("evicting chunk {digest} to a marker")),
+            _ => Ok(()),
+        }
     }
 
     /// The seeded lock-order inversion: the eviction callback takes the chunk store mutex
     /// while the LRU mutex is held.
     fn insert_inverted(&self, digest: &Digest, data: &[u8]) -> Result<()> {
         {
-            let guard = self.store.lock();
+            let guard = self.store.lock(digest);
             self.store.write(&guard, digest, data)?;
         }
         let mut lru = self.lock_lru();
         if let Some((evicted, ())) = lru.lru.push(*digest, ()) {
             if evicted != *digest {
-                let guard = self.store.lock();
+                let guard = self.store.lock(&evicted);
                 self.evict_to_marker(&guard, &evicted)?;
             }
         }
@@ -116,12 +161,17 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         });
     }
 
-    /// The eviction callback: replaces the chunk's file by a marker with the same atime.
-    fn evict_to_marker(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<()> {
+    fn emit_lru_removed(&self, digest: &Digest) {
         self.store.datastore().emit(&Event::LruRemoved {
             process: self.store.process(),
             digest: *digest,
         });
+    }
+
+    /// The eviction callback: replaces the chunk's file by a marker with the same atime.
+    /// `guard` holds the chunk's shard.
+    fn evict_to_marker(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<()> {
+        self.emit_lru_removed(digest);
         let atime = match self.store.stat(guard, digest)? {
             Some(stat) => stat.atime,
             None => return Ok(()),
@@ -147,7 +197,7 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         // The per-chunk lock keeps GC from deleting the object between fetch and insert.
         let _lock = self.store.datastore().lock_chunk(*digest);
         {
-            let guard = self.store.lock();
+            let guard = self.store.lock(digest);
             let hit = self.lock_lru().lru.get(digest).is_some();
             if hit {
                 if let Some(data) = self.store.read(&guard, digest)? {
@@ -172,14 +222,13 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         Ok(data)
     }
 
-    /// Drops `digest` from the LRU only (verify, after renaming a corrupt chunk aside).
-    pub(crate) fn forget(&self, _held: &ChunkStoreGuard<'_, P>, digest: &Digest) {
+    /// Drops `digest` from the LRU only (verify, after renaming a corrupt chunk aside);
+    /// `held` holds the chunk's shard.
+    pub(crate) fn forget(&self, held: &ChunkStoreGuard<'_, P>, digest: &Digest) {
+        self.store.check_guard(held, digest);
         let mut lru = self.lock_lru();
         if lru.lru.pop(digest).is_some() {
-            self.store.datastore().emit(&Event::LruRemoved {
-                process: self.store.process(),
-                digest: *digest,
-            });
+            self.emit_lru_removed(digest);
         }
     }
 
@@ -188,8 +237,9 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
     /// # Safety
     /// The chunk may be the last local trace of a chunk an index needs. The caller
     /// guarantees:
-    /// - **P1** `guard` is the chunk store mutex of this cache's process, held across the
-    ///   decision to remove and this call: no concurrent insert or touch;
+    /// - **P1** `guard` is the chunk store mutex of this cache's process for `digest`'s
+    ///   shard, held across the decision to remove and this call: no concurrent insert,
+    ///   touch or eviction marker of the chunk;
     /// - **P2** no visible index references the chunk;
     /// - **P3** no active writer of this process inserted, touched or registered it (its
     ///   atime is newer than the writer's start);
@@ -204,7 +254,8 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         guard: &ChunkStoreGuard<'_, P>,
     ) -> Result<()> {
         self.forget(guard, digest);
-        // SAFETY: P1–P4 are this function's own preconditions, passed on unchanged.
+        // SAFETY: P1–P4 are this function's own preconditions, passed on unchanged (P1:
+        // `guard` holds `digest`'s shard, as `forget` above checks in debug builds).
         unsafe { self.store.remove_chunk(guard, digest) }?;
         Ok(())
     }

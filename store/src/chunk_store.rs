@@ -3,11 +3,19 @@
 //! Insert, touch, each sweep step and every cache operation run under the mutex. It is a
 //! plain in-process mutex: a second process (after a reload) has its own and does not
 //! exclude this one with it.
+//!
+//! The mutex may be split into shards ([`LockGranularity`]): every operation touches one
+//! chunk and takes the shard of that chunk's digest ([`ChunkStore::lock`]), so operations
+//! on the same digest still exclude each other (P1 is a per-digest promise), while those on
+//! different shards run in parallel. A thread never holds two shards at once. With
+//! [`LockGranularity::Single`] (the default) there is one shard and the store behaves
+//! exactly as upstream.
 
 use crate::bugs::SeededBug;
 use crate::datastore::Datastore;
 use crate::digest::Digest;
 use crate::ids::{ProcessId, WriterId};
+use crate::lock_granularity::LockGranularity;
 use crate::observer::{ChunkUse, Event, LockKind};
 use crate::platform::{Mutex, MutexGuard, Platform};
 use crate::storage::ChunkStat;
@@ -23,17 +31,34 @@ pub enum InsertOutcome {
     Touched,
 }
 
-/// A process's view of the local chunk directory, with its chunk store mutex.
+/// A process's view of the local chunk directory, with its chunk store mutex (one per
+/// shard).
 pub struct ChunkStore<P: Platform> {
     process: ProcessId,
     ds: Arc<Datastore<P>>,
-    mutex: Mutex<P, ()>,
+    granularity: LockGranularity,
+    /// One mutex per shard; `granularity.shard_of(d)` indexes it.
+    shards: Box<[Mutex<P, ()>]>,
 }
 
-/// Proof that the chunk store mutex is held (precondition P1); released on drop.
+/// Proof that the chunk store mutex of one shard is held (precondition P1 for the digests
+/// of that shard); released on drop.
 pub struct ChunkStoreGuard<'a, P: Platform> {
     store: &'a ChunkStore<P>,
+    shard: u32,
     _guard: MutexGuard<'a, P, ()>,
+}
+
+impl<P: Platform> ChunkStoreGuard<'_, P> {
+    /// The shard this guard holds.
+    pub fn shard(&self) -> u32 {
+        self.shard
+    }
+
+    /// Whether this guard holds the mutex that guards `digest`.
+    pub fn covers(&self, digest: &Digest) -> bool {
+        self.store.shard_of(digest) == self.shard
+    }
 }
 
 impl<P: Platform> Drop for ChunkStoreGuard<'_, P> {
@@ -42,7 +67,7 @@ impl<P: Platform> Drop for ChunkStoreGuard<'_, P> {
             return;
         }
         self.store.ds.emit(&Event::LockReleased {
-            lock: self.store.lock_kind(),
+            lock: self.store.lock_kind(self.shard),
             thread: P::thread_id(),
         });
     }
@@ -50,36 +75,62 @@ impl<P: Platform> Drop for ChunkStoreGuard<'_, P> {
 
 impl<P: Platform> ChunkStore<P> {
     pub(crate) fn new(process: ProcessId, ds: Arc<Datastore<P>>) -> Self {
+        let granularity = ds.config.lock_granularity;
+        let shards = (0..granularity.shards()).map(|_| Mutex::new(())).collect();
         Self {
             process,
             ds,
-            mutex: Mutex::new(()),
+            granularity,
+            shards,
         }
     }
 
-    fn lock_kind(&self) -> LockKind {
-        LockKind::ChunkStore(self.process, 0)
+    fn lock_kind(&self, shard: u32) -> LockKind {
+        LockKind::ChunkStore(self.process, shard)
     }
 
-    /// Takes the chunk store mutex.
+    /// How this store's mutex is split.
+    pub fn granularity(&self) -> LockGranularity {
+        self.granularity
+    }
+
+    /// The shard whose mutex guards `digest` (0 with a single mutex).
+    #[inline]
+    pub fn shard_of(&self, digest: &Digest) -> u32 {
+        self.granularity.shard_of(digest)
+    }
+
+    /// Takes the chunk store mutex that guards `digest` (the only one, with
+    /// [`LockGranularity::Single`]). Never call it while holding another guard of this
+    /// store: two shards are never nested.
     #[track_caller]
-    pub fn lock(&self) -> ChunkStoreGuard<'_, P> {
-        let guard = self.mutex.lock();
+    pub fn lock(&self, digest: &Digest) -> ChunkStoreGuard<'_, P> {
+        let shard = self.shard_of(digest);
+        let guard = self.shards[shard as usize].lock();
         self.ds.emit(&Event::LockAcquired {
-            lock: self.lock_kind(),
+            lock: self.lock_kind(shard),
             thread: P::thread_id(),
             blocking: true,
         });
         ChunkStoreGuard {
             store: self,
+            shard,
             _guard: guard,
         }
     }
 
-    fn check_guard(&self, guard: &ChunkStoreGuard<'_, P>) {
+    /// Checks (in debug builds) that `guard` is this store's and holds `digest`'s shard.
+    #[inline]
+    pub(crate) fn check_guard(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) {
         debug_assert!(
             std::ptr::eq(guard.store, self),
             "a guard of another chunk store was passed"
+        );
+        debug_assert!(
+            guard.covers(digest),
+            "the guard holds shard {} but {digest} belongs to shard {}",
+            guard.shard,
+            self.shard_of(digest)
         );
     }
 
@@ -95,7 +146,7 @@ impl<P: Platform> ChunkStore<P> {
         data: &[u8],
     ) -> Result<InsertOutcome> {
         digest.verify(data)?;
-        let guard = self.lock();
+        let guard = self.lock(digest);
         if let Some(writer) = writer {
             self.ds.emit(&Event::ChunkUsed {
                 process: self.process,
@@ -122,7 +173,7 @@ impl<P: Platform> ChunkStore<P> {
         digest: &Digest,
         data: &[u8],
     ) -> Result<()> {
-        self.check_guard(guard);
+        self.check_guard(guard, digest);
         let now = self.ds.clock.now();
         self.write_with_atime(guard, digest, data, now)
     }
@@ -135,7 +186,7 @@ impl<P: Platform> ChunkStore<P> {
         data: &[u8],
         atime: i64,
     ) -> Result<()> {
-        self.check_guard(guard);
+        self.check_guard(guard, digest);
         self.ds
             .storage
             .chunks
@@ -150,7 +201,7 @@ impl<P: Platform> ChunkStore<P> {
 
     /// Sets a chunk's atime to now; `Ok(false)` when the chunk is not there.
     pub fn touch(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<bool> {
-        self.check_guard(guard);
+        self.check_guard(guard, digest);
         self.touch_unguarded(digest)
     }
 
@@ -184,7 +235,7 @@ impl<P: Platform> ChunkStore<P> {
             self.ds.emit(&used);
             return self.touch_unguarded(digest);
         }
-        let guard = self.lock();
+        let guard = self.lock(digest);
         self.ds.emit(&used);
         self.touch(&guard, digest)
     }
@@ -195,7 +246,7 @@ impl<P: Platform> ChunkStore<P> {
         guard: &ChunkStoreGuard<'_, P>,
         digest: &Digest,
     ) -> Result<Option<ChunkStat>> {
-        self.check_guard(guard);
+        self.check_guard(guard, digest);
         self.stat_unguarded(digest)
     }
 
@@ -211,8 +262,8 @@ impl<P: Platform> ChunkStore<P> {
     ///
     /// # Safety
     /// Deleting a chunk an index needs loses backup data. The caller guarantees:
-    /// - **P1** `guard` is this store's mutex, held across the decision and this call: no
-    ///   concurrent insert or touch;
+    /// - **P1** `guard` is this store's mutex for `digest`'s shard, held across the
+    ///   decision and this call: no concurrent insert or touch of the chunk;
     /// - **P2** no visible index references the chunk;
     /// - **P3** no active writer of this process inserted, touched or registered it;
     /// - **P4** no active writer of an old process (still alive after a reload) could
@@ -222,7 +273,7 @@ impl<P: Platform> ChunkStore<P> {
         guard: &ChunkStoreGuard<'_, P>,
         digest: &Digest,
     ) -> Result<bool> {
-        self.check_guard(guard);
+        self.check_guard(guard, digest);
         self.ds.emit(&Event::RemoveCalled {
             process: self.process,
             digest: *digest,
@@ -241,7 +292,7 @@ impl<P: Platform> ChunkStore<P> {
         guard: &ChunkStoreGuard<'_, P>,
         digest: &Digest,
     ) -> Result<Option<String>> {
-        self.check_guard(guard);
+        self.check_guard(guard, digest);
         self.ds.emit(&Event::ChunkQuarantined { digest: *digest });
         self.ds
             .storage
@@ -252,7 +303,7 @@ impl<P: Platform> ChunkStore<P> {
 
     /// Reads a chunk file's content.
     pub fn read(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<Option<Vec<u8>>> {
-        self.check_guard(guard);
+        self.check_guard(guard, digest);
         self.ds
             .storage
             .chunks

@@ -4,6 +4,7 @@ use crate::bugs::{Bugs, SeededBug};
 use crate::clock::Clock;
 use crate::digest::Digest;
 use crate::ids::ProcessId;
+use crate::lock_granularity::LockGranularity;
 use crate::locks::LockTable;
 use crate::observer::{Event, LockKind, NoopObserver, Observer};
 use crate::platform::{AtomicU64, Platform};
@@ -45,6 +46,8 @@ pub struct StoreConfig {
     pub delete_batch: usize,
     /// Seeded bugs switched on (none by default).
     pub bugs: Bugs,
+    /// How the chunk store mutex is split ([`LockGranularity::Single`] by default).
+    pub lock_granularity: LockGranularity,
 }
 
 impl StoreConfig {
@@ -57,6 +60,7 @@ impl StoreConfig {
             cache_capacity: 1024,
             delete_batch: 100,
             bugs: Bugs::none(),
+            lock_granularity: LockGranularity::Single,
         }
     }
 
@@ -76,6 +80,12 @@ impl StoreConfig {
     /// Sets the bucket delete batch size.
     pub fn with_delete_batch(mut self, batch: usize) -> Self {
         self.delete_batch = batch.max(1);
+        self
+    }
+
+    /// Sets how the chunk store mutex is split.
+    pub fn with_lock_granularity(mut self, granularity: LockGranularity) -> Self {
+        self.lock_granularity = granularity;
         self
     }
 

@@ -3,7 +3,7 @@
 //! GC takes the exclusive process lock (refused while another process has a writer), fixes
 //! its cutoff once, and runs:
 //! - **phase 1 (mark)**: a live walk of all indexes, touching each referenced chunk under the
-//!   chunk store mutex; a group is listed again when its newest snapshot vanished mid-walk;
+//!   chunk store mutex (of that chunk's shard, like every step below); a group is listed again when its newest snapshot vanished mid-walk;
 //! - **phase 2 (sweep)**: filesystem: every chunk file is stat'ed and, if older than the
 //!   cutoff, unlinked, under the mutex. S3: every listed object is try-locked (skipped when
 //!   busy), its local marker stat'ed under the mutex, and if old removed from the cache and
@@ -198,7 +198,7 @@ impl<P: Platform> Process<P> {
     }
 
     fn mark_chunk(&self, ds: &Datastore<P>, digest: &Digest, status: &mut GcStatus) -> Result<()> {
-        let guard = self.chunk_store.lock();
+        let guard = self.chunk_store.lock(digest);
         status.marked_chunks += 1;
         if self.chunk_store.touch(&guard, digest)? {
             return Ok(());
@@ -246,7 +246,7 @@ impl<P: Platform> Process<P> {
             } else {
                 None
             };
-            let guard = self.chunk_store.lock();
+            let guard = self.chunk_store.lock(&digest);
             let stat = if stat_outside {
                 early
             } else {
@@ -255,12 +255,13 @@ impl<P: Platform> Process<P> {
             let Some(stat) = stat else { continue };
             let verdict = cutoff.judge(stat.atime);
             if let Verdict::Remove = verdict {
-                // SAFETY: P1 `guard` is held across the stat above and this call; P2 phase 1
-                // touched every chunk of every visible index, so this one is unreferenced;
-                // P3 the cutoff is at most the oldest writer's start minus the margin, and
-                // every chunk a writer of this process uses is touched or written after its
-                // start; P4 the exclusive process lock is held, so no other process has a
-                // writer.
+                // SAFETY: P1 `guard` holds `digest`'s shard (the only shard with a single
+                // mutex) across the stat above and this call, and every insert or touch of
+                // `digest` takes that same shard; P2 phase 1 touched every chunk of every
+                // visible index, so this one is unreferenced; P3 the cutoff is at most the
+                // oldest writer's start minus the margin, and every chunk a writer of this
+                // process uses is touched or written after its start; P4 the exclusive
+                // process lock is held, so no other process has a writer.
                 unsafe { self.chunk_store.remove_chunk(&guard, &digest) }?;
             }
             Self::count(status, &verdict, stat.size);
@@ -282,7 +283,7 @@ impl<P: Platform> Process<P> {
                 ds.emit(&Event::GcSkippedBusy { digest });
                 continue;
             };
-            let guard = self.chunk_store.lock();
+            let guard = self.chunk_store.lock(&digest);
             let stat = self.chunk_store.stat(&guard, &digest)?;
             // An object with no local file was neither marked nor cached: garbage.
             let atime = stat.map_or(i64::MIN, |s| s.atime);
@@ -303,12 +304,15 @@ impl<P: Platform> Process<P> {
     /// Removes a chunk from this process's cache during a sweep.
     fn remove_cached(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<()> {
         let cache = self.cache().context("S3 backend without a cache")?;
-        // SAFETY: P1 `guard` is held across the stat that judged this chunk and this call;
+        // SAFETY: P1 `guard` holds `digest`'s shard across the stat that judged this chunk
+        // and this call (both callers take it with `lock(&digest)`; `remove` re-checks it in
+        // debug builds), and every insert, touch or eviction marker of `digest` takes it;
         // P2 phase 1 touched (or left a marker for) every chunk of every visible index, so
         // this one is unreferenced; P3 the cutoff is at most the oldest writer's start minus
         // the margin, and every chunk a writer of this process uses is touched or written
         // after its start under the per-chunk lock we hold; P4 the exclusive process lock is
-        // held, so no other process has a writer.
+        // held, so no other process has a writer. (A cross-shard eviction of `digest` still
+        // pending re-stats it under this shard later and leaves a removed chunk alone.)
         unsafe { cache.remove(digest, guard) }
     }
 
@@ -354,7 +358,7 @@ impl<P: Platform> Process<P> {
                 ds.emit(&Event::GcSkippedBusy { digest });
                 continue;
             };
-            let guard = self.chunk_store.lock();
+            let guard = self.chunk_store.lock(&digest);
             let Some(stat) = self.chunk_store.stat(&guard, &digest)? else {
                 continue;
             };

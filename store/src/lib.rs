@@ -35,6 +35,7 @@ pub mod digest;
 pub mod error;
 pub mod ids;
 pub mod index;
+pub mod lock_granularity;
 pub mod observer;
 pub mod platform;
 mod platform_std;
@@ -45,6 +46,7 @@ pub use clock::Clock;
 pub use digest::Digest;
 pub use error::StoreError;
 pub use ids::{ProcessId, SnapshotId, WriterId};
+pub use lock_granularity::LockGranularity;
 pub use observer::{ChunkUse, Event, LockKind, NoopObserver, Observer};
 pub use platform::{Platform, Std};
 

@@ -28,7 +28,7 @@ impl<P: Platform> Process<P> {
     pub fn verify_chunk(&self, digest: &Digest) -> Result<VerifyOutcome> {
         let ds = self.datastore();
         let _lock = ds.lock_chunk(*digest);
-        let guard = self.chunk_store.lock();
+        let guard = self.chunk_store.lock(digest);
         let data = self
             .chunk_store
             .read(&guard, digest)?

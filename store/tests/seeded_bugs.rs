@@ -90,7 +90,7 @@ fn touch_without_mutex(case: Case) {
         let mut w = p.start_backup("vm/200", 1).expect("writer");
         let (tx, rx) = mpsc::channel();
         thread::scope(|s| {
-            let guard = p.chunk_store().lock();
+            let guard = p.chunk_store().lock(&d);
             let writer = &mut w;
             s.spawn(move || tx.send(writer.reuse_chunk(d)).expect("send"));
             let early = rx.recv_timeout(BLOCKED);

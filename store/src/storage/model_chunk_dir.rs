@@ -132,9 +132,12 @@ impl<P: Platform> ChunkDir for ModelChunkDir<P> {
     }
 
     fn write(&self, digest: &Digest, data: &[u8], atime: i64) -> Result<()> {
+        // Copy before the step, as a file system copies into its page cache without a
+        // global lock: the step itself (the scheduling point) is unchanged.
+        let data = data.to_vec();
         let mut state = self.cell.step();
         state.writable("writing", digest)?;
-        state.insert(digest, data.to_vec(), atime);
+        state.insert(digest, data, atime);
         Ok(())
     }
 

@@ -1,0 +1,181 @@
+//! Running a command line: `check`, `replay`, `list`, and the exit code of each.
+//!
+//! Bad input (an unknown name, a malformed option, an unreadable or foreign schedule file)
+//! is reported in one line on stderr with exit code 2, before anything runs.
+
+use super::cli::{CheckArgs, Cli, Command};
+use super::failures::shell_quote;
+use super::report::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION};
+use super::{render, replay, run, DEFAULT_CHECKERS, INVOCATION};
+use crate::catalogue::Catalogue;
+use crate::check::Checker;
+use clap::error::ErrorKind;
+use clap::Parser;
+use std::ffi::OsString;
+use std::fmt::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// The binary's `main`: parses `std::env::args_os()` and runs the command.
+pub fn main(catalogue: Catalogue) -> ExitCode {
+    let code = run_command_line(&catalogue, std::env::args_os());
+    ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX))
+}
+
+/// Runs a command line (program name first) and returns its exit code.
+pub fn run_command_line<I, T>(catalogue: &Catalogue, args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
+    if let Err(e) = catalogue.validate() {
+        eprintln!("error: inconsistent catalogue: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    match &cli.command {
+        None => check(catalogue, &cli.check, &args),
+        Some(Command::Check(check_args)) => check(catalogue, check_args, &args),
+        Some(Command::Replay(replay_args)) => replay(catalogue, &replay_args.file),
+        Some(Command::List) => {
+            print!("{}", list(catalogue));
+            EXIT_OK
+        }
+    }
+}
+
+/// Help and version print in full; every other clap error in one line, exit 2.
+fn clap_error(e: clap::Error) -> i32 {
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            e.exit_code()
+        }
+        _ => {
+            let text = e.render().to_string();
+            let line = text.lines().find(|l| !l.trim().is_empty());
+            eprintln!("{}", line.unwrap_or("error: bad command line"));
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+/// The command line as a copy-pasteable `cargo run` line.
+fn command_line(args: &[OsString]) -> String {
+    let rest: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| shell_quote(&a.to_string_lossy()))
+        .collect();
+    if rest.is_empty() {
+        INVOCATION.trim_end_matches(" --").to_string()
+    } else {
+        format!("{INVOCATION} {}", rest.join(" "))
+    }
+}
+
+fn check(catalogue: &Catalogue, args: &CheckArgs, argv: &[OsString]) -> i32 {
+    let settings = match args.settings(catalogue, command_line(argv)) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let report = run(catalogue, &settings);
+    print!("{}", render::text(&report, args.verbose));
+    let outputs = [
+        (&args.json, report.to_json()),
+        (&args.markdown, render::markdown(&report)),
+    ];
+    for (path, text) in outputs {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("error: writing {}: {e}", path.display());
+                return EXIT_BAD_INPUT;
+            }
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    report.exit_code
+}
+
+fn replay(catalogue: &Catalogue, file: &Path) -> i32 {
+    match replay::replay_file(catalogue, file, true) {
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_BAD_INPUT
+        }
+        Ok(replayed) => {
+            print!("{}", replayed.describe());
+            if replayed.failure.is_some() {
+                EXIT_VIOLATION
+            } else {
+                EXIT_OK
+            }
+        }
+    }
+}
+
+/// The `list` output.
+pub fn list(catalogue: &Catalogue) -> String {
+    let mut out = String::from("Scenarios (threads, loom preemption bound, story):\n");
+    for s in catalogue.scenarios {
+        let _ = writeln!(
+            out,
+            "  {:<24} {}  {}  {}",
+            s.name, s.threads, s.loom_bound, s.summary
+        );
+    }
+    out.push_str("\nCheckers:\n");
+    for c in Checker::ALL {
+        let default = if DEFAULT_CHECKERS.contains(&c) {
+            " (default)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "  {c}{default}");
+    }
+    out.push_str("\nSeeded bugs (scenario exposing it, reports that count as caught):\n");
+    for race in catalogue.seeded {
+        let mut expect: Vec<String> = race.expect.iter().map(|p| p.to_string()).collect();
+        if race.deadlock {
+            expect.push("deadlock".to_string());
+        }
+        let _ = writeln!(
+            out,
+            "  {:<32} {:<22} {}",
+            race.bug.name(),
+            race.scenario,
+            expect.join(", ")
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_are_copy_pasteable() {
+        let argv: Vec<OsString> = ["chunkcheck", "--json", "a b.json"]
+            .iter()
+            .map(Into::into)
+            .collect();
+        assert_eq!(
+            command_line(&argv),
+            format!("{INVOCATION} --json 'a b.json'")
+        );
+        assert_eq!(
+            command_line(&argv[..1]),
+            "cargo run --release -p scenarios --bin chunkcheck"
+        );
+    }
+}

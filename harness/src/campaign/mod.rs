@@ -1,0 +1,125 @@
+//! The campaign runner behind `chunkcheck`: every scenario under every checker, then every
+//! seeded race under every checker, with progress, a report and an exit code for CI.
+//!
+//! A campaign is a [`plan::PlanSpec`] cut into work items (see [`plan`] for the split and
+//! `--shard K/N`), run one at a time on the calling thread by [`run`], which returns a
+//! [`report::CampaignReport`]; [`render`] turns it into tables and [`cli`] wires it to the
+//! command line. The runner knows scenarios only through the
+//! [`Catalogue`](crate::catalogue::Catalogue) it is handed.
+//!
+//! ```text
+//! cargo run --release -p scenarios --bin chunkcheck                  # check, the default
+//! cargo run --release -p scenarios --bin chunkcheck -- --shard 2/4 --json r2.json
+//! cargo run --release -p scenarios --bin chunkcheck -- replay target/chunkcheck-failures/X.schedule
+//! ```
+
+pub mod cli;
+pub mod commands;
+mod failures;
+pub mod plan;
+pub mod progress;
+pub mod quiet;
+pub mod render;
+pub mod replay;
+pub mod report;
+mod run;
+mod table;
+
+pub use commands::main;
+pub use run::run;
+
+use crate::catalogue::Scenario;
+use crate::check::{Budget, Checker};
+use crate::world::Setup;
+use plan::{Chunk, PlanSpec, Shard};
+use report::ConfigRecord;
+use std::path::PathBuf;
+use std::time::Duration;
+use store::SeededBug;
+
+/// How the README runs the campaign; replay commands start with it.
+pub const INVOCATION: &str = "cargo run --release -p scenarios --bin chunkcheck --";
+
+/// Shuttle schedules per scenario and scheduler when neither `--schedules` nor
+/// `HARNESS_SCHEDULES` says otherwise.
+pub const DEFAULT_SCHEDULES: usize = 20_000;
+
+/// Shuttle schedules per clean-phase work item (`--chunk-schedules`).
+pub const DEFAULT_CHUNK_SCHEDULES: usize = 1_000;
+
+/// The checkers a campaign runs unless `--checkers` says otherwise.
+pub const DEFAULT_CHECKERS: [Checker; 3] = [Checker::Loom, Checker::Random, Checker::Pct];
+
+/// Everything a campaign run needs, resolved and validated.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// What to run before sharding.
+    pub spec: PlanSpec,
+    /// Which part of it this run does.
+    pub shard: Shard,
+    /// The clean phase's setup (seeded bugs from `--bugs`, lock-order check, lock
+    /// granularity); the seeded phase uses it with one bug at a time instead.
+    pub setup: Setup,
+    /// PCT depth.
+    pub pct_depth: usize,
+    /// loom preemption bound overriding every scenario's own.
+    pub preemption_bound: Option<usize>,
+    /// Time limit per work item.
+    pub max_time: Option<Duration>,
+    /// Whether to look for smaller failing settings after each failure.
+    pub minimize: bool,
+    /// Where failing shuttle schedules are written.
+    pub failures: PathBuf,
+    /// Whether to draw progress bars (a terminal).
+    pub progress: bool,
+    /// Whether to write one summary line per phase on stderr.
+    pub announce: bool,
+    /// Whether to keep stderr silent while checkers run (see [`quiet`]); the report
+    /// carries every failure's message.
+    pub silence_checkers: bool,
+    /// The command line, for the report.
+    pub command: String,
+}
+
+impl Settings {
+    /// The budget of one run of `scenario`: loom within the scenario's bound (or the
+    /// override), shuttle over `chunk` (or the whole `--schedules` from the base seed).
+    pub fn budget(&self, scenario: &Scenario, chunk: Option<&Chunk>) -> Budget {
+        let mut budget = Budget::from_env(scenario.loom_bound);
+        if let Some(bound) = self.preemption_bound {
+            budget.preemption_bound = bound;
+        }
+        budget.pct_depth = self.pct_depth;
+        budget.seed = chunk.map_or(self.spec.seed, |c| c.seed);
+        budget.schedules = chunk.map_or(self.spec.schedules, |c| c.schedules);
+        budget
+    }
+
+    /// The settings as reported.
+    pub fn record(&self) -> ConfigRecord {
+        ConfigRecord {
+            seed: self.spec.seed,
+            schedules: self.spec.schedules,
+            chunk_schedules: self.spec.chunk_schedules,
+            pct_depth: self.pct_depth,
+            preemption_bound: self.preemption_bound,
+            max_time_secs: self.max_time.map(|t| t.as_secs_f64()),
+            shard: self.shard.to_string(),
+            phases: format!("{:?}", self.spec.phases).to_lowercase(),
+            scenarios: self.spec.scenarios.iter().map(|s| s.to_string()).collect(),
+            checkers: self.spec.checkers.iter().map(|c| c.to_string()).collect(),
+            bugs: bug_names(self.setup.bugs),
+            lock: self.setup.lock.to_string(),
+            unchecked_lock_order: self.setup.unchecked_lock_order,
+        }
+    }
+}
+
+/// The names of the seeded bugs in `bugs`, in [`SeededBug::ALL`] order.
+pub fn bug_names(bugs: store::Bugs) -> Vec<String> {
+    SeededBug::ALL
+        .into_iter()
+        .filter(|b| bugs.has(*b))
+        .map(|b| b.name().to_string())
+        .collect()
+}

@@ -1,0 +1,365 @@
+//! The work of a campaign as a deterministic list of items, and its split into shards.
+//!
+//! The clean phase has one item per (scenario, checker, seed chunk): loom's exhaustive run is
+//! one item; a shuttle scheduler's `schedules` are cut into chunks of `chunk_schedules`, chunk
+//! `i` running from seed `seed + i`. The seeded phase has one item per (seeded race, checker),
+//! run until the first detection over the same chunks. Items are numbered in that order, and
+//! shard `K/N` keeps the items whose number `i` has `i % N == K - 1`: the shards of one plan
+//! are disjoint and together hold exactly the unsharded plan.
+
+use crate::catalogue::SeededRace;
+use crate::check::Checker;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use store::SeededBug;
+
+/// Which phases a campaign runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phases {
+    /// The clean phase, then the seeded-race matrix.
+    All,
+    /// Only the scenarios (with `--bugs`, if any).
+    Clean,
+    /// Only the seeded-race matrix.
+    Seeded,
+}
+
+impl Phases {
+    /// Whether the clean phase runs.
+    pub fn clean(self) -> bool {
+        matches!(self, Self::All | Self::Clean)
+    }
+
+    /// Whether the seeded phase runs.
+    pub fn seeded(self) -> bool {
+        matches!(self, Self::All | Self::Seeded)
+    }
+}
+
+/// Part `index` of `count` of a campaign (`--shard K/N`, 1-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// Which part, from 1 to `count`.
+    pub index: usize,
+    /// How many parts.
+    pub count: usize,
+}
+
+impl Shard {
+    /// The whole campaign: shard 1/1.
+    pub const WHOLE: Shard = Shard { index: 1, count: 1 };
+
+    /// Whether the item numbered `position` in the unsharded plan belongs to this shard.
+    pub fn keeps(self, position: usize) -> bool {
+        position % self.count == self.index - 1
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let malformed =
+            || format!("malformed shard {s:?}: expected K/N with 1 <= K <= N, e.g. 2/4");
+        let (k, n) = s.split_once('/').ok_or_else(malformed)?;
+        let index: usize = k.trim().parse().map_err(|_| malformed())?;
+        let count: usize = n.trim().parse().map_err(|_| malformed())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(malformed());
+        }
+        Ok(Self { index, count })
+    }
+}
+
+/// A run of consecutive shuttle schedules from one seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    /// Position of the chunk in its checker's budget (0-based).
+    pub index: usize,
+    /// The scheduler's seed: the campaign seed plus `index`.
+    pub seed: u64,
+    /// Schedules to run.
+    pub schedules: usize,
+}
+
+/// Cuts `schedules` into chunks of at most `chunk_schedules`, chunk `i` seeded `seed + i`.
+pub fn chunks(schedules: usize, chunk_schedules: usize, seed: u64) -> Vec<Chunk> {
+    let size = chunk_schedules.max(1);
+    (0..schedules.div_ceil(size))
+        .map(|index| Chunk {
+            index,
+            seed: seed.wrapping_add(index as u64),
+            schedules: size.min(schedules - index * size),
+        })
+        .collect()
+}
+
+/// What a work item runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Work {
+    /// A scenario with the campaign's setup (the clean store unless `--bugs`).
+    Clean,
+    /// A seeded race: its scenario with the bug on, until the first detection.
+    Seeded(SeededBug),
+}
+
+/// One unit of a campaign: what one shard runs, reports and never shares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkItem {
+    /// Position in the unsharded plan.
+    pub position: usize,
+    /// Clean scenario or seeded race.
+    pub work: Work,
+    /// The scenario run.
+    pub scenario: &'static str,
+    /// The checker.
+    pub checker: Checker,
+    /// Shuttle: the chunks to run (one for a clean item; all, until a detection, for a
+    /// seeded one). loom: none, its exhaustive run is a single item.
+    pub chunks: Vec<Chunk>,
+}
+
+impl WorkItem {
+    /// A name unique within a plan, stable across runs and shards:
+    /// `clean/<scenario>/<checker>[/<chunk>]` or `seeded/<bug>/<checker>`.
+    pub fn key(&self) -> String {
+        match self.work {
+            Work::Clean => match self.chunks.as_slice() {
+                [chunk] => format!("clean/{}/{}/{}", self.scenario, self.checker, chunk.index),
+                _ => format!("clean/{}/{}", self.scenario, self.checker),
+            },
+            Work::Seeded(bug) => format!("seeded/{bug}/{}", self.checker),
+        }
+    }
+
+    /// A short label for progress lines.
+    pub fn label(&self) -> String {
+        match (self.work, self.chunks.as_slice()) {
+            (Work::Clean, [chunk]) => {
+                format!("{} {} #{}", self.scenario, self.checker, chunk.index)
+            }
+            (Work::Clean, _) => format!("{} {}", self.scenario, self.checker),
+            (Work::Seeded(bug), _) => format!("{bug} {}", self.checker),
+        }
+    }
+}
+
+/// What a campaign covers before sharding.
+#[derive(Clone, Debug)]
+pub struct PlanSpec {
+    /// Scenario names for the clean phase, in report order.
+    pub scenarios: Vec<&'static str>,
+    /// Seeded races for the seeded phase, in report order.
+    pub races: Vec<SeededRace>,
+    /// Checkers, in report order.
+    pub checkers: Vec<Checker>,
+    /// Phases to run.
+    pub phases: Phases,
+    /// Shuttle schedules per scenario and scheduler (the seeded phase's budget too).
+    pub schedules: usize,
+    /// Schedules per clean-phase work item.
+    pub chunk_schedules: usize,
+    /// The campaign's base seed.
+    pub seed: u64,
+}
+
+impl PlanSpec {
+    /// Every work item, numbered, unsharded: clean items first, then seeded ones.
+    pub fn items(&self) -> Vec<WorkItem> {
+        let chunks = chunks(self.schedules, self.chunk_schedules, self.seed);
+        let mut items = Vec::new();
+        let mut push = |work, scenario, checker, chunks: Vec<Chunk>| {
+            items.push(WorkItem {
+                position: items.len(),
+                work,
+                scenario,
+                checker,
+                chunks,
+            })
+        };
+        if self.phases.clean() {
+            for &scenario in &self.scenarios {
+                for &checker in &self.checkers {
+                    if checker == Checker::Loom {
+                        push(Work::Clean, scenario, checker, Vec::new());
+                    } else {
+                        for &chunk in &chunks {
+                            push(Work::Clean, scenario, checker, vec![chunk]);
+                        }
+                    }
+                }
+            }
+        }
+        if self.phases.seeded() {
+            for race in &self.races {
+                for &checker in &self.checkers {
+                    let own = match checker {
+                        Checker::Loom => Vec::new(),
+                        _ => chunks.clone(),
+                    };
+                    push(Work::Seeded(race.bug), race.scenario, checker, own);
+                }
+            }
+        }
+        items
+    }
+
+    /// The items of `shard`.
+    pub fn shard(&self, shard: Shard) -> Vec<WorkItem> {
+        self.items()
+            .into_iter()
+            .filter(|item| shard.keeps(item.position))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn spec(schedules: usize, chunk_schedules: usize) -> PlanSpec {
+        PlanSpec {
+            scenarios: vec!["a", "b", "c"],
+            races: vec![
+                SeededRace {
+                    bug: SeededBug::InsertSkipsTouch,
+                    scenario: "a",
+                    expect: &[],
+                    deadlock: false,
+                },
+                SeededRace {
+                    bug: SeededBug::TouchWithoutMutex,
+                    scenario: "c",
+                    expect: &[],
+                    deadlock: true,
+                },
+            ],
+            checkers: vec![Checker::Loom, Checker::Random, Checker::Pct],
+            phases: Phases::All,
+            schedules,
+            chunk_schedules,
+            seed: 100,
+        }
+    }
+
+    #[test]
+    fn chunks_cover_the_budget_once_with_consecutive_seeds() {
+        let cut = chunks(2_500, 1_000, 7);
+        let sizes: Vec<_> = cut.iter().map(|c| c.schedules).collect();
+        assert_eq!(sizes, [1_000, 1_000, 500], "last chunk holds the remainder");
+        let seeds: Vec<_> = cut.iter().map(|c| c.seed).collect();
+        assert_eq!(seeds, [7, 8, 9], "chunk i runs from seed + i");
+        assert_eq!(
+            chunks(3_000, 1_000, 0).len(),
+            3,
+            "exact multiple: no empty chunk"
+        );
+        assert!(chunks(0, 1_000, 0).is_empty(), "no schedules, no chunk");
+        assert_eq!(
+            chunks(5, 0, u64::MAX)[0].seed,
+            u64::MAX,
+            "size 0 is read as 1"
+        );
+        assert_eq!(chunks(5, 0, u64::MAX)[1].seed, 0, "seeds wrap around");
+    }
+
+    #[test]
+    fn plan_has_one_item_per_scenario_checker_chunk_and_race_checker() {
+        let items = spec(5_000, 1_000).items();
+        // 3 scenarios × (1 loom + 5 random + 5 pct) + 2 races × 3 checkers.
+        assert_eq!(items.len(), 3 * 11 + 2 * 3);
+        let keys: BTreeSet<_> = items.iter().map(WorkItem::key).collect();
+        assert_eq!(keys.len(), items.len(), "keys are unique");
+        assert!(keys.contains("clean/b/shuttle-pct/4"));
+        assert!(keys.contains("clean/c/loom"));
+        assert!(keys.contains("seeded/touch-without-mutex/shuttle-random"));
+        for (i, item) in items.iter().enumerate() {
+            assert_eq!(item.position, i, "positions number the plan");
+        }
+        let seeded = items
+            .iter()
+            .find(|i| i.key() == "seeded/insert-skips-touch/shuttle-pct")
+            .expect("seeded item planned");
+        assert_eq!(
+            seeded.chunks.len(),
+            5,
+            "a seeded item runs every chunk until caught"
+        );
+        assert_eq!(seeded.scenario, "a");
+    }
+
+    #[test]
+    fn phases_select_items() {
+        let mut s = spec(2_000, 1_000);
+        s.phases = Phases::Clean;
+        assert!(s.items().iter().all(|i| i.work == Work::Clean));
+        s.phases = Phases::Seeded;
+        let seeded = s.items();
+        assert_eq!(seeded.len(), 6);
+        assert!(seeded.iter().all(|i| matches!(i.work, Work::Seeded(_))));
+        assert_eq!(
+            seeded[0].position, 0,
+            "positions restart in a seeded-only plan"
+        );
+    }
+
+    #[test]
+    fn shards_are_disjoint_and_their_union_is_the_plan() {
+        for (schedules, chunk) in [(5_000, 1_000), (2_500, 1_000), (10, 3)] {
+            let s = spec(schedules, chunk);
+            let whole: Vec<_> = s.items().iter().map(WorkItem::key).collect();
+            assert_eq!(
+                s.shard(Shard::WHOLE)
+                    .iter()
+                    .map(WorkItem::key)
+                    .collect::<Vec<_>>(),
+                whole,
+                "shard 1/1 is the plan"
+            );
+            for count in 1..=7 {
+                let mut union = BTreeSet::new();
+                let mut total = 0;
+                for index in 1..=count {
+                    let part = s.shard(Shard { index, count });
+                    total += part.len();
+                    for item in &part {
+                        assert!(
+                            union.insert(item.key()),
+                            "{} is in two shards of {count}",
+                            item.key()
+                        );
+                    }
+                    let sizes = whole.len() / count;
+                    assert!(
+                        part.len() == sizes || part.len() == sizes + 1,
+                        "shard {index}/{count} is balanced: {} items of {}",
+                        part.len(),
+                        whole.len()
+                    );
+                }
+                assert_eq!(total, whole.len());
+                assert_eq!(union, whole.iter().cloned().collect::<BTreeSet<_>>());
+            }
+        }
+    }
+
+    #[test]
+    fn shard_parses_k_of_n_and_rejects_the_rest() {
+        assert_eq!("2/4".parse(), Ok(Shard { index: 2, count: 4 }));
+        assert_eq!("1/1".parse(), Ok(Shard::WHOLE));
+        assert_eq!(Shard { index: 3, count: 8 }.to_string(), "3/8");
+        for bad in ["0/4", "5/4", "1/0", "4", "a/b", "", "1/2/3", "-1/2"] {
+            let err = bad.parse::<Shard>().expect_err(bad);
+            assert!(err.contains("expected K/N"), "{bad}: {err}");
+            assert!(!err.contains('\n'), "one line: {err}");
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! What a campaign found, as data: written as JSON, rendered as tables by
+//! [`super::render`], and read back by tests and by whoever merges shard reports.
+
+use crate::oracle::Coverage;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Exit code: the clean store passed everything and every seeded race was caught.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: the clean store violated a property (a real race, or `--bugs` were on).
+pub const EXIT_VIOLATION: i32 = 1;
+/// Exit code: bad input (unknown name, malformed option, unreadable schedule file).
+pub const EXIT_BAD_INPUT: i32 = 2;
+/// Exit code: a seeded race was not caught (the harness lost power).
+pub const EXIT_MISSED: i32 = 3;
+/// Exit code: both a violation and a missed seeded race.
+pub const EXIT_VIOLATION_AND_MISSED: i32 = 4;
+
+/// The loom version the harness is built against (a test checks `Cargo.lock`).
+pub const LOOM_VERSION: &str = "0.7.3";
+/// The shuttle version the harness is built against (a test checks `Cargo.lock`).
+pub const SHUTTLE_VERSION: &str = "0.9.10";
+
+/// A campaign's report.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CampaignReport {
+    /// Versions of the tools that produced it.
+    pub tool: Tool,
+    /// The command line that produced it.
+    pub command: String,
+    /// The settings it ran with.
+    pub config: ConfigRecord,
+    /// Clean-phase work items, in plan order.
+    pub clean: Vec<CleanItem>,
+    /// Clean-phase results per scenario × checker (the items' sums).
+    pub matrix: Vec<MatrixRow>,
+    /// Seeded-race items (race × checker), in plan order.
+    pub seeded: Vec<SeededItem>,
+    /// How often each scenario reached the dangerous states, clean phase, all checkers.
+    pub coverage: BTreeMap<String, CoverageRecord>,
+    /// Wall time of the whole campaign, seconds.
+    pub wall_secs: f64,
+    /// The process exit code this report maps to.
+    pub exit_code: i32,
+}
+
+/// Tool versions, for reproducing a report.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Tool {
+    /// This harness's version.
+    pub harness: String,
+    /// loom's version.
+    pub loom: String,
+    /// shuttle's version.
+    pub shuttle: String,
+    /// The minimum Rust version of the workspace.
+    pub rust_version: String,
+}
+
+impl Tool {
+    /// The versions of this build.
+    pub fn current() -> Self {
+        Self {
+            harness: env!("CARGO_PKG_VERSION").to_string(),
+            loom: LOOM_VERSION.to_string(),
+            shuttle: SHUTTLE_VERSION.to_string(),
+            rust_version: env!("CARGO_PKG_RUST_VERSION").to_string(),
+        }
+    }
+}
+
+/// The settings of a campaign.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ConfigRecord {
+    /// Base seed; shuttle chunk `i` runs from `seed + i`.
+    pub seed: u64,
+    /// Shuttle schedules per scenario and scheduler.
+    pub schedules: usize,
+    /// Schedules per clean-phase work item.
+    pub chunk_schedules: usize,
+    /// PCT depth.
+    pub pct_depth: usize,
+    /// loom preemption bound overriding every scenario's own (`None`: each scenario's).
+    pub preemption_bound: Option<usize>,
+    /// Time limit per work item, seconds.
+    pub max_time_secs: Option<f64>,
+    /// `K/N`.
+    pub shard: String,
+    /// Phases run (`all`, `clean`, `seeded`).
+    pub phases: String,
+    /// Scenarios selected.
+    pub scenarios: Vec<String>,
+    /// Checkers selected.
+    pub checkers: Vec<String>,
+    /// Seeded bugs switched on in the clean phase.
+    pub bugs: Vec<String>,
+    /// Lock granularity of the store.
+    pub lock: String,
+    /// Whether the lock-order check was off.
+    pub unchecked_lock_order: bool,
+}
+
+/// One clean-phase work item.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CleanItem {
+    /// Stable name (see [`super::plan::WorkItem::key`]).
+    pub key: String,
+    /// Position in the unsharded plan.
+    pub position: usize,
+    /// Scenario.
+    pub scenario: String,
+    /// Checker.
+    pub checker: String,
+    /// Shuttle: the chunk's index.
+    pub chunk: Option<usize>,
+    /// Shuttle: the chunk's seed.
+    pub seed: Option<u64>,
+    /// loom: the preemption bound.
+    pub preemption_bound: Option<usize>,
+    /// Schedules explored.
+    pub schedules: u64,
+    /// Wall time, seconds.
+    pub wall_secs: f64,
+    /// Schedules per second.
+    pub schedules_per_sec: f64,
+    /// `pass`, `timeout` (stopped at `--max-time`, nothing found) or the failure's verdict.
+    pub verdict: String,
+    /// The failure, if any.
+    pub failure: Option<FailureRecord>,
+}
+
+/// Clean-phase totals for one scenario × checker.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct MatrixRow {
+    /// Scenario.
+    pub scenario: String,
+    /// Checker.
+    pub checker: String,
+    /// Work items summed.
+    pub items: usize,
+    /// Schedules explored.
+    pub schedules: u64,
+    /// Wall time, seconds.
+    pub wall_secs: f64,
+    /// Schedules per second.
+    pub schedules_per_sec: f64,
+    /// `pass`, `timeout`, or the first failure's verdict.
+    pub verdict: String,
+}
+
+/// One seeded race under one checker.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SeededItem {
+    /// Stable name (see [`super::plan::WorkItem::key`]).
+    pub key: String,
+    /// Position in the unsharded plan.
+    pub position: usize,
+    /// The seeded bug.
+    pub bug: String,
+    /// The scenario exposing it.
+    pub scenario: String,
+    /// Checker.
+    pub checker: String,
+    /// Whether the checker reported the failure the race is expected to cause.
+    pub caught: bool,
+    /// Schedules to the first detection (or explored, when not caught).
+    pub schedules: u64,
+    /// Wall time, seconds.
+    pub wall_secs: f64,
+    /// Schedules per second.
+    pub schedules_per_sec: f64,
+    /// `caught: <verdict>`, `missed`, `timeout`, or `wrong report: <verdict>`.
+    pub verdict: String,
+    /// The detection, if any.
+    pub failure: Option<FailureRecord>,
+}
+
+/// A failure: what broke, how to see it again.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FailureRecord {
+    /// `P3 violated`, `deadlock` or `panic`.
+    pub verdict: String,
+    /// The property named, if any.
+    pub property: Option<String>,
+    /// First line of the message (names the digest and the actor).
+    pub headline: String,
+    /// The full message, event trail included.
+    pub message: String,
+    /// Shuttle: the seed of the failing chunk.
+    pub seed: Option<u64>,
+    /// Shuttle: schedules of the failing chunk (what `--minimize` re-runs).
+    pub chunk_schedules: Option<usize>,
+    /// Shuttle PCT: the depth.
+    pub pct_depth: Option<usize>,
+    /// loom: the preemption bound.
+    pub preemption_bound: Option<usize>,
+    /// Shuttle: steps of the failing schedule.
+    pub steps: Option<usize>,
+    /// Shuttle: the persisted schedule file.
+    pub schedule_file: Option<String>,
+    /// The command that reproduces it.
+    pub replay: String,
+    /// What `--minimize` found.
+    pub minimized: Option<Minimized>,
+}
+
+/// The smallest failing setting `--minimize` found.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Minimized {
+    /// `pct_depth` or `preemption_bound`.
+    pub knob: String,
+    /// The setting the failure was found with.
+    pub from: usize,
+    /// The smallest setting that still fails.
+    pub to: usize,
+    /// What the smallest failing setting reports (it may break another property).
+    pub verdict: String,
+    /// Shuttle: steps of the smallest failing schedule.
+    pub steps: Option<usize>,
+    /// Shuttle: its persisted schedule file.
+    pub schedule_file: Option<String>,
+    /// The command that reproduces it.
+    pub replay: String,
+}
+
+/// [`Coverage`] as reported.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CoverageRecord {
+    /// Oracle events observed.
+    pub events: u64,
+    /// `remove` calls checked.
+    pub removes: u64,
+    /// Removes while a writer was active (P3/P4 at risk).
+    pub with_active_writer: u64,
+    /// Removes while a visible index existed (P2 at risk).
+    pub with_visible_index: u64,
+    /// Removes by a GC during which a writer started.
+    pub writer_started_during_gc: u64,
+    /// Removes by a GC during which a reload happened.
+    pub reload_during_gc: u64,
+    /// Bucket objects deleted.
+    pub objects_deleted: u64,
+    /// GCs that completed.
+    pub gcs_completed: u64,
+    /// GCs that aborted or failed.
+    pub gcs_aborted: u64,
+}
+
+impl CoverageRecord {
+    /// Adds a run's coverage.
+    pub fn add(&mut self, c: &Coverage) {
+        self.events += c.events;
+        self.removes += c.removes;
+        self.with_active_writer += c.removes_with_active_writer;
+        self.with_visible_index += c.removes_with_visible_index;
+        self.writer_started_during_gc += c.removes_writer_started_during_gc;
+        self.reload_during_gc += c.removes_reload_during_gc;
+        self.objects_deleted += c.objects_deleted;
+        self.gcs_completed += c.gcs_completed;
+        self.gcs_aborted += c.gcs_aborted;
+    }
+}
+
+/// Schedules per second, 0 for an empty run.
+pub fn rate(schedules: u64, secs: f64) -> f64 {
+    if schedules == 0 {
+        0.0
+    } else {
+        schedules as f64 / secs.max(1e-9)
+    }
+}
+
+impl CampaignReport {
+    /// The exit code of these results: see [`EXIT_OK`] and its siblings.
+    pub fn outcome(&self) -> i32 {
+        let violated = self.clean.iter().any(|i| i.failure.is_some());
+        let missed = self.seeded.iter().any(|i| !i.caught);
+        match (violated, missed) {
+            (false, false) => EXIT_OK,
+            (true, false) => EXIT_VIOLATION,
+            (false, true) => EXIT_MISSED,
+            (true, true) => EXIT_VIOLATION_AND_MISSED,
+        }
+    }
+
+    /// Sums the clean items per scenario × checker, in plan order.
+    pub fn summarize(clean: &[CleanItem]) -> Vec<MatrixRow> {
+        let mut rows: Vec<MatrixRow> = Vec::new();
+        for item in clean {
+            let at = rows
+                .iter()
+                .position(|r| r.scenario == item.scenario && r.checker == item.checker)
+                .unwrap_or_else(|| {
+                    rows.push(MatrixRow {
+                        scenario: item.scenario.clone(),
+                        checker: item.checker.clone(),
+                        items: 0,
+                        schedules: 0,
+                        wall_secs: 0.0,
+                        schedules_per_sec: 0.0,
+                        verdict: "pass".to_string(),
+                    });
+                    rows.len() - 1
+                });
+            let row = &mut rows[at];
+            row.items += 1;
+            row.schedules += item.schedules;
+            row.wall_secs += item.wall_secs;
+            row.schedules_per_sec = rate(row.schedules, row.wall_secs);
+            if row.verdict == "pass" && item.verdict != "pass" {
+                row.verdict = item.verdict.clone();
+            }
+        }
+        rows
+    }
+
+    /// Serializes as pretty JSON.
+    ///
+    /// # Panics
+    /// Never: a report holds only strings, numbers, options and string-keyed maps.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serializes")
+    }
+
+    /// Reads a report written with `--json`.
+    ///
+    /// # Errors
+    /// When the file cannot be read or is not a report.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not a report", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(scenario: &str, checker: &str, schedules: u64, verdict: &str) -> CleanItem {
+        CleanItem {
+            key: format!("clean/{scenario}/{checker}"),
+            position: 0,
+            scenario: scenario.into(),
+            checker: checker.into(),
+            chunk: None,
+            seed: None,
+            preemption_bound: None,
+            schedules,
+            wall_secs: 1.0,
+            schedules_per_sec: schedules as f64,
+            verdict: verdict.into(),
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn matrix_sums_chunks_and_keeps_the_first_failure() {
+        let rows = CampaignReport::summarize(&[
+            item("a", "pct", 10, "pass"),
+            item("b", "pct", 5, "pass"),
+            item("a", "pct", 4, "P3 violated"),
+            item("a", "pct", 10, "harm violated"),
+        ]);
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].items, rows[0].schedules), (3, 24));
+        assert_eq!(rows[0].verdict, "P3 violated");
+        assert_eq!(rows[0].schedules_per_sec, 8.0);
+        assert_eq!(rows[1].verdict, "pass");
+    }
+
+    #[test]
+    fn tool_versions_match_the_lockfile() {
+        let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"))
+            .expect("workspace Cargo.lock");
+        for (name, version) in [("loom", LOOM_VERSION), ("shuttle", SHUTTLE_VERSION)] {
+            let entry = format!("name = \"{name}\"\nversion = \"{version}\"");
+            assert!(lock.contains(&entry), "Cargo.lock has no {name} {version}");
+        }
+    }
+
+    #[test]
+    fn rate_of_nothing_is_zero() {
+        assert_eq!(rate(0, 0.0), 0.0);
+        assert_eq!(rate(10, 2.0), 5.0);
+    }
+}

@@ -1,0 +1,241 @@
+//! Runs a campaign's work items one after the other on the calling thread.
+
+use super::failures;
+use super::plan::{Chunk, Work, WorkItem};
+use super::progress::PhaseProgress;
+use super::report::{rate, CampaignReport, CleanItem, SeededItem, Tool};
+use super::Settings;
+use crate::catalogue::{Catalogue, Scenario};
+use crate::check::{self, Budget, Checker, Report};
+use crate::oracle::take_coverage;
+use crate::world::Setup;
+use std::time::{Duration, Instant};
+use store::Bugs;
+
+/// One checker run of one scenario: what a work item (or a minimization step) runs.
+#[derive(Clone, Copy)]
+pub(super) struct Attempt {
+    /// `clean` or `seeded`.
+    pub phase: &'static str,
+    pub scenario: &'static Scenario,
+    pub checker: Checker,
+    pub setup: Setup,
+    pub budget: Budget,
+    pub max_time: Option<Duration>,
+    pub quiet: bool,
+}
+
+impl Attempt {
+    /// Runs it. The coverage it adds stays in the oracle's accumulator for the caller.
+    pub fn run(&self) -> Report {
+        let f = self.scenario.entry(self.checker);
+        let setup = self.setup;
+        let go =
+            || check::run_with_limit(self.checker, &self.budget, self.max_time, move || f(setup));
+        if self.quiet {
+            super::quiet::silenced(go)
+        } else {
+            go()
+        }
+    }
+}
+
+/// Runs the items of `settings`' shard of its plan and reports what they found.
+///
+/// # Panics
+/// When the plan names a scenario or seeded race `catalogue` lacks (build [`Settings`]
+/// from the same catalogue, as [`super::cli`] does).
+pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
+    let started = Instant::now();
+    let (clean, seeded): (Vec<_>, Vec<_>) = settings
+        .spec
+        .shard(settings.shard)
+        .into_iter()
+        .partition(|item| item.work == Work::Clean);
+    take_coverage(); // forget whatever ran before
+    let mut report = CampaignReport {
+        tool: Tool::current(),
+        command: settings.command.clone(),
+        config: settings.record(),
+        clean: Vec::new(),
+        matrix: Vec::new(),
+        seeded: Vec::new(),
+        coverage: Default::default(),
+        wall_secs: 0.0,
+        exit_code: 0,
+    };
+    if !clean.is_empty() {
+        let mut progress =
+            PhaseProgress::new("clean", clean.len(), settings.progress, settings.announce);
+        for item in &clean {
+            progress.start(&item.label());
+            let (record, coverage) = run_clean(catalogue, settings, item);
+            progress.done(record.schedules);
+            if let Some(failure) = &record.failure {
+                progress.println(&format!(
+                    "{}: {} ({})",
+                    item.label(),
+                    failure.verdict,
+                    failure.headline
+                ));
+            }
+            report
+                .coverage
+                .entry(record.scenario.clone())
+                .or_default()
+                .add(&coverage);
+            report.clean.push(record);
+        }
+        progress.finish();
+    }
+    if !seeded.is_empty() {
+        let mut progress =
+            PhaseProgress::new("seeded", seeded.len(), settings.progress, settings.announce);
+        for item in &seeded {
+            progress.start(&item.label());
+            let record = run_seeded(catalogue, settings, item);
+            take_coverage(); // coverage is the clean store's
+            progress.done(record.schedules);
+            if !record.caught {
+                progress.println(&format!("{}: {}", item.label(), record.verdict));
+            }
+            report.seeded.push(record);
+        }
+        progress.finish();
+    }
+    report.matrix = CampaignReport::summarize(&report.clean);
+    report.wall_secs = started.elapsed().as_secs_f64();
+    report.exit_code = report.outcome();
+    report
+}
+
+fn scenario(catalogue: &Catalogue, name: &str) -> &'static Scenario {
+    catalogue
+        .find(name)
+        .unwrap_or_else(|| panic!("the plan names scenario {name}, unknown to the catalogue"))
+}
+
+/// Runs one clean item; returns its record and the coverage of its schedules.
+fn run_clean(
+    catalogue: &Catalogue,
+    settings: &Settings,
+    item: &WorkItem,
+) -> (CleanItem, crate::oracle::Coverage) {
+    let scenario = scenario(catalogue, item.scenario);
+    let chunk = item.chunks.first();
+    let attempt = Attempt {
+        phase: "clean",
+        scenario,
+        checker: item.checker,
+        setup: settings.setup,
+        budget: settings.budget(scenario, chunk),
+        max_time: settings.max_time,
+        quiet: settings.silence_checkers,
+    };
+    let outcome = attempt.run();
+    let coverage = take_coverage();
+    let failure = outcome
+        .failure
+        .as_ref()
+        .map(|f| failures::record(settings, &attempt, f));
+    take_coverage(); // minimization runs are not the campaign's coverage
+    let verdict = match (&outcome.failure, outcome.timed_out) {
+        (Some(f), _) => f.verdict(),
+        (None, true) => "timeout".to_string(),
+        (None, false) => "pass".to_string(),
+    };
+    let secs = outcome.elapsed.as_secs_f64();
+    let record = CleanItem {
+        key: item.key(),
+        position: item.position,
+        scenario: scenario.name.to_string(),
+        checker: item.checker.to_string(),
+        chunk: chunk.map(|c| c.index),
+        seed: chunk.map(|c| c.seed),
+        preemption_bound: (item.checker == Checker::Loom)
+            .then_some(attempt.budget.preemption_bound),
+        schedules: outcome.schedules,
+        wall_secs: secs,
+        schedules_per_sec: rate(outcome.schedules, secs),
+        verdict,
+        failure,
+    };
+    (record, coverage)
+}
+
+/// Runs one seeded race under one checker until its first detection.
+fn run_seeded(catalogue: &Catalogue, settings: &Settings, item: &WorkItem) -> SeededItem {
+    let Work::Seeded(bug) = item.work else {
+        unreachable!("seeded items only")
+    };
+    let race = catalogue
+        .race(bug)
+        .unwrap_or_else(|| panic!("the plan names seeded bug {bug}, unknown to the catalogue"));
+    let scenario = scenario(catalogue, item.scenario);
+    let setup = Setup {
+        bugs: Bugs::only(bug),
+        ..settings.setup
+    };
+    let mut attempt = Attempt {
+        phase: "seeded",
+        scenario,
+        checker: item.checker,
+        setup,
+        budget: settings.budget(scenario, None),
+        max_time: settings.max_time,
+        quiet: settings.silence_checkers,
+    };
+    let started = Instant::now();
+    let mut schedules = 0;
+    let mut timed_out = false;
+    let mut found = None;
+    // loom: one exhaustive run; shuttle: chunk after chunk until a detection.
+    let chunks: Vec<Option<&Chunk>> = match item.checker {
+        Checker::Loom => vec![None],
+        _ => item.chunks.iter().map(Some).collect(),
+    };
+    for chunk in chunks {
+        let left = settings
+            .max_time
+            .map(|t| t.saturating_sub(started.elapsed()));
+        if left == Some(Duration::ZERO) {
+            timed_out = true;
+            break;
+        }
+        attempt.budget = settings.budget(scenario, chunk);
+        attempt.max_time = left;
+        let outcome = attempt.run();
+        schedules += outcome.schedules;
+        timed_out = outcome.timed_out;
+        if let Some(failure) = outcome.failure {
+            found = Some(failure);
+            break;
+        }
+        if timed_out {
+            break;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let caught = found
+        .as_ref()
+        .is_some_and(|f| race.matches(f.property, f.deadlock));
+    let verdict = match &found {
+        Some(f) if caught => format!("caught: {}", f.verdict()),
+        Some(f) => format!("wrong report: {}", f.verdict()),
+        None if timed_out => "timeout".to_string(),
+        None => "missed".to_string(),
+    };
+    SeededItem {
+        key: item.key(),
+        position: item.position,
+        bug: bug.to_string(),
+        scenario: scenario.name.to_string(),
+        checker: item.checker.to_string(),
+        caught,
+        schedules,
+        wall_secs: secs,
+        schedules_per_sec: rate(schedules, secs),
+        verdict,
+        failure: found.map(|f| failures::record(settings, &attempt, &f)),
+    }
+}

@@ -1,0 +1,439 @@
+//! The campaign runner, end to end: the `chunkcheck` binary over the real catalogue.
+//!
+//! Budgets are tiny (tens of shuttle schedules per scenario; loom stays exhaustive within
+//! each scenario's bound, so the loom-heavy runs pick the scenarios whose loom run is short):
+//! these tests check the runner, not the store.
+
+use harness::campaign::cli::Cli;
+use harness::campaign::plan::{Shard, WorkItem};
+use harness::campaign::report::EXIT_VIOLATION_AND_MISSED;
+use harness::campaign::report::{CampaignReport, CoverageRecord};
+use harness::campaign::report::{EXIT_BAD_INPUT, EXIT_MISSED, EXIT_OK, EXIT_VIOLATION};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Scenarios whose loom runs take milliseconds: enough for sharding tests.
+const QUICK: &str = "fs-insert-vs-sweep,reload-during-backup,pull-reuse-vs-sweep";
+
+fn chunkcheck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chunkcheck"))
+        .args(args)
+        .env_remove("HARNESS_SCHEDULES")
+        .env_remove("HARNESS_SEED")
+        .env_remove("HARNESS_PCT_DEPTH")
+        .env_remove("LOOM_MAX_PREEMPTIONS")
+        .output()
+        .expect("chunkcheck runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("chunkcheck exits, not killed")
+}
+
+/// Runs a campaign writing JSON into `dir`; returns its exit code and report.
+fn campaign(dir: &Path, name: &str, args: &[&str]) -> (i32, CampaignReport) {
+    let json = dir.join(format!("{name}.json"));
+    let failures = dir.join("failures");
+    let mut all = vec![
+        "--json",
+        json.to_str().expect("utf-8 temp path"),
+        "--failures",
+        failures.to_str().expect("utf-8 temp path"),
+    ];
+    all.extend_from_slice(args);
+    let out = chunkcheck(&all);
+    let report = CampaignReport::load(&json)
+        .unwrap_or_else(|e| panic!("{name}: no report ({e:#}); stderr:\n{}", text(&out.stderr)));
+    assert_eq!(code(&out), report.exit_code, "{name}: exit code = report's");
+    (code(&out), report)
+}
+
+/// What must agree between a single run and its shards: every item and its result.
+fn results(report: &CampaignReport) -> BTreeMap<String, (u64, String)> {
+    let clean = report
+        .clean
+        .iter()
+        .map(|i| (i.key.clone(), (i.schedules, i.verdict.clone())));
+    let seeded = report
+        .seeded
+        .iter()
+        .map(|i| (i.key.clone(), (i.schedules, i.verdict.clone())));
+    clean.chain(seeded).collect()
+}
+
+fn coverage_sum(reports: &[&CampaignReport]) -> BTreeMap<String, CoverageRecord> {
+    let mut sum: BTreeMap<String, CoverageRecord> = BTreeMap::new();
+    for report in reports {
+        for (scenario, c) in &report.coverage {
+            let total = sum.entry(scenario.clone()).or_default();
+            total.events += c.events;
+            total.removes += c.removes;
+            total.with_active_writer += c.with_active_writer;
+            total.with_visible_index += c.with_visible_index;
+            total.writer_started_during_gc += c.writer_started_during_gc;
+            total.reload_during_gc += c.reload_during_gc;
+            total.objects_deleted += c.objects_deleted;
+            total.gcs_completed += c.gcs_completed;
+            total.gcs_aborted += c.gcs_aborted;
+        }
+    }
+    sum
+}
+
+/// The real planner over the real catalogue: shards of any count are disjoint and together
+/// hold exactly the unsharded plan.
+#[test]
+fn real_plan_shards_are_disjoint_and_cover_the_plan() {
+    let settings = |extra: &[&str]| {
+        let mut args = vec![
+            "chunkcheck",
+            "--schedules",
+            "3000",
+            "--checkers",
+            "loom,shuttle-random,shuttle-pct,shuttle-urw",
+        ];
+        args.extend_from_slice(extra);
+        Cli::from_args(args)
+            .expect("parses")
+            .check
+            .settings(&scenarios::CATALOGUE, String::new())
+            .expect("valid settings")
+    };
+    let whole: Vec<String> = settings(&[])
+        .spec
+        .items()
+        .iter()
+        .map(WorkItem::key)
+        .collect();
+    // 7 scenarios × (loom + 3 schedulers × 3 chunks) + 8 races × 4 checkers.
+    assert_eq!(whole.len(), 7 * 10 + 8 * 4);
+    for count in [2, 3, 4, 5] {
+        let mut union = Vec::new();
+        for index in 1..=count {
+            let shard = format!("{index}/{count}");
+            let part = settings(&["--shard", &shard]);
+            assert_eq!(part.shard, Shard { index, count });
+            union.extend(part.spec.shard(part.shard).iter().map(WorkItem::key));
+        }
+        let distinct: BTreeSet<_> = union.iter().collect();
+        assert_eq!(distinct.len(), union.len(), "shards of {count} overlap");
+        assert_eq!(
+            distinct,
+            whole.iter().collect::<BTreeSet<_>>(),
+            "shards of {count} miss or add items"
+        );
+    }
+}
+
+/// `--shard 1/2` and `--shard 2/2` together run exactly what one run does, with the same
+/// results and the same coverage, and neither repeats the other's items.
+#[test]
+fn two_shards_report_what_one_run_reports() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let common = [
+        "--scenarios",
+        QUICK,
+        "--schedules",
+        "60",
+        "--chunk-schedules",
+        "20",
+    ];
+    let with = |shard: &'static str| {
+        let mut args = common.to_vec();
+        args.extend(["--shard", shard]);
+        args
+    };
+    let (whole_code, whole) = campaign(dir.path(), "whole", &common);
+    let (code1, one) = campaign(dir.path(), "one", &with("1/2"));
+    let (code2, two) = campaign(dir.path(), "two", &with("2/2"));
+    assert_eq!(
+        whole_code, EXIT_OK,
+        "the clean store passes and every race is caught"
+    );
+    assert_eq!((code1, code2), (EXIT_OK, EXIT_OK));
+
+    let (r1, r2, all) = (results(&one), results(&two), results(&whole));
+    assert!(!r1.is_empty() && !r2.is_empty(), "both shards got work");
+    assert!(
+        r1.keys().all(|k| !r2.contains_key(k)),
+        "an item ran in both shards"
+    );
+    let mut union = r1.clone();
+    union.extend(r2.clone());
+    assert_eq!(
+        union, all,
+        "the shards' items and results = the single run's"
+    );
+    // 3 scenarios × (loom + 2 schedulers × 3 chunks) + 5 races × 3 checkers.
+    assert_eq!(all.len(), 3 * 7 + 5 * 3);
+    assert_eq!(
+        coverage_sum(&[&one, &two]),
+        coverage_sum(&[&whole]),
+        "coverage adds up across shards"
+    );
+    assert_eq!(
+        (one.config.shard.as_str(), two.config.shard.as_str()),
+        ("1/2", "2/2")
+    );
+}
+
+/// The JSON report names every scenario under every default checker and every seeded race
+/// under every default checker, each with the figures the README promises.
+#[test]
+fn json_lists_every_scenario_and_seeded_race() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (exit, report) = campaign(
+        dir.path(),
+        "all",
+        &["--schedules", "200", "--chunk-schedules", "100"],
+    );
+    assert_eq!(exit, EXIT_OK, "clean store passes, every race caught");
+    let checkers = ["loom", "shuttle-random", "shuttle-pct"];
+    for scenario in scenarios::ALL {
+        for checker in checkers {
+            let row = report
+                .matrix
+                .iter()
+                .find(|r| r.scenario == scenario.name && r.checker == checker)
+                .unwrap_or_else(|| panic!("{} x {checker} missing", scenario.name));
+            assert_eq!(row.verdict, "pass");
+            assert!(row.schedules > 0 && row.wall_secs > 0.0 && row.schedules_per_sec > 0.0);
+            if checker != "loom" {
+                assert_eq!(row.schedules, 200, "{} x {checker}", scenario.name);
+            }
+        }
+        assert!(report.coverage.contains_key(scenario.name));
+    }
+    for race in scenarios::seeded::SEEDED {
+        for checker in checkers {
+            let item = report
+                .seeded
+                .iter()
+                .find(|i| i.bug == race.bug.name() && i.checker == checker)
+                .unwrap_or_else(|| panic!("{} x {checker} missing", race.bug));
+            assert!(item.caught, "{} x {checker}: {}", race.bug, item.verdict);
+            let failure = item
+                .failure
+                .as_ref()
+                .expect("a caught race has its failure");
+            assert!(failure.headline.contains("violated") || failure.verdict == "deadlock");
+            assert!(
+                failure.message.contains("event trail"),
+                "{}",
+                failure.message
+            );
+            assert!(item.schedules >= 1);
+        }
+    }
+    assert_eq!(report.tool.loom, "0.7.3");
+    assert_eq!(report.tool.shuttle, "0.9.10");
+    assert_eq!(report.config.seed, 0x5eed_c0de);
+    assert_eq!(report.exit_code, EXIT_OK);
+}
+
+/// The replay command printed for a seeded race reproduces it: exit 1, same verdict.
+#[test]
+fn printed_replay_command_reproduces_a_seeded_race() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let failures = dir.path().join("failures");
+    let out = chunkcheck(&[
+        "--phase",
+        "seeded",
+        "--scenarios",
+        "fs-insert-vs-sweep",
+        "--checkers",
+        "shuttle-pct",
+        "--failures",
+        failures.to_str().expect("utf-8 temp path"),
+        "--verbose",
+    ]);
+    assert_eq!(code(&out), EXIT_OK, "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let commands: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("insert-skips-touch: "))
+        .collect();
+    let [command] = commands[..] else {
+        panic!("one replay line for insert-skips-touch expected:\n{stdout}");
+    };
+    let file = command
+        .strip_prefix("cargo run --release -p scenarios --bin chunkcheck -- replay ")
+        .unwrap_or_else(|| panic!("not a replay command: {command}"));
+    assert!(
+        stdout.contains("P2 violated") || stdout.contains("P3 violated"),
+        "verbose output names the property:\n{stdout}"
+    );
+    let replayed = chunkcheck(&["replay", file]);
+    let said = text(&replayed.stdout);
+    assert_eq!(
+        code(&replayed),
+        EXIT_VIOLATION,
+        "{said}{}",
+        text(&replayed.stderr)
+    );
+    assert!(said.starts_with("reproduced: P"), "{said}");
+    assert!(said.contains("bugs: insert-skips-touch"), "{said}");
+    assert!(said.contains("event trail"), "{said}");
+}
+
+/// Exit codes: 1 for a violation in the clean phase (here: a seeded bug switched on), 3 for
+/// a missed seeded race (here: one schedule is too few), 4 for both.
+#[test]
+fn exit_codes_tell_violation_from_lost_power() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = ["--scenarios", "pull-reuse-vs-sweep", "--no-progress"];
+    let run = |name: &str, extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        campaign(dir.path(), name, &args)
+    };
+    let (violation, report) = run(
+        "violation",
+        &[
+            "--phase",
+            "clean",
+            "--checkers",
+            "loom",
+            "--bugs",
+            "sweep-stat-outside-mutex",
+        ],
+    );
+    assert_eq!(violation, EXIT_VIOLATION);
+    let failure = report.clean[0]
+        .failure
+        .as_ref()
+        .expect("loom finds the bug");
+    assert!(
+        failure
+            .replay
+            .contains("--checkers loom --bugs sweep-stat-outside-mutex --preemption-bound 3"),
+        "{}",
+        failure.replay
+    );
+    let (missed, report) = run(
+        "missed",
+        &[
+            "--phase",
+            "seeded",
+            "--checkers",
+            "shuttle-random",
+            "--schedules",
+            "1",
+        ],
+    );
+    assert_eq!(missed, EXIT_MISSED);
+    assert!(report
+        .seeded
+        .iter()
+        .any(|i| !i.caught && i.verdict == "missed"));
+    let (both, _) = run(
+        "both",
+        &[
+            "--checkers",
+            "loom,shuttle-random",
+            "--schedules",
+            "1",
+            "--bugs",
+            "sweep-stat-outside-mutex",
+        ],
+    );
+    assert_eq!(both, EXIT_VIOLATION_AND_MISSED);
+}
+
+/// Bad input: one line on stderr, nothing on stdout, exit 2, nothing run.
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, content: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).expect("write temp file");
+        path.to_str().expect("utf-8 temp path").to_string()
+    };
+    let header = "# chunk-store-harness shuttle schedule v1\n";
+    let foreign = write("foreign.schedule", "not a schedule\n");
+    let corrupt = write(
+        "corrupt.schedule",
+        &format!("{header}scenario=fs-insert-vs-sweep\nzz\n"),
+    );
+    let unknown = write(
+        "unknown.schedule",
+        // A well-formed (empty) schedule naming a scenario this build lacks.
+        &format!("{header}scenario=nope\nchecker=shuttle-pct\n91010000\n"),
+    );
+    let cases: [(&[&str], &str); 8] = [
+        (&["--scenarios", "nope"], "unknown scenario \"nope\""),
+        (&["--checkers", "loom,tla"], "unknown checker \"tla\""),
+        (&["--bugs", "nope"], "unknown seeded bug \"nope\""),
+        (&["--shard", "3/2"], "expected K/N"),
+        (&["--shard", "1-2"], "expected K/N"),
+        (&["replay", &foreign], "not a schedule file"),
+        (&["replay", &corrupt], "corrupt"),
+        (&["replay", &unknown], "unknown scenario \"nope\""),
+    ];
+    for (args, expect) in cases {
+        let out = chunkcheck(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(code(&out), EXIT_BAD_INPUT, "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: one line: {stderr}");
+        assert!(stderr.contains(expect), "{args:?}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?} ran something: {}",
+            text(&out.stdout)
+        );
+    }
+}
+
+/// `--minimize` lowers the PCT depth and the loom bound while the race still shows, and the
+/// smaller PCT failure replays.
+#[test]
+fn minimize_finds_smaller_failing_settings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (exit, report) = campaign(
+        dir.path(),
+        "minimize",
+        &[
+            "--phase",
+            "seeded",
+            "--scenarios",
+            "reload-during-backup",
+            "--checkers",
+            "loom,shuttle-pct",
+            "--minimize",
+        ],
+    );
+    assert_eq!(exit, EXIT_OK);
+    assert_eq!(report.seeded.len(), 2, "one race x two checkers");
+    for item in &report.seeded {
+        let failure = item.failure.as_ref().expect("caught");
+        let min = failure.minimized.as_ref().expect("--minimize reports");
+        let (knob, from) = match item.checker.as_str() {
+            "loom" => ("preemption_bound", failure.preemption_bound),
+            _ => ("pct_depth", failure.pct_depth),
+        };
+        assert_eq!((min.knob.as_str(), Some(min.from)), (knob, from));
+        assert!(min.to < min.from, "{}: {min:?}", item.checker);
+        if item.checker == "shuttle-pct" {
+            let file = min
+                .schedule_file
+                .as_deref()
+                .expect("minimized schedule saved");
+            assert!(min.replay.ends_with(file), "{}", min.replay);
+            let replayed = chunkcheck(&["replay", file]);
+            assert_eq!(
+                code(&replayed),
+                EXIT_VIOLATION,
+                "{}",
+                text(&replayed.stdout)
+            );
+        } else {
+            let bound = format!("--preemption-bound {}", min.to);
+            assert!(min.replay.ends_with(&bound), "{}", min.replay);
+        }
+    }
+}
