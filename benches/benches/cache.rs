@@ -119,5 +119,9 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(cache_benches, benches);
+criterion_group! {
+    name = cache_benches;
+    config = benches::criterion_config(Criterion::default());
+    targets = benches
+}
 criterion_main!(cache_benches);

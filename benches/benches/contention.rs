@@ -81,5 +81,9 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(contention, benches);
+criterion_group! {
+    name = contention;
+    config = benches::criterion_config(Criterion::default());
+    targets = benches
+}
 criterion_main!(contention);

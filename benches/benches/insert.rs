@@ -95,5 +95,9 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(insert, benches);
+criterion_group! {
+    name = insert;
+    config = benches::criterion_config(Criterion::default());
+    targets = benches
+}
 criterion_main!(insert);

@@ -80,7 +80,8 @@ fn latency_section(out: &mut String, mode: Mode, reps: usize) -> Vec<(String, f6
                         let sweeps = gc.map(GcLoop::stop);
                         let s = &mut samples[l * 2 + usize::from(sweep)];
                         if let Some(sweeps) = sweeps {
-                            s.sweeps.push(sweeps as f64 / started.elapsed().as_secs_f64());
+                            s.sweeps
+                                .push(sweeps as f64 / started.elapsed().as_secs_f64());
                         }
                         let chunks = (WRITERS as u64 * per_writer) as f64;
                         s.throughputs.push(chunks / m.wall.as_secs_f64());

@@ -56,5 +56,9 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(limits, benches);
+criterion_group! {
+    name = limits;
+    config = benches::criterion_config(Criterion::default());
+    targets = benches
+}
 criterion_main!(limits);

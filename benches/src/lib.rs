@@ -25,3 +25,14 @@ pub use data::{chunk, Pool, KIB, MIB};
 pub use fixture::{Fixture, Kind};
 pub use hold::HoldTimer;
 pub use run::{timed, GcLoop, Lazy, Mode};
+
+/// The criterion settings of every bench: HTML reports with plots, except in quick mode
+/// (`--quick`), where plotting would take longer than measuring (about a second per
+/// benchmark here) and only the numbers are kept.
+pub fn criterion_config(c: criterion::Criterion) -> criterion::Criterion {
+    if Mode::from_env().quick {
+        c.without_plots()
+    } else {
+        c
+    }
+}

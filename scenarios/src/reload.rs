@@ -57,3 +57,53 @@ pub fn reload_during_backup<P: Platform>(setup: Setup) {
         "progress: G survived"
     );
 }
+
+/// A reload while the old process's GC runs: the old GC aborts at its next check, the new
+/// process's GC waits for the old process's writer.
+///
+/// History: G was written long ago and nothing references it; writer W1 of process 1
+/// started at NOW and inserted X; then more than the grace period passed.
+/// Threads: `gc-old` runs a GC in process 1, which completes or aborts (shutting down);
+/// `reload` starts process 2 and runs a GC there, refused while W1 runs or while the old GC
+/// holds the exclusive lock; `writer-1` (process 1) inserts Y, publishes [X, Y] and
+/// finishes. After all joins, a GC in process 2 must succeed and collect G.
+/// Races: the old GC removing chunks after the reload (P4 for the old writer holds through
+/// the shared process lock), two GCs across processes (single GC).
+pub fn gc_during_reload<P: Platform>(setup: Setup) {
+    let world = World::<P>::new(setup, Backend::Filesystem, 8);
+    world.garbage(&[b"G"]);
+    world.to_now();
+    let mut old_writer = world.start("vm/100", NOW);
+    let x = old_writer.upload_chunk(b"X").expect("X uploads");
+    world.advance(2 * GRACE);
+    let old = world.process.clone();
+    let gc_old = spawn::<P, _, _>("gc-old", move || {
+        if let Err(err) = old.garbage_collect() {
+            assert!(
+                matches!(StoreError::of(&err), Some(StoreError::ShuttingDown(_))),
+                "the old GC may only stop because of the reload: {err:#}"
+            );
+        }
+    });
+    let old = world.process.clone();
+    let reload = spawn::<P, _, _>("reload", move || {
+        let new = old.reload();
+        if let Err(err) = new.garbage_collect() {
+            assert!(
+                matches!(StoreError::of(&err), Some(StoreError::Locked(_))),
+                "GC of the new process may only be refused by the lock: {err:#}"
+            );
+        }
+        new
+    });
+    let w1 = spawn::<P, _, _>("writer-1", move || {
+        let y = upload_all(&mut old_writer, &[b"Y"]);
+        publish(&mut old_writer, "disk", &[x, y[0]]);
+        old_writer.finish().expect("writer-1 finishes");
+    });
+    w1.join();
+    gc_old.join();
+    let new = reload.join();
+    new.garbage_collect().expect("GC after every writer finished");
+    assert!(!world.exists(&store::Digest::of(b"G")), "progress: G survived");
+}

@@ -66,7 +66,10 @@ fn assert_clean(checker: Checker, lock: LockGranularity) {
             report.schedules, failure.message
         );
     }
-    assert!(report.schedules >= 2, "{checker} explored one schedule only");
+    assert!(
+        report.schedules >= 2,
+        "{checker} explored one schedule only"
+    );
 }
 
 macro_rules! with_lock {

@@ -93,6 +93,16 @@ fn find<'a>(results: &'a [Result], function: &str, value: &str) -> Option<&'a Re
         .find(|r| r.function == function && r.value == value)
 }
 
+fn time(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.1} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{:.2} ms", ns / 1e6)
+    }
+}
+
 fn ratio(a: f64, b: f64) -> String {
     if b > 0.0 {
         format!("{:.2}", a / b)
@@ -106,7 +116,9 @@ fn print_group(group: &str, results: &[Result]) {
     println!("| case | time/iter | per s | MiB/s | vs sha256 | sharded/single |");
     println!("|---|---:|---:|---:|---:|---:|");
     for r in results {
-        let baseline = find(results, "sha256", &r.value).or_else(|| find(results, "sha256", "1"));
+        let baseline = find(results, "sha256", &r.value)
+            .or_else(|| find(results, "sha256", "1"))
+            .or_else(|| find(results, "sha256", ""));
         let vs_sha = match baseline {
             Some(b) if r.function != "sha256" && b.elements > 0.0 => {
                 ratio(r.per_sec(), b.per_sec())
@@ -130,8 +142,8 @@ fn print_group(group: &str, results: &[Result]) {
             "-".into()
         };
         println!(
-            "| {case} | {:.2} µs | {:.0} | {mib} | {vs_sha} | {vs_single} |",
-            r.ns / 1e3,
+            "| {case} | {} | {:.0} | {mib} | {vs_sha} | {vs_single} |",
+            time(r.ns),
             r.per_sec()
         );
     }
