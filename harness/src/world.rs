@@ -6,8 +6,8 @@ use crate::oracle::Oracle;
 use std::sync::Arc;
 use store::storage::{ModelBucket, ModelChunkDir, ModelIndexDir};
 use store::{
-    Backend, BackupWriter, Bugs, Clock, Datastore, Digest, LockGranularity, Platform, Process,
-    SeededBug, Storage, StoreConfig,
+    Backend, BackupWriter, Bugs, Clock, Datastore, Digest, LockGranularity, NoopObserver, Observer,
+    Platform, Process, SeededBug, Storage, StoreConfig,
 };
 
 /// Logical time at which scenarios start ("now"); history is written before it.
@@ -28,6 +28,9 @@ pub struct Setup {
     pub unchecked_lock_order: bool,
     /// How the chunk store mutex is split (upstream's single mutex by default).
     pub lock: LockGranularity,
+    /// Run with the no-op observer instead of the oracle: nothing is checked. Only for
+    /// measuring what the oracle costs (the `oracle` benchmark).
+    pub without_oracle: bool,
 }
 
 impl Setup {
@@ -54,8 +57,6 @@ impl Setup {
 pub struct World<P: Platform> {
     /// The datastore.
     pub ds: Arc<Datastore<P>>,
-    /// The oracle checking it.
-    pub oracle: Arc<Oracle>,
     /// The first process.
     pub process: Arc<Process<P>>,
     /// The model chunk directory, for test setup (corruption) and inspection.
@@ -75,18 +76,20 @@ impl<P: Platform> World<P> {
             bucket: bucket.clone(),
             indexes: Arc::new(ModelIndexDir::<P>::new()),
         };
-        let oracle =
-            Oracle::with_granularity(&storage, backend, !setup.unchecked_lock_order, setup.lock);
+        let observer: Arc<dyn Observer> = if setup.without_oracle {
+            Arc::new(NoopObserver)
+        } else {
+            Oracle::with_granularity(&storage, backend, !setup.unchecked_lock_order, setup.lock)
+        };
         let config = StoreConfig::new(backend)
             .with_cutoff(GRACE, MARGIN)
             .with_cache_capacity(cache_capacity)
             .with_bugs(setup.bugs)
             .with_lock_granularity(setup.lock);
-        let ds = Datastore::new(config, storage, Clock::manual(NOW - PAST), oracle.clone());
+        let ds = Datastore::new(config, storage, Clock::manual(NOW - PAST), observer);
         let process = ds.start_process();
         Self {
             ds,
-            oracle,
             process,
             chunks,
             bucket,

@@ -35,7 +35,7 @@ pub const ALL: &[Scenario] = &[
         fs::insert_vs_sweep,
         "fs-insert-vs-sweep",
         2,
-        3,
+        4,
         "filesystem: writer inserts new and existing chunks vs GC phase 2"
     ),
     scenario!(
@@ -49,36 +49,43 @@ pub const ALL: &[Scenario] = &[
         reload::reload_during_backup,
         "reload-during-backup",
         3,
-        2,
+        3,
         "reload: old-process writer, new-process writer, GC in the new process"
     ),
     scenario!(
         s3::eviction_vs_remove,
         "eviction-vs-remove",
         2,
-        3,
+        4,
         "S3: cache insert with eviction vs GC remove (lock order, deadlock)"
     ),
     scenario!(
         incremental::incremental_vs_prune,
         "incremental-vs-prune",
         3,
-        2,
+        3,
         "incremental backup with known chunks vs prune vs GC"
     ),
     scenario!(
         fs::pull_reuse_vs_sweep,
         "pull-reuse-vs-sweep",
         2,
-        3,
+        4,
         "pull-style touch-and-reuse vs sweep"
     ),
     scenario!(
         verify::verify_vs_upload,
         "verify-vs-upload",
         2,
-        3,
+        4,
         "verify renaming a corrupt chunk vs upload of a good copy"
+    ),
+    scenario!(
+        reload::gc_during_reload,
+        "gc-during-reload",
+        3,
+        3,
+        "reload while the old process's GC runs: old GC aborts, new GC waits for old writers"
     ),
 ];
 

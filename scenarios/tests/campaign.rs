@@ -110,8 +110,11 @@ fn real_plan_shards_are_disjoint_and_cover_the_plan() {
         .iter()
         .map(WorkItem::key)
         .collect();
-    // 7 scenarios × (loom + 3 schedulers × 3 chunks) + 8 races × 4 checkers.
-    assert_eq!(whole.len(), 7 * 10 + 8 * 4);
+    // Every scenario × (loom + 3 schedulers × 3 chunks) + every race × 4 checkers.
+    assert_eq!(
+        whole.len(),
+        scenarios::ALL.len() * 10 + scenarios::seeded::SEEDED.len() * 4
+    );
     for count in [2, 3, 4, 5] {
         let mut union = Vec::new();
         for index in 1..=count {
@@ -309,9 +312,12 @@ fn exit_codes_tell_violation_from_lost_power() {
         .as_ref()
         .expect("loom finds the bug");
     assert!(
-        failure
-            .replay
-            .contains("--checkers loom --bugs sweep-stat-outside-mutex --preemption-bound 3"),
+        failure.replay.contains(&format!(
+            "--checkers loom --bugs sweep-stat-outside-mutex --preemption-bound {}",
+            scenarios::find("pull-reuse-vs-sweep")
+                .expect("registered")
+                .loom_bound
+        )),
         "{}",
         failure.replay
     );

@@ -85,6 +85,7 @@ clean! {
     incremental_vs_prune => "incremental-vs-prune";
     pull_reuse_vs_sweep => "pull-reuse-vs-sweep";
     verify_vs_upload => "verify-vs-upload";
+    gc_during_reload => "gc-during-reload";
 }
 
 /// Every scenario also runs on real threads (a smoke test of the std platform), with

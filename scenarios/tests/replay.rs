@@ -109,7 +109,13 @@ fn corrupt_schedule_files_are_rejected() {
     assert!(err.to_string().contains("missing header"), "{err:#}");
 
     let corrupt = dir.path().join("corrupt.schedule");
-    std::fs::write(&corrupt, format!("{}\nscenario=x\nzz-not-a-schedule\n", schedule::HEADER))
-        .expect("write");
-    assert!(schedule::load(&corrupt).is_err(), "a corrupt schedule must not load");
+    std::fs::write(
+        &corrupt,
+        format!("{}\nscenario=x\nzz-not-a-schedule\n", schedule::HEADER),
+    )
+    .expect("write");
+    assert!(
+        schedule::load(&corrupt).is_err(),
+        "a corrupt schedule must not load"
+    );
 }

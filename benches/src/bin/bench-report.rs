@@ -111,9 +111,13 @@ fn ratio(a: f64, b: f64) -> String {
     }
 }
 
+/// Cases compared with a baseline of the same run: sharded lock vs the single mutex, and
+/// the oracle vs the no-op observer.
+const PAIRS: [(&str, &str); 2] = [("sharded", "single"), ("oracle", "noop")];
+
 fn print_group(group: &str, results: &[Result]) {
     println!("### {group}\n");
-    println!("| case | time/iter | per s | MiB/s | vs sha256 | sharded/single |");
+    println!("| case | time/iter | per s | MiB/s | vs sha256 | vs pair |");
     println!("|---|---:|---:|---:|---:|---:|");
     for r in results {
         let baseline = find(results, "sha256", &r.value)
@@ -125,12 +129,11 @@ fn print_group(group: &str, results: &[Result]) {
             }
             _ => "-".into(),
         };
-        let vs_single = if r.function.contains("sharded") {
-            let single = r.function.replace("sharded", "single");
-            find(results, &single, &r.value).map_or("-".into(), |s| ratio(r.per_sec(), s.per_sec()))
-        } else {
-            "-".into()
-        };
+        let vs_single = PAIRS
+            .iter()
+            .find(|(case, _)| r.function.contains(case))
+            .and_then(|(case, base)| find(results, &r.function.replace(case, base), &r.value))
+            .map_or("-".into(), |base| ratio(r.per_sec(), base.per_sec()));
         let case = if r.value.is_empty() {
             r.function.clone()
         } else {
@@ -175,7 +178,8 @@ fn main() {
         );
     }
     println!("`per s` is chunks (or operations) per second over all threads; `vs sha256` divides");
-    println!("it by the group's sha256 baseline with the same number of threads.\n");
+    println!("it by the group's sha256 baseline with the same number of threads; `vs pair`");
+    println!("divides a `sharded-*` case by its `single-*` twin and an `oracle` case by `noop`.\n");
     for (group, mut results) in groups {
         results.sort_by(|a, b| {
             (a.function.as_str(), a.value.parse::<u64>().unwrap_or(0))

@@ -249,6 +249,7 @@ impl CheckArgs {
                 bugs,
                 unchecked_lock_order: self.unchecked_lock_order,
                 lock: self.lock,
+                ..Setup::default()
             },
             pct_depth: self.pct_depth,
             preemption_bound: self.preemption_bound,

@@ -128,6 +128,7 @@ pub fn replay_file(catalogue: &Catalogue, path: &Path, quiet: bool) -> Result<Re
         bugs,
         unchecked_lock_order,
         lock,
+        ..Setup::default()
     };
     let entry = scenario.shuttle;
     let go = || check::replay(&file.schedule, move || entry(setup));
