@@ -1,6 +1,6 @@
 //! Events in plain words, for trails.
 
-use store::{Event, LockKind};
+use store::{Digest, Event, LockKind, ProcessId, SnapshotId, WriterId};
 
 fn lock_name(lock: &LockKind) -> String {
     match lock {
@@ -85,5 +85,150 @@ pub fn describe(event: &Event<'_>) -> String {
             "GC of {process} {}",
             if *completed { "completed" } else { "aborted" }
         ),
+    }
+}
+
+/// An event kept for the trail: its borrowed parts copied, described in words only when a
+/// violation is reported (formatting every event would cost more than checking it).
+#[derive(Clone, Debug)]
+pub enum Recorded {
+    /// An event without borrowed parts.
+    Plain(Event<'static>),
+    /// [`Event::IndexPublished`], owned.
+    Published {
+        /// The writer's process.
+        process: ProcessId,
+        /// The writer.
+        writer: WriterId,
+        /// The snapshot.
+        snapshot: SnapshotId,
+        /// The index name.
+        name: String,
+        /// Its digests.
+        digests: Vec<Digest>,
+    },
+    /// [`Event::SnapshotPruned`], owned.
+    Pruned(SnapshotId),
+    /// [`Event::ObjectsDeleting`], owned.
+    Deleting {
+        /// The process deleting.
+        process: ProcessId,
+        /// The objects.
+        digests: Vec<Digest>,
+    },
+}
+
+impl Recorded {
+    /// Copies `event`.
+    pub fn of(event: &Event<'_>) -> Self {
+        use Event as E;
+        Self::Plain(match *event {
+            E::IndexPublished {
+                process,
+                writer,
+                snapshot,
+                name,
+                digests,
+            } => {
+                return Self::Published {
+                    process,
+                    writer,
+                    snapshot: snapshot.clone(),
+                    name: name.to_string(),
+                    digests: digests.to_vec(),
+                }
+            }
+            E::SnapshotPruned { snapshot } => return Self::Pruned(snapshot.clone()),
+            E::ObjectsDeleting { process, digests } => {
+                return Self::Deleting {
+                    process,
+                    digests: digests.to_vec(),
+                }
+            }
+            E::ProcessStarted { process } => E::ProcessStarted { process },
+            E::Reload { old, new } => E::Reload { old, new },
+            E::WriterStarted {
+                process,
+                writer,
+                start,
+            } => E::WriterStarted {
+                process,
+                writer,
+                start,
+            },
+            E::ChunkUsed {
+                process,
+                writer,
+                digest,
+                how,
+            } => E::ChunkUsed {
+                process,
+                writer,
+                digest,
+                how,
+            },
+            E::WriterFinished { process, writer } => E::WriterFinished { process, writer },
+            E::LockAcquired {
+                lock,
+                thread,
+                blocking,
+            } => E::LockAcquired {
+                lock,
+                thread,
+                blocking,
+            },
+            E::LockReleased { lock, thread } => E::LockReleased { lock, thread },
+            E::ChunkStamped { digest, atime } => E::ChunkStamped { digest, atime },
+            E::LruInserted { process, digest } => E::LruInserted { process, digest },
+            E::LruRemoved { process, digest } => E::LruRemoved { process, digest },
+            E::RemoveCalled {
+                process,
+                digest,
+                thread,
+            } => E::RemoveCalled {
+                process,
+                digest,
+                thread,
+            },
+            E::ChunkQuarantined { digest } => E::ChunkQuarantined { digest },
+            E::GcStarted {
+                process,
+                phase1_start,
+                oldest_writer,
+                min_atime,
+            } => E::GcStarted {
+                process,
+                phase1_start,
+                oldest_writer,
+                min_atime,
+            },
+            E::GcSkippedBusy { digest } => E::GcSkippedBusy { digest },
+            E::GcFinished { process, completed } => E::GcFinished { process, completed },
+        })
+    }
+
+    /// The event in plain words.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Plain(event) => describe(event),
+            Self::Published {
+                process,
+                writer,
+                snapshot,
+                name,
+                digests,
+            } => describe(&Event::IndexPublished {
+                process: *process,
+                writer: *writer,
+                snapshot,
+                name,
+                digests,
+            }),
+            Self::Pruned(snapshot) => describe(&Event::SnapshotPruned { snapshot }),
+            Self::Deleting { process, digests } => describe(&Event::ObjectsDeleting {
+                process: *process,
+                digests,
+            }),
+        }
     }
 }

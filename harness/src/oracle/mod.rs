@@ -27,7 +27,7 @@ mod describe;
 mod ghost;
 mod trail;
 
-pub use describe::describe;
+pub use describe::{describe, Recorded};
 use ghost::{Ghost, GhostGc, GhostWriter};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -540,7 +540,7 @@ impl Observer for Oracle {
     fn event(&self, event: &Event<'_>) {
         let mut state = self.state();
         state.coverage.events += 1;
-        state.trail.push(describe(event));
+        state.trail.push(Recorded::of(event));
         if state.violation.is_some() {
             return;
         }

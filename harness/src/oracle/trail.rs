@@ -1,10 +1,11 @@
 //! The recent event trail, printed with every violation.
 
+use super::describe::Recorded;
 use std::collections::VecDeque;
 
-/// The last `capacity` events, in plain words.
+/// The last `capacity` events, described in plain words when rendered.
 pub struct Trail {
-    events: VecDeque<String>,
+    events: VecDeque<Recorded>,
     capacity: usize,
     seen: u64,
 }
@@ -20,20 +21,20 @@ impl Trail {
     }
 
     /// Records one event.
-    pub fn push(&mut self, line: String) {
+    pub fn push(&mut self, event: Recorded) {
         self.seen += 1;
         if self.events.len() == self.capacity {
             self.events.pop_front();
         }
-        self.events.push_back(line);
+        self.events.push_back(event);
     }
 
     /// The trail as numbered lines, oldest first.
     pub fn render(&self) -> String {
         let first = self.seen - self.events.len() as u64 + 1;
         let mut out = String::new();
-        for (i, line) in self.events.iter().enumerate() {
-            out.push_str(&format!("  #{:<4} {line}\n", first + i as u64));
+        for (i, event) in self.events.iter().enumerate() {
+            out.push_str(&format!("  #{:<4} {}\n", first + i as u64, event.describe()));
         }
         out
     }
