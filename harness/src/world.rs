@@ -4,10 +4,11 @@
 
 use crate::oracle::Oracle;
 use std::sync::Arc;
+use store::platform::{spawn, JoinHandle};
 use store::storage::{ModelBucket, ModelChunkDir, ModelIndexDir};
 use store::{
-    Backend, BackupWriter, Bugs, Clock, Datastore, Digest, LockGranularity, NoopObserver, Observer,
-    Platform, Process, SeededBug, Storage, StoreConfig,
+    Backend, BackupWriter, Bugs, Clock, Datastore, Digest, GcStatus, LockGranularity, NoopObserver,
+    Observer, Platform, Process, SeededBug, Storage, StoreConfig,
 };
 
 /// Logical time at which scenarios start ("now"); history is written before it.
@@ -139,6 +140,35 @@ impl<P: Platform> World<P> {
         self.process
             .start_backup(group, time)
             .expect("setup backup starts")
+    }
+
+    /// Spawns `gc`: a full GC in the first process, which must complete.
+    pub fn spawn_gc(&self) -> JoinHandle<P, GcStatus> {
+        let process = self.process.clone();
+        spawn::<P, _, _>("gc", move || {
+            process.garbage_collect().expect("gc completes")
+        })
+    }
+
+    /// Spawns a writer thread `name`: it starts a backup of `group` at `time` in the first
+    /// process, lets `body` upload (returning the digests to reference), publishes them as
+    /// index `disk` and finishes.
+    pub fn spawn_backup<F>(&self, name: &str, group: &str, time: i64, body: F) -> JoinHandle<P, ()>
+    where
+        F: FnOnce(&mut BackupWriter<P>) -> Vec<Digest> + Send + 'static,
+    {
+        let process = self.process.clone();
+        let (role, group) = (name.to_string(), group.to_string());
+        spawn::<P, _, _>(name, move || {
+            let mut writer = process
+                .start_backup(&group, time)
+                .unwrap_or_else(|err| panic!("{role} cannot start: {err:#}"));
+            let digests = body(&mut writer);
+            publish(&mut writer, "disk", &digests);
+            writer
+                .finish()
+                .unwrap_or_else(|err| panic!("{role} cannot finish: {err:#}"));
+        })
     }
 
     /// Whether a chunk exists where the backend keeps chunks (local content or object).

@@ -21,10 +21,7 @@ pub fn insert_vs_sweep<P: Platform>(setup: Setup) {
     let mut writer = world.start("vm/100", NOW);
     let x = writer.upload_chunk(b"X").expect("X uploads");
     world.advance(2 * GRACE);
-    let process = world.process.clone();
-    let gc = spawn::<P, _, _>("gc", move || {
-        process.garbage_collect().expect("gc completes")
-    });
+    let gc = world.spawn_gc();
     let w = spawn::<P, _, _>("writer-1", move || {
         let new = upload_all(&mut writer, &[b"A", b"N"]);
         publish(&mut writer, "disk", &[x, new[0], new[1]]);
@@ -47,15 +44,8 @@ pub fn pull_reuse_vs_sweep<P: Platform>(setup: Setup) {
     let pulled: [&[u8]; 3] = [b"X1", b"X2", b"X3"];
     let old = world.garbage(&[pulled[0], pulled[1], pulled[2], b"G"]);
     world.to_now();
-    let process = world.process.clone();
-    let gc = spawn::<P, _, _>("gc", move || {
-        process.garbage_collect().expect("gc completes")
-    });
-    let process = world.process.clone();
-    let w = spawn::<P, _, _>("writer-1", move || {
-        let mut writer = process
-            .start_backup("vm/100", NOW)
-            .expect("writer-1 starts");
+    let gc = world.spawn_gc();
+    let w = world.spawn_backup("writer-1", "vm/100", NOW, move |writer| {
         for (digest, data) in old.iter().zip(pulled) {
             if !writer.reuse_chunk(*digest).expect("reuse answers") {
                 writer
@@ -63,8 +53,7 @@ pub fn pull_reuse_vs_sweep<P: Platform>(setup: Setup) {
                     .expect("upload of a pulled chunk");
             }
         }
-        publish(&mut writer, "disk", &old[..3]);
-        writer.finish().expect("writer-1 finishes");
+        old[..3].to_vec()
     });
     w.join();
     gc.join();

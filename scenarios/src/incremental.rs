@@ -44,10 +44,7 @@ pub fn incremental_vs_prune<P: Platform>(setup: Setup) {
         // Refused while writer-1 re-uses the snapshot: both outcomes are legal.
         let _ = process.prune(&first);
     });
-    let process = world.process.clone();
-    let gc = spawn::<P, _, _>("gc", move || {
-        process.garbage_collect().expect("gc completes")
-    });
+    let gc = world.spawn_gc();
     w.join();
     prune.join();
     gc.join();

@@ -1,7 +1,6 @@
 //! S3 backend: uploads through the per-chunk lock and the LRU cache while GC sweeps.
 
-use harness::world::{publish, upload_all, Setup, World, NOW};
-use store::platform::spawn;
+use harness::world::{upload_all, Setup, World, NOW};
 use store::{Backend, Platform};
 
 /// Writer upload (LRU hit, touch of a marker, new upload with cache insert) vs GC phases 2–3.
@@ -18,18 +17,9 @@ pub fn upload_vs_sweep<P: Platform>(setup: Setup) {
     let world = World::<P>::new(setup, Backend::S3, 2);
     world.garbage(&[b"E", b"C", b"G"]);
     world.to_now();
-    let process = world.process.clone();
-    let gc = spawn::<P, _, _>("gc", move || {
-        process.garbage_collect().expect("gc completes")
-    });
-    let process = world.process.clone();
-    let w = spawn::<P, _, _>("writer-1", move || {
-        let mut writer = process
-            .start_backup("vm/100", NOW)
-            .expect("writer-1 starts");
-        let digests = upload_all(&mut writer, &[b"C", b"E", b"N"]);
-        publish(&mut writer, "disk", &digests);
-        writer.finish().expect("writer-1 finishes");
+    let gc = world.spawn_gc();
+    let w = world.spawn_backup("writer-1", "vm/100", NOW, |writer| {
+        upload_all(writer, &[b"C", b"E", b"N"])
     });
     w.join();
     gc.join();
@@ -50,18 +40,9 @@ pub fn eviction_vs_remove<P: Platform>(setup: Setup) {
     let world = World::<P>::new(setup, Backend::S3, 1);
     world.garbage(&[b"G", b"E"]);
     world.to_now();
-    let process = world.process.clone();
-    let gc = spawn::<P, _, _>("gc", move || {
-        process.garbage_collect().expect("gc completes")
-    });
-    let process = world.process.clone();
-    let w = spawn::<P, _, _>("writer-1", move || {
-        let mut writer = process
-            .start_backup("vm/100", NOW)
-            .expect("writer-1 starts");
-        let n = writer.upload_chunk(b"N").expect("N uploads");
-        publish(&mut writer, "disk", &[n]);
-        writer.finish().expect("writer-1 finishes");
+    let gc = world.spawn_gc();
+    let w = world.spawn_backup("writer-1", "vm/100", NOW, |writer| {
+        upload_all(writer, &[b"N"])
     });
     w.join();
     gc.join();

@@ -9,7 +9,7 @@
 //! `clean.rs`.
 
 use harness::check::{self, Budget, Checker};
-use harness::world::{publish, Setup, World, NOW};
+use harness::world::{upload_all, Setup, World, NOW};
 use store::platform::spawn;
 use store::storage::ChunkDir;
 use store::{Backend, LockGranularity, Platform};
@@ -26,14 +26,8 @@ fn eviction_vs_access<P: Platform>(setup: Setup) {
     let world = World::<P>::new(setup, Backend::S3, 1);
     let e = world.garbage(&[b"E"])[0];
     world.to_now();
-    let process = world.process.clone();
-    let w = spawn::<P, _, _>("writer-1", move || {
-        let mut writer = process
-            .start_backup("vm/100", NOW)
-            .expect("writer-1 starts");
-        let n = writer.upload_chunk(b"N").expect("N uploads");
-        publish(&mut writer, "disk", &[n]);
-        writer.finish().expect("writer-1 finishes");
+    let w = world.spawn_backup("writer-1", "vm/100", NOW, |writer| {
+        upload_all(writer, &[b"N"])
     });
     let process = world.process.clone();
     let r = spawn::<P, _, _>("reader", move || {

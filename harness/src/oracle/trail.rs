@@ -34,7 +34,11 @@ impl Trail {
         let first = self.seen - self.events.len() as u64 + 1;
         let mut out = String::new();
         for (i, event) in self.events.iter().enumerate() {
-            out.push_str(&format!("  #{:<4} {}\n", first + i as u64, event.describe()));
+            out.push_str(&format!(
+                "  #{:<4} {}\n",
+                first + i as u64,
+                event.describe()
+            ));
         }
         out
     }
