@@ -2,8 +2,8 @@
 //! wait for it.
 
 use harness::world::{publish, upload_all, Setup, World, GRACE, NOW};
-use store::platform::spawn;
-use store::{Backend, Platform, StoreError};
+use store::platform::{spawn, JoinHandle};
+use store::{Backend, Digest, Platform, Process, StoreError};
 
 /// An old-process writer still running, a new-process writer, and a GC in the new process.
 ///
@@ -17,16 +17,7 @@ use store::{Backend, Platform, StoreError};
 /// is active and sweeps X, which only W1 knows about (`lock-forgets-other-processes`, P4).
 pub fn reload_during_backup<P: Platform>(setup: Setup) {
     let world = World::<P>::new(setup, Backend::Filesystem, 8);
-    world.garbage(&[b"G"]);
-    world.to_now();
-    let mut old_writer = world.start("vm/100", NOW);
-    let x = old_writer.upload_chunk(b"X").expect("X uploads");
-    world.advance(2 * GRACE);
-    let w1 = spawn::<P, _, _>("writer-1", move || {
-        let y = upload_all(&mut old_writer, &[b"Y"]);
-        publish(&mut old_writer, "disk", &[x, y[0]]);
-        old_writer.finish().expect("writer-1 finishes");
-    });
+    let w1 = spawn_old_writer(&world);
     let old = world.process.clone();
     let reload = spawn::<P, _, _>("reload", move || {
         let new = old.reload();
@@ -50,12 +41,7 @@ pub fn reload_during_backup<P: Platform>(setup: Setup) {
     });
     w1.join();
     let new = reload.join();
-    new.garbage_collect()
-        .expect("GC after every writer finished");
-    assert!(
-        !world.exists(&store::Digest::of(b"G")),
-        "progress: G survived"
-    );
+    collect_after_all(&world, &new);
 }
 
 /// A reload while the old process's GC runs: the old GC aborts at its next check, the new
@@ -72,11 +58,7 @@ pub fn reload_during_backup<P: Platform>(setup: Setup) {
 /// the shared process lock), two GCs across processes (single GC).
 pub fn gc_during_reload<P: Platform>(setup: Setup) {
     let world = World::<P>::new(setup, Backend::Filesystem, 8);
-    world.garbage(&[b"G"]);
-    world.to_now();
-    let mut old_writer = world.start("vm/100", NOW);
-    let x = old_writer.upload_chunk(b"X").expect("X uploads");
-    world.advance(2 * GRACE);
+    let w1 = spawn_old_writer(&world);
     let old = world.process.clone();
     let gc_old = spawn::<P, _, _>("gc-old", move || {
         if let Err(err) = old.garbage_collect() {
@@ -100,18 +82,31 @@ pub fn gc_during_reload<P: Platform>(setup: Setup) {
         }
         new
     });
-    let w1 = spawn::<P, _, _>("writer-1", move || {
-        let y = upload_all(&mut old_writer, &[b"Y"]);
-        publish(&mut old_writer, "disk", &[x, y[0]]);
-        old_writer.finish().expect("writer-1 finishes");
-    });
     w1.join();
     gc_old.join();
     let new = reload.join();
+    collect_after_all(&world, &new);
+}
+
+/// The shared history: G was written long ago and nothing references it; writer W1 of
+/// process 1 started at NOW and inserted X; then more than the grace period passed. Spawns
+/// `writer-1`, which goes on with W1: inserts Y, publishes [X, Y] and finishes.
+fn spawn_old_writer<P: Platform>(world: &World<P>) -> JoinHandle<P, ()> {
+    world.garbage(&[b"G"]);
+    world.to_now();
+    let mut old_writer = world.start("vm/100", NOW);
+    let x = old_writer.upload_chunk(b"X").expect("X uploads");
+    world.advance(2 * GRACE);
+    spawn::<P, _, _>("writer-1", move || {
+        let y = upload_all(&mut old_writer, &[b"Y"]);
+        publish(&mut old_writer, "disk", &[x, y[0]]);
+        old_writer.finish().expect("writer-1 finishes");
+    })
+}
+
+/// Once every writer is done, a GC in the new process must succeed and collect G.
+fn collect_after_all<P: Platform>(world: &World<P>, new: &Process<P>) {
     new.garbage_collect()
         .expect("GC after every writer finished");
-    assert!(
-        !world.exists(&store::Digest::of(b"G")),
-        "progress: G survived"
-    );
+    assert!(!world.exists(&Digest::of(b"G")), "progress: G survived");
 }

@@ -9,7 +9,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
-use store::{Bugs, Event, LockKind, Observer, SeededBug, StoreConfig, StoreError};
+use store::{
+    Bugs, Digest, Event, LockKind, Observer, Process, SeededBug, Std, StoreConfig, StoreError,
+};
 
 /// How long a thread that should be blocked is given to (wrongly) finish.
 const BLOCKED: Duration = Duration::from_millis(200);
@@ -34,11 +36,17 @@ fn label(on: bool) -> &'static str {
     }
 }
 
-/// InsertSkipsTouch: re-inserting an existing chunk does not refresh its atime, so GC
-/// sweeps the chunk an active writer just uploaded.
-fn insert_skips_touch(case: Case) {
+/// The shared story of the "re-use without touch" bugs: an old unreferenced chunk is
+/// uploaded again by an active writer. Without `bug` its atime is refreshed and a GC keeps
+/// it; with `bug` the atime stays and the GC sweeps the chunk the writer just uploaded.
+/// `check` adds the bug's own observation right after the re-upload.
+fn reupload_is_marked(
+    case: Case,
+    bug: SeededBug,
+    check: impl Fn(&Process<Std>, Digest, &[u8], bool),
+) {
     for on in [false, true] {
-        let env = Env::with_config(case, config(case, SeededBug::InsertSkipsTouch, on));
+        let env = Env::with_config(case, config(case, bug, on));
         let p = env.process();
         let data = chunk_data(1);
         let d = upload_unreferenced(&p, "vm/100", std::slice::from_ref(&data))[0];
@@ -49,15 +57,10 @@ fn insert_skips_touch(case: Case) {
         assert_eq!(
             env.atime(&d),
             expected,
-            "{case} {}: atime after re-insert",
+            "{case} {}: atime after the re-upload",
             label(on)
         );
-        assert_eq!(
-            p.chunk_store().insert(None, &d, &data).expect("insert"),
-            store::InsertOutcome::Touched,
-            "{case} {}: an existing chunk is not rewritten",
-            label(on)
-        );
+        check(&p, d, &data, on);
 
         env.advance(GRACE + 1 - 50);
         let status = p.garbage_collect().expect("GC with the writer active");
@@ -73,7 +76,21 @@ fn insert_skips_touch(case: Case) {
             "{case} {}: chunk present",
             label(on)
         );
+        drop(w);
     }
+}
+
+/// InsertSkipsTouch: re-inserting an existing chunk does not refresh its atime, so GC
+/// sweeps the chunk an active writer just uploaded.
+fn insert_skips_touch(case: Case) {
+    reupload_is_marked(case, SeededBug::InsertSkipsTouch, |p, d, data, on| {
+        assert_eq!(
+            p.chunk_store().insert(None, &d, data).expect("insert"),
+            store::InsertOutcome::Touched,
+            "{case} {}: an existing chunk is not rewritten",
+            label(on)
+        );
+    });
 }
 per_case!(insert_skips_touch: fs_model, fs_disk);
 
@@ -436,37 +453,12 @@ per_case!(eviction_locks_store_inside_lru: s3_model, s3_disk);
 /// LruHitSkipsTouch: an S3 re-upload of a chunk the LRU holds is skipped without touching
 /// it, so GC sweeps the chunk an active writer just re-used from the bucket.
 fn lru_hit_skips_touch(case: Case) {
-    for on in [false, true] {
-        let env = Env::with_config(case, config(case, SeededBug::LruHitSkipsTouch, on));
-        let p = env.process();
-        let data = chunk_data(1);
-        let d = upload_unreferenced(&p, "vm/100", std::slice::from_ref(&data))[0];
-        assert!(p.cache().expect("S3").contains(&d), "{case}: cached");
-        env.advance(50);
-        let mut w = p.start_backup("vm/200", 1).expect("writer");
-        w.upload(d, &data).expect("re-upload of a cached chunk");
-        let expected = if on { T0 } else { T0 + 50 };
-        assert_eq!(
-            env.atime(&d),
-            expected,
-            "{case} {}: atime after an LRU hit",
+    reupload_is_marked(case, SeededBug::LruHitSkipsTouch, |p, d, _, on| {
+        assert!(
+            p.cache().expect("S3").contains(&d),
+            "{case} {}: the re-upload was an LRU hit",
             label(on)
         );
-        env.advance(GRACE + 1 - 50);
-        let status = p.garbage_collect().expect("GC with the writer active");
-        assert_eq!(
-            status.removed_chunks,
-            u64::from(on),
-            "{case} {}: GC removes the writer's chunk from the bucket only with the bug",
-            label(on)
-        );
-        assert_eq!(
-            env.bucket_objects().contains(&d),
-            !on,
-            "{case} {}: object present",
-            label(on)
-        );
-        drop(w);
-    }
+    });
 }
 per_case!(lru_hit_skips_touch: s3_model, s3_disk);
