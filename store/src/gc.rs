@@ -209,9 +209,8 @@ impl<P: Platform> Process<P> {
             && ds
                 .storage
                 .bucket
-                .get(digest)
-                .with_context(|| format!("looking up chunk {digest} in the bucket"))?
-                .is_some();
+                .contains(digest)
+                .with_context(|| format!("looking up chunk {digest} in the bucket"))?;
         if in_bucket {
             self.chunk_store.write(&guard, digest, &[])?;
         } else {

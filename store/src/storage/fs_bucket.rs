@@ -113,6 +113,15 @@ impl Bucket for FsBucket {
         }
     }
 
+    fn contains(&self, digest: &Digest) -> Result<bool> {
+        let path = self.path(digest);
+        match fs::metadata(&path) {
+            Ok(meta) => Ok(meta.is_file()),
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(false),
+            Err(err) => Err(err).with_context(|| format!("looking up object {}", path.display())),
+        }
+    }
+
     fn list(&self) -> Result<Vec<Digest>> {
         let chunks = self.root.join(".chunks");
         let mut digests = Vec::new();
@@ -226,5 +235,25 @@ mod tests {
         assert!(!bucket.inspect(&a));
         bucket.delete_batch(&[a, b, c]).expect("delete again");
         assert_eq!(bucket.list().expect("list"), Vec::<Digest>::new());
+    }
+
+    #[test]
+    fn contains_answers_without_content() {
+        let (_tmp, bucket) = bucket();
+        let d = Digest::of(b"object");
+        assert!(
+            !bucket.contains(&d).expect("lookup"),
+            "absent before the put"
+        );
+        bucket.put_if_absent(&d, b"object").expect("put");
+        assert!(
+            bucket.contains(&d).expect("lookup"),
+            "present after the put"
+        );
+        bucket.delete_batch(&[d]).expect("delete");
+        assert!(
+            !bucket.contains(&d).expect("lookup"),
+            "absent after the delete"
+        );
     }
 }

@@ -77,6 +77,8 @@ pub trait Bucket: Send + Sync {
     fn put_if_absent(&self, digest: &Digest, data: &[u8]) -> Result<bool>;
     /// The object's content, `None` when there is none.
     fn get(&self, digest: &Digest) -> Result<Option<Vec<u8>>>;
+    /// Whether the object exists (a HEAD request: no content is transferred).
+    fn contains(&self, digest: &Digest) -> Result<bool>;
     /// The objects present now, sorted; the answer may be stale by the time it is used.
     fn list(&self) -> Result<Vec<Digest>>;
     /// Deletes objects (missing ones are ignored).

@@ -78,6 +78,10 @@ impl<P: Platform> Bucket for ModelBucket<P> {
         Ok(self.cell.step().objects.get(digest).cloned())
     }
 
+    fn contains(&self, digest: &Digest) -> Result<bool> {
+        Ok(self.cell.step().objects.contains_key(digest))
+    }
+
     fn list(&self) -> Result<Vec<Digest>> {
         Ok(self.cell.step().objects.keys().copied().collect())
     }
@@ -148,5 +152,25 @@ mod tests {
         assert_eq!(bucket.get(&a).expect("get works"), Some(b"a".to_vec()));
         bucket.set_read_only(false);
         assert!(bucket.put_if_absent(&b, b"b").expect("writable again"));
+    }
+
+    #[test]
+    fn contains_answers_without_content() {
+        let bucket = ModelBucket::<Std>::new();
+        let d = Digest::of(b"object");
+        assert!(
+            !bucket.contains(&d).expect("lookup"),
+            "absent before the put"
+        );
+        bucket.put_if_absent(&d, b"object").expect("put");
+        assert!(
+            bucket.contains(&d).expect("lookup"),
+            "present after the put"
+        );
+        bucket.delete_batch(&[d]).expect("delete");
+        assert!(
+            !bucket.contains(&d).expect("lookup"),
+            "absent after the delete"
+        );
     }
 }

@@ -714,6 +714,9 @@ impl Bucket for SpyBucket {
         self.after_get.fire(Some(digest));
         result
     }
+    fn contains(&self, digest: &Digest) -> anyhow::Result<bool> {
+        self.inner.contains(digest)
+    }
     fn list(&self) -> anyhow::Result<Vec<Digest>> {
         self.inner.list()
     }

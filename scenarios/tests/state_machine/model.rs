@@ -1,0 +1,341 @@
+//! The reference model: what the store holds (snapshots, sessions, chunks with their atimes,
+//! per-process LRUs, the clock) and what each step must do in it (an [`Expect`]ation, or a
+//! [`Refusal`]).
+
+use crate::alphabet::{chunk_len, index_name, CACHE_CAPACITY, GRACE, GROUPS, MARGIN, START};
+use std::collections::{BTreeMap, BTreeSet};
+use store::{Backend, Bugs, GcStatus, SnapshotId, StoreError};
+
+/// A refusal the model predicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// `StoreError::Locked`.
+    Locked,
+    /// `StoreError::ShuttingDown`.
+    ShuttingDown,
+    /// `StoreError::NotFound`.
+    NotFound,
+    /// `StoreError::MissingChunk`.
+    Missing,
+}
+
+impl Refusal {
+    /// Whether the store refused with this refusal.
+    pub(crate) fn matches(self, err: Option<&StoreError>) -> bool {
+        matches!(
+            (self, err),
+            (Refusal::Locked, Some(StoreError::Locked(_)))
+                | (Refusal::ShuttingDown, Some(StoreError::ShuttingDown(_)))
+                | (Refusal::NotFound, Some(StoreError::NotFound(_)))
+                | (Refusal::Missing, Some(StoreError::MissingChunk(_)))
+        )
+    }
+}
+
+/// An active backup session.
+#[derive(Clone, Debug)]
+pub(crate) struct ModelWriter {
+    /// Index of its process (0 = the first; a reload adds one).
+    pub(crate) process: usize,
+    /// Its start time (the shared process lock's record).
+    pub(crate) start: i64,
+    /// Its snapshot's backup time.
+    pub(crate) time: i64,
+    /// The previous snapshot of its group (locked shared, chunks registered).
+    pub(crate) previous: Option<i64>,
+    /// Chunks it uploaded, re-used or registered.
+    pub(crate) session: BTreeSet<usize>,
+    /// Indexes it published.
+    pub(crate) published: usize,
+}
+
+/// A chunk that exists (FS: local file; S3: bucket object and local file or marker).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ModelChunk {
+    /// The atime the store stamped.
+    pub(crate) atime: i64,
+    /// Local file with content (always on FS); a zero-length marker otherwise (S3).
+    pub(crate) content: bool,
+}
+
+/// What the last transition must do in the store.
+#[derive(Clone, Debug)]
+pub(crate) enum Expect {
+    /// Success, nothing more to check (or a no-op).
+    Done,
+    /// The store refuses.
+    Refused(Refusal),
+    /// A re-use finds the chunk present (`true`) or not.
+    Reused(bool),
+    /// Publish index `name` with these chunks.
+    Publish {
+        /// The index's name.
+        name: String,
+        /// Its chunks, in order.
+        chunks: Vec<usize>,
+    },
+    /// Prune this snapshot, or be refused.
+    Prune(SnapshotId, Option<Refusal>),
+    /// A read returns this chunk, or (`None`) fails with a missing chunk.
+    Read(Option<usize>),
+    /// A GC returns exactly this status.
+    Gc(GcStatus),
+}
+
+/// The reference model's state: what the store must hold after the steps so far.
+#[derive(Clone, Debug)]
+pub(crate) struct ModelState {
+    /// The store's backend.
+    pub(crate) backend: Backend,
+    /// Seeded bugs in the store. With any, only safety is checked (see `exact`).
+    pub(crate) bugs: Bugs,
+    /// The logical clock.
+    pub(crate) now: i64,
+    /// The current process (older ones are shutting down).
+    pub(crate) current: usize,
+    /// Each process's LRU, most recently used first (S3).
+    pub(crate) lrus: Vec<Vec<usize>>,
+    /// Active sessions by slot (= group).
+    pub(crate) writers: [Option<ModelWriter>; 3],
+    /// Snapshots `(group, time)` with their published indexes, in publication order.
+    pub(crate) snapshots: BTreeMap<(usize, i64), Vec<Vec<usize>>>,
+    /// The chunks that exist.
+    pub(crate) chunks: BTreeMap<usize, ModelChunk>,
+    /// The backup time of the next session's snapshot.
+    pub(crate) next_time: i64,
+    /// What the last transition must do in the store.
+    pub(crate) expect: Expect,
+}
+
+impl ModelState {
+    /// The empty store on `backend` with `bugs` seeded, at [`START`].
+    pub(crate) fn new(backend: Backend, bugs: Bugs) -> Self {
+        Self {
+            backend,
+            bugs,
+            now: START,
+            current: 0,
+            lrus: vec![Vec::new()],
+            writers: [None, None, None],
+            snapshots: BTreeMap::new(),
+            chunks: BTreeMap::new(),
+            next_time: 1,
+            expect: Expect::Done,
+        }
+    }
+
+    /// Whether the model's predictions are checked exactly (no seeded bug: the model is
+    /// the specification, not a copy of a bug).
+    pub(crate) fn exact(&self) -> bool {
+        self.bugs.is_empty()
+    }
+
+    /// Whether the backend is S3.
+    pub(crate) fn s3(&self) -> bool {
+        self.backend == Backend::S3
+    }
+
+    /// Writes a chunk with content, atime now (FS insert of a new chunk; S3 upload and cache
+    /// insert in `process`'s LRU).
+    fn write_new(&mut self, chunk: usize, process: usize) {
+        self.chunks.insert(
+            chunk,
+            ModelChunk {
+                atime: self.now,
+                content: true,
+            },
+        );
+        if self.s3() {
+            self.lru_push(process, chunk);
+        }
+    }
+
+    /// `LruCache::push`: an existing entry moves to the front; a new one may evict the
+    /// least recently used, whose file becomes a marker with the same atime.
+    fn lru_push(&mut self, process: usize, chunk: usize) {
+        let lru = &mut self.lrus[process];
+        if let Some(pos) = lru.iter().position(|c| *c == chunk) {
+            lru.remove(pos);
+            lru.insert(0, chunk);
+            return;
+        }
+        lru.insert(0, chunk);
+        if lru.len() > CACHE_CAPACITY {
+            if let Some(evicted) = lru.pop() {
+                if let Some(m) = self.chunks.get_mut(&evicted) {
+                    m.content = false;
+                }
+            }
+        }
+    }
+
+    /// Upload (or the pull path's upload after a failed re-use): touch when present, else
+    /// write; either way the chunk's atime is now.
+    pub(crate) fn upload(&mut self, slot: usize, chunk: usize) -> bool {
+        let Some(w) = self.writers[slot].as_mut() else {
+            return false;
+        };
+        w.session.insert(chunk);
+        let process = w.process;
+        match self.chunks.get_mut(&chunk) {
+            Some(m) => {
+                m.atime = self.now;
+                true
+            }
+            None => {
+                self.write_new(chunk, process);
+                false
+            }
+        }
+    }
+
+    /// Start a backup of `group`, in the current process or (refused) the previous one.
+    pub(crate) fn start_backup(&mut self, group: usize, old_process: bool) -> Expect {
+        if old_process && self.current > 0 {
+            return Expect::Refused(Refusal::ShuttingDown);
+        }
+        if self.writers[group].is_some() {
+            return Expect::Refused(Refusal::Locked);
+        }
+        let previous = self
+            .snapshots
+            .range((group, i64::MIN)..=(group, i64::MAX))
+            .next_back()
+            .map(|((_, t), indexes)| (*t, indexes.iter().flatten().copied().collect()));
+        let time = self.next_time;
+        self.next_time += 1;
+        self.writers[group] = Some(ModelWriter {
+            process: self.current,
+            start: self.now,
+            time,
+            previous: previous.as_ref().map(|(t, _)| *t),
+            session: previous.map(|(_, s)| s).unwrap_or_default(),
+            published: 0,
+        });
+        self.snapshots.insert((group, time), Vec::new());
+        Expect::Done
+    }
+
+    /// Publish an index of session `slot` with the session's chunks selected by `mask`.
+    pub(crate) fn publish(&mut self, slot: usize, mask: u8) -> Expect {
+        let Some(w) = self.writers[slot].as_mut() else {
+            return Expect::Done;
+        };
+        let chunks: Vec<usize> = w
+            .session
+            .iter()
+            .copied()
+            .filter(|c| mask & (1 << c) != 0)
+            .collect();
+        let name = index_name(w.published);
+        w.published += 1;
+        let key = (slot, w.time);
+        self.snapshots.entry(key).or_default().push(chunks.clone());
+        Expect::Publish { name, chunks }
+    }
+
+    /// Prune the `which`-th (modulo) snapshot of `group`.
+    pub(crate) fn prune(&mut self, group: usize, which: usize) -> Expect {
+        let times: Vec<i64> = self
+            .snapshots
+            .range((group, i64::MIN)..=(group, i64::MAX))
+            .map(|((_, t), _)| *t)
+            .collect();
+        let Some(time) = (!times.is_empty()).then(|| times[which % times.len()]) else {
+            let snapshot = SnapshotId {
+                group: GROUPS[group].to_string(),
+                time: 0,
+            };
+            return Expect::Prune(snapshot, Some(Refusal::NotFound));
+        };
+        let snapshot = SnapshotId {
+            group: GROUPS[group].to_string(),
+            time,
+        };
+        // Only a session of the same group writes or re-uses a snapshot of it.
+        let locked = self.writers[group]
+            .as_ref()
+            .is_some_and(|w| w.time == time || w.previous == Some(time));
+        if locked {
+            return Expect::Prune(snapshot, Some(Refusal::Locked));
+        }
+        self.snapshots.remove(&(group, time));
+        Expect::Prune(snapshot, None)
+    }
+
+    /// `LocalDatastoreLruCache::access` in the current process.
+    pub(crate) fn read(&mut self, chunk: usize) -> Expect {
+        let p = self.current;
+        if let Some(pos) = self.lrus[p].iter().position(|c| *c == chunk) {
+            self.lrus[p].remove(pos);
+            self.lrus[p].insert(0, chunk);
+            // A hit returns the local content, unless it is empty (a marker, or the empty
+            // chunk): then the chunk is fetched again.
+            if self.chunks.get(&chunk).is_some_and(|m| m.content) && chunk_len(chunk) > 0 {
+                return Expect::Read(Some(chunk));
+            }
+        }
+        let Some(m) = self.chunks.get_mut(&chunk) else {
+            return Expect::Read(None);
+        };
+        // Fetched from the bucket and cached: the file is rewritten with atime now.
+        m.atime = self.now;
+        m.content = true;
+        self.lru_push(p, chunk);
+        Expect::Read(Some(chunk))
+    }
+
+    /// GC in the current process or (refused) the previous one.
+    pub(crate) fn gc(&mut self, old_process: bool) -> Expect {
+        let p = self.current;
+        if old_process && self.current > 0 {
+            return Expect::Refused(Refusal::ShuttingDown);
+        }
+        let writers = self.writers.iter().flatten();
+        if writers.clone().any(|w| w.process != p) {
+            return Expect::Refused(Refusal::Locked);
+        }
+        let now = self.now;
+        let oldest_writer = writers.map(|w| w.start).min().unwrap_or(now);
+        let mut min_atime = now - GRACE;
+        if oldest_writer < min_atime {
+            min_atime = oldest_writer - MARGIN;
+        }
+        let mut status = GcStatus {
+            min_atime,
+            ..GcStatus::default()
+        };
+        // Phase 1: touch every chunk of every published index (finished or in progress).
+        for index in self.snapshots.values().flatten() {
+            status.index_files += 1;
+            for c in index {
+                status.marked_chunks += 1;
+                match self.chunks.get_mut(c) {
+                    Some(m) => m.atime = now,
+                    None => status.missing_chunks += 1,
+                }
+            }
+        }
+        // Phase 2: judge every chunk by its atime.
+        let mut removed = Vec::new();
+        for (c, m) in &self.chunks {
+            let size = if m.content { chunk_len(*c) } else { 0 };
+            if m.atime < min_atime {
+                status.removed_chunks += 1;
+                status.removed_bytes += size;
+                removed.push(*c);
+            } else if m.atime < oldest_writer {
+                status.pending_chunks += 1;
+                status.pending_bytes += size;
+            } else {
+                status.in_use_chunks += 1;
+                status.in_use_bytes += size;
+            }
+        }
+        for c in removed {
+            self.chunks.remove(&c);
+            self.lrus[p].retain(|l| *l != c);
+        }
+        Expect::Gc(status)
+    }
+}
