@@ -1,7 +1,18 @@
 //! Model-checking harness for the chunk store.
 //!
-//! Plugs loom and shuttle into the store's [`store::Platform`] so plain `cargo test` can run
-//! every checker from one build, and provides the oracle that checks P1–P4 at every remove.
+//! **Problem.** The store's `unsafe fn remove` is only sound under four preconditions, and
+//! the races that break them need a particular interleaving of writers, GC, cache and reload.
+//!
+//! **Idea.** [`platform`] implements the store's `Platform` for loom and shuttle, so plain
+//! `cargo test` runs every checker from one build; [`oracle`] is the store's observer and
+//! checks P1–P4, harm, cache invariants, lock order, single GC and progress at every event
+//! against ghost state; [`world`] sets scenarios up over model storage and a logical clock;
+//! [`check`] runs a scenario under a checker and turns panics into reports; [`schedule`]
+//! records and replays shuttle schedules; [`catalogue`] describes scenarios and seeded races;
+//! [`campaign`] is the `chunkcheck` runner (plan, shards, progress, reports).
+//!
+//! **Usage.** The `scenarios` crate holds the scenario functions and the `chunkcheck` binary;
+//! `cargo run --release -p scenarios --bin chunkcheck` runs the campaign.
 
 pub mod campaign;
 pub mod catalogue;
