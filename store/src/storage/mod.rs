@@ -13,6 +13,8 @@ use crate::digest::Digest;
 use crate::ids::SnapshotId;
 use anyhow::Result;
 
+#[cfg(test)]
+mod contract;
 mod fs_bucket;
 mod fs_chunk_dir;
 mod fs_index_dir;
