@@ -385,10 +385,7 @@ fn unwritable_bucket_fails_upload_and_keeps_data(case: Case) {
     assert!(!env.bucket_objects().contains(&d), "{case}: no object");
     env.block_bucket_writes(&d, false);
     w.upload(d, &data).expect("upload once writable");
-    w.create_index(INDEX).expect("index");
-    w.append(INDEX, d).expect("append");
-    w.close_index(INDEX).expect("close");
-    w.finish().expect("finish");
+    publish_and_finish(w, &[d]);
     assert_intact(
         &env,
         &p,

@@ -84,12 +84,7 @@ fn lru_evicts_to_marker_and_access_refetches(case: Case) {
         data[2],
         "{case}: hit content"
     );
-    w.create_index(INDEX).expect("index");
-    for d in [d1, d2, d3] {
-        w.append(INDEX, d).expect("append");
-    }
-    w.close_index(INDEX).expect("close");
-    w.finish().expect("finish");
+    publish_and_finish(w, &[d1, d2, d3]);
     env.advance(GRACE + 1);
     let status = p.garbage_collect().expect("GC");
     assert_eq!(status.removed_chunks, 0, "{case}: markers count as marks");
@@ -159,10 +154,7 @@ fn access_racing_gc_leaves_no_cache_entry_for_deleted_object(case: Case) {
 
     let mut w = p.start_backup("vm/200", 1).expect("writer");
     w.upload(d, &data).expect("upload");
-    w.create_index(INDEX).expect("index");
-    w.append(INDEX, d).expect("append");
-    w.close_index(INDEX).expect("close");
-    w.finish().expect("finish");
+    publish_and_finish(w, &[d]);
     if !env.bucket_objects().contains(&d) {
         problems.push(format!(
             "a published index references {d:?}, which is missing from the bucket"

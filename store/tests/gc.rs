@@ -121,11 +121,7 @@ fn reinsert_refreshes_atime(case: Case) {
             .expect("reuse absent"),
         "{case}: absent chunk is not re-usable"
     );
-    w.create_index(INDEX).expect("index");
-    w.append(INDEX, d)
-        .expect("reused chunk is known to the session");
-    w.close_index(INDEX).expect("close");
-    w.finish().expect("finish");
+    publish_and_finish(w, &[d]);
     assert_eq!(
         env.content(&d).as_deref(),
         Some(&data[..]),
@@ -133,53 +129,6 @@ fn reinsert_refreshes_atime(case: Case) {
     );
 }
 per_case!(reinsert_refreshes_atime);
-
-/// Regression (found by these tests; seeded as `lru-hit-skips-touch`): uploading a chunk the
-/// LRU already holds used to skip it without touching its local
-/// file, so its atime keeps the value of the first upload.
-fn s3_reupload_of_cached_chunk_refreshes_atime(case: Case) {
-    let env = Env::new(case);
-    let p = env.process();
-    let data = chunk_data(1);
-    let d = upload_unreferenced(&p, "vm/100", std::slice::from_ref(&data))[0];
-    assert!(p.cache().expect("S3").contains(&d), "{case}: cached");
-    env.advance(50);
-    let mut w = p.start_backup("vm/200", 1).expect("second backup");
-    w.upload(d, &data).expect("re-upload");
-    assert_eq!(
-        env.atime(&d),
-        T0 + 50,
-        "{case}: re-upload of a cached chunk must refresh its atime (GC's mark)"
-    );
-}
-per_case!(s3_reupload_of_cached_chunk_refreshes_atime: s3_model, s3_disk);
-
-/// Regression, the harm of the missing touch (S3): an active writer re-uploads an old cached
-/// chunk, GC in the same process sweeps it from the bucket, and the writer's index then
-/// references a chunk the bucket no longer has.
-fn s3_gc_keeps_cached_chunk_reuploaded_by_active_writer(case: Case) {
-    let env = Env::new(case);
-    let p = env.process();
-    let data = chunk_data(1);
-    let d = upload_unreferenced(&p, "vm/100", std::slice::from_ref(&data))[0];
-    env.advance(2 * GRACE);
-    let mut w = p.start_backup("vm/200", 1).expect("backup");
-    w.upload(d, &data).expect("re-upload of a cached chunk");
-    let status = p.garbage_collect().expect("GC while the writer is active");
-    w.create_index(INDEX).expect("index");
-    w.append(INDEX, d).expect("append");
-    w.close_index(INDEX).expect("close");
-    w.finish().expect("finish");
-    assert_eq!(
-        status.removed_chunks, 0,
-        "{case}: GC removed a chunk an active writer uploaded"
-    );
-    assert!(
-        env.bucket_objects().contains(&d),
-        "{case}: the published index references {d:?}, which is gone from the bucket"
-    );
-}
-per_case!(s3_gc_keeps_cached_chunk_reuploaded_by_active_writer: s3_model, s3_disk);
 
 /// Unreferenced chunks younger than the grace period, or older than the oldest writer but
 /// within the cutoff, are pending: counted and kept.
@@ -252,10 +201,7 @@ fn old_writer_protects_its_chunks(case: Case) {
     assert_eq!(status.removed_chunks, 1, "{case}: only the ancient chunk");
     env.assert_stored(&[mine], "after GC with an old writer");
 
-    w.create_index(INDEX).expect("index");
-    w.append(INDEX, mine).expect("append");
-    w.close_index(INDEX).expect("close");
-    w.finish().expect("finish");
+    publish_and_finish(w, &[mine]);
     assert_eq!(
         env.read_index(&snap("vm/100", 1), INDEX),
         vec![mine],
@@ -295,10 +241,7 @@ fn process_lock_refuses_gc_while_other_process_writes(case: Case) {
         "{case}: the writer's chunk is kept"
     );
 
-    w.create_index(INDEX).expect("index");
-    w.append(INDEX, d).expect("append");
-    w.close_index(INDEX).expect("close");
-    w.finish().expect("finish");
+    publish_and_finish(w, &[d]);
     assert_eq!(a.active_writers(), 0, "{case}: writer released");
     env.advance(GRACE + 1);
     let status = b

@@ -39,12 +39,7 @@ fn prune_refused_while_snapshot_is_reused_then_gc_frees_its_chunks(case: Case) {
     assert!(env.snapshot_exists(&first), "{case}: refused prune kept it");
 
     let new = w.upload_chunk(&data[2]).expect("upload");
-    w.create_index(INDEX).expect("index");
-    w.append(INDEX, shared)
-        .expect("append a known chunk without upload");
-    w.append(INDEX, new).expect("append");
-    w.close_index(INDEX).expect("close");
-    w.finish().expect("finish");
+    publish_and_finish(w, &[shared, new]);
 
     p.prune(&first).expect("prune once the backup is done");
     assert!(!env.snapshot_exists(&first), "{case}: pruned");
@@ -201,10 +196,7 @@ fn s3_gc_keeps_active_writers_chunk_after_verify_quarantined_its_cached_copy(cas
     );
     env.advance(1);
     let status = p.garbage_collect().expect("GC inside the grace period");
-    w.create_index(INDEX).expect("index");
-    w.append(INDEX, d).expect("append");
-    w.close_index(INDEX).expect("close");
-    w.finish().expect("finish");
+    publish_and_finish(w, &[d]);
     assert_eq!(
         status.removed_chunks, 0,
         "{case}: GC inside the grace period removed a chunk an active writer uploaded"

@@ -47,11 +47,7 @@ fn old_writer_completes_and_new_gc_waits(case: Case) {
     );
 
     let b = w.upload_chunk(&chunk_data(2)).expect("upload after reload");
-    w.create_index(INDEX).expect("index");
-    w.append(INDEX, a).expect("append a");
-    w.append(INDEX, b).expect("append b");
-    w.close_index(INDEX).expect("close after reload");
-    w.finish().expect("finish after reload");
+    publish_and_finish(w, &[a, b]);
     assert_eq!(
         env.read_index(&snap("vm/200", 1), INDEX),
         vec![a, b],

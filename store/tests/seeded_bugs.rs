@@ -203,16 +203,13 @@ fn sweep_stat_outside_mutex_loses_a_reused_chunk(case: Case) {
         tx.send((w, reused)).expect("send");
     });
     let status = p.garbage_collect().expect("GC");
-    let (mut w, reused) = rx.try_recv().expect("the writer ran inside the window");
+    let (w, reused) = rx.try_recv().expect("the writer ran inside the window");
     assert_eq!(reused, Ok(true), "{case}: the writer re-used the chunk");
     assert_eq!(
         status.removed_chunks, 1,
         "{case}: GC unlinked it on its stale stat"
     );
-    w.create_index(INDEX).expect("index");
-    w.append(INDEX, g).expect("append");
-    w.close_index(INDEX).expect("close");
-    w.finish().expect("finish");
+    publish_and_finish(w, &[g]);
     assert!(
         env.stat(&g).is_none(),
         "{case}: the published index references a missing chunk"
@@ -245,10 +242,7 @@ fn lock_forgets_other_processes(case: Case) {
             );
             assert!(env.stored().contains(&d), "{case} bug off: chunk kept");
         }
-        w.create_index(INDEX).expect("index");
-        w.append(INDEX, d).expect("append");
-        w.close_index(INDEX).expect("close");
-        w.finish().expect("finish");
+        publish_and_finish(w, &[d]);
     }
 }
 per_case!(lock_forgets_other_processes);
@@ -450,7 +444,8 @@ fn eviction_locks_store_inside_lru(case: Case) {
 }
 per_case!(eviction_locks_store_inside_lru: s3_model, s3_disk);
 
-/// LruHitSkipsTouch: an S3 re-upload of a chunk the LRU holds is skipped without touching
+/// LruHitSkipsTouch (found by these tests; off, it is the regression test of the fix): an
+/// S3 re-upload of a chunk the LRU holds is skipped without touching
 /// it, so GC sweeps the chunk an active writer just re-used from the bucket.
 fn lru_hit_skips_touch(case: Case) {
     reupload_is_marked(case, SeededBug::LruHitSkipsTouch, |p, d, _, on| {

@@ -464,13 +464,19 @@ pub fn backup(p: &Arc<Process<Std>>, group: &str, time: i64, data: &[Vec<u8>]) -
         .iter()
         .map(|d| w.upload_chunk(d).expect("uploading a chunk"))
         .collect();
+    publish_and_finish(w, &digests);
+    digests
+}
+
+/// Publishes index [`INDEX`] referencing `digests` (all known to the session) and finishes
+/// the session.
+pub fn publish_and_finish(mut w: store::BackupWriter<Std>, digests: &[Digest]) {
     w.create_index(INDEX).expect("creating an index");
-    for d in &digests {
+    for d in digests {
         w.append(INDEX, *d).expect("appending to an index");
     }
     w.close_index(INDEX).expect("closing an index");
     w.finish().expect("finishing a backup");
-    digests
 }
 
 /// Uploads `data` in a session that is then aborted (dropped): the chunks stay stored but
