@@ -4,7 +4,7 @@
 //! live here so the campaign runner ([`crate::campaign`]) can run any [`Catalogue`] it is
 //! handed without a dependency cycle.
 
-use crate::check::{self, Budget, Checker, Report};
+use crate::check::{self, Budget, Cause, Checker, Report};
 use crate::oracle::Property;
 use crate::world::Setup;
 use store::SeededBug;
@@ -59,16 +59,17 @@ pub struct SeededRace {
     /// Properties a report may name: the first one broken depends on the schedule (a chunk
     /// removed while its writer runs is P3; after its index is published, P2).
     pub expect: &'static [Property],
-    /// Whether a checker-reported deadlock also counts.
+    /// Whether a deadlock also counts.
     pub deadlock: bool,
 }
 
 impl SeededRace {
-    /// Whether a failure with this property / deadlock flag is the expected report.
-    pub fn matches(&self, property: Option<Property>, deadlock: bool) -> bool {
-        match property {
-            Some(p) => self.expect.contains(&p),
-            None => deadlock && self.deadlock,
+    /// Whether a failure with this cause is the expected report.
+    pub fn matches(&self, cause: Cause) -> bool {
+        match cause {
+            Cause::Violation(p) => self.expect.contains(&p),
+            Cause::Deadlock => self.deadlock,
+            Cause::Panic => false,
         }
     }
 }

@@ -7,16 +7,16 @@
 //! `cargo test` runs every checker from one build; [`oracle`] is the store's observer and
 //! checks P1–P4, harm, cache invariants, lock order, single GC and progress at every event
 //! against ghost state; [`world`] sets scenarios up over model storage and a logical clock;
-//! [`check`] runs a scenario under a checker and turns panics into reports; [`schedule`]
-//! records and replays shuttle schedules; [`catalogue`] describes scenarios and seeded races;
-//! [`campaign`] is the `chunkcheck` runner (plan, shards, progress, reports).
+//! [`check`] runs a scenario under a checker and turns panics into reports, reading what
+//! failed from the [`execution`] log as data; [`schedule`]
+//! records and replays shuttle schedules; [`catalogue`] describes scenarios and seeded races.
 //!
-//! **Usage.** The `scenarios` crate holds the scenario functions and the `chunkcheck` binary;
-//! `cargo run --release -p scenarios --bin chunkcheck` runs the campaign.
+//! **Usage.** The `scenarios` crate holds the scenario functions; the `chunkcheck` crate runs
+//! them as a campaign (`cargo run --release -p chunkcheck`).
 
-pub mod campaign;
 pub mod catalogue;
 pub mod check;
+pub mod execution;
 pub mod oracle;
 pub mod platform;
 pub mod schedule;

@@ -2,13 +2,17 @@
 //!
 //! Shuttle's own failure persistence is configured once per process (its panic hook keeps
 //! the first configuration it sees), so the harness records schedules itself: a
-//! [`Recorder`] wraps any scheduler and keeps the steps of the current execution. A failing
+//! [`ScheduleRecorder`] wraps any scheduler and keeps the steps of the current execution. A failing
 //! execution's schedule is written to a file with a header naming the scenario, checker and
-//! seeded bugs; [`load`] reads it back for [`crate::check::replay`].
+//! seeded bugs; [`load`] reads it back, and [`ScheduleReplayer`] runs it again for
+//! [`crate::check::replay`], reporting how the replay ended as data.
 
 use anyhow::{bail, Context, Result};
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
+use shuttle_engine::scheduler::data::random::RandomDataSource;
+use shuttle_engine::scheduler::data::DataSource;
 use shuttle_engine::scheduler::serialization::{deserialize_schedule, serialize_schedule};
+use shuttle_engine::scheduler::ScheduleStep;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -16,12 +20,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub const HEADER: &str = "# chunk-store-harness shuttle schedule v1";
 
 /// A scheduler that records the schedule of the execution it is running.
-pub struct Recorder<S> {
+pub struct ScheduleRecorder<S> {
     inner: S,
     current: Arc<Mutex<Schedule>>,
 }
 
-/// Read access to what a [`Recorder`] recorded.
+/// Read access to what a [`ScheduleRecorder`] recorded.
 #[derive(Clone)]
 pub struct Recording(Arc<Mutex<Schedule>>);
 
@@ -41,7 +45,7 @@ impl Recording {
     }
 }
 
-impl<S: Scheduler> Recorder<S> {
+impl<S: Scheduler> ScheduleRecorder<S> {
     /// Wraps `inner`.
     pub fn new(inner: S) -> (Self, Recording) {
         let current = Arc::new(Mutex::new(Schedule::new(0)));
@@ -59,7 +63,7 @@ impl<S: Scheduler> Recorder<S> {
     }
 }
 
-impl<S: Scheduler> Scheduler for Recorder<S> {
+impl<S: Scheduler> Scheduler for ScheduleRecorder<S> {
     fn new_execution(&mut self) -> Option<Schedule> {
         let schedule = self.inner.new_execution()?;
         *self.current() = Schedule::new(schedule.seed);
@@ -82,6 +86,97 @@ impl<S: Scheduler> Scheduler for Recorder<S> {
     fn next_u64(&mut self) -> u64 {
         self.current().push_random();
         self.inner.next_u64()
+    }
+}
+
+/// How a replay ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplayEnd {
+    /// The program has not asked past the schedule, nor left it.
+    Followed,
+    /// The program wanted to go on after the schedule's last step.
+    Exhausted,
+    /// The program asked for a step the schedule does not have here (a schedule of another
+    /// scenario or setup, or of older code); the reason says which.
+    Diverged(String),
+}
+
+/// A scheduler that runs one execution along a recorded schedule and reports how the
+/// schedule fitted the program as a [`ReplayEnd`], instead of panicking as shuttle's own
+/// replay scheduler does.
+pub struct ScheduleReplayer {
+    schedule: Schedule,
+    next: usize,
+    started: bool,
+    data: RandomDataSource,
+    end: Arc<Mutex<ReplayEnd>>,
+}
+
+impl ScheduleReplayer {
+    /// A replayer of `schedule`, and where it reports how the replay ended.
+    pub fn new(schedule: Schedule) -> (Self, Arc<Mutex<ReplayEnd>>) {
+        let end = Arc::new(Mutex::new(ReplayEnd::Followed));
+        let replayer = Self {
+            data: RandomDataSource::initialize(schedule.seed),
+            schedule,
+            next: 0,
+            started: false,
+            end: end.clone(),
+        };
+        (replayer, end)
+    }
+
+    fn end(&self, end: ReplayEnd) {
+        let mut slot = self.end.lock().unwrap_or_else(|e| e.into_inner());
+        if *slot == ReplayEnd::Followed {
+            *slot = end;
+        }
+    }
+}
+
+impl Scheduler for ScheduleReplayer {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if std::mem::replace(&mut self.started, true) {
+            return None;
+        }
+        Some(Schedule::new(self.data.reinitialize()))
+    }
+
+    fn next_task(
+        &mut self,
+        runnable_tasks: &[&Task],
+        _current_task: Option<TaskId>,
+        _is_yielding: bool,
+    ) -> Option<TaskId> {
+        match self.schedule.steps.get(self.next) {
+            None => self.end(ReplayEnd::Exhausted),
+            Some(ScheduleStep::Random) => self.end(ReplayEnd::Diverged(format!(
+                "step {} is a random choice, the program switches tasks",
+                self.next
+            ))),
+            Some(ScheduleStep::Task(task)) => {
+                if runnable_tasks.iter().any(|t| t.id() == *task) {
+                    self.next += 1;
+                    return Some(*task);
+                }
+                self.end(ReplayEnd::Diverged(format!(
+                    "step {} runs {task:?}, which is not runnable",
+                    self.next
+                )));
+            }
+        }
+        None
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        match self.schedule.steps.get(self.next) {
+            Some(ScheduleStep::Random) => self.next += 1,
+            _ => self.end(ReplayEnd::Diverged(format!(
+                "step {} is no random choice, the program makes one",
+                self.next
+            ))),
+        }
+        self.data.next_u64()
     }
 }
 

@@ -2,7 +2,7 @@
 //! oracle, with helpers to set up history (old backups, garbage) through the store itself
 //! so the oracle sees every event.
 
-use crate::oracle::Oracle;
+use crate::oracle::{Oracle, OracleOptions};
 use std::sync::Arc;
 use store::platform::{spawn, JoinHandle};
 use store::storage::{ModelBucket, ModelChunkDir, ModelIndexDir};
@@ -28,7 +28,7 @@ pub struct Setup {
     /// Leave the lock order unchecked, so an inversion can run into its deadlock.
     pub unchecked_lock_order: bool,
     /// How the chunk store mutex is split (upstream's single mutex by default).
-    pub lock: LockGranularity,
+    pub granularity: LockGranularity,
     /// Run with the no-op observer instead of the oracle: nothing is checked. Only for
     /// measuring what the oracle costs (the `oracle` benchmark).
     pub without_oracle: bool,
@@ -48,9 +48,21 @@ impl Setup {
         }
     }
 
-    /// The same setup with the chunk store mutex split as `lock` says.
-    pub fn with_lock(self, lock: LockGranularity) -> Self {
-        Self { lock, ..self }
+    /// The same setup with the chunk store mutex split as `granularity` says.
+    pub fn with_granularity(self, granularity: LockGranularity) -> Self {
+        Self {
+            granularity,
+            ..self
+        }
+    }
+
+    /// What the oracle of a datastore with `backend` and this setup checks.
+    pub fn oracle_options(&self, backend: Backend) -> OracleOptions {
+        let options = OracleOptions::new(backend).granularity(self.granularity);
+        match self.unchecked_lock_order {
+            true => options.without_lock_order(),
+            false => options,
+        }
     }
 }
 
@@ -80,13 +92,13 @@ impl<P: Platform> World<P> {
         let observer: Arc<dyn Observer> = if setup.without_oracle {
             Arc::new(NoopObserver)
         } else {
-            Oracle::with_granularity(&storage, backend, !setup.unchecked_lock_order, setup.lock)
+            Oracle::with_options(&storage, setup.oracle_options(backend))
         };
         let config = StoreConfig::new(backend)
             .with_cutoff(GRACE, MARGIN)
             .with_cache_capacity(cache_capacity)
             .with_bugs(setup.bugs)
-            .with_lock_granularity(setup.lock);
+            .with_lock_granularity(setup.granularity);
         let ds = Datastore::new(config, storage, Clock::manual(NOW - PAST), observer);
         let process = ds.start_process();
         Self {

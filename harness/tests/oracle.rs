@@ -4,14 +4,15 @@
 //! in place directly, feeds events and asserts on the violation it reports (or not), both
 //! through [`Oracle::violation`] and through the panic message.
 
-use harness::oracle::{Coverage, Oracle, Property};
+use harness::execution::ExecutionLog;
+use harness::oracle::{Coverage, Oracle, OracleOptions, Property};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use store::platform::panic_message;
 use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir, ModelIndexDir};
 use store::{
-    Backend, ChunkUse, Digest, Event, LockKind, Observer, ProcessId, SnapshotId, Std, Storage,
-    WriterId,
+    Backend, ChunkUse, Digest, Event, Fact, LockKind, Observer, ProcessId, SnapshotId, Std,
+    Storage, WriterId,
 };
 
 const PA: ProcessId = ProcessId(1);
@@ -52,6 +53,7 @@ struct Writer {
 /// An oracle over model storage, with the typed storage to set up its ground truth.
 struct Fixture {
     backend: Backend,
+    log: Arc<ExecutionLog>,
     oracle: Arc<Oracle>,
     chunks: Arc<ModelChunkDir<Std>>,
     bucket: Arc<ModelBucket<Std>>,
@@ -70,9 +72,19 @@ impl Fixture {
             bucket: bucket.clone(),
             indexes: Arc::new(ModelIndexDir::<Std>::new()),
         };
-        let oracle = Oracle::with_lock_order(&storage, backend, check_lock_order);
+        let options = match check_lock_order {
+            true => OracleOptions::new(backend),
+            false => OracleOptions::new(backend).without_lock_order(),
+        };
+        // The oracle reports to the log installed where it is built.
+        let log = ExecutionLog::new();
+        let oracle = {
+            let _installed = log.install();
+            Oracle::with_options(&storage, options)
+        };
         Self {
             backend,
+            log,
             oracle,
             chunks,
             bucket,
@@ -106,15 +118,15 @@ impl Fixture {
             "message must carry the trail: {message}"
         );
         assert_eq!(
-            Property::of_message(&message),
+            self.log.violation(),
             Some(property),
-            "of_message must name the property: {message}"
+            "the execution log must hold the property as data: {message}"
         );
         Some((property, message))
     }
 
-    fn event(&self, event: Event<'_>) {
-        self.oracle.event(&event);
+    fn event<'e>(&self, event: impl Into<Event<'e>>) {
+        self.oracle.event(&event.into());
     }
 
     // --- storage set-up ---
@@ -159,7 +171,7 @@ impl Fixture {
     }
 
     fn acquire(&self, thread: u64, lock: LockKind, blocking: bool) {
-        self.event(Event::LockAcquired {
+        self.event(Fact::LockAcquired {
             lock,
             thread,
             blocking,
@@ -167,7 +179,7 @@ impl Fixture {
     }
 
     fn unlock(&self, thread: u64, lock: LockKind) {
-        self.event(Event::LockReleased { lock, thread });
+        self.event(Fact::LockReleased { lock, thread });
     }
 
     /// Starts writer `id` in `process`; it uses `digests` (uploaded).
@@ -176,7 +188,7 @@ impl Fixture {
             process,
             id: WriterId(id),
         };
-        self.event(Event::WriterStarted {
+        self.event(Fact::WriterStarted {
             process,
             writer: writer.id,
             start: 0,
@@ -188,7 +200,7 @@ impl Fixture {
     }
 
     fn uses(&self, writer: Writer, digest: Digest, how: ChunkUse) {
-        self.event(Event::ChunkUsed {
+        self.event(Fact::ChunkUsed {
             process: writer.process,
             writer: writer.id,
             digest,
@@ -207,7 +219,7 @@ impl Fixture {
     }
 
     fn finish(&self, writer: Writer) {
-        self.event(Event::WriterFinished {
+        self.event(Fact::WriterFinished {
             process: writer.process,
             writer: writer.id,
         });
@@ -221,7 +233,7 @@ impl Fixture {
     }
 
     fn remove_call(&self, process: ProcessId, thread: u64, digest: Digest) {
-        self.event(Event::RemoveCalled {
+        self.event(Fact::RemoveCalled {
             process,
             digest,
             thread,
@@ -242,12 +254,12 @@ impl Fixture {
     /// Inserts into the LRU of `process` under its LRU mutex (checked on release).
     fn lru_insert(&self, process: ProcessId, thread: u64, digest: Digest) {
         self.lock(thread, LockKind::Lru(process));
-        self.event(Event::LruInserted { process, digest });
+        self.event(Fact::LruInserted { process, digest });
         self.unlock(thread, LockKind::Lru(process));
     }
 
     fn gc_start(&self, process: ProcessId, min_atime: i64) {
-        self.event(Event::GcStarted {
+        self.event(Fact::GcStarted {
             process,
             phase1_start: min_atime + 100,
             oldest_writer: min_atime + 100,
@@ -256,7 +268,7 @@ impl Fixture {
     }
 
     fn gc_finish(&self, process: ProcessId, completed: bool) {
-        self.event(Event::GcFinished { process, completed });
+        self.event(Fact::GcFinished { process, completed });
     }
 }
 
@@ -391,7 +403,7 @@ fn p3_remove_after_the_writer_finished_passes() {
 fn p4_remove_of_chunk_used_by_writer_of_other_process_is_caught() {
     let f = Fixture::new(Backend::Filesystem);
     let d = f.present(1);
-    f.event(Event::Reload { old: PA, new: PB });
+    f.event(Fact::Reload { old: PA, new: PB });
     f.writer(PA, 1, &[d]);
     let message = expect(
         Property::P4,
@@ -569,7 +581,7 @@ fn lru_entries_with_content_or_evicted_pass() {
     let outcome = f.violation_of(|| {
         // Eviction under the LRU mutex: entry dropped, file turned into a marker.
         f.lock(T1, LockKind::Lru(PA));
-        f.event(Event::LruRemoved {
+        f.event(Fact::LruRemoved {
             process: PA,
             digest: evicted,
         });
@@ -578,8 +590,8 @@ fn lru_entries_with_content_or_evicted_pass() {
     });
     expect_none(outcome, "an evicted entry's marker is not checked");
     // The LRU of another process is checked on its own mutex only.
-    f.event(Event::ProcessStarted { process: PB });
-    f.event(Event::LruInserted {
+    f.event(Fact::ProcessStarted { process: PB });
+    f.event(Fact::LruInserted {
         process: PB,
         digest: digest(3),
     });
@@ -792,7 +804,7 @@ fn progress_exempt_leftovers_pass() {
         (
             "chunk skipped as busy",
             |f, d| {
-                f.event(Event::GcSkippedBusy { digest: d });
+                f.event(Fact::GcSkippedBusy { digest: d });
             },
             true,
         ),
@@ -943,7 +955,7 @@ fn coverage_counts_removes_deletes_and_gcs() {
     f.gc_start(PA, 0);
     let writer = f.writer(PA, 1, &[c]); // during the GC
     f.remove(PA, T1, a); // active writer, GC overlapped a writer
-    f.event(Event::Reload { old: PA, new: PB });
+    f.event(Fact::Reload { old: PA, new: PB });
     f.publish(writer, &snapshot(1), &[c]);
     f.finish(writer);
     f.remove(PA, T1, b); // visible index, GC overlapped writer and reload

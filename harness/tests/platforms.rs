@@ -6,29 +6,53 @@
 use harness::platform::{Loom, Shuttle};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use store::platform::{panic_message, spawn, AtomicU64, Condvar, Mutex, Platform};
+use store::platform::{panic_message, spawn, Condvar, Mutex, Platform};
 use store::Std;
+
+/// A scheduling point in the tests: the store needs none, so the platform has none.
+trait Yield {
+    fn yield_now();
+}
+
+impl Yield for Loom {
+    fn yield_now() {
+        loom::thread::yield_now()
+    }
+}
+
+impl Yield for Shuttle {
+    fn yield_now() {
+        shuttle::thread::yield_now()
+    }
+}
+
+impl Yield for Std {
+    fn yield_now() {
+        std::thread::yield_now()
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 // ---------------------------------------------------------------------------------------------
 
-/// Two threads increment a counter with a non-atomic read-modify-write: an update can be lost.
+/// Two threads increment a counter by reading it under the lock and writing it back under
+/// a second acquisition: an update can be lost.
 fn lost_update_racy<P: Platform>() {
-    let counter = Arc::new(AtomicU64::<P>::new(0));
+    let counter = Arc::new(Mutex::<P, u64>::new(0));
     let handles: Vec<_> = (0..2)
         .map(|i| {
             let counter = Arc::clone(&counter);
             spawn::<P, _, _>(format!("incr-{i}"), move || {
-                let v = counter.load();
-                counter.store(v + 1);
+                let v = *counter.lock();
+                *counter.lock() = v + 1;
             })
         })
         .collect();
     for handle in handles {
         handle.join();
     }
-    assert_eq!(counter.load(), 2, "lost update");
+    assert_eq!(*counter.lock(), 2, "lost update");
 }
 
 /// Two threads increment a counter under a mutex: no update is lost.
@@ -76,7 +100,7 @@ fn condvar_handshake<P: Platform>() {
 }
 
 /// Two spawned threads and the main thread report distinct, stable ids.
-fn distinct_thread_ids<P: Platform>() {
+fn distinct_thread_ids<P: Platform + Yield>() {
     let handles: Vec<_> = (0..2)
         .map(|i| {
             spawn::<P, _, _>(format!("id-{i}"), || {
@@ -126,7 +150,7 @@ struct TryLockOutcomes {
 
 /// `try_lock` fails while the lock is held and succeeds once it is released; against a
 /// concurrent `lock` it may go either way, and never loses the other thread's update.
-fn try_lock_semantics<P: Platform>(outcomes: &TryLockOutcomes) {
+fn try_lock_semantics<P: Platform + Yield>(outcomes: &TryLockOutcomes) {
     use std::sync::atomic::Ordering::Relaxed;
 
     let mutex = Arc::new(Mutex::<P, u32>::new(0));

@@ -15,7 +15,7 @@ const LOCKS: [LockGranularity; 2] = [LockGranularity::Single, LockGranularity::s
 fn assert_clean(name: &str, checker: Checker, lock: LockGranularity) {
     let scenario = scenarios::find(name).expect("scenario is registered");
     let budget = scenario.budget();
-    let report = scenario.check(checker, Setup::clean().with_lock(lock), &budget);
+    let report = scenario.check(checker, Setup::clean().with_granularity(lock), &budget);
     if let Some(failure) = report.failure {
         panic!(
             "{name} under {checker} with the {lock} lock failed after {} schedules:\n{}",
@@ -95,7 +95,7 @@ fn every_scenario_on_real_threads() {
     for scenario in scenarios::ALL {
         for lock in LOCKS {
             for _ in 0..20 {
-                (scenario.std)(Setup::clean().with_lock(lock));
+                (scenario.std)(Setup::clean().with_granularity(lock));
             }
         }
     }

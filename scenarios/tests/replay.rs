@@ -44,7 +44,7 @@ fn round_trip_shuttle(checker: Checker, bug: SeededBug) {
         failure.headline(),
         "the replay must report the same violation"
     );
-    assert_eq!(replayed.property, failure.property);
+    assert_eq!(replayed.cause, failure.cause);
 }
 
 #[test]
@@ -92,9 +92,9 @@ fn clean_store_replay_passes() {
     // early; any outcome but the seeded violation is acceptable.
     if let Ok(Some(failure)) = check::replay(&encoded, move || entry(Setup::clean())) {
         assert!(
-            failure.property.is_none(),
+            failure.property().is_none(),
             "the clean store violated {:?} on a replayed schedule:\n{}",
-            failure.property,
+            failure.property(),
             failure.message
         );
     }

@@ -15,7 +15,7 @@ use store::{LockGranularity, SeededBug};
 fn assert_caught(bug: SeededBug, checker: Checker, lock: LockGranularity) {
     let race = SeededRace::of(bug);
     let scenario = race.scenario();
-    let setup = Setup::with_bug(bug).with_lock(lock);
+    let setup = Setup::with_bug(bug).with_granularity(lock);
     let report = scenario.check(checker, setup, &scenario.budget());
     let failure = report.failure.unwrap_or_else(|| {
         panic!(
@@ -24,7 +24,7 @@ fn assert_caught(bug: SeededBug, checker: Checker, lock: LockGranularity) {
         )
     });
     assert!(
-        race.matches(failure.property, failure.deadlock),
+        race.matches(failure.cause),
         "{checker} caught {bug} with the {lock} lock but reported {} (expected one of {:?}):\n{}",
         failure.verdict(),
         race.expect,
@@ -95,7 +95,7 @@ fn assert_deadlock_reported(checker: Checker, lock: LockGranularity) {
     let scenario = scenarios::find("eviction-vs-remove").expect("registered");
     let setup = Setup {
         unchecked_lock_order: true,
-        ..Setup::with_bug(SeededBug::EvictionLocksStoreInsideLru).with_lock(lock)
+        ..Setup::with_bug(SeededBug::EvictionLocksStoreInsideLru).with_granularity(lock)
     };
     let report = scenario.check(checker, setup, &scenario.budget());
     let failure = report.failure.unwrap_or_else(|| {
@@ -105,7 +105,7 @@ fn assert_deadlock_reported(checker: Checker, lock: LockGranularity) {
         )
     });
     assert!(
-        failure.deadlock,
+        failure.is_deadlock(),
         "{checker} reported {} instead of a deadlock:\n{}",
         failure.verdict(),
         failure.message

@@ -47,7 +47,7 @@ fn eviction_vs_access<P: Platform>(setup: Setup) {
 }
 
 fn assert_clean(checker: Checker, lock: LockGranularity) {
-    let setup = Setup::clean().with_lock(lock);
+    let setup = Setup::clean().with_granularity(lock);
     let entry: fn(Setup) = match checker {
         Checker::Loom => eviction_vs_access::<harness::platform::Loom>,
         _ => eviction_vs_access::<harness::platform::Shuttle>,

@@ -16,8 +16,8 @@ use crate::bugs::SeededBug;
 use crate::chunk_store::{ChunkStore, ChunkStoreGuard};
 use crate::digest::Digest;
 use crate::error::StoreError;
-use crate::observer::{Event, LockKind};
-use crate::platform::{Mutex, MutexGuard, Platform};
+use crate::observer::{Fact, LockKind};
+use crate::platform::{unless_torn_down, Mutex, MutexGuard, Platform};
 use anyhow::{Context, Result};
 use lru::LruCache;
 use std::num::NonZeroUsize;
@@ -37,12 +37,11 @@ struct LruGuard<'a, P: Platform> {
 
 impl<P: Platform> Drop for LruGuard<'_, P> {
     fn drop(&mut self) {
-        if P::abandoning() {
-            return;
-        }
-        self.cache.store.datastore().emit(&Event::LockReleased {
-            lock: self.cache.lock_kind(),
-            thread: P::thread_id(),
+        unless_torn_down::<P>(|| {
+            self.cache.store.datastore().emit(Fact::LockReleased {
+                lock: self.cache.lock_kind(),
+                thread: P::thread_id(),
+            })
         });
     }
 }
@@ -64,7 +63,7 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
     #[track_caller]
     fn lock_lru(&self) -> LruGuard<'_, P> {
         let lru = self.lru.lock();
-        self.store.datastore().emit(&Event::LockAcquired {
+        self.store.datastore().emit(Fact::LockAcquired {
             lock: self.lock_kind(),
             thread: P::thread_id(),
             blocking: true,
@@ -155,14 +154,14 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
     }
 
     fn emit_inserted(&self, digest: &Digest) {
-        self.store.datastore().emit(&Event::LruInserted {
+        self.store.datastore().emit(Fact::LruInserted {
             process: self.store.process(),
             digest: *digest,
         });
     }
 
     fn emit_lru_removed(&self, digest: &Digest) {
-        self.store.datastore().emit(&Event::LruRemoved {
+        self.store.datastore().emit(Fact::LruRemoved {
             process: self.store.process(),
             digest: *digest,
         });

@@ -16,8 +16,8 @@ use crate::datastore::Datastore;
 use crate::digest::Digest;
 use crate::ids::{ProcessId, WriterId};
 use crate::lock_granularity::LockGranularity;
-use crate::observer::{ChunkUse, Event, LockKind};
-use crate::platform::{Mutex, MutexGuard, Platform};
+use crate::observer::{ChunkUse, Fact, LockKind};
+use crate::platform::{unless_torn_down, Mutex, MutexGuard, Platform};
 use crate::storage::ChunkStat;
 use anyhow::{Context, Result};
 use std::sync::Arc;
@@ -63,12 +63,11 @@ impl<P: Platform> ChunkStoreGuard<'_, P> {
 
 impl<P: Platform> Drop for ChunkStoreGuard<'_, P> {
     fn drop(&mut self) {
-        if P::abandoning() {
-            return;
-        }
-        self.store.ds.emit(&Event::LockReleased {
-            lock: self.store.lock_kind(self.shard),
-            thread: P::thread_id(),
+        unless_torn_down::<P>(|| {
+            self.store.ds.emit(Fact::LockReleased {
+                lock: self.store.lock_kind(self.shard),
+                thread: P::thread_id(),
+            })
         });
     }
 }
@@ -107,7 +106,7 @@ impl<P: Platform> ChunkStore<P> {
     pub fn lock(&self, digest: &Digest) -> ChunkStoreGuard<'_, P> {
         let shard = self.shard_of(digest);
         let guard = self.shards[shard as usize].lock();
-        self.ds.emit(&Event::LockAcquired {
+        self.ds.emit(Fact::LockAcquired {
             lock: self.lock_kind(shard),
             thread: P::thread_id(),
             blocking: true,
@@ -148,7 +147,7 @@ impl<P: Platform> ChunkStore<P> {
         digest.verify(data)?;
         let guard = self.lock(digest);
         if let Some(writer) = writer {
-            self.ds.emit(&Event::ChunkUsed {
+            self.ds.emit(Fact::ChunkUsed {
                 process: self.process,
                 writer,
                 digest: *digest,
@@ -192,7 +191,7 @@ impl<P: Platform> ChunkStore<P> {
             .chunks
             .write(digest, data, atime)
             .with_context(|| format!("inserting chunk {digest}"))?;
-        self.ds.emit(&Event::ChunkStamped {
+        self.ds.emit(Fact::ChunkStamped {
             digest: *digest,
             atime,
         });
@@ -214,7 +213,7 @@ impl<P: Platform> ChunkStore<P> {
             .touch(digest, now)
             .with_context(|| format!("touching chunk {digest}"))?;
         if found {
-            self.ds.emit(&Event::ChunkStamped {
+            self.ds.emit(Fact::ChunkStamped {
                 digest: *digest,
                 atime: now,
             });
@@ -225,18 +224,18 @@ impl<P: Platform> ChunkStore<P> {
     /// Touches a chunk `writer` wants to re-use because it is already present (pull path,
     /// S3 "already present" path), under the mutex; `Ok(false)` when it is not there.
     pub fn touch_for_reuse(&self, writer: WriterId, digest: &Digest) -> Result<bool> {
-        let used = Event::ChunkUsed {
+        let used = Fact::ChunkUsed {
             process: self.process,
             writer,
             digest: *digest,
             how: ChunkUse::Reused,
         };
         if self.ds.bug(SeededBug::TouchWithoutMutex) {
-            self.ds.emit(&used);
+            self.ds.emit(used);
             return self.touch_unguarded(digest);
         }
         let guard = self.lock(digest);
-        self.ds.emit(&used);
+        self.ds.emit(used);
         self.touch(&guard, digest)
     }
 
@@ -274,7 +273,7 @@ impl<P: Platform> ChunkStore<P> {
         digest: &Digest,
     ) -> Result<bool> {
         self.check_guard(guard, digest);
-        self.ds.emit(&Event::RemoveCalled {
+        self.ds.emit(Fact::RemoveCalled {
             process: self.process,
             digest: *digest,
             thread: P::thread_id(),
@@ -293,7 +292,7 @@ impl<P: Platform> ChunkStore<P> {
         digest: &Digest,
     ) -> Result<Option<String>> {
         self.check_guard(guard, digest);
-        self.ds.emit(&Event::ChunkQuarantined { digest: *digest });
+        self.ds.emit(Fact::ChunkQuarantined { digest: *digest });
         self.ds
             .storage
             .chunks

@@ -4,7 +4,9 @@ use crate::platform::{AtomicU64, Platform};
 
 /// Seconds, as compared by the garbage collector (atimes, writer and GC start times).
 pub enum Clock<P: Platform> {
-    /// The system clock.
+    /// The system clock (seconds since the Unix epoch). Only for real threads: under a
+    /// model checker, time is the logical clock, since reading the system clock would make
+    /// an execution depend on more than its schedule.
     System,
     /// A logical clock that only moves when told to; reading it is a scheduling point
     /// under a model checker, so a clock thread can move time between any two steps.
@@ -20,7 +22,7 @@ impl<P: Platform> Clock<P> {
     /// The current time in seconds.
     pub fn now(&self) -> i64 {
         match self {
-            Self::System => P::wall_clock_secs(),
+            Self::System => system_secs(),
             Self::Manual(t) => t.load() as i64,
         }
     }
@@ -37,4 +39,11 @@ impl<P: Platform> Clock<P> {
             }
         }
     }
+}
+
+/// Seconds since the Unix epoch by the system clock (0 before it).
+fn system_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }

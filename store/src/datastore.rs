@@ -6,8 +6,8 @@ use crate::digest::Digest;
 use crate::ids::ProcessId;
 use crate::lock_granularity::LockGranularity;
 use crate::locks::LockTable;
-use crate::observer::{Event, LockKind, NoopObserver, Observer};
-use crate::platform::{AtomicU64, Platform};
+use crate::observer::{Event, Fact, LockKind, NoopObserver, Observer};
+use crate::platform::{unless_torn_down, AtomicU64, Platform};
 use crate::process::Process;
 use crate::storage::{
     Bucket, ChunkDir, FsBucket, FsChunkDir, FsIndexDir, IndexDir, ModelBucket, ModelChunkDir,
@@ -174,7 +174,7 @@ impl<P: Platform> Datastore<P> {
     /// Starts a daemon process over this datastore.
     pub fn start_process(self: &Arc<Self>) -> Arc<Process<P>> {
         let id = ProcessId(self.next_process.fetch_add(1) as u32);
-        self.emit(&Event::ProcessStarted { process: id });
+        self.emit(Fact::ProcessStarted { process: id });
         Process::new(id, self.clone())
     }
 
@@ -201,8 +201,8 @@ impl<P: Platform> Datastore<P> {
 
     /// Reports an event to the observer.
     #[inline]
-    pub(crate) fn emit(&self, event: &Event<'_>) {
-        self.observer.event(event);
+    pub(crate) fn emit<'e>(&self, event: impl Into<Event<'e>>) {
+        self.observer.event(&event.into());
     }
 
     pub(crate) fn next_writer_id(&self) -> u64 {
@@ -223,7 +223,7 @@ impl<P: Platform> Datastore<P> {
     }
 
     fn acquired_chunk(&self, digest: Digest, blocking: bool) -> ChunkLockGuard<'_, P> {
-        self.emit(&Event::LockAcquired {
+        self.emit(Fact::LockAcquired {
             lock: LockKind::Chunk(digest),
             thread: P::thread_id(),
             blocking,
@@ -247,13 +247,12 @@ impl<P: Platform> ChunkLockGuard<'_, P> {
 
 impl<P: Platform> Drop for ChunkLockGuard<'_, P> {
     fn drop(&mut self) {
-        if P::abandoning() {
-            return;
-        }
-        self.ds.emit(&Event::LockReleased {
-            lock: LockKind::Chunk(self.digest),
-            thread: P::thread_id(),
+        unless_torn_down::<P>(|| {
+            self.ds.emit(Fact::LockReleased {
+                lock: LockKind::Chunk(self.digest),
+                thread: P::thread_id(),
+            });
+            self.ds.locks.unlock_chunk(self.digest);
         });
-        self.ds.locks.unlock_chunk(self.digest);
     }
 }

@@ -18,7 +18,7 @@ use crate::datastore::{Backend, ChunkLockGuard, Datastore};
 use crate::digest::Digest;
 use crate::ids::SnapshotId;
 use crate::index;
-use crate::observer::Event;
+use crate::observer::{Event, Fact};
 use crate::platform::Platform;
 use crate::process::Process;
 use crate::storage::ChunkStat;
@@ -101,7 +101,7 @@ impl<P: Platform> Process<P> {
         if oldest_writer < min_atime && !ds.bug(SeededBug::CutoffIgnoresOldestWriter) {
             min_atime = oldest_writer - ds.config.writer_margin_secs;
         }
-        ds.emit(&Event::GcStarted {
+        ds.emit(Fact::GcStarted {
             process: self.id(),
             phase1_start,
             oldest_writer,
@@ -116,7 +116,7 @@ impl<P: Platform> Process<P> {
             ..GcStatus::default()
         };
         let result = self.run_phases(&ds, cutoff, &mut status);
-        ds.emit(&Event::GcFinished {
+        ds.emit(Fact::GcFinished {
             process: self.id(),
             completed: result.is_ok(),
         });
@@ -279,7 +279,7 @@ impl<P: Platform> Process<P> {
             }
             let Some(lock) = ds.try_lock_chunk(digest) else {
                 status.skipped_busy += 1;
-                ds.emit(&Event::GcSkippedBusy { digest });
+                ds.emit(Fact::GcSkippedBusy { digest });
                 continue;
             };
             let guard = self.chunk_store.lock(&digest);
@@ -325,7 +325,7 @@ impl<P: Platform> Process<P> {
             return Ok(());
         }
         let digests: Vec<Digest> = queue.iter().map(|lock| lock.digest()).collect();
-        ds.emit(&Event::ObjectsDeleting {
+        ds.emit(Event::ObjectsDeleting {
             process: self.id(),
             digests: &digests,
         });
@@ -354,7 +354,7 @@ impl<P: Platform> Process<P> {
             self.check_shutdown()?;
             let Some(_lock) = ds.try_lock_chunk(digest) else {
                 status.skipped_busy += 1;
-                ds.emit(&Event::GcSkippedBusy { digest });
+                ds.emit(Fact::GcSkippedBusy { digest });
                 continue;
             };
             let guard = self.chunk_store.lock(&digest);

@@ -42,9 +42,10 @@ pub enum ChunkUse {
     Reused,
 }
 
-/// One ground-truth event.
-#[derive(Clone, Copy, Debug)]
-pub enum Event<'a> {
+/// A ground-truth event that borrows nothing: kept as it is (it is `Copy`) by whoever records
+/// a trail of events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fact {
     /// A daemon process started (the first one, or the new one of a reload).
     ProcessStarted {
         /// The process.
@@ -77,19 +78,6 @@ pub enum Event<'a> {
         /// How.
         how: ChunkUse,
     },
-    /// An index was renamed into place: GC can see it from now on.
-    IndexPublished {
-        /// The writer's process.
-        process: ProcessId,
-        /// The writer.
-        writer: WriterId,
-        /// The snapshot.
-        snapshot: &'a SnapshotId,
-        /// The index name.
-        name: &'a str,
-        /// Every digest it references.
-        digests: &'a [Digest],
-    },
     /// A writer will publish nothing more (it finished or aborted); emitted before it
     /// releases any lock.
     WriterFinished {
@@ -97,11 +85,6 @@ pub enum Event<'a> {
         process: ProcessId,
         /// The writer.
         writer: WriterId,
-    },
-    /// Prune deleted a snapshot and all its indexes.
-    SnapshotPruned {
-        /// The snapshot.
-        snapshot: &'a SnapshotId,
     },
     /// A thread took a lock (`blocking` false for a successful try-lock).
     LockAcquired {
@@ -149,13 +132,6 @@ pub enum Event<'a> {
         /// The calling thread.
         thread: u64,
     },
-    /// Objects are about to be deleted from the bucket.
-    ObjectsDeleting {
-        /// The process doing it.
-        process: ProcessId,
-        /// The chunks.
-        digests: &'a [Digest],
-    },
     /// Verify renamed a corrupt chunk aside.
     ChunkQuarantined {
         /// The chunk.
@@ -184,6 +160,44 @@ pub enum Event<'a> {
         /// Whether every phase ran to its end.
         completed: bool,
     },
+}
+
+/// One ground-truth event: a [`Fact`], or one of the few events that carry borrowed data.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// An event without borrowed parts.
+    Fact(Fact),
+    /// An index was renamed into place: GC can see it from now on.
+    IndexPublished {
+        /// The writer's process.
+        process: ProcessId,
+        /// The writer.
+        writer: WriterId,
+        /// The snapshot.
+        snapshot: &'a SnapshotId,
+        /// The index name.
+        name: &'a str,
+        /// Every digest it references.
+        digests: &'a [Digest],
+    },
+    /// Prune deleted a snapshot and all its indexes.
+    SnapshotPruned {
+        /// The snapshot.
+        snapshot: &'a SnapshotId,
+    },
+    /// Objects are about to be deleted from the bucket.
+    ObjectsDeleting {
+        /// The process doing it.
+        process: ProcessId,
+        /// The chunks.
+        digests: &'a [Digest],
+    },
+}
+
+impl From<Fact> for Event<'_> {
+    fn from(fact: Fact) -> Self {
+        Self::Fact(fact)
+    }
 }
 
 /// Receives the store's events. Must not block or call back into the store.

@@ -1,19 +1,25 @@
-//! The platform the store runs on: locks, atomics, threads and a wall clock.
+//! The platform the store runs on: locks, atomics and threads.
 //!
 //! Every piece of state the store shares between threads goes through [`Platform`], so
 //! the same code runs on real threads ([`Std`]) and under a model checker (the harness
 //! crate implements the trait for loom and for shuttle). The trait only holds the raw
 //! primitives as generic associated types; the store uses the thin safe wrappers in this
-//! module ([`Mutex`], [`Condvar`], [`AtomicU64`], [`spawn`]), which never return poison
-//! errors and mark every lock call `#[track_caller]` so checker panics point at the store.
+//! module ([`Mutex`], [`Condvar`], [`AtomicU64`], [`AtomicBool`], [`spawn`]), which never
+//! return poison errors and mark every lock call `#[track_caller]` so checker panics point
+//! at the store.
+//!
+//! Time is not part of the trait: under a checker it is the store's logical clock
+//! ([`crate::Clock::manual`], an [`AtomicU64`]), and only real threads read the system
+//! clock ([`crate::Clock::System`]).
 
 use std::ops::{Deref, DerefMut};
 
-/// Locks, atomics, threads and a clock: what a checker must be able to intercept.
+/// Locks, atomics and threads: what a checker must be able to intercept.
 ///
 /// Implementations must be deterministic under their checker: the store only uses
 /// `BTreeMap`s and never iterates over a hash-ordered collection, so a schedule fully
-/// decides an execution.
+/// decides an execution. Every method is called by the store; every atomic operation is
+/// sequentially consistent.
 pub trait Platform: Sized + Send + Sync + 'static {
     /// A mutual-exclusion lock owning a `T`.
     type RawMutex<T: Send>: Send + Sync;
@@ -21,8 +27,10 @@ pub trait Platform: Sized + Send + Sync + 'static {
     type RawGuard<'a, T: Send + 'a>: DerefMut<Target = T>;
     /// A condition variable used together with [`Platform::RawMutex`].
     type RawCondvar: Send + Sync;
-    /// A 64-bit atomic integer (sequentially consistent).
+    /// A 64-bit atomic integer (sequentially consistent): the logical clock, id counters.
     type RawAtomicU64: Send + Sync;
+    /// An atomic flag (sequentially consistent): a process's shutdown request.
+    type RawAtomicBool: Send + Sync;
     /// The handle of a spawned thread.
     type RawJoinHandle<T: Send + 'static>: Send;
 
@@ -45,10 +53,14 @@ pub trait Platform: Sized + Send + Sync + 'static {
     fn atomic(value: u64) -> Self::RawAtomicU64;
     /// Reads an atomic.
     fn load(atomic: &Self::RawAtomicU64) -> u64;
-    /// Writes an atomic.
-    fn store(atomic: &Self::RawAtomicU64, value: u64);
     /// Adds to an atomic, returning the previous value.
     fn fetch_add(atomic: &Self::RawAtomicU64, value: u64) -> u64;
+    /// Creates an atomic flag.
+    fn atomic_bool(value: bool) -> Self::RawAtomicBool;
+    /// Reads a flag.
+    fn load_bool(flag: &Self::RawAtomicBool) -> bool;
+    /// Writes a flag.
+    fn store_bool(flag: &Self::RawAtomicBool, value: bool);
     /// Spawns a named thread.
     fn spawn<F, T>(name: String, f: F) -> Self::RawJoinHandle<T>
     where
@@ -56,18 +68,23 @@ pub trait Platform: Sized + Send + Sync + 'static {
         T: Send + 'static;
     /// Waits for a thread; `Err` carries its panic payload.
     fn join<T: Send + 'static>(handle: Self::RawJoinHandle<T>) -> std::thread::Result<T>;
-    /// A number identifying the calling thread, unique among live threads.
+    /// A number identifying the calling thread, unique among live threads (the oracle's
+    /// P1 check compares lock holders by it).
     fn thread_id() -> u64;
-    /// A hint that the calling thread may be preempted here (a scheduling point).
-    fn yield_now();
-    /// Seconds since the Unix epoch, for [`crate::Clock::System`].
-    fn wall_clock_secs() -> i64;
-    /// Whether the checker is tearing the calling thread down after a failure, so guards
-    /// must not call back into the platform or the observer while they drop (under loom
-    /// that would panic again and abort the process). Always false on real threads.
-    #[inline]
-    fn abandoning() -> bool {
-        false
+    /// Whether the checker is tearing the calling thread down after a failure elsewhere, so
+    /// a guard that drops must not call back into the platform or the observer (under loom
+    /// that would panic again and abort the process). Always false on real threads. The
+    /// store asks it through [`unless_torn_down`] only.
+    fn tearing_down() -> bool;
+}
+
+/// Runs a guard's release work (an observer event, an unlock, an abort) unless the checker
+/// is tearing the calling thread down ([`Platform::tearing_down`]): the one place every
+/// guard's destructor asks.
+#[inline]
+pub(crate) fn unless_torn_down<P: Platform>(release: impl FnOnce()) {
+    if !P::tearing_down() {
+        release();
     }
 }
 
@@ -148,13 +165,27 @@ impl<P: Platform> AtomicU64<P> {
     pub fn load(&self) -> u64 {
         P::load(&self.0)
     }
-    /// Writes it.
-    pub fn store(&self, value: u64) {
-        P::store(&self.0, value)
-    }
     /// Adds `value`, returning the previous value.
     pub fn fetch_add(&self, value: u64) -> u64 {
         P::fetch_add(&self.0, value)
+    }
+}
+
+/// A sequentially consistent flag over platform `P`.
+pub struct AtomicBool<P: Platform>(P::RawAtomicBool);
+
+impl<P: Platform> AtomicBool<P> {
+    /// Creates the flag.
+    pub fn new(value: bool) -> Self {
+        Self(P::atomic_bool(value))
+    }
+    /// Reads it.
+    pub fn load(&self) -> bool {
+        P::load_bool(&self.0)
+    }
+    /// Writes it.
+    pub fn store(&self, value: bool) {
+        P::store_bool(&self.0, value)
     }
 }
 

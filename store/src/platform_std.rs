@@ -2,9 +2,9 @@
 
 use crate::platform::Platform;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-/// Real threads, `std::sync` locks and the system clock.
+/// Real threads and `std::sync` locks.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Std;
 
@@ -19,6 +19,7 @@ impl Platform for Std {
     type RawGuard<'a, T: Send + 'a> = std::sync::MutexGuard<'a, T>;
     type RawCondvar = std::sync::Condvar;
     type RawAtomicU64 = AtomicU64;
+    type RawAtomicBool = AtomicBool;
     type RawJoinHandle<T: Send + 'static> = std::thread::JoinHandle<T>;
 
     fn mutex<T: Send>(value: T) -> Self::RawMutex<T> {
@@ -63,12 +64,20 @@ impl Platform for Std {
         atomic.load(Ordering::SeqCst)
     }
 
-    fn store(atomic: &Self::RawAtomicU64, value: u64) {
-        atomic.store(value, Ordering::SeqCst)
-    }
-
     fn fetch_add(atomic: &Self::RawAtomicU64, value: u64) -> u64 {
         atomic.fetch_add(value, Ordering::SeqCst)
+    }
+
+    fn atomic_bool(value: bool) -> Self::RawAtomicBool {
+        AtomicBool::new(value)
+    }
+
+    fn load_bool(flag: &Self::RawAtomicBool) -> bool {
+        flag.load(Ordering::SeqCst)
+    }
+
+    fn store_bool(flag: &Self::RawAtomicBool, value: bool) {
+        flag.store(value, Ordering::SeqCst)
     }
 
     fn spawn<F, T>(name: String, f: F) -> Self::RawJoinHandle<T>
@@ -95,14 +104,8 @@ impl Platform for Std {
         })
     }
 
-    fn yield_now() {
-        std::thread::yield_now()
-    }
-
-    fn wall_clock_secs() -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
+    /// Never: real threads are not torn down by a checker.
+    fn tearing_down() -> bool {
+        false
     }
 }

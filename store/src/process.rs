@@ -6,8 +6,8 @@ use crate::chunk_store::ChunkStore;
 use crate::datastore::{Backend, Datastore};
 use crate::error::StoreError;
 use crate::ids::{ProcessId, WriterId};
-use crate::observer::Event;
-use crate::platform::{AtomicU64, Mutex, Platform};
+use crate::observer::Fact;
+use crate::platform::{AtomicBool, Mutex, Platform};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -23,7 +23,7 @@ pub struct Process<P: Platform> {
     pub(crate) cache: Option<LocalDatastoreLruCache<P>>,
     /// Start times of the shared process-lock guards this process handed out.
     writers: Mutex<P, BTreeMap<WriterId, i64>>,
-    shutdown: AtomicU64<P>,
+    shutdown: AtomicBool<P>,
 }
 
 impl<P: Platform> Process<P> {
@@ -37,7 +37,7 @@ impl<P: Platform> Process<P> {
             chunk_store,
             cache,
             writers: Mutex::new(BTreeMap::new()),
-            shutdown: AtomicU64::new(0),
+            shutdown: AtomicBool::new(false),
         })
     }
 
@@ -64,17 +64,17 @@ impl<P: Platform> Process<P> {
     /// Service reload: starts the new process and tells this one to shut down.
     pub fn reload(&self) -> Arc<Process<P>> {
         let new = self.ds.start_process();
-        self.ds.emit(&Event::Reload {
+        self.ds.emit(Fact::Reload {
             old: self.id,
             new: new.id,
         });
-        self.shutdown.store(1);
+        self.shutdown.store(true);
         new
     }
 
     /// Whether a reload told this process to shut down.
     pub fn is_shutting_down(&self) -> bool {
-        self.shutdown.load() != 0
+        self.shutdown.load()
     }
 
     /// Fails with [`StoreError::ShuttingDown`] once a reload told this process to stop.
@@ -104,7 +104,7 @@ impl<P: Platform> Process<P> {
         let writer = WriterId(self.ds.next_writer_id());
         let start = self.ds.clock.now();
         self.writers.lock().insert(writer, start);
-        self.ds.emit(&Event::WriterStarted {
+        self.ds.emit(Fact::WriterStarted {
             process: self.id,
             writer,
             start,

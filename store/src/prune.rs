@@ -25,7 +25,7 @@ impl<P: Platform> Process<P> {
                 return Err(StoreError::NotFound(format!("snapshot {snapshot}")).into());
             }
             // The indexes stop counting as visible from here on.
-            ds.emit(&Event::SnapshotPruned { snapshot });
+            ds.emit(Event::SnapshotPruned { snapshot });
             ds.storage
                 .indexes
                 .remove_snapshot(snapshot)

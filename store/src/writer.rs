@@ -13,8 +13,8 @@ use crate::error::StoreError;
 use crate::ids::{check_group_name, check_index_name, SnapshotId, WriterId};
 use crate::index;
 use crate::locks::LockMode;
-use crate::observer::{ChunkUse, Event};
-use crate::platform::Platform;
+use crate::observer::{ChunkUse, Event, Fact};
+use crate::platform::{unless_torn_down, Platform};
 use crate::process::Process;
 use crate::SeededBug;
 use anyhow::{bail, Context, Result};
@@ -140,7 +140,7 @@ impl<P: Platform> BackupWriter<P> {
     }
 
     fn emit_used(&self, digest: Digest, how: ChunkUse) {
-        self.process.datastore().emit(&Event::ChunkUsed {
+        self.process.datastore().emit(Fact::ChunkUsed {
             process: self.process.id(),
             writer: self.id,
             digest,
@@ -300,7 +300,7 @@ impl<P: Platform> BackupWriter<P> {
         indexes
             .publish(&self.snapshot, name)
             .with_context(|| format!("publishing index {}/{name}", self.snapshot))?;
-        self.process.datastore().emit(&Event::IndexPublished {
+        self.process.datastore().emit(Event::IndexPublished {
             process: self.process.id(),
             writer: self.id,
             snapshot: &self.snapshot,
@@ -331,7 +331,7 @@ impl<P: Platform> BackupWriter<P> {
 
     /// Reports that this session will publish nothing more (before any lock is released).
     fn emit_done(&self) {
-        self.process.datastore().emit(&Event::WriterFinished {
+        self.process.datastore().emit(Fact::WriterFinished {
             process: self.process.id(),
             writer: self.id,
         });
@@ -365,7 +365,7 @@ impl<P: Platform> BackupWriter<P> {
         }
         if self.snapshot_created {
             if !self.published.is_empty() {
-                ds.emit(&Event::SnapshotPruned {
+                ds.emit(Event::SnapshotPruned {
                     snapshot: &self.snapshot,
                 });
             }
@@ -379,11 +379,8 @@ impl<P: Platform> BackupWriter<P> {
 
 impl<P: Platform> Drop for BackupWriter<P> {
     fn drop(&mut self) {
-        if P::abandoning() {
-            return;
-        }
         if !self.finished {
-            self.abort();
+            unless_torn_down::<P>(|| self.abort());
         }
     }
 }

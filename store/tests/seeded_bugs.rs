@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 use store::{
-    Bugs, Digest, Event, LockKind, Observer, Process, SeededBug, Std, StoreConfig, StoreError,
+    Bugs, Digest, Event, Fact, LockKind, Observer, Process, SeededBug, Std, StoreConfig, StoreError,
 };
 
 /// How long a thread that should be blocked is given to (wrongly) finish.
@@ -302,7 +302,7 @@ impl Gate {
 
 impl Observer for Gate {
     fn event(&self, event: &Event<'_>) {
-        let Event::LockAcquired { lock, .. } = event else {
+        let Event::Fact(Fact::LockAcquired { lock, .. }) = event else {
             return;
         };
         let hit = {

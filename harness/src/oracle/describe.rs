@@ -1,6 +1,6 @@
-//! Events in plain words, for trails.
+//! Events in plain words, for trails, and events kept for a trail.
 
-use store::{Digest, Event, LockKind, ProcessId, SnapshotId, WriterId};
+use store::{Digest, Event, Fact, LockKind, ProcessId, SnapshotId, WriterId};
 
 fn lock_name(lock: &LockKind) -> String {
     match lock {
@@ -11,22 +11,15 @@ fn lock_name(lock: &LockKind) -> String {
     }
 }
 
-/// One line describing `event`.
+fn digest_list(digests: &[Digest]) -> String {
+    let short: Vec<_> = digests.iter().map(|d| format!("{d:#}")).collect();
+    short.join(" ")
+}
+
+/// One line describing `event`: the one place events are put in words.
 pub fn describe(event: &Event<'_>) -> String {
     match event {
-        Event::ProcessStarted { process } => format!("{process} started"),
-        Event::Reload { old, new } => format!("reload: {new} replaces {old}"),
-        Event::WriterStarted {
-            process,
-            writer,
-            start,
-        } => format!("{writer} ({process}) started at t={start}"),
-        Event::ChunkUsed {
-            writer,
-            digest,
-            how,
-            ..
-        } => format!("{writer} uses {digest:#} ({how:?})"),
+        Event::Fact(fact) => describe_fact(fact),
         Event::IndexPublished {
             writer,
             snapshot,
@@ -35,15 +28,32 @@ pub fn describe(event: &Event<'_>) -> String {
             ..
         } => format!(
             "{writer} published {snapshot}/{name} [{}]",
-            digests
-                .iter()
-                .map(|d| format!("{d:#}"))
-                .collect::<Vec<_>>()
-                .join(" ")
+            digest_list(digests)
         ),
-        Event::WriterFinished { writer, .. } => format!("{writer} finished"),
         Event::SnapshotPruned { snapshot } => format!("snapshot {snapshot} pruned"),
-        Event::LockAcquired {
+        Event::ObjectsDeleting { process, digests } => {
+            format!("{process} deletes objects [{}]", digest_list(digests))
+        }
+    }
+}
+
+fn describe_fact(fact: &Fact) -> String {
+    match fact {
+        Fact::ProcessStarted { process } => format!("{process} started"),
+        Fact::Reload { old, new } => format!("reload: {new} replaces {old}"),
+        Fact::WriterStarted {
+            process,
+            writer,
+            start,
+        } => format!("{writer} ({process}) started at t={start}"),
+        Fact::ChunkUsed {
+            writer,
+            digest,
+            how,
+            ..
+        } => format!("{writer} uses {digest:#} ({how:?})"),
+        Fact::WriterFinished { writer, .. } => format!("{writer} finished"),
+        Fact::LockAcquired {
             lock,
             thread,
             blocking,
@@ -52,27 +62,19 @@ pub fn describe(event: &Event<'_>) -> String {
             if *blocking { "locked" } else { "try-locked" },
             lock_name(lock)
         ),
-        Event::LockReleased { lock, thread } => {
+        Fact::LockReleased { lock, thread } => {
             format!("thread {thread} released {}", lock_name(lock))
         }
-        Event::ChunkStamped { digest, atime } => format!("chunk {digest:#} atime := {atime}"),
-        Event::LruInserted { process, digest } => format!("LRU of {process} += {digest:#}"),
-        Event::LruRemoved { process, digest } => format!("LRU of {process} -= {digest:#}"),
-        Event::RemoveCalled {
+        Fact::ChunkStamped { digest, atime } => format!("chunk {digest:#} atime := {atime}"),
+        Fact::LruInserted { process, digest } => format!("LRU of {process} += {digest:#}"),
+        Fact::LruRemoved { process, digest } => format!("LRU of {process} -= {digest:#}"),
+        Fact::RemoveCalled {
             process,
             digest,
             thread,
         } => format!("thread {thread} ({process}) calls remove({digest:#})"),
-        Event::ObjectsDeleting { process, digests } => format!(
-            "{process} deletes objects [{}]",
-            digests
-                .iter()
-                .map(|d| format!("{d:#}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        Event::ChunkQuarantined { digest } => format!("chunk {digest:#} renamed aside (bad)"),
-        Event::GcStarted {
+        Fact::ChunkQuarantined { digest } => format!("chunk {digest:#} renamed aside (bad)"),
+        Fact::GcStarted {
             process,
             phase1_start,
             oldest_writer,
@@ -80,20 +82,21 @@ pub fn describe(event: &Event<'_>) -> String {
         } => format!(
             "GC of {process} started: phase1_start={phase1_start} oldest_writer={oldest_writer} min_atime={min_atime}"
         ),
-        Event::GcSkippedBusy { digest } => format!("GC skipped busy chunk {digest:#}"),
-        Event::GcFinished { process, completed } => format!(
+        Fact::GcSkippedBusy { digest } => format!("GC skipped busy chunk {digest:#}"),
+        Fact::GcFinished { process, completed } => format!(
             "GC of {process} {}",
             if *completed { "completed" } else { "aborted" }
         ),
     }
 }
 
-/// An event kept for the trail: its borrowed parts copied, described in words only when a
-/// violation is reported (formatting every event would cost more than checking it).
+/// An event kept for the trail: a [`Fact`] as it is, the borrowed parts of the other events
+/// copied. It is described in words only when a violation is reported (formatting every
+/// event would cost more than checking it).
 #[derive(Clone, Debug)]
 pub enum Recorded {
-    /// An event without borrowed parts.
-    Plain(Event<'static>),
+    /// A fact.
+    Fact(Fact),
     /// [`Event::IndexPublished`], owned.
     Published {
         /// The writer's process.
@@ -119,116 +122,58 @@ pub enum Recorded {
 }
 
 impl Recorded {
-    /// Copies `event`.
+    /// Keeps `event`.
     pub fn of(event: &Event<'_>) -> Self {
-        use Event as E;
-        Self::Plain(match *event {
-            E::IndexPublished {
+        match *event {
+            Event::Fact(fact) => Self::Fact(fact),
+            Event::IndexPublished {
                 process,
                 writer,
                 snapshot,
                 name,
                 digests,
-            } => {
-                return Self::Published {
-                    process,
-                    writer,
-                    snapshot: snapshot.clone(),
-                    name: name.to_string(),
-                    digests: digests.to_vec(),
-                }
-            }
-            E::SnapshotPruned { snapshot } => return Self::Pruned(snapshot.clone()),
-            E::ObjectsDeleting { process, digests } => {
-                return Self::Deleting {
-                    process,
-                    digests: digests.to_vec(),
-                }
-            }
-            E::ProcessStarted { process } => E::ProcessStarted { process },
-            E::Reload { old, new } => E::Reload { old, new },
-            E::WriterStarted {
+            } => Self::Published {
                 process,
                 writer,
-                start,
-            } => E::WriterStarted {
-                process,
-                writer,
-                start,
+                snapshot: snapshot.clone(),
+                name: name.to_string(),
+                digests: digests.to_vec(),
             },
-            E::ChunkUsed {
+            Event::SnapshotPruned { snapshot } => Self::Pruned(snapshot.clone()),
+            Event::ObjectsDeleting { process, digests } => Self::Deleting {
                 process,
-                writer,
-                digest,
-                how,
-            } => E::ChunkUsed {
-                process,
-                writer,
-                digest,
-                how,
+                digests: digests.to_vec(),
             },
-            E::WriterFinished { process, writer } => E::WriterFinished { process, writer },
-            E::LockAcquired {
-                lock,
-                thread,
-                blocking,
-            } => E::LockAcquired {
-                lock,
-                thread,
-                blocking,
-            },
-            E::LockReleased { lock, thread } => E::LockReleased { lock, thread },
-            E::ChunkStamped { digest, atime } => E::ChunkStamped { digest, atime },
-            E::LruInserted { process, digest } => E::LruInserted { process, digest },
-            E::LruRemoved { process, digest } => E::LruRemoved { process, digest },
-            E::RemoveCalled {
-                process,
-                digest,
-                thread,
-            } => E::RemoveCalled {
-                process,
-                digest,
-                thread,
-            },
-            E::ChunkQuarantined { digest } => E::ChunkQuarantined { digest },
-            E::GcStarted {
-                process,
-                phase1_start,
-                oldest_writer,
-                min_atime,
-            } => E::GcStarted {
-                process,
-                phase1_start,
-                oldest_writer,
-                min_atime,
-            },
-            E::GcSkippedBusy { digest } => E::GcSkippedBusy { digest },
-            E::GcFinished { process, completed } => E::GcFinished { process, completed },
-        })
+        }
     }
 
-    /// The event in plain words.
-    pub fn describe(&self) -> String {
+    /// The event again, borrowing from this record.
+    pub fn event(&self) -> Event<'_> {
         match self {
-            Self::Plain(event) => describe(event),
+            Self::Fact(fact) => Event::Fact(*fact),
             Self::Published {
                 process,
                 writer,
                 snapshot,
                 name,
                 digests,
-            } => describe(&Event::IndexPublished {
+            } => Event::IndexPublished {
                 process: *process,
                 writer: *writer,
                 snapshot,
                 name,
                 digests,
-            }),
-            Self::Pruned(snapshot) => describe(&Event::SnapshotPruned { snapshot }),
-            Self::Deleting { process, digests } => describe(&Event::ObjectsDeleting {
+            },
+            Self::Pruned(snapshot) => Event::SnapshotPruned { snapshot },
+            Self::Deleting { process, digests } => Event::ObjectsDeleting {
                 process: *process,
                 digests,
-            }),
+            },
         }
+    }
+
+    /// The event in plain words.
+    pub fn describe(&self) -> String {
+        describe(&self.event())
     }
 }

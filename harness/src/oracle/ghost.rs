@@ -1,7 +1,7 @@
 //! Ghost state: the ground truth the oracle rebuilds from the store's events.
 
 use std::collections::{BTreeMap, BTreeSet};
-use store::{Digest, LockKind, ProcessId, SnapshotId, WriterId};
+use store::{Digest, Event, Fact, LockKind, ProcessId, SnapshotId, WriterId};
 
 /// An active writer session.
 pub struct GhostWriter {
@@ -66,8 +66,98 @@ impl Ghost {
             .map(|(id, w)| (*id, w.process))
     }
 
-    /// Drops every index of a pruned snapshot.
-    pub fn prune(&mut self, snapshot: &SnapshotId) {
-        self.visible.retain(|(s, _), _| s != snapshot);
+    /// Updates the ghost state with `event`, after the checks that judge the state before it.
+    pub fn apply(&mut self, event: &Event<'_>) {
+        match *event {
+            Event::Fact(fact) => self.apply_fact(fact),
+            Event::IndexPublished {
+                snapshot,
+                name,
+                digests,
+                ..
+            } => {
+                self.visible
+                    .insert((snapshot.clone(), name.to_string()), digests.to_vec());
+            }
+            Event::SnapshotPruned { snapshot } => {
+                self.visible.retain(|(s, _), _| s != snapshot);
+            }
+            Event::ObjectsDeleting { .. } => {}
+        }
+    }
+
+    fn apply_fact(&mut self, fact: Fact) {
+        match fact {
+            Fact::ProcessStarted { process } => {
+                self.lru.insert(process, BTreeSet::new());
+            }
+            Fact::Reload { .. } => {
+                for gc in self.gcs.values_mut() {
+                    gc.overlapped_reload = true;
+                }
+            }
+            Fact::WriterStarted {
+                process, writer, ..
+            } => {
+                let used = BTreeSet::new();
+                self.writers.insert(writer, GhostWriter { process, used });
+                for gc in self.gcs.values_mut() {
+                    gc.overlapped_writer = true;
+                }
+            }
+            Fact::ChunkUsed { writer, digest, .. } => {
+                if let Some(w) = self.writers.get_mut(&writer) {
+                    w.used.insert(digest);
+                }
+            }
+            Fact::WriterFinished { writer, .. } => {
+                self.writers.remove(&writer);
+            }
+            Fact::LockAcquired { lock, thread, .. } => {
+                self.held.entry(thread).or_default().push(lock);
+                self.holders.insert(lock, thread);
+            }
+            Fact::LockReleased { lock, thread } => {
+                self.holders.remove(&lock);
+                if let Some(held) = self.held.get_mut(&thread) {
+                    held.retain(|h| *h != lock);
+                }
+            }
+            Fact::LruInserted { process, digest } => {
+                self.lru.entry(process).or_default().insert(digest);
+            }
+            Fact::LruRemoved { digest, .. } => {
+                // The cache directory is shared by every process: once one of them evicts or
+                // removes the chunk, the others' entries for it are stale. They are dropped
+                // here, since a stale hit is only read after checking the file (an empty
+                // file is refetched): "LRU entry ⇒ content" holds per process, not across a
+                // reload (found by the state-machine test).
+                for lru in self.lru.values_mut() {
+                    lru.remove(&digest);
+                }
+            }
+            Fact::GcStarted {
+                process, min_atime, ..
+            } => {
+                let gc = GhostGc {
+                    min_atime,
+                    skipped: BTreeSet::new(),
+                    overlapped_writer: false,
+                    overlapped_reload: false,
+                };
+                self.gcs.insert(process, gc);
+            }
+            Fact::GcSkippedBusy { digest } => {
+                for gc in self.gcs.values_mut() {
+                    gc.skipped.insert(digest);
+                }
+            }
+            Fact::GcFinished { process, .. } => {
+                self.gcs.remove(&process);
+            }
+            Fact::ChunkStamped { .. }
+            | Fact::RemoveCalled { .. }
+            | Fact::ChunkQuarantined { .. } => {}
+        }
     }
 }

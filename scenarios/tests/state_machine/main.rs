@@ -48,6 +48,7 @@ mod sut;
 mod transitions;
 
 use coverage::{Tally, TALLY};
+use harness::execution::ExecutionLog;
 use harness::oracle::Property;
 use model::ModelState;
 use proptest::prelude::*;
@@ -165,8 +166,35 @@ fn clean_machine_reaches_the_interesting_states() {
     }
 }
 
-/// Replays `transitions` from `state` once (no shrinking); the failure message, if any.
-fn replay(state: &ModelState, transitions: &[Transition]) -> Option<String> {
+/// How a replayed sequence failed, as data: the property the oracle found broken (from the
+/// execution log), whether the machine's own check found a chunk gone, and the message.
+struct CaseFailure {
+    property: Option<Property>,
+    data_lost: bool,
+    message: String,
+}
+
+impl CaseFailure {
+    /// Whether it reports lost or endangered data (not a model disagreement).
+    fn is_safety_violation(&self) -> bool {
+        self.data_lost
+            || matches!(
+                self.property,
+                Some(Property::P2 | Property::P3 | Property::P4 | Property::Harm)
+            )
+    }
+
+    fn headline(&self) -> &str {
+        self.message.lines().next().unwrap_or_default()
+    }
+}
+
+/// Replays `transitions` from `state` once (no shrinking); how it failed, if it did.
+fn replay(state: &ModelState, transitions: &[Transition]) -> Option<CaseFailure> {
+    let log = ExecutionLog::new();
+    let _installed = log.install();
+    log.begin_execution();
+    sut::data_lost();
     let config = Config {
         cases: 1,
         failure_persistence: None,
@@ -180,17 +208,13 @@ fn replay(state: &ModelState, transitions: &[Transition]) -> Option<String> {
         StoreTest::<Fs>::test_sequential(config.clone(), state, transitions, None);
         Ok(())
     }) {
-        Err(TestError::Fail(reason, _)) => Some(reason.message().to_string()),
+        Err(TestError::Fail(reason, _)) => Some(CaseFailure {
+            property: log.violation(),
+            data_lost: sut::data_lost(),
+            message: reason.message().to_string(),
+        }),
         _ => None,
     }
-}
-
-/// Whether a failure message reports lost or endangered data (not a model disagreement).
-fn is_safety_violation(message: &str) -> bool {
-    matches!(
-        Property::of_message(message),
-        Some(Property::P2 | Property::P3 | Property::P4 | Property::Harm)
-    ) || message.contains("is gone or damaged")
 }
 
 fn print_sequence(title: &str, transitions: &[Transition]) {
@@ -242,13 +266,20 @@ fn assert_seeded_bug_caught(
         Err(other) => panic!("seeded bug {bug}: the runner stopped without a failure: {other}"),
         Ok(()) => panic!("seeded bug {bug} ({backend:?}) was not caught in 2,000 cases"),
     };
-    let reason = reason.message().to_string();
     println!("seeded bug {bug} ({backend:?}):");
     print_sequence("shrunk by proptest", &shrunk);
-    println!("  failure: {}", reason.lines().next().unwrap_or_default());
+    // Replayed once more to read how it failed as data, not from proptest's message.
+    let failure = replay(&initial, &shrunk).unwrap_or_else(|| {
+        panic!(
+            "seeded bug {bug}: the shrunk sequence passes on replay; proptest said: {}",
+            reason.message()
+        )
+    });
+    println!("  failure: {}", failure.headline());
     assert!(
-        is_safety_violation(&reason),
-        "seeded bug {bug}: the failure is not a safety violation: {reason}"
+        failure.is_safety_violation(),
+        "seeded bug {bug}: the failure is not a safety violation: {}",
+        failure.message
     );
     assert!(
         shrunk.len() <= max_shrunk,
@@ -257,7 +288,7 @@ fn assert_seeded_bug_caught(
     );
 
     let mut minimal = shrunk;
-    let mut reason = reason;
+    let mut failure = failure;
     loop {
         let before = minimal.len();
         let mut i = 0;
@@ -265,9 +296,9 @@ fn assert_seeded_bug_caught(
             let mut candidate = minimal.clone();
             candidate.remove(i);
             match replay(&initial, &candidate) {
-                Some(r) if is_safety_violation(&r) => {
+                Some(f) if f.is_safety_violation() => {
                     minimal = candidate;
-                    reason = r;
+                    failure = f;
                 }
                 _ => i += 1,
             }
@@ -277,7 +308,7 @@ fn assert_seeded_bug_caught(
         }
     }
     print_sequence("after a second deletion pass", &minimal);
-    println!("  failure: {}", reason.lines().next().unwrap_or_default());
+    println!("  failure: {}", failure.headline());
     assert!(
         minimal.len() <= max_minimal,
         "seeded bug {bug}: minimal sequence has {} transitions (> {max_minimal}): {minimal:?}",
@@ -333,6 +364,6 @@ fn read_after_reload_with_stale_lru_entry() {
         Transition::Upload { slot: 1, chunk: 3 },
     ];
     if let Some(failure) = replay(&initial, &transitions) {
-        panic!("{failure}");
+        panic!("{}", failure.message);
     }
 }

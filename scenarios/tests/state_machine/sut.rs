@@ -43,7 +43,8 @@ impl Sut {
             .expect("the model has this session")
     }
 
-    /// Safety half: the chunk exists where chunks live, with its content.
+    /// Safety half: the chunk exists where chunks live, with its content. A loss is also
+    /// recorded as data ([`data_lost`]) before the assertion fails.
     fn assert_exists(&self, backend: Backend, c: usize, why: &str) {
         let storage = self.ds.storage();
         let d = digest(c);
@@ -51,12 +52,25 @@ impl Sut {
             Backend::Filesystem => storage.chunks.read(&d).expect("read chunk file"),
             Backend::S3 => storage.bucket.get(&d).expect("get bucket object"),
         };
+        if content.as_deref() != Some(&chunk_data(c)[..]) {
+            DATA_LOST.with(|lost| lost.set(true));
+        }
         assert_eq!(
             content,
             Some(chunk_data(c)),
             "chunk {c} ({d}), {why}, is gone or damaged ({backend:?})"
         );
     }
+}
+
+thread_local! {
+    static DATA_LOST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a chunk the model says must survive was found gone or damaged since the last
+/// call (which resets it).
+pub(crate) fn data_lost() -> bool {
+    DATA_LOST.with(|lost| lost.replace(false))
 }
 
 /// The state machine test of backend `F`: the store follows [`Model<F>`].

@@ -12,8 +12,8 @@ use store::storage::{
     Bucket, ChunkDir, ChunkStat, IndexDir, Listing, ModelBucket, ModelChunkDir, ModelIndexDir,
 };
 use store::{
-    Backend, Clock, Datastore, Digest, Event, LockKind, NoopObserver, Observer, Platform, Process,
-    SnapshotId, Std, Storage, StoreConfig, StoreError,
+    Backend, Clock, Datastore, Digest, Event, Fact, LockKind, NoopObserver, Observer, Platform,
+    Process, SnapshotId, Std, Storage, StoreConfig, StoreError,
 };
 
 /// The manual clock's start (seconds).
@@ -172,7 +172,7 @@ impl Env {
 
     /// A store with `config` over spied storage; the spies' recorder is also the observer.
     pub fn spied(case: Case, config: StoreConfig) -> (Self, Spies) {
-        let recorder = Recorder::new();
+        let recorder = EventLog::new();
         let mut spies = None;
         let env = Self::build(case, config, recorder.clone(), |mut s| {
             let made = Spies {
@@ -545,11 +545,11 @@ pub enum Rec {
 
 /// An observer keeping every event, in order.
 #[derive(Default)]
-pub struct Recorder {
+pub struct EventLog {
     log: Mutex<Vec<Rec>>,
 }
 
-impl Recorder {
+impl EventLog {
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
     }
@@ -568,18 +568,20 @@ impl Recorder {
     }
 }
 
-impl Observer for Recorder {
+impl Observer for EventLog {
     fn event(&self, event: &Event<'_>) {
         let rec = match *event {
-            Event::LockAcquired { lock, thread, .. } => Rec::Acquired { lock, thread },
-            Event::LockReleased { lock, thread } => Rec::Released { lock, thread },
-            Event::ChunkStamped { digest, atime } => Rec::Stamped { digest, atime },
-            Event::RemoveCalled { digest, thread, .. } => Rec::Remove { digest, thread },
-            Event::GcStarted {
+            Event::Fact(Fact::LockAcquired { lock, thread, .. }) => Rec::Acquired { lock, thread },
+            Event::Fact(Fact::LockReleased { lock, thread }) => Rec::Released { lock, thread },
+            Event::Fact(Fact::ChunkStamped { digest, atime }) => Rec::Stamped { digest, atime },
+            Event::Fact(Fact::RemoveCalled { digest, thread, .. }) => {
+                Rec::Remove { digest, thread }
+            }
+            Event::Fact(Fact::GcStarted {
                 min_atime,
                 oldest_writer,
                 ..
-            } => Rec::GcStarted {
+            }) => Rec::GcStarted {
                 min_atime,
                 oldest_writer,
             },
@@ -620,7 +622,7 @@ pub struct Spies {
     pub bucket: Arc<SpyBucket>,
     pub indexes: Arc<SpyIndexDir>,
     /// The observer, also fed with the chunk dir's `stat` and `touch` calls.
-    pub recorder: Arc<Recorder>,
+    pub recorder: Arc<EventLog>,
 }
 
 /// A one-shot hook, optionally only for one digest.
@@ -661,7 +663,7 @@ impl Hook {
 /// A chunk dir that records `stat` and `touch` calls and can run a hook right after a stat.
 pub struct SpyChunkDir {
     pub inner: Arc<dyn ChunkDir>,
-    pub recorder: Arc<Recorder>,
+    pub recorder: Arc<EventLog>,
     pub after_stat: Hook,
 }
 

@@ -4,11 +4,11 @@
 //! each scenario's bound, so the loom-heavy runs pick the scenarios whose loom run is short):
 //! these tests check the runner, not the store.
 
-use harness::campaign::cli::Cli;
-use harness::campaign::plan::{Shard, WorkItem};
-use harness::campaign::report::EXIT_VIOLATION_AND_MISSED;
-use harness::campaign::report::{CampaignReport, CoverageRecord};
-use harness::campaign::report::{EXIT_BAD_INPUT, EXIT_MISSED, EXIT_OK, EXIT_VIOLATION};
+use chunkcheck::cli::Cli;
+use chunkcheck::plan::{Shard, WorkItem};
+use chunkcheck::report::EXIT_VIOLATION_AND_MISSED;
+use chunkcheck::report::{CampaignReport, CoverageRecord};
+use chunkcheck::report::{EXIT_BAD_INPUT, EXIT_MISSED, EXIT_OK, EXIT_VIOLATION};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -110,7 +110,7 @@ fn real_plan_shards_are_disjoint_and_cover_the_plan() {
         .iter()
         .map(WorkItem::key)
         .collect();
-    // Every scenario × (loom + 3 schedulers × 3 chunks) + every race × 4 checkers.
+    // Every scenario × (loom + 3 schedulers × 3 batches) + every race × 4 checkers.
     assert_eq!(
         whole.len(),
         scenarios::ALL.len() * 10 + scenarios::seeded::SEEDED.len() * 4
@@ -143,7 +143,7 @@ fn two_shards_report_what_one_run_reports() {
         QUICK,
         "--schedules",
         "60",
-        "--chunk-schedules",
+        "--batch-schedules",
         "20",
     ];
     let with = |shard: &'static str| {
@@ -172,7 +172,7 @@ fn two_shards_report_what_one_run_reports() {
         union, all,
         "the shards' items and results = the single run's"
     );
-    // 3 scenarios × (loom + 2 schedulers × 3 chunks) + 5 races × 3 checkers.
+    // 3 scenarios × (loom + 2 schedulers × 3 batches) + 5 races × 3 checkers.
     assert_eq!(all.len(), 3 * 7 + 5 * 3);
     assert_eq!(
         coverage_sum(&[&one, &two]),
@@ -193,7 +193,7 @@ fn json_lists_every_scenario_and_seeded_race() {
     let (exit, report) = campaign(
         dir.path(),
         "all",
-        &["--schedules", "200", "--chunk-schedules", "100"],
+        &["--schedules", "200", "--batch-schedules", "100"],
     );
     assert_eq!(exit, EXIT_OK, "clean store passes, every race caught");
     let checkers = ["loom", "shuttle-random", "shuttle-pct"];
@@ -265,7 +265,7 @@ fn printed_replay_command_reproduces_a_seeded_race() {
         panic!("one replay line for insert-skips-touch expected:\n{stdout}");
     };
     let file = command
-        .strip_prefix("cargo run --release -p scenarios --bin chunkcheck -- replay ")
+        .strip_prefix("cargo run --release -p chunkcheck -- replay ")
         .unwrap_or_else(|| panic!("not a replay command: {command}"));
     assert!(
         stdout.contains("P2 violated") || stdout.contains("P3 violated"),
@@ -360,7 +360,7 @@ fn bad_input_is_one_line_and_exit_2() {
         std::fs::write(&path, content).expect("write temp file");
         path.to_str().expect("utf-8 temp path").to_string()
     };
-    let header = "# chunk-store-harness shuttle schedule v1\n";
+    let header = "# batch-store-harness shuttle schedule v1\n";
     let foreign = write("foreign.schedule", "not a schedule\n");
     let corrupt = write(
         "corrupt.schedule",

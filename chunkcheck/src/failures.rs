@@ -1,12 +1,11 @@
 //! What the campaign keeps of a failure: its message, its schedule on disk, the command that
 //! replays it and, with `--minimize`, the smallest setting that still fails.
 
-use super::report::{FailureRecord, Minimized};
-use super::run::Attempt;
-use super::{bug_names, Settings, INVOCATION};
-use crate::check::{Checker, Failure};
-use crate::oracle::take_coverage;
-use crate::schedule;
+use crate::report::{FailureRecord, Minimized};
+use crate::run::Attempt;
+use crate::{bug_names, Settings, INVOCATION};
+use harness::check::{Checker, Failure};
+use harness::schedule;
 use store::LockGranularity;
 
 /// Records `failure`, found by `attempt`: persists its schedule (shuttle), builds its replay
@@ -21,11 +20,11 @@ pub(super) fn record(settings: &Settings, attempt: &Attempt, failure: &Failure) 
     let shuttle = attempt.checker != Checker::Loom;
     FailureRecord {
         verdict: failure.verdict(),
-        property: failure.property.map(|p| p.to_string()),
+        property: failure.property().map(|p| p.to_string()),
         headline: failure.headline().to_string(),
         message: failure.message.clone(),
         seed: shuttle.then_some(attempt.budget.seed),
-        chunk_schedules: shuttle.then_some(attempt.budget.schedules),
+        batch_schedules: shuttle.then_some(attempt.budget.schedules),
         pct_depth: (attempt.checker == Checker::Pct).then_some(attempt.budget.pct_depth),
         preemption_bound: (!shuttle).then_some(attempt.budget.preemption_bound),
         steps: failure.steps,
@@ -49,7 +48,7 @@ fn persist(
         return (None, "(shuttle recorded no schedule)".to_string());
     };
     let bugs = bug_names(attempt.setup.bugs);
-    let lock = match attempt.setup.lock {
+    let lock = match attempt.setup.granularity {
         LockGranularity::Single => String::new(),
         sharded => format!("-{}", sharded.to_string().replace(':', "")),
     };
@@ -73,7 +72,7 @@ fn persist(
             "unchecked_lock_order",
             attempt.setup.unchecked_lock_order.to_string(),
         ),
-        ("lock", attempt.setup.lock.to_string()),
+        ("lock", attempt.setup.granularity.to_string()),
         ("seed", attempt.budget.seed.to_string()),
         ("pct_depth", attempt.budget.pct_depth.to_string()),
         ("verdict", failure.verdict()),
@@ -108,8 +107,8 @@ fn loom_command(attempt: &Attempt) -> String {
     if attempt.setup.unchecked_lock_order {
         command.push_str(" --unchecked-lock-order");
     }
-    if attempt.setup.lock != LockGranularity::Single {
-        command.push_str(&format!(" --lock {}", attempt.setup.lock));
+    if attempt.setup.granularity != LockGranularity::Single {
+        command.push_str(&format!(" --lock {}", attempt.setup.granularity));
     }
     command
 }
@@ -151,7 +150,6 @@ fn minimize(
             _ => smaller.budget.preemption_bound = value,
         }
         let found = smaller.run().failure;
-        take_coverage();
         match found {
             Some(f) => best = Some((value, smaller, f)),
             // loom explores every schedule within a bound, so a bound that passes means

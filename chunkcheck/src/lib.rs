@@ -5,12 +5,12 @@
 //! `--shard K/N`), run one at a time on the calling thread by [`run`], which returns a
 //! [`report::CampaignReport`]; [`render`] turns it into tables and [`cli`] wires it to the
 //! command line. The runner knows scenarios only through the
-//! [`Catalogue`](crate::catalogue::Catalogue) it is handed.
+//! [`Catalogue`](harness::catalogue::Catalogue) it is handed.
 //!
 //! ```text
-//! cargo run --release -p scenarios --bin chunkcheck                  # check, the default
-//! cargo run --release -p scenarios --bin chunkcheck -- --shard 2/4 --json r2.json
-//! cargo run --release -p scenarios --bin chunkcheck -- replay target/chunkcheck-failures/X.schedule
+//! cargo run --release -p chunkcheck                  # check, the default
+//! cargo run --release -p chunkcheck -- --shard 2/4 --json r2.json
+//! cargo run --release -p chunkcheck -- replay target/chunkcheck-failures/X.schedule
 //! ```
 
 pub mod cli;
@@ -28,24 +28,24 @@ mod table;
 pub use commands::main;
 pub use run::run;
 
-use crate::catalogue::Scenario;
-use crate::check::{Budget, Checker};
-use crate::world::Setup;
-use plan::{Chunk, PlanSpec, Shard};
+use harness::catalogue::Scenario;
+use harness::check::{Budget, Checker};
+use harness::world::Setup;
+use plan::{Batch, PlanSpec, Shard};
 use report::ConfigRecord;
 use std::path::PathBuf;
 use std::time::Duration;
 use store::SeededBug;
 
 /// How the README runs the campaign; replay commands start with it.
-pub const INVOCATION: &str = "cargo run --release -p scenarios --bin chunkcheck --";
+pub const INVOCATION: &str = "cargo run --release -p chunkcheck --";
 
 /// Shuttle schedules per scenario and scheduler when neither `--schedules` nor
 /// `HARNESS_SCHEDULES` says otherwise.
 pub const DEFAULT_SCHEDULES: usize = 20_000;
 
-/// Shuttle schedules per clean-phase work item (`--chunk-schedules`).
-pub const DEFAULT_CHUNK_SCHEDULES: usize = 1_000;
+/// Shuttle schedules per clean-phase work item (`--batch-schedules`).
+pub const DEFAULT_BATCH_SCHEDULES: usize = 1_000;
 
 /// The checkers a campaign runs unless `--checkers` says otherwise.
 pub const DEFAULT_CHECKERS: [Checker; 3] = [Checker::Loom, Checker::Random, Checker::Pct];
@@ -83,15 +83,15 @@ pub struct Settings {
 
 impl Settings {
     /// The budget of one run of `scenario`: loom within the scenario's bound (or the
-    /// override), shuttle over `chunk` (or the whole `--schedules` from the base seed).
-    pub fn budget(&self, scenario: &Scenario, chunk: Option<&Chunk>) -> Budget {
+    /// override), shuttle over `batch` (or the whole `--schedules` from the base seed).
+    pub fn budget(&self, scenario: &Scenario, batch: Option<&Batch>) -> Budget {
         let mut budget = Budget::from_env(scenario.loom_bound);
         if let Some(bound) = self.preemption_bound {
             budget.preemption_bound = bound;
         }
         budget.pct_depth = self.pct_depth;
-        budget.seed = chunk.map_or(self.spec.seed, |c| c.seed);
-        budget.schedules = chunk.map_or(self.spec.schedules, |c| c.schedules);
+        budget.seed = batch.map_or(self.spec.seed, |c| c.seed);
+        budget.schedules = batch.map_or(self.spec.schedules, |c| c.schedules);
         budget
     }
 
@@ -100,7 +100,7 @@ impl Settings {
         ConfigRecord {
             seed: self.spec.seed,
             schedules: self.spec.schedules,
-            chunk_schedules: self.spec.chunk_schedules,
+            batch_schedules: self.spec.batch_schedules,
             pct_depth: self.pct_depth,
             preemption_bound: self.preemption_bound,
             max_time_secs: self.max_time.map(|t| t.as_secs_f64()),
@@ -109,7 +109,7 @@ impl Settings {
             scenarios: self.spec.scenarios.iter().map(|s| s.to_string()).collect(),
             checkers: self.spec.checkers.iter().map(|c| c.to_string()).collect(),
             bugs: bug_names(self.setup.bugs),
-            lock: self.setup.lock.to_string(),
+            lock: self.setup.granularity.to_string(),
             unchecked_lock_order: self.setup.unchecked_lock_order,
         }
     }

@@ -1,9 +1,9 @@
 //! A [`CampaignReport`] as tables: plain text for the terminal, Markdown for `CHECKING.md`.
 
-use super::report::{
+use crate::report::{
     CampaignReport, CoverageRecord, FailureRecord, SeededItem, EXIT_MISSED, EXIT_OK, EXIT_VIOLATION,
 };
-use super::table::{count, per_sec, secs, Table};
+use crate::table::{count, per_sec, secs, Table};
 use std::fmt::Write;
 
 fn clean_table(report: &CampaignReport) -> Table {
@@ -148,7 +148,7 @@ fn settings_line(report: &CampaignReport) -> String {
          loom bound {bound}, lock {}, shard {}",
         c.seed,
         count(c.schedules as u64),
-        count(c.chunk_schedules as u64),
+        count(c.batch_schedules as u64),
         c.pct_depth,
         c.lock,
         c.shard
@@ -204,7 +204,7 @@ pub fn failure_details(title: &str, f: &FailureRecord) -> String {
     if let Some(seed) = f.seed {
         how.push(format!("seed {seed:#x}"));
     }
-    if let Some(n) = f.chunk_schedules {
+    if let Some(n) = f.batch_schedules {
         how.push(format!("{n} schedules"));
     }
     if let Some(d) = f.pct_depth {

@@ -1,15 +1,14 @@
 //! `chunkcheck replay FILE`: re-runs a persisted failing shuttle schedule.
 //!
 //! The file's header names the scenario, checker, seeded bugs and lock-order setting the
-//! campaign ran with (see [`crate::schedule::save`]); replay rebuilds that setup and runs the
+//! campaign ran with (see [`harness::schedule::save`]); replay rebuilds that setup and runs the
 //! schedule once under shuttle's replay scheduler.
 
-use super::bug_names;
-use crate::catalogue::Catalogue;
-use crate::check::{self, Checker, Failure};
-use crate::oracle::take_coverage;
-use crate::schedule::{self, ScheduleFile};
-use crate::world::Setup;
+use crate::bug_names;
+use harness::catalogue::Catalogue;
+use harness::check::{self, Checker, Failure};
+use harness::schedule::{self, ScheduleFile};
+use harness::world::Setup;
 use std::path::Path;
 use store::{Bugs, LockGranularity, SeededBug};
 
@@ -56,7 +55,7 @@ impl Replayed {
             } else {
                 format!("bugs: {}", bugs.join(","))
             },
-            self.setup.lock
+            self.setup.granularity
         );
         match &self.failure {
             Some(f) if self.reproduced() => {
@@ -119,7 +118,7 @@ pub fn replay_file(catalogue: &Catalogue, path: &Path, quiet: bool) -> Result<Re
             ))
         }
     };
-    let lock: LockGranularity = file
+    let granularity: LockGranularity = file
         .get("lock")
         .unwrap_or("single")
         .parse()
@@ -127,17 +126,16 @@ pub fn replay_file(catalogue: &Catalogue, path: &Path, quiet: bool) -> Result<Re
     let setup = Setup {
         bugs,
         unchecked_lock_order,
-        lock,
+        granularity,
         ..Setup::default()
     };
     let entry = scenario.shuttle;
     let go = || check::replay(&file.schedule, move || entry(setup));
     let result = if quiet {
-        super::quiet::silenced(go)
+        crate::quiet::silenced(go)
     } else {
         go()
     };
-    take_coverage();
     let failure = result.map_err(|e| format!("{shown}: {e:#}"))?;
     Ok(Replayed {
         scenario: scenario.name,

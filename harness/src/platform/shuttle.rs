@@ -1,7 +1,9 @@
 //! [`Shuttle`]: the store's platform under the shuttle model checker.
 
-use ::shuttle::sync::atomic::{AtomicU64, Ordering};
+use crate::execution::{blocking, counted_thread};
+use ::shuttle::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use ::shuttle::sync::{Condvar, Mutex, MutexGuard, TryLockError};
+use shuttle_engine::runtime::execution::ExecutionState;
 use store::Platform;
 
 /// Locks, atomics and threads from [shuttle 0.9](https://docs.rs/shuttle/0.9.10), for
@@ -15,8 +17,7 @@ use store::Platform;
 /// * **Atomics are all `SeqCst`**: shuttle explores interleavings only, never weak-memory
 ///   reorderings. The store uses `SeqCst` everywhere, so nothing is lost, but shuttle cannot
 ///   find an ordering bug that only a weaker ordering would expose (loom can).
-/// * **Time is not modelled**: [`Platform::wall_clock_secs`] always returns `0`; use the
-///   store's manual clock.
+/// * **Time is not modelled**: the store's logical clock (`Clock::manual`) is the only time.
 /// * **Not exhaustive**: a passing run only says no failing schedule was sampled.
 /// * **Hash-ordered iteration must not be used**: a failing schedule is replayed by its
 ///   scheduling decisions, which only reproduces the failure if the program is deterministic
@@ -37,6 +38,7 @@ impl Platform for Shuttle {
     type RawGuard<'a, T: Send + 'a> = MutexGuard<'a, T>;
     type RawCondvar = Condvar;
     type RawAtomicU64 = AtomicU64;
+    type RawAtomicBool = AtomicBool;
     type RawJoinHandle<T: Send + 'static> = ::shuttle::thread::JoinHandle<T>;
 
     fn mutex<T: Send>(value: T) -> Self::RawMutex<T> {
@@ -44,9 +46,11 @@ impl Platform for Shuttle {
     }
 
     fn lock<T: Send>(mutex: &Self::RawMutex<T>) -> Self::RawGuard<'_, T> {
-        mutex
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        blocking(|| {
+            mutex
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        })
     }
 
     fn try_lock<T: Send>(mutex: &Self::RawMutex<T>) -> Option<Self::RawGuard<'_, T>> {
@@ -66,8 +70,10 @@ impl Platform for Shuttle {
         cv: &Self::RawCondvar,
         guard: Self::RawGuard<'a, T>,
     ) -> Self::RawGuard<'a, T> {
-        cv.wait(guard)
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        blocking(|| {
+            cv.wait(guard)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        })
     }
 
     fn notify_all(cv: &Self::RawCondvar) {
@@ -82,12 +88,20 @@ impl Platform for Shuttle {
         atomic.load(Ordering::SeqCst)
     }
 
-    fn store(atomic: &Self::RawAtomicU64, value: u64) {
-        atomic.store(value, Ordering::SeqCst)
-    }
-
     fn fetch_add(atomic: &Self::RawAtomicU64, value: u64) -> u64 {
         atomic.fetch_add(value, Ordering::SeqCst)
+    }
+
+    fn atomic_bool(value: bool) -> Self::RawAtomicBool {
+        AtomicBool::new(value)
+    }
+
+    fn load_bool(flag: &Self::RawAtomicBool) -> bool {
+        flag.load(Ordering::SeqCst)
+    }
+
+    fn store_bool(flag: &Self::RawAtomicBool, value: bool) {
+        flag.store(value, Ordering::SeqCst)
     }
 
     #[track_caller]
@@ -98,24 +112,21 @@ impl Platform for Shuttle {
     {
         ::shuttle::thread::Builder::new()
             .name(name.clone())
-            .spawn(f)
+            .spawn(counted_thread(f))
             .unwrap_or_else(|err| panic!("shuttle cannot spawn thread `{name}`: {err}"))
     }
 
     fn join<T: Send + 'static>(handle: Self::RawJoinHandle<T>) -> std::thread::Result<T> {
-        handle.join()
+        blocking(|| handle.join())
     }
 
     fn thread_id() -> u64 {
         usize::from(::shuttle::thread::current().id()) as u64
     }
 
-    fn yield_now() {
-        ::shuttle::thread::yield_now()
-    }
-
-    /// Always `0`: shuttle does not model time.
-    fn wall_clock_secs() -> i64 {
-        0
+    /// Shuttle's own answer: whether it is unwinding the task's stack to tear the failed
+    /// execution down.
+    fn tearing_down() -> bool {
+        ExecutionState::unwinding_for_teardown()
     }
 }

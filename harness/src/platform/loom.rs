@@ -1,8 +1,8 @@
 //! [`Loom`]: the store's platform under the loom model checker.
 
-use ::loom::sync::atomic::{AtomicU64, Ordering};
+use crate::execution::{blocking, counted_thread};
+use ::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use ::loom::sync::{Condvar, Mutex, MutexGuard};
-use std::hash::{Hash, Hasher};
 use std::ops::{Deref, DerefMut};
 use std::sync::TryLockError;
 use store::Platform;
@@ -14,8 +14,7 @@ use store::Platform;
 ///
 /// Gaps and constraints of loom that scenarios must respect:
 ///
-/// * **Time is not modelled**: [`Platform::wall_clock_secs`] always returns `0`; use the
-///   store's manual clock.
+/// * **Time is not modelled**: the store's logical clock (`Clock::manual`) is the only time.
 /// * **At most [`loom::MAX_THREADS`] (5) threads, including the model's main thread**:
 ///   spawning a fifth extra thread panics inside loom.
 /// * **Hash-ordered iteration must not be used**: loom replays schedules and requires every
@@ -27,29 +26,29 @@ use store::Platform;
 /// * **Threads switch only at loom operations** (lock, atomic, condvar, spawn, join,
 ///   `yield_now`): a critical section containing none of them is atomic to loom, so no
 ///   other thread ever observes the lock held there (a `try_lock` racing it never fails).
-///   Call [`Platform::yield_now`] inside to open a window.
+/// * **Every atomic is `SeqCst`** (the trait's contract): loom's weak-memory exploration
+///   has nothing to reorder here, so it explores interleavings only, like shuttle.
 /// * Panics in spawned threads abort the whole model (loom propagates them directly), so
 ///   [`Platform::join`] never returns `Err` under loom.
 /// * Poisoning is never reported: loom's locks never poison, and it is ignored anyway.
 ///
 /// Thread ids are loom's index of the thread in the execution (`0` for the model's main
 /// thread), read from `ThreadId`'s `Debug` output (`ThreadId(N)`), since loom exposes no
-/// numeric accessor. Should that format ever change, the id falls back to a hash of the
-/// `ThreadId`, which is still deterministic within one model and, in practice, unique.
+/// numeric accessor. Should that format ever change, reading an id panics: P1 compares lock
+/// holders by thread id, so a guessed id that could collide would make it unsound.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Loom;
 
 /// The numeric id of a loom thread (see [`Loom`]).
+///
+/// # Panics
+/// When loom's `ThreadId` no longer prints as `ThreadId(N)`.
 fn loom_thread_id(id: ::loom::thread::ThreadId) -> u64 {
     let text = format!("{id:?}");
     text.strip_prefix("ThreadId(")
         .and_then(|rest| rest.strip_suffix(')'))
         .and_then(|digits| digits.parse::<u64>().ok())
-        .unwrap_or_else(|| {
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            id.hash(&mut hasher);
-            hasher.finish()
-        })
+        .unwrap_or_else(|| panic!("cannot read a thread index from loom's {text}"))
 }
 
 /// A loom mutex guard that is leaked instead of released while its thread unwinds.
@@ -91,7 +90,7 @@ impl<T> DerefMut for LoomGuard<'_, T> {
 
 impl<T> Drop for LoomGuard<'_, T> {
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        if Loom::tearing_down() {
             std::mem::forget(self.0.take());
         }
     }
@@ -102,6 +101,7 @@ impl Platform for Loom {
     type RawGuard<'a, T: Send + 'a> = LoomGuard<'a, T>;
     type RawCondvar = Condvar;
     type RawAtomicU64 = AtomicU64;
+    type RawAtomicBool = AtomicBool;
     type RawJoinHandle<T: Send + 'static> = ::loom::thread::JoinHandle<T>;
 
     fn mutex<T: Send>(value: T) -> Self::RawMutex<T> {
@@ -110,11 +110,11 @@ impl Platform for Loom {
 
     #[track_caller]
     fn lock<T: Send>(mutex: &Self::RawMutex<T>) -> Self::RawGuard<'_, T> {
-        LoomGuard::new(
+        LoomGuard::new(blocking(|| {
             mutex
                 .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }))
     }
 
     #[track_caller]
@@ -135,10 +135,11 @@ impl Platform for Loom {
         cv: &Self::RawCondvar,
         guard: Self::RawGuard<'a, T>,
     ) -> Self::RawGuard<'a, T> {
-        LoomGuard::new(
-            cv.wait(guard.into_inner())
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
+        let guard = guard.into_inner();
+        LoomGuard::new(blocking(|| {
+            cv.wait(guard)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }))
     }
 
     fn notify_all(cv: &Self::RawCondvar) {
@@ -155,13 +156,22 @@ impl Platform for Loom {
     }
 
     #[track_caller]
-    fn store(atomic: &Self::RawAtomicU64, value: u64) {
-        atomic.store(value, Ordering::SeqCst)
+    fn fetch_add(atomic: &Self::RawAtomicU64, value: u64) -> u64 {
+        atomic.fetch_add(value, Ordering::SeqCst)
+    }
+
+    fn atomic_bool(value: bool) -> Self::RawAtomicBool {
+        AtomicBool::new(value)
     }
 
     #[track_caller]
-    fn fetch_add(atomic: &Self::RawAtomicU64, value: u64) -> u64 {
-        atomic.fetch_add(value, Ordering::SeqCst)
+    fn load_bool(flag: &Self::RawAtomicBool) -> bool {
+        flag.load(Ordering::SeqCst)
+    }
+
+    #[track_caller]
+    fn store_bool(flag: &Self::RawAtomicBool, value: bool) {
+        flag.store(value, Ordering::SeqCst)
     }
 
     #[track_caller]
@@ -172,30 +182,22 @@ impl Platform for Loom {
     {
         ::loom::thread::Builder::new()
             .name(name.clone())
-            .spawn(f)
+            .spawn(counted_thread(f))
             .unwrap_or_else(|err| panic!("loom cannot spawn thread `{name}`: {err}"))
     }
 
     #[track_caller]
     fn join<T: Send + 'static>(handle: Self::RawJoinHandle<T>) -> std::thread::Result<T> {
-        handle.join()
+        blocking(|| handle.join())
     }
 
     fn thread_id() -> u64 {
         loom_thread_id(::loom::thread::current().id())
     }
 
-    /// True while the thread unwinds: after a failure loom has no active thread.
-    fn abandoning() -> bool {
+    /// True while the thread unwinds: after a failure loom has no active thread, and every
+    /// loom operation would panic again.
+    fn tearing_down() -> bool {
         std::thread::panicking()
-    }
-
-    fn yield_now() {
-        ::loom::thread::yield_now()
-    }
-
-    /// Always `0`: loom does not model time.
-    fn wall_clock_secs() -> i64 {
-        0
     }
 }

@@ -1,8 +1,8 @@
 //! What a campaign found, as data: written as JSON, rendered as tables by
-//! [`super::render`], and read back by tests and by whoever merges shard reports.
+//! [`crate::render`], and read back by tests and by whoever merges shard reports.
 
-use crate::oracle::Coverage;
 use anyhow::{Context, Result};
+use harness::oracle::Coverage;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -74,12 +74,12 @@ impl Tool {
 /// The settings of a campaign.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ConfigRecord {
-    /// Base seed; shuttle chunk `i` runs from `seed + i`.
+    /// Base seed; shuttle batch `i` runs from `seed + i`.
     pub seed: u64,
     /// Shuttle schedules per scenario and scheduler.
     pub schedules: usize,
     /// Schedules per clean-phase work item.
-    pub chunk_schedules: usize,
+    pub batch_schedules: usize,
     /// PCT depth.
     pub pct_depth: usize,
     /// loom preemption bound overriding every scenario's own (`None`: each scenario's).
@@ -105,7 +105,7 @@ pub struct ConfigRecord {
 /// One clean-phase work item.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct CleanItem {
-    /// Stable name (see [`super::plan::WorkItem::key`]).
+    /// Stable name (see [`crate::plan::WorkItem::key`]).
     pub key: String,
     /// Position in the unsharded plan.
     pub position: usize,
@@ -113,9 +113,9 @@ pub struct CleanItem {
     pub scenario: String,
     /// Checker.
     pub checker: String,
-    /// Shuttle: the chunk's index.
-    pub chunk: Option<usize>,
-    /// Shuttle: the chunk's seed.
+    /// Shuttle: the batch's index.
+    pub batch: Option<usize>,
+    /// Shuttle: the batch's seed.
     pub seed: Option<u64>,
     /// loom: the preemption bound.
     pub preemption_bound: Option<usize>,
@@ -153,7 +153,7 @@ pub struct MatrixRow {
 /// One seeded race under one checker.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct SeededItem {
-    /// Stable name (see [`super::plan::WorkItem::key`]).
+    /// Stable name (see [`crate::plan::WorkItem::key`]).
     pub key: String,
     /// Position in the unsharded plan.
     pub position: usize,
@@ -188,10 +188,10 @@ pub struct FailureRecord {
     pub headline: String,
     /// The full message, event trail included.
     pub message: String,
-    /// Shuttle: the seed of the failing chunk.
+    /// Shuttle: the seed of the failing batch.
     pub seed: Option<u64>,
-    /// Shuttle: schedules of the failing chunk (what `--minimize` re-runs).
-    pub chunk_schedules: Option<usize>,
+    /// Shuttle: schedules of the failing batch (what `--minimize` re-runs).
+    pub batch_schedules: Option<usize>,
     /// Shuttle PCT: the depth.
     pub pct_depth: Option<usize>,
     /// loom: the preemption bound.
@@ -345,7 +345,7 @@ mod tests {
             position: 0,
             scenario: scenario.into(),
             checker: checker.into(),
-            chunk: None,
+            batch: None,
             seed: None,
             preemption_bound: None,
             schedules,
@@ -357,7 +357,7 @@ mod tests {
     }
 
     #[test]
-    fn matrix_sums_chunks_and_keeps_the_first_failure() {
+    fn matrix_sums_batches_and_keeps_the_first_failure() {
         let rows = CampaignReport::summarize(&[
             item("a", "pct", 10, "pass"),
             item("b", "pct", 5, "pass"),

@@ -1,18 +1,18 @@
 //! The `chunkcheck` command line (`check`, the default; `replay FILE`; `list`) and how
 //! `check`'s options resolve into campaign [`Settings`].
 //!
-//! [`super::commands`] runs a parsed command line and turns bad input into one line on
+//! [`crate::commands`] runs a parsed command line and turns bad input into one line on
 //! stderr and exit code 2, before anything runs.
 
-use super::plan::{Phases, PlanSpec, Shard};
-use super::{progress, Settings};
-use super::{DEFAULT_CHECKERS, DEFAULT_CHUNK_SCHEDULES, DEFAULT_SCHEDULES};
-use crate::catalogue::Catalogue;
-#[cfg(test)]
-use crate::check::DEFAULT_SEED;
-use crate::check::{Checker, DEFAULT_PCT_DEPTH};
-use crate::world::Setup;
+use crate::plan::{Phases, PlanSpec, Shard};
+use crate::{progress, Settings};
+use crate::{DEFAULT_BATCH_SCHEDULES, DEFAULT_CHECKERS, DEFAULT_SCHEDULES};
 use clap::{Args, Parser, Subcommand};
+use harness::catalogue::Catalogue;
+#[cfg(test)]
+use harness::check::DEFAULT_SEED;
+use harness::check::{Checker, DEFAULT_PCT_DEPTH};
+use harness::world::Setup;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -94,9 +94,9 @@ pub struct CheckArgs {
           value_parser = parse_positive)]
     pub schedules: usize,
     /// Shuttle schedules per work item; item i runs from seed + i.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_CHUNK_SCHEDULES,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_BATCH_SCHEDULES,
           value_parser = parse_positive)]
-    pub chunk_schedules: usize,
+    pub batch_schedules: usize,
     /// Base seed of the shuttle schedulers (decimal or 0x-hex).
     #[arg(long, env = "HARNESS_SEED", default_value = DEFAULT_SEED_HEX, value_parser = parse_seed)]
     pub seed: u64,
@@ -241,14 +241,14 @@ impl CheckArgs {
                 checkers,
                 phases: self.phase,
                 schedules: self.schedules,
-                chunk_schedules: self.chunk_schedules,
+                batch_schedules: self.batch_schedules,
                 seed: self.seed,
             },
             shard: self.shard,
             setup: Setup {
                 bugs,
                 unchecked_lock_order: self.unchecked_lock_order,
-                lock: self.lock,
+                granularity: self.lock,
                 ..Setup::default()
             },
             pct_depth: self.pct_depth,
@@ -267,7 +267,7 @@ impl CheckArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::campaign::report::EXIT_BAD_INPUT;
+    use crate::report::EXIT_BAD_INPUT;
     use clap::CommandFactory;
 
     #[test]

@@ -1,14 +1,14 @@
 //! The work of a campaign as a deterministic list of items, and its split into shards.
 //!
-//! The clean phase has one item per (scenario, checker, seed chunk): loom's exhaustive run is
-//! one item; a shuttle scheduler's `schedules` are cut into chunks of `chunk_schedules`, chunk
+//! The clean phase has one item per (scenario, checker, seed batch): loom's exhaustive run is
+//! one item; a shuttle scheduler's `schedules` are cut into batches of `batch_schedules`, batch
 //! `i` running from seed `seed + i`. The seeded phase has one item per (seeded race, checker),
-//! run until the first detection over the same chunks. Items are numbered in that order, and
+//! run until the first detection over the same batches. Items are numbered in that order, and
 //! shard `K/N` keeps the items whose number `i` has `i % N == K - 1`: the shards of one plan
 //! are disjoint and together hold exactly the unsharded plan.
 
-use crate::catalogue::SeededRace;
-use crate::check::Checker;
+use harness::catalogue::SeededRace;
+use harness::check::Checker;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -80,8 +80,8 @@ impl FromStr for Shard {
 
 /// A run of consecutive shuttle schedules from one seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Chunk {
-    /// Position of the chunk in its checker's budget (0-based).
+pub struct Batch {
+    /// Position of the batch in its checker's budget (0-based).
     pub index: usize,
     /// The scheduler's seed: the campaign seed plus `index`.
     pub seed: u64,
@@ -89,11 +89,11 @@ pub struct Chunk {
     pub schedules: usize,
 }
 
-/// Cuts `schedules` into chunks of at most `chunk_schedules`, chunk `i` seeded `seed + i`.
-pub fn chunks(schedules: usize, chunk_schedules: usize, seed: u64) -> Vec<Chunk> {
-    let size = chunk_schedules.max(1);
+/// Cuts `schedules` into batches of at most `batch_schedules`, batch `i` seeded `seed + i`.
+pub fn batches(schedules: usize, batch_schedules: usize, seed: u64) -> Vec<Batch> {
+    let size = batch_schedules.max(1);
     (0..schedules.div_ceil(size))
-        .map(|index| Chunk {
+        .map(|index| Batch {
             index,
             seed: seed.wrapping_add(index as u64),
             schedules: size.min(schedules - index * size),
@@ -121,18 +121,18 @@ pub struct WorkItem {
     pub scenario: &'static str,
     /// The checker.
     pub checker: Checker,
-    /// Shuttle: the chunks to run (one for a clean item; all, until a detection, for a
+    /// Shuttle: the batches to run (one for a clean item; all, until a detection, for a
     /// seeded one). loom: none, its exhaustive run is a single item.
-    pub chunks: Vec<Chunk>,
+    pub batches: Vec<Batch>,
 }
 
 impl WorkItem {
     /// A name unique within a plan, stable across runs and shards:
-    /// `clean/<scenario>/<checker>[/<chunk>]` or `seeded/<bug>/<checker>`.
+    /// `clean/<scenario>/<checker>[/<batch>]` or `seeded/<bug>/<checker>`.
     pub fn key(&self) -> String {
         match self.work {
-            Work::Clean => match self.chunks.as_slice() {
-                [chunk] => format!("clean/{}/{}/{}", self.scenario, self.checker, chunk.index),
+            Work::Clean => match self.batches.as_slice() {
+                [batch] => format!("clean/{}/{}/{}", self.scenario, self.checker, batch.index),
                 _ => format!("clean/{}/{}", self.scenario, self.checker),
             },
             Work::Seeded(bug) => format!("seeded/{bug}/{}", self.checker),
@@ -141,9 +141,9 @@ impl WorkItem {
 
     /// A short label for progress lines.
     pub fn label(&self) -> String {
-        match (self.work, self.chunks.as_slice()) {
-            (Work::Clean, [chunk]) => {
-                format!("{} {} #{}", self.scenario, self.checker, chunk.index)
+        match (self.work, self.batches.as_slice()) {
+            (Work::Clean, [batch]) => {
+                format!("{} {} #{}", self.scenario, self.checker, batch.index)
             }
             (Work::Clean, _) => format!("{} {}", self.scenario, self.checker),
             (Work::Seeded(bug), _) => format!("{bug} {}", self.checker),
@@ -165,7 +165,7 @@ pub struct PlanSpec {
     /// Shuttle schedules per scenario and scheduler (the seeded phase's budget too).
     pub schedules: usize,
     /// Schedules per clean-phase work item.
-    pub chunk_schedules: usize,
+    pub batch_schedules: usize,
     /// The campaign's base seed.
     pub seed: u64,
 }
@@ -173,15 +173,15 @@ pub struct PlanSpec {
 impl PlanSpec {
     /// Every work item, numbered, unsharded: clean items first, then seeded ones.
     pub fn items(&self) -> Vec<WorkItem> {
-        let chunks = chunks(self.schedules, self.chunk_schedules, self.seed);
+        let batches = batches(self.schedules, self.batch_schedules, self.seed);
         let mut items = Vec::new();
-        let mut push = |work, scenario, checker, chunks: Vec<Chunk>| {
+        let mut push = |work, scenario, checker, batches: Vec<Batch>| {
             items.push(WorkItem {
                 position: items.len(),
                 work,
                 scenario,
                 checker,
-                chunks,
+                batches,
             })
         };
         if self.phases.clean() {
@@ -190,8 +190,8 @@ impl PlanSpec {
                     if checker == Checker::Loom {
                         push(Work::Clean, scenario, checker, Vec::new());
                     } else {
-                        for &chunk in &chunks {
-                            push(Work::Clean, scenario, checker, vec![chunk]);
+                        for &batch in &batches {
+                            push(Work::Clean, scenario, checker, vec![batch]);
                         }
                     }
                 }
@@ -202,7 +202,7 @@ impl PlanSpec {
                 for &checker in &self.checkers {
                     let own = match checker {
                         Checker::Loom => Vec::new(),
-                        _ => chunks.clone(),
+                        _ => batches.clone(),
                     };
                     push(Work::Seeded(race.bug), race.scenario, checker, own);
                 }
@@ -225,7 +225,7 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    fn spec(schedules: usize, chunk_schedules: usize) -> PlanSpec {
+    fn spec(schedules: usize, batch_schedules: usize) -> PlanSpec {
         PlanSpec {
             scenarios: vec!["a", "b", "c"],
             races: vec![
@@ -245,34 +245,34 @@ mod tests {
             checkers: vec![Checker::Loom, Checker::Random, Checker::Pct],
             phases: Phases::All,
             schedules,
-            chunk_schedules,
+            batch_schedules,
             seed: 100,
         }
     }
 
     #[test]
-    fn chunks_cover_the_budget_once_with_consecutive_seeds() {
-        let cut = chunks(2_500, 1_000, 7);
+    fn batches_cover_the_budget_once_with_consecutive_seeds() {
+        let cut = batches(2_500, 1_000, 7);
         let sizes: Vec<_> = cut.iter().map(|c| c.schedules).collect();
-        assert_eq!(sizes, [1_000, 1_000, 500], "last chunk holds the remainder");
+        assert_eq!(sizes, [1_000, 1_000, 500], "last batch holds the remainder");
         let seeds: Vec<_> = cut.iter().map(|c| c.seed).collect();
-        assert_eq!(seeds, [7, 8, 9], "chunk i runs from seed + i");
+        assert_eq!(seeds, [7, 8, 9], "batch i runs from seed + i");
         assert_eq!(
-            chunks(3_000, 1_000, 0).len(),
+            batches(3_000, 1_000, 0).len(),
             3,
-            "exact multiple: no empty chunk"
+            "exact multiple: no empty batch"
         );
-        assert!(chunks(0, 1_000, 0).is_empty(), "no schedules, no chunk");
+        assert!(batches(0, 1_000, 0).is_empty(), "no schedules, no batch");
         assert_eq!(
-            chunks(5, 0, u64::MAX)[0].seed,
+            batches(5, 0, u64::MAX)[0].seed,
             u64::MAX,
             "size 0 is read as 1"
         );
-        assert_eq!(chunks(5, 0, u64::MAX)[1].seed, 0, "seeds wrap around");
+        assert_eq!(batches(5, 0, u64::MAX)[1].seed, 0, "seeds wrap around");
     }
 
     #[test]
-    fn plan_has_one_item_per_scenario_checker_chunk_and_race_checker() {
+    fn plan_has_one_item_per_scenario_checker_batch_and_race_checker() {
         let items = spec(5_000, 1_000).items();
         // 3 scenarios × (1 loom + 5 random + 5 pct) + 2 races × 3 checkers.
         assert_eq!(items.len(), 3 * 11 + 2 * 3);
@@ -289,9 +289,9 @@ mod tests {
             .find(|i| i.key() == "seeded/insert-skips-touch/shuttle-pct")
             .expect("seeded item planned");
         assert_eq!(
-            seeded.chunks.len(),
+            seeded.batches.len(),
             5,
-            "a seeded item runs every chunk until caught"
+            "a seeded item runs every batch until caught"
         );
         assert_eq!(seeded.scenario, "a");
     }
@@ -313,8 +313,8 @@ mod tests {
 
     #[test]
     fn shards_are_disjoint_and_their_union_is_the_plan() {
-        for (schedules, chunk) in [(5_000, 1_000), (2_500, 1_000), (10, 3)] {
-            let s = spec(schedules, chunk);
+        for (schedules, batch) in [(5_000, 1_000), (2_500, 1_000), (10, 3)] {
+            let s = spec(schedules, batch);
             let whole: Vec<_> = s.items().iter().map(WorkItem::key).collect();
             assert_eq!(
                 s.shard(Shard::WHOLE)

@@ -3,14 +3,14 @@
 //! Bad input (an unknown name, a malformed option, an unreadable or foreign schedule file)
 //! is reported in one line on stderr with exit code 2, before anything runs.
 
-use super::cli::{CheckArgs, Cli, Command};
-use super::failures::shell_quote;
-use super::report::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION};
-use super::{render, replay, run, DEFAULT_CHECKERS, INVOCATION};
-use crate::catalogue::Catalogue;
-use crate::check::Checker;
+use crate::cli::{CheckArgs, Cli, Command};
+use crate::failures::shell_quote;
+use crate::report::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION};
+use crate::{render, replay, run, DEFAULT_CHECKERS, INVOCATION};
 use clap::error::ErrorKind;
 use clap::Parser;
+use harness::catalogue::Catalogue;
+use harness::check::Checker;
 use std::ffi::OsString;
 use std::fmt::Write;
 use std::path::Path;
@@ -175,7 +175,7 @@ mod tests {
         );
         assert_eq!(
             command_line(&argv[..1]),
-            "cargo run --release -p scenarios --bin chunkcheck"
+            "cargo run --release -p chunkcheck"
         );
     }
 }

@@ -24,7 +24,7 @@ impl PhaseProgress {
     /// [`PhaseProgress::finish`] writes (one line) and only if `announce`.
     pub fn new(phase: &'static str, items: usize, visible: bool, announce: bool) -> Self {
         // Draw on a copy of stderr: checkers run with stderr silenced (see `quiet`).
-        let target = match (visible, super::quiet::real_stderr()) {
+        let target = match (visible, crate::quiet::real_stderr()) {
             (false, _) => ProgressDrawTarget::hidden(),
             (true, Some(file)) => {
                 ProgressDrawTarget::term(Term::read_write_pair(std::io::stdin(), file), 20)
@@ -53,7 +53,7 @@ impl PhaseProgress {
 
     /// Schedules per second so far in this phase.
     fn rate(&self) -> f64 {
-        super::report::rate(self.schedules, self.started.elapsed().as_secs_f64())
+        crate::report::rate(self.schedules, self.started.elapsed().as_secs_f64())
     }
 
     /// Shows that `label` is running.

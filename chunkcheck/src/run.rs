@@ -1,14 +1,13 @@
 //! Runs a campaign's work items one after the other on the calling thread.
 
-use super::failures;
-use super::plan::{Chunk, Work, WorkItem};
-use super::progress::PhaseProgress;
-use super::report::{rate, CampaignReport, CleanItem, SeededItem, Tool};
-use super::Settings;
-use crate::catalogue::{Catalogue, Scenario};
-use crate::check::{self, Budget, Checker, Report};
-use crate::oracle::take_coverage;
-use crate::world::Setup;
+use crate::failures;
+use crate::plan::{Batch, Work, WorkItem};
+use crate::progress::PhaseProgress;
+use crate::report::{rate, CampaignReport, CleanItem, SeededItem, Tool};
+use crate::Settings;
+use harness::catalogue::{Catalogue, Scenario};
+use harness::check::{self, Budget, Checker, Report};
+use harness::world::Setup;
 use std::time::{Duration, Instant};
 use store::Bugs;
 
@@ -33,7 +32,7 @@ impl Attempt {
         let go =
             || check::run_with_limit(self.checker, &self.budget, self.max_time, move || f(setup));
         if self.quiet {
-            super::quiet::silenced(go)
+            crate::quiet::silenced(go)
         } else {
             go()
         }
@@ -44,7 +43,7 @@ impl Attempt {
 ///
 /// # Panics
 /// When the plan names a scenario or seeded race `catalogue` lacks (build [`Settings`]
-/// from the same catalogue, as [`super::cli`] does).
+/// from the same catalogue, as [`crate::cli`] does).
 pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
     let started = Instant::now();
     let (clean, seeded): (Vec<_>, Vec<_>) = settings
@@ -52,7 +51,6 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
         .shard(settings.shard)
         .into_iter()
         .partition(|item| item.work == Work::Clean);
-    take_coverage(); // forget whatever ran before
     let mut report = CampaignReport {
         tool: Tool::current(),
         command: settings.command.clone(),
@@ -94,7 +92,6 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
         for item in &seeded {
             progress.start(&item.label());
             let record = run_seeded(catalogue, settings, item);
-            take_coverage(); // coverage is the clean store's
             progress.done(record.schedules);
             if !record.caught {
                 progress.println(&format!("{}: {}", item.label(), record.verdict));
@@ -120,25 +117,23 @@ fn run_clean(
     catalogue: &Catalogue,
     settings: &Settings,
     item: &WorkItem,
-) -> (CleanItem, crate::oracle::Coverage) {
+) -> (CleanItem, harness::oracle::Coverage) {
     let scenario = scenario(catalogue, item.scenario);
-    let chunk = item.chunks.first();
+    let batch = item.batches.first();
     let attempt = Attempt {
         phase: "clean",
         scenario,
         checker: item.checker,
         setup: settings.setup,
-        budget: settings.budget(scenario, chunk),
+        budget: settings.budget(scenario, batch),
         max_time: settings.max_time,
         quiet: settings.silence_checkers,
     };
     let outcome = attempt.run();
-    let coverage = take_coverage();
     let failure = outcome
         .failure
         .as_ref()
         .map(|f| failures::record(settings, &attempt, f));
-    take_coverage(); // minimization runs are not the campaign's coverage
     let verdict = match (&outcome.failure, outcome.timed_out) {
         (Some(f), _) => f.verdict(),
         (None, true) => "timeout".to_string(),
@@ -150,8 +145,8 @@ fn run_clean(
         position: item.position,
         scenario: scenario.name.to_string(),
         checker: item.checker.to_string(),
-        chunk: chunk.map(|c| c.index),
-        seed: chunk.map(|c| c.seed),
+        batch: batch.map(|c| c.index),
+        seed: batch.map(|c| c.seed),
         preemption_bound: (item.checker == Checker::Loom)
             .then_some(attempt.budget.preemption_bound),
         schedules: outcome.schedules,
@@ -160,7 +155,7 @@ fn run_clean(
         verdict,
         failure,
     };
-    (record, coverage)
+    (record, outcome.coverage)
 }
 
 /// Runs one seeded race under one checker until its first detection.
@@ -189,12 +184,12 @@ fn run_seeded(catalogue: &Catalogue, settings: &Settings, item: &WorkItem) -> Se
     let mut schedules = 0;
     let mut timed_out = false;
     let mut found = None;
-    // loom: one exhaustive run; shuttle: chunk after chunk until a detection.
-    let chunks: Vec<Option<&Chunk>> = match item.checker {
+    // loom: one exhaustive run; shuttle: batch after batch until a detection.
+    let batches: Vec<Option<&Batch>> = match item.checker {
         Checker::Loom => vec![None],
-        _ => item.chunks.iter().map(Some).collect(),
+        _ => item.batches.iter().map(Some).collect(),
     };
-    for chunk in chunks {
+    for batch in batches {
         let left = settings
             .max_time
             .map(|t| t.saturating_sub(started.elapsed()));
@@ -202,7 +197,7 @@ fn run_seeded(catalogue: &Catalogue, settings: &Settings, item: &WorkItem) -> Se
             timed_out = true;
             break;
         }
-        attempt.budget = settings.budget(scenario, chunk);
+        attempt.budget = settings.budget(scenario, batch);
         attempt.max_time = left;
         let outcome = attempt.run();
         schedules += outcome.schedules;
@@ -216,9 +211,7 @@ fn run_seeded(catalogue: &Catalogue, settings: &Settings, item: &WorkItem) -> Se
         }
     }
     let secs = started.elapsed().as_secs_f64();
-    let caught = found
-        .as_ref()
-        .is_some_and(|f| race.matches(f.property, f.deadlock));
+    let caught = found.as_ref().is_some_and(|f| race.matches(f.cause));
     let verdict = match &found {
         Some(f) if caught => format!("caught: {}", f.verdict()),
         Some(f) => format!("wrong report: {}", f.verdict()),

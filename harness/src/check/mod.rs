@@ -1,0 +1,235 @@
+//! Checker drivers: run one scenario closure under loom or shuttle and report what happened.
+//!
+//! Every driver counts the schedules it explored, times the run and turns a panic (an
+//! oracle violation, a failed assertion or a deadlock) into a [`Failure`] instead of
+//! unwinding into the caller, so tests and the campaign can assert on it. What failed is
+//! read from the run's [`ExecutionLog`] as data ([`Cause`]), never parsed from the panic
+//! text; the run's coverage comes back in its [`Report`].
+
+mod budget;
+mod failure;
+mod replay;
+
+pub use budget::{
+    env_or, Budget, EnvError, DEFAULT_MAX_BRANCHES, DEFAULT_PCT_DEPTH, DEFAULT_SCHEDULES,
+    DEFAULT_SEED,
+};
+pub use failure::{Cause, Failure};
+pub use replay::replay;
+
+use crate::execution::ExecutionLog;
+use crate::oracle::Coverage;
+use crate::schedule::ScheduleRecorder;
+use shuttle::scheduler::{PctScheduler, RandomScheduler, UrwRandomScheduler};
+use shuttle::{Config, FailurePersistence, Runner};
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::platform::panic_message;
+
+/// A model checker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Checker {
+    /// loom: exhaustive within a preemption bound.
+    Loom,
+    /// shuttle's random scheduler.
+    Random,
+    /// shuttle's PCT scheduler (probabilistic concurrency testing).
+    Pct,
+    /// shuttle's uniform random walk scheduler.
+    Urw,
+}
+
+impl Checker {
+    /// Every checker.
+    pub const ALL: [Checker; 4] = [Self::Loom, Self::Random, Self::Pct, Self::Urw];
+
+    /// The name used on command lines and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Loom => "loom",
+            Self::Random => "shuttle-random",
+            Self::Pct => "shuttle-pct",
+            Self::Urw => "shuttle-urw",
+        }
+    }
+}
+
+impl fmt::Display for Checker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Checker {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|c| c.name()).collect();
+                format!("unknown checker {s:?}; known: {}", names.join(", "))
+            })
+    }
+}
+
+/// What one checker run found.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The checker.
+    pub checker: Checker,
+    /// Schedules (executions) explored, including a failing one.
+    pub schedules: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// The failure, if one was found.
+    pub failure: Option<Failure>,
+    /// Whether the run stopped at its time limit before exploring its whole budget.
+    pub timed_out: bool,
+    /// What the oracles of its executions covered, summed.
+    pub coverage: Coverage,
+}
+
+impl Report {
+    /// Schedules per second.
+    pub fn rate(&self) -> f64 {
+        self.schedules as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Runs `f` under `checker` within `budget`.
+pub fn run<F>(checker: Checker, budget: &Budget, f: F) -> Report
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    run_with_limit(checker, budget, None, f)
+}
+
+/// Like [`run`], stopping after `max_time` of wall time (shuttle `Config::max_time`, loom
+/// `Builder::max_duration`); [`Report::timed_out`] tells whether it did.
+///
+/// loom checks its time limit only every [`LOOM_TIME_CHECK_INTERVAL`] executions, so a loom
+/// run may overshoot it by that many executions.
+pub fn run_with_limit<F>(
+    checker: Checker,
+    budget: &Budget,
+    max_time: Option<Duration>,
+    f: F,
+) -> Report
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    let counter = Arc::new(AtomicU64::new(0));
+    let count = counter.clone();
+    let log = ExecutionLog::new();
+    let _installed = log.install();
+    let execution = log.clone();
+    let counted = move || {
+        count.fetch_add(1, Ordering::Relaxed);
+        execution.begin_execution();
+        f()
+    };
+    let started = Instant::now();
+    let failure = match checker {
+        Checker::Loom => run_loom(budget, max_time, &log, counted),
+        Checker::Random => run_shuttle(
+            RandomScheduler::new_from_seed(budget.seed, budget.schedules),
+            max_time,
+            &log,
+            counted,
+        ),
+        Checker::Pct => run_shuttle(
+            PctScheduler::new_from_seed(budget.seed, budget.pct_depth, budget.schedules),
+            max_time,
+            &log,
+            counted,
+        ),
+        Checker::Urw => run_shuttle(
+            UrwRandomScheduler::new_from_seed(budget.seed, budget.schedules),
+            max_time,
+            &log,
+            counted,
+        ),
+    };
+    let elapsed = started.elapsed();
+    let schedules = counter.load(Ordering::Relaxed);
+    let timed_out = failure.is_none()
+        && max_time.is_some_and(|limit| elapsed >= limit)
+        && (checker == Checker::Loom || schedules < budget.schedules as u64);
+    Report {
+        checker,
+        schedules,
+        elapsed,
+        failure,
+        timed_out,
+        coverage: log.coverage(),
+    }
+}
+
+/// How many executions loom runs between two looks at its time limit.
+pub const LOOM_TIME_CHECK_INTERVAL: usize = 1_000;
+
+fn run_loom<F: Fn() + Send + Sync + 'static>(
+    budget: &Budget,
+    max_time: Option<Duration>,
+    log: &ExecutionLog,
+    f: F,
+) -> Option<Failure> {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(budget.preemption_bound);
+    builder.max_branches = budget.max_branches;
+    if max_time.is_some() {
+        builder.max_duration = max_time;
+        builder.checkpoint_interval = LOOM_TIME_CHECK_INTERVAL;
+    }
+    catch_unwind(AssertUnwindSafe(|| builder.check(f)))
+        .err()
+        .map(|payload| Failure {
+            cause: Cause::of(log),
+            message: panic_message(&*payload),
+            schedule: None,
+            steps: None,
+        })
+}
+
+/// Shuttle configuration: the harness persists schedules itself.
+pub(crate) fn shuttle_config(max_time: Option<Duration>) -> Config {
+    let mut config = Config::new();
+    config.failure_persistence = FailurePersistence::None;
+    config.max_time = max_time;
+    config
+}
+
+fn run_shuttle<S, F>(
+    scheduler: S,
+    max_time: Option<Duration>,
+    log: &ExecutionLog,
+    f: F,
+) -> Option<Failure>
+where
+    S: shuttle::scheduler::Scheduler + 'static,
+    F: Fn() + Send + Sync + 'static,
+{
+    let (recorder, recording) = ScheduleRecorder::new(scheduler);
+    let runner = Runner::new(recorder, shuttle_config(max_time));
+    catch_unwind(AssertUnwindSafe(|| runner.run(f)))
+        .err()
+        .map(|payload| Failure {
+            cause: Cause::of(log),
+            message: panic_message(&*payload),
+            schedule: Some(recording.encoded()),
+            steps: Some(recording.steps()),
+        })
+}
+
+/// Where failing schedules are written unless `HARNESS_FAILURE_DIR` says otherwise.
+pub fn failure_dir() -> PathBuf {
+    std::env::var_os("HARNESS_FAILURE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new("target").join("shuttle-failures"))
+}

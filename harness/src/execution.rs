@@ -1,0 +1,135 @@
+//! What the drivers learn about a checker run as data, not from panic text.
+//!
+//! A driver ([`crate::check`]) opens an [`ExecutionLog`] for each checker run and installs it
+//! on its thread. Loom and shuttle run every modelled thread of an execution as a coroutine
+//! on that same OS thread, so everything inside the execution finds the log there:
+//!
+//! - the oracle records the first violated [`Property`] of the execution (its panic message
+//!   is for people; the property travels here) and, when it is dropped, adds its coverage;
+//! - the loom and shuttle platforms count the modelled threads that are alive and those that
+//!   are inside a blocking call (lock, condition wait, join). When a checker stops an
+//!   execution while every live thread is inside one, nobody could run: a deadlock. The
+//!   decrement after a blocking call is plain code, not a destructor, so a checker that
+//!   unwinds a thread out of its blocking call leaves the count as it was at the failure.
+//!
+//! The log takes only std locks and atomics, which add no scheduling point.
+
+use crate::oracle::{Coverage, Property};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+thread_local! {
+    static CURRENT: RefCell<Option<Arc<ExecutionLog>>> = const { RefCell::new(None) };
+}
+
+/// Facts about the executions of one checker run (see the module docs).
+#[derive(Debug, Default)]
+pub struct ExecutionLog {
+    violation: Mutex<Option<Property>>,
+    coverage: Mutex<Coverage>,
+    live: AtomicUsize,
+    blocked: AtomicUsize,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl ExecutionLog {
+    /// A fresh log.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// The log installed on the calling thread, if a driver installed one.
+    pub fn current() -> Option<Arc<Self>> {
+        CURRENT.with(|current| current.borrow().clone())
+    }
+
+    /// Installs `self` on the calling thread until the returned guard drops (which puts
+    /// back whatever was installed before, so runs nest).
+    pub fn install(self: &Arc<Self>) -> Installed {
+        let previous = CURRENT.with(|current| current.replace(Some(self.clone())));
+        Installed { previous }
+    }
+
+    /// Starts a new execution: no violation yet, only the main thread alive.
+    pub fn begin_execution(&self) {
+        *lock(&self.violation) = None;
+        self.live.store(1, Ordering::SeqCst);
+        self.blocked.store(0, Ordering::SeqCst);
+    }
+
+    /// Records `property` as the execution's violation, unless one is recorded already.
+    pub fn record_violation(&self, property: Property) {
+        lock(&self.violation).get_or_insert(property);
+    }
+
+    /// The violation the last execution recorded.
+    pub fn violation(&self) -> Option<Property> {
+        *lock(&self.violation)
+    }
+
+    /// Adds one execution's coverage.
+    pub fn add_coverage(&self, coverage: &Coverage) {
+        lock(&self.coverage).add(coverage);
+    }
+
+    /// The coverage summed over every execution so far.
+    pub fn coverage(&self) -> Coverage {
+        lock(&self.coverage).clone()
+    }
+
+    /// Whether every live thread of the last execution was inside a blocking call when it
+    /// stopped.
+    pub fn all_blocked(&self) -> bool {
+        let live = self.live.load(Ordering::SeqCst);
+        live > 0 && self.blocked.load(Ordering::SeqCst) >= live
+    }
+}
+
+/// Keeps an [`ExecutionLog`] installed; see [`ExecutionLog::install`].
+#[must_use = "the log is uninstalled when this guard drops"]
+pub struct Installed {
+    previous: Option<Arc<ExecutionLog>>,
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CURRENT.with(|current| *current.borrow_mut() = previous);
+    }
+}
+
+/// Runs a blocking platform call, counted as blocked while it runs (see the module docs).
+pub(crate) fn blocking<T>(call: impl FnOnce() -> T) -> T {
+    let log = ExecutionLog::current();
+    if let Some(log) = &log {
+        log.blocked.fetch_add(1, Ordering::SeqCst);
+    }
+    let value = call();
+    if let Some(log) = &log {
+        log.blocked.fetch_sub(1, Ordering::SeqCst);
+    }
+    value
+}
+
+/// Wraps the body of a thread about to be spawned so it counts as live until it returns.
+pub(crate) fn counted_thread<F, T>(body: F) -> impl FnOnce() -> T + Send + 'static
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let log = ExecutionLog::current();
+    if let Some(log) = &log {
+        log.live.fetch_add(1, Ordering::SeqCst);
+    }
+    move || {
+        let value = body();
+        if let Some(log) = &log {
+            log.live.fetch_sub(1, Ordering::SeqCst);
+        }
+        value
+    }
+}

@@ -1,0 +1,33 @@
+//! The cache's invariants: an LRU entry has full local content; outside the per-chunk lock,
+//! a local chunk file implies its bucket object.
+
+use crate::oracle::ghost::Ghost;
+use crate::oracle::ground::Ground;
+use crate::oracle::property::{Checked, Property, Violation};
+use store::{Backend, Digest, ProcessId};
+
+/// At the release of `digest`'s per-chunk lock (S3): a local file implies the object.
+pub fn bucket_backs_file(ground: &Ground, digest: &Digest) -> Checked {
+    if ground.backend == Backend::S3
+        && ground.storage.chunks.inspect(digest).is_some()
+        && !ground.storage.bucket.inspect(digest)
+    {
+        return Err(Violation::new(
+            Property::CacheBucket,
+            format!("chunk lock of {digest} released with a local file but no bucket object"),
+        ));
+    }
+    Ok(())
+}
+
+/// At the release of `process`'s LRU mutex: every entry of its LRU has content.
+pub fn lru_has_content(ground: &Ground, ghost: &Ghost, process: ProcessId) -> Checked {
+    let lru = ghost.lru.get(&process).into_iter().flatten();
+    match lru.into_iter().find(|d| !ground.has_content(d)) {
+        Some(digest) => Err(Violation::new(
+            Property::LruContent,
+            format!("the LRU of {process} lists {digest} but its local file has no content"),
+        )),
+        None => Ok(()),
+    }
+}

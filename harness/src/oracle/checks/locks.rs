@@ -1,0 +1,33 @@
+//! Lock order: per-chunk lock → chunk store mutex → LRU mutex, for every blocking acquire.
+
+use crate::oracle::ghost::Ghost;
+use crate::oracle::property::{Checked, Property, Violation};
+use store::LockKind;
+
+/// Checks an acquisition of `lock` by `thread` before the ghost records it: a blocking
+/// acquire must not wait while holding a lock of the same or a higher rank (when
+/// `check_order`), and no lock is ever held by two threads.
+pub fn acquired(
+    ghost: &Ghost,
+    lock: LockKind,
+    thread: u64,
+    blocking: bool,
+    check_order: bool,
+) -> Checked {
+    if blocking && check_order {
+        let held = ghost.held.get(&thread).into_iter().flatten();
+        if let Some(above) = held.into_iter().find(|h| h.rank() >= lock.rank()) {
+            return Err(Violation::new(
+                Property::LockOrder,
+                format!("thread {thread} waited for {lock:?} while holding {above:?}"),
+            ));
+        }
+    }
+    if let Some(other) = ghost.holders.get(&lock) {
+        return Err(Violation::new(
+            Property::LockOrder,
+            format!("{lock:?} taken by thread {thread} while thread {other} holds it"),
+        ));
+    }
+    Ok(())
+}

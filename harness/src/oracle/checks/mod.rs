@@ -1,0 +1,8 @@
+//! The oracle's checks, one file per group of properties. Each judges one event against the
+//! ghost state and the ground truth, and names the property it finds broken.
+
+pub mod cache;
+pub mod gc;
+pub mod harm;
+pub mod locks;
+pub mod remove;

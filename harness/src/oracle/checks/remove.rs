@@ -1,0 +1,48 @@
+//! P1–P4: the preconditions of `unsafe fn remove`, at every call.
+
+use crate::oracle::ghost::Ghost;
+use crate::oracle::property::{Checked, Property, Violation};
+use store::{Digest, LockGranularity, LockKind, ProcessId};
+
+/// Checks P1–P4 for `remove(digest)` by `thread` of `process`.
+///
+/// P1 asks for the chunk store mutex of `process` that guards `digest` (its shard when the
+/// mutex is split as `granularity` says, by the same mapping the store uses).
+pub fn preconditions(
+    ghost: &Ghost,
+    granularity: LockGranularity,
+    process: ProcessId,
+    digest: Digest,
+    thread: u64,
+) -> Checked {
+    let mutex = LockKind::ChunkStore(process, granularity.shard_of(&digest));
+    match ghost.holders.get(&mutex) {
+        Some(holder) if *holder == thread => {}
+        holder => {
+            let holder = holder.map_or("nobody".to_string(), |t| format!("thread {t}"));
+            return Err(Violation::new(
+                Property::P1,
+                format!("remove({digest}) by thread {thread} of {process}, but its chunk store mutex is held by {holder}"),
+            ));
+        }
+    }
+    if let Some(index) = ghost.visible_reference(&digest) {
+        return Err(Violation::new(
+            Property::P2,
+            format!("{digest} removed by {process} but referenced by visible index {index}"),
+        ));
+    }
+    if let Some((writer, p)) = ghost.writer_using(&digest, Some(process)) {
+        return Err(Violation::new(
+            Property::P3,
+            format!("{digest} removed by {process} but used by {writer} ({p})"),
+        ));
+    }
+    if let Some((writer, p)) = ghost.writer_using(&digest, None) {
+        return Err(Violation::new(
+            Property::P4,
+            format!("{digest} removed by {process} but used by {writer} of {p}"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! The properties the oracle checks, and a violation of one.
+
+use std::fmt;
+
+/// A property the oracle checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Property {
+    /// `remove` without the chunk store mutex of its process.
+    P1,
+    /// `remove` of a chunk a visible index references.
+    P2,
+    /// `remove` of a chunk an active writer of the same process uses.
+    P3,
+    /// `remove` of a chunk an active writer of another process uses.
+    P4,
+    /// A referenced chunk is gone (deleted object, or an index published over a missing chunk).
+    Harm,
+    /// An LRU entry without full local content.
+    LruContent,
+    /// A local chunk file without its bucket object outside the per-chunk lock.
+    CacheBucket,
+    /// Locks taken against the order per-chunk → chunk store → LRU.
+    LockOrder,
+    /// Two GCs at once.
+    SingleGc,
+    /// A completed GC left garbage older than its cutoff.
+    Progress,
+}
+
+impl Property {
+    /// Every property.
+    pub const ALL: [Property; 10] = [
+        Self::P1,
+        Self::P2,
+        Self::P3,
+        Self::P4,
+        Self::Harm,
+        Self::LruContent,
+        Self::CacheBucket,
+        Self::LockOrder,
+        Self::SingleGc,
+        Self::Progress,
+    ];
+
+    /// The name used in violation messages (`"<name> violated: ..."`) and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::P1 => "P1",
+            Self::P2 => "P2",
+            Self::P3 => "P3",
+            Self::P4 => "P4",
+            Self::Harm => "harm",
+            Self::LruContent => "LRU content",
+            Self::CacheBucket => "cache/bucket",
+            Self::LockOrder => "lock order",
+            Self::SingleGc => "single GC",
+            Self::Progress => "progress",
+        }
+    }
+}
+
+impl fmt::Display for Property {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A broken property with what broke it (one line, without the trail).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The property.
+    pub property: Property,
+    /// The digest, actor and state that break it.
+    pub detail: String,
+}
+
+impl Violation {
+    /// A violation of `property`.
+    pub fn new(property: Property, detail: impl Into<String>) -> Self {
+        Self {
+            property,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// The result of one check.
+pub type Checked = Result<(), Violation>;
