@@ -161,11 +161,8 @@ fn parse_positive(s: &str) -> Result<usize, String> {
 }
 
 fn parse_seed(s: &str) -> Result<u64, String> {
-    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => s.parse(),
-    };
-    parsed.map_err(|_| format!("expected a decimal or 0x-hex u64, got {s:?}"))
+    harness::check::parse_seed(s)
+        .ok_or_else(|| format!("expected a decimal or 0x-hex u64, got {s:?}"))
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {

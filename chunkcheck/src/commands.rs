@@ -10,7 +10,7 @@ use crate::{render, replay, run, DEFAULT_CHECKERS, INVOCATION};
 use clap::error::ErrorKind;
 use clap::Parser;
 use harness::catalogue::Catalogue;
-use harness::check::Checker;
+use harness::check::{Budget, Checker};
 use std::ffi::OsString;
 use std::fmt::Write;
 use std::path::Path;
@@ -29,6 +29,12 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // The loom and harness variables every budget reads (and the options default to):
+    // a malformed one is bad input that names the variable, before the options are read.
+    if let Err(err) = Budget::try_from_env(0) {
+        eprintln!("error: {err}");
+        return EXIT_BAD_INPUT;
+    }
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),

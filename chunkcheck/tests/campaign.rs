@@ -360,7 +360,7 @@ fn bad_input_is_one_line_and_exit_2() {
         std::fs::write(&path, content).expect("write temp file");
         path.to_str().expect("utf-8 temp path").to_string()
     };
-    let header = "# batch-store-harness shuttle schedule v1\n";
+    let header = "# chunk-store-harness shuttle schedule v1\n";
     let foreign = write("foreign.schedule", "not a schedule\n");
     let corrupt = write(
         "corrupt.schedule",
@@ -392,6 +392,27 @@ fn bad_input_is_one_line_and_exit_2() {
             "{args:?} ran something: {}",
             text(&out.stdout)
         );
+    }
+}
+
+/// A malformed loom or harness variable is bad input naming the variable, never a silent
+/// default.
+#[test]
+fn malformed_environment_is_named() {
+    for (name, value) in [
+        ("LOOM_MAX_PREEMPTIONS", "three"),
+        ("LOOM_MAX_BRANCHES", "-1"),
+        ("HARNESS_SCHEDULES", "lots"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_chunkcheck"))
+            .args(["--scenarios", "fs-insert-vs-sweep", "--no-progress"])
+            .env(name, value)
+            .output()
+            .expect("chunkcheck runs");
+        let stderr = text(&out.stderr);
+        assert_eq!(code(&out), EXIT_BAD_INPUT, "{name}={value}: {stderr}");
+        assert!(stderr.contains(name), "{name}={value}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}={value} ran something");
     }
 }
 

@@ -11,8 +11,8 @@ mod failure;
 mod replay;
 
 pub use budget::{
-    env_or, Budget, EnvError, DEFAULT_MAX_BRANCHES, DEFAULT_PCT_DEPTH, DEFAULT_SCHEDULES,
-    DEFAULT_SEED,
+    env_or, parse_count, parse_seed, Budget, EnvError, DEFAULT_MAX_BRANCHES, DEFAULT_PCT_DEPTH,
+    DEFAULT_SCHEDULES, DEFAULT_SEED,
 };
 pub use failure::{Cause, Failure};
 pub use replay::replay;
@@ -232,4 +232,71 @@ pub fn failure_dir() -> PathBuf {
     std::env::var_os("HARNESS_FAILURE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new("target").join("shuttle-failures"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::{Loom, Shuttle};
+    use store::platform::{spawn, Mutex};
+    use store::Platform;
+
+    /// Two threads take two locks in opposite orders: some schedule deadlocks.
+    fn inversion<P: Platform>() {
+        let locks = Arc::new((Mutex::<P, ()>::new(()), Mutex::<P, ()>::new(())));
+        let other = locks.clone();
+        let ab = spawn::<P, _, _>("a-then-b", move || {
+            let _a = other.0.lock();
+            let _b = other.1.lock();
+        });
+        {
+            let _b = locks.1.lock();
+            let _a = locks.0.lock();
+        }
+        ab.join();
+    }
+
+    /// A thread panics while holding a lock another thread waits for: not a deadlock.
+    fn panic_while_another_waits<P: Platform>() {
+        let lock = Arc::new(Mutex::<P, ()>::new(()));
+        let other = lock.clone();
+        let holder = spawn::<P, _, _>("holder", move || {
+            let _held = other.lock();
+            panic!("the holder fails");
+        });
+        drop(lock.lock());
+        holder.join();
+    }
+
+    fn cause(checker: Checker, f: fn()) -> Cause {
+        let budget = Budget {
+            preemption_bound: 2,
+            max_branches: DEFAULT_MAX_BRANCHES,
+            schedules: 200,
+            pct_depth: DEFAULT_PCT_DEPTH,
+            seed: DEFAULT_SEED,
+        };
+        let report = run(checker, &budget, f);
+        report
+            .failure
+            .expect("the program fails on some schedule")
+            .cause
+    }
+
+    #[test]
+    fn a_deadlock_is_known_from_blocked_threads() {
+        assert_eq!(cause(Checker::Loom, inversion::<Loom>), Cause::Deadlock);
+        assert_eq!(
+            cause(Checker::Random, inversion::<Shuttle>),
+            Cause::Deadlock
+        );
+    }
+
+    #[test]
+    fn a_panic_with_a_waiting_thread_is_no_deadlock() {
+        let loom = cause(Checker::Loom, panic_while_another_waits::<Loom>);
+        assert_eq!(loom, Cause::Panic);
+        let shuttle = cause(Checker::Pct, panic_while_another_waits::<Shuttle>);
+        assert_eq!(shuttle, Cause::Panic);
+    }
 }
