@@ -35,25 +35,31 @@ pub(super) fn record(settings: &Settings, attempt: &Attempt, failure: &Failure) 
 }
 
 /// Where the schedule went (if anywhere) and the command that reproduces the failure.
+///
+/// A shuttle failure keeps its schedule; a loom failure keeps the position of loom's search
+/// (its checkpoint) from which replay resumes. Either is written to a schedule file whose
+/// header names the setup, and replayed with `chunkcheck replay FILE`.
 fn persist(
     settings: &Settings,
     attempt: &Attempt,
     failure: &Failure,
     suffix: &str,
 ) -> (Option<String>, String) {
-    if attempt.checker == Checker::Loom {
-        return (None, loom_command(attempt));
-    }
+    let loom = attempt.checker == Checker::Loom;
     let Some(encoded) = &failure.schedule else {
-        return (None, "(shuttle recorded no schedule)".to_string());
+        return (None, format!("({} recorded no schedule)", attempt.checker));
     };
     let bugs = bug_names(attempt.setup.bugs);
     let lock = match attempt.setup.granularity {
         LockGranularity::Single => String::new(),
         sharded => format!("-{}", sharded.to_string().replace(':', "")),
     };
+    let search = match loom {
+        true => format!("bound{}", attempt.budget.preemption_bound),
+        false => format!("seed{:x}", attempt.budget.seed),
+    };
     let stem = format!(
-        "{}-{}-{}-{}{lock}-seed{:x}{suffix}",
+        "{}-{}-{}-{}{lock}-{search}{suffix}",
         attempt.phase,
         attempt.scenario.name,
         if bugs.is_empty() {
@@ -62,9 +68,8 @@ fn persist(
             bugs.join("+")
         },
         attempt.checker,
-        attempt.budget.seed,
     );
-    let meta = [
+    let mut meta = vec![
         ("scenario", attempt.scenario.name.to_string()),
         ("checker", attempt.checker.to_string()),
         ("bugs", bugs.join(",")),
@@ -73,12 +78,22 @@ fn persist(
             attempt.setup.unchecked_lock_order.to_string(),
         ),
         ("lock", attempt.setup.granularity.to_string()),
-        ("seed", attempt.budget.seed.to_string()),
-        ("pct_depth", attempt.budget.pct_depth.to_string()),
+    ];
+    if loom {
+        meta.push((
+            "preemption_bound",
+            attempt.budget.preemption_bound.to_string(),
+        ));
+        meta.push(("max_branches", attempt.budget.max_branches.to_string()));
+    } else {
+        meta.push(("seed", attempt.budget.seed.to_string()));
+        meta.push(("pct_depth", attempt.budget.pct_depth.to_string()));
+    }
+    meta.extend([
         ("verdict", failure.verdict()),
         ("headline", failure.headline().to_string()),
         ("harness", env!("CARGO_PKG_VERSION").to_string()),
-    ];
+    ]);
     match schedule::save(&settings.failures, &stem, &meta, encoded) {
         Ok(path) => {
             let path = path.display().to_string();
@@ -87,30 +102,6 @@ fn persist(
         }
         Err(e) => (None, format!("(schedule not saved: {e:#})")),
     }
-}
-
-/// loom's search is deterministic: re-running the scenario with the same bugs and bound
-/// finds the same failure.
-fn loom_command(attempt: &Attempt) -> String {
-    let mut command = format!(
-        "{INVOCATION} check --phase clean --scenarios {} --checkers loom",
-        attempt.scenario.name
-    );
-    let bugs = bug_names(attempt.setup.bugs);
-    if !bugs.is_empty() {
-        command.push_str(&format!(" --bugs {}", bugs.join(",")));
-    }
-    command.push_str(&format!(
-        " --preemption-bound {}",
-        attempt.budget.preemption_bound
-    ));
-    if attempt.setup.unchecked_lock_order {
-        command.push_str(" --unchecked-lock-order");
-    }
-    if attempt.setup.granularity != LockGranularity::Single {
-        command.push_str(&format!(" --lock {}", attempt.setup.granularity));
-    }
-    command
 }
 
 /// Quotes `s` for a POSIX shell when it needs it.
@@ -169,9 +160,10 @@ fn minimize(
             replay: original.1.clone(),
         });
     };
+    // A loom file's name carries its bound already.
     let suffix = match attempt.checker {
         Checker::Pct => format!("-depth{to}"),
-        _ => format!("-bound{to}"),
+        _ => String::new(),
     };
     let (schedule_file, replay) = persist(settings, &smaller, &found, &suffix);
     Some(Minimized {

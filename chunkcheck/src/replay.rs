@@ -1,12 +1,13 @@
-//! `chunkcheck replay FILE`: re-runs a persisted failing shuttle schedule.
+//! `chunkcheck replay FILE`: re-runs a persisted failure.
 //!
 //! The file's header names the scenario, checker, seeded bugs and lock-order setting the
-//! campaign ran with (see [`harness::schedule::save`]); replay rebuilds that setup and runs the
-//! schedule once under shuttle's replay scheduler.
+//! campaign ran with (see [`harness::schedule::save`]); replay rebuilds that setup and runs
+//! the schedule once under shuttle's replay scheduler or, for loom, resumes loom's search
+//! from the checkpoint the file holds (within the recorded preemption bound).
 
 use crate::bug_names;
 use harness::catalogue::Catalogue;
-use harness::check::{self, Checker, Failure};
+use harness::check::{self, Budget, Checker, Failure};
 use harness::schedule::{self, ScheduleFile};
 use harness::world::Setup;
 use std::path::Path;
@@ -84,6 +85,23 @@ fn parse_bugs(list: &str) -> Result<Bugs, String> {
         })
 }
 
+/// The loom budget a file's header records.
+fn loom_budget(file: &ScheduleFile) -> Result<Budget, String> {
+    let number = |key: &str, default: Option<usize>| match (file.get(key), default) {
+        (Some(text), _) => {
+            check::parse_count(text).ok_or_else(|| format!("{key}={text:?} is not a count"))
+        }
+        (None, Some(default)) => Ok(default),
+        (None, None) => Err(format!("the header has no {key}=")),
+    };
+    let defaults = Budget::try_from_env(0).map_err(|e| e.to_string())?;
+    Ok(Budget {
+        preemption_bound: number("preemption_bound", None)?,
+        max_branches: number("max_branches", Some(check::DEFAULT_MAX_BRANCHES))?,
+        ..defaults
+    })
+}
+
 /// Reads the schedule file at `path` and replays it.
 ///
 /// # Errors
@@ -103,11 +121,6 @@ pub fn replay_file(catalogue: &Catalogue, path: &Path, quiet: bool) -> Result<Re
     let checker: Checker = field("checker")?
         .parse()
         .map_err(|e| format!("{shown}: {e}"))?;
-    if checker == Checker::Loom {
-        return Err(format!(
-            "{shown}: loom failures are re-run, not replayed (use the printed check command)"
-        ));
-    }
     let bugs = parse_bugs(file.get("bugs").unwrap_or("")).map_err(|e| format!("{shown}: {e}"))?;
     let unchecked_lock_order = match file.get("unchecked_lock_order").unwrap_or("false") {
         "true" => true,
@@ -129,8 +142,14 @@ pub fn replay_file(catalogue: &Catalogue, path: &Path, quiet: bool) -> Result<Re
         granularity,
         ..Setup::default()
     };
-    let entry = scenario.shuttle;
-    let go = || check::replay(&file.schedule, move || entry(setup));
+    let entry = scenario.entry(checker);
+    let go = || match checker {
+        Checker::Loom => {
+            let budget = loom_budget(&file).map_err(|e| anyhow::anyhow!(e))?;
+            check::replay_loom(&file.schedule, &budget, move || entry(setup))
+        }
+        _ => check::replay(&file.schedule, move || entry(setup)),
+    };
     let result = if quiet {
         crate::quiet::silenced(go)
     } else {

@@ -6,7 +6,7 @@ use crate::progress::PhaseProgress;
 use crate::report::{rate, CampaignReport, CleanItem, SeededItem, Tool};
 use crate::Settings;
 use harness::catalogue::{Catalogue, Scenario};
-use harness::check::{self, Budget, Checker, Report};
+use harness::check::{self, Budget, Checker, Report, RunOptions};
 use harness::world::Setup;
 use std::time::{Duration, Instant};
 use store::Bugs;
@@ -25,12 +25,15 @@ pub(super) struct Attempt {
 }
 
 impl Attempt {
-    /// Runs it. The coverage it adds stays in the oracle's accumulator for the caller.
+    /// Runs it; a loom run keeps a checkpoint, so its failure can be replayed.
     pub fn run(&self) -> Report {
         let f = self.scenario.entry(self.checker);
         let setup = self.setup;
-        let go =
-            || check::run_with_limit(self.checker, &self.budget, self.max_time, move || f(setup));
+        let options = RunOptions {
+            max_time: self.max_time,
+            loom_checkpoint: (self.checker == Checker::Loom).then(check::checkpoint_path),
+        };
+        let go = || check::run_with(self.checker, &self.budget, &options, move || f(setup));
         if self.quiet {
             crate::quiet::silenced(go)
         } else {

@@ -284,6 +284,51 @@ fn printed_replay_command_reproduces_a_seeded_race() {
     assert!(said.contains("event trail"), "{said}");
 }
 
+/// A loom failure found late in the search is replayed from loom's checkpoint: the file
+/// holds the search position, and the replay reproduces the violation from there without
+/// searching from the start.
+#[test]
+fn loom_failure_replays_from_its_checkpoint() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let failures = dir.path().join("failures");
+    let out = chunkcheck(&[
+        "--phase",
+        "seeded",
+        "--scenarios",
+        "reload-during-backup",
+        "--checkers",
+        "loom",
+        "--failures",
+        failures.to_str().expect("utf-8 temp path"),
+        "--verbose",
+    ]);
+    assert_eq!(code(&out), EXIT_OK, "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let command = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("lock-forgets-other-processes: "))
+        .unwrap_or_else(|| panic!("a replay line for lock-forgets-other-processes:\n{stdout}"));
+    let file = command
+        .strip_prefix("cargo run --release -p chunkcheck -- replay ")
+        .unwrap_or_else(|| panic!("not a replay command: {command}"));
+    let saved = std::fs::read_to_string(file).expect("the schedule file exists");
+    assert!(saved.contains("checker=loom"), "{saved}");
+    assert!(
+        saved.contains("\"branches\""),
+        "caught after more than one checkpoint interval, so the file holds a search position:\n{saved}"
+    );
+    let replayed = chunkcheck(&["replay", file]);
+    let said = text(&replayed.stdout);
+    assert_eq!(
+        code(&replayed),
+        EXIT_VIOLATION,
+        "{said}{}",
+        text(&replayed.stderr)
+    );
+    assert!(said.starts_with("reproduced: P4 violated"), "{said}");
+    assert!(said.contains("under loom"), "{said}");
+}
+
 /// Exit codes: 1 for a violation in the clean phase (here: a seeded bug switched on), 3 for
 /// a missed seeded race (here: one schedule is too few), 4 for both.
 #[test]
@@ -311,16 +356,21 @@ fn exit_codes_tell_violation_from_lost_power() {
         .failure
         .as_ref()
         .expect("loom finds the bug");
+    // loom's failure is kept with the scenario's bound and replays from its file.
+    let file = failure
+        .schedule_file
+        .as_deref()
+        .expect("loom's failure is saved");
+    assert!(failure.replay.ends_with(file), "{}", failure.replay);
+    let saved = std::fs::read_to_string(file).expect("schedule file");
+    let bound = scenarios::find("pull-reuse-vs-sweep")
+        .expect("registered")
+        .loom_bound;
     assert!(
-        failure.replay.contains(&format!(
-            "--checkers loom --bugs sweep-stat-outside-mutex --preemption-bound {}",
-            scenarios::find("pull-reuse-vs-sweep")
-                .expect("registered")
-                .loom_bound
-        )),
-        "{}",
-        failure.replay
+        saved.contains(&format!("preemption_bound={bound}\n")),
+        "{saved}"
     );
+    assert_eq!(code(&chunkcheck(&["replay", file])), EXIT_VIOLATION);
     let (missed, report) = run(
         "missed",
         &[
@@ -360,7 +410,7 @@ fn bad_input_is_one_line_and_exit_2() {
         std::fs::write(&path, content).expect("write temp file");
         path.to_str().expect("utf-8 temp path").to_string()
     };
-    let header = "# chunk-store-harness shuttle schedule v1\n";
+    let header = "# chunk-store-harness schedule v2\n";
     let foreign = write("foreign.schedule", "not a schedule\n");
     let corrupt = write(
         "corrupt.schedule",
@@ -371,7 +421,11 @@ fn bad_input_is_one_line_and_exit_2() {
         // A well-formed (empty) schedule naming a scenario this build lacks.
         &format!("{header}scenario=nope\nchecker=shuttle-pct\n91010000\n"),
     );
-    let cases: [(&[&str], &str); 8] = [
+    let loom_position = write(
+        "position.schedule",
+        &format!("{header}scenario=fs-insert-vs-sweep\nchecker=loom\npreemption_bound=2\n{{\"pos\":0}}\n"),
+    );
+    let cases: [(&[&str], &str); 9] = [
         (&["--scenarios", "nope"], "unknown scenario \"nope\""),
         (&["--checkers", "loom,tla"], "unknown checker \"tla\""),
         (&["--bugs", "nope"], "unknown seeded bug \"nope\""),
@@ -380,6 +434,7 @@ fn bad_input_is_one_line_and_exit_2() {
         (&["replay", &foreign], "not a schedule file"),
         (&["replay", &corrupt], "corrupt"),
         (&["replay", &unknown], "unknown scenario \"nope\""),
+        (&["replay", &loom_position], "lacks the fields"),
     ];
     for (args, expect) in cases {
         let out = chunkcheck(args);
@@ -445,22 +500,23 @@ fn minimize_finds_smaller_failing_settings() {
         };
         assert_eq!((min.knob.as_str(), Some(min.from)), (knob, from));
         assert!(min.to < min.from, "{}: {min:?}", item.checker);
-        if item.checker == "shuttle-pct" {
-            let file = min
-                .schedule_file
-                .as_deref()
-                .expect("minimized schedule saved");
-            assert!(min.replay.ends_with(file), "{}", min.replay);
-            let replayed = chunkcheck(&["replay", file]);
-            assert_eq!(
-                code(&replayed),
-                EXIT_VIOLATION,
-                "{}",
-                text(&replayed.stdout)
-            );
-        } else {
-            let bound = format!("--preemption-bound {}", min.to);
-            assert!(min.replay.ends_with(&bound), "{}", min.replay);
-        }
+        let file = min
+            .schedule_file
+            .as_deref()
+            .expect("minimized schedule saved");
+        assert!(min.replay.ends_with(file), "{}", min.replay);
+        let setting = std::fs::read_to_string(file).expect("schedule file");
+        assert!(
+            setting.contains(&format!("{knob}={}\n", min.to)),
+            "{}: the file records the smaller setting:\n{setting}",
+            item.checker
+        );
+        let replayed = chunkcheck(&["replay", file]);
+        assert_eq!(
+            code(&replayed),
+            EXIT_VIOLATION,
+            "{}",
+            text(&replayed.stdout)
+        );
     }
 }

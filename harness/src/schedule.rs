@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The header line that starts every schedule file.
-pub const HEADER: &str = "# chunk-store-harness shuttle schedule v1";
+pub const HEADER: &str = "# chunk-store-harness schedule v2";
 
 /// A scheduler that records the schedule of the execution it is running.
 pub struct ScheduleRecorder<S> {
@@ -181,11 +181,14 @@ impl Scheduler for ScheduleReplayer {
 }
 
 /// What a schedule file says about the run it came from.
+///
+/// The body is a shuttle schedule, or, when the header says `checker=loom`, the position of
+/// loom's search that [`crate::check::replay_loom`] resumes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScheduleFile {
     /// `key=value` pairs of the header (scenario, checker, bugs, ...).
     pub meta: Vec<(String, String)>,
-    /// The encoded shuttle schedule.
+    /// The encoded shuttle schedule, or loom's search position.
     pub schedule: String,
 }
 
@@ -266,7 +269,10 @@ pub fn load(path: &Path) -> Result<ScheduleFile> {
     }
     let schedule = lines_of_schedule.join("\n");
     let file = ScheduleFile { meta, schedule };
-    file.decode()
-        .with_context(|| format!("{} is corrupt", path.display()))?;
+    // A loom position is checked when it is resumed (loom reads it itself).
+    if file.get("checker") != Some("loom") {
+        file.decode()
+            .with_context(|| format!("{} is corrupt", path.display()))?;
+    }
     Ok(file)
 }

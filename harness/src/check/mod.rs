@@ -8,6 +8,7 @@
 
 mod budget;
 mod failure;
+mod loom_search;
 mod replay;
 
 pub use budget::{
@@ -15,6 +16,7 @@ pub use budget::{
     DEFAULT_SCHEDULES, DEFAULT_SEED,
 };
 pub use failure::{Cause, Failure};
+pub use loom_search::{checkpoint_path, replay_loom, LOOM_CHECK_INTERVAL};
 pub use replay::replay;
 
 use crate::execution::ExecutionLog;
@@ -107,14 +109,10 @@ pub fn run<F>(checker: Checker, budget: &Budget, f: F) -> Report
 where
     F: Fn() + Send + Sync + 'static,
 {
-    run_with_limit(checker, budget, None, f)
+    run_with(checker, budget, &RunOptions::default(), f)
 }
 
-/// Like [`run`], stopping after `max_time` of wall time (shuttle `Config::max_time`, loom
-/// `Builder::max_duration`); [`Report::timed_out`] tells whether it did.
-///
-/// loom checks its time limit only every [`LOOM_TIME_CHECK_INTERVAL`] executions, so a loom
-/// run may overshoot it by that many executions.
+/// Like [`run`], stopping after `max_time` of wall time.
 pub fn run_with_limit<F>(
     checker: Checker,
     budget: &Budget,
@@ -124,6 +122,33 @@ pub fn run_with_limit<F>(
 where
     F: Fn() + Send + Sync + 'static,
 {
+    let options = RunOptions {
+        max_time,
+        ..RunOptions::default()
+    };
+    run_with(checker, budget, &options, f)
+}
+
+/// What a run may do beyond its [`Budget`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Stop after this much wall time (shuttle `Config::max_time`, loom
+    /// `Builder::max_duration`); [`Report::timed_out`] tells whether it did. loom looks at
+    /// its time limit only every [`LOOM_CHECK_INTERVAL`] executions, so a loom run may
+    /// overshoot it by that many.
+    pub max_time: Option<Duration>,
+    /// loom: keep the search's position in this file (written every
+    /// [`LOOM_CHECK_INTERVAL`] executions), so that a failure carries it in
+    /// [`Failure::schedule`] and [`replay_loom`] can resume the search there.
+    pub loom_checkpoint: Option<PathBuf>,
+}
+
+/// Runs `f` under `checker` within `budget`, as `options` say.
+pub fn run_with<F>(checker: Checker, budget: &Budget, options: &RunOptions, f: F) -> Report
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    let max_time = options.max_time;
     let counter = Arc::new(AtomicU64::new(0));
     let count = counter.clone();
     let log = ExecutionLog::new();
@@ -136,7 +161,7 @@ where
     };
     let started = Instant::now();
     let failure = match checker {
-        Checker::Loom => run_loom(budget, max_time, &log, counted),
+        Checker::Loom => loom_search::run(budget, options, &log, counted),
         Checker::Random => run_shuttle(
             RandomScheduler::new_from_seed(budget.seed, budget.schedules),
             max_time,
@@ -169,32 +194,6 @@ where
         timed_out,
         coverage: log.coverage(),
     }
-}
-
-/// How many executions loom runs between two looks at its time limit.
-pub const LOOM_TIME_CHECK_INTERVAL: usize = 1_000;
-
-fn run_loom<F: Fn() + Send + Sync + 'static>(
-    budget: &Budget,
-    max_time: Option<Duration>,
-    log: &ExecutionLog,
-    f: F,
-) -> Option<Failure> {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(budget.preemption_bound);
-    builder.max_branches = budget.max_branches;
-    if max_time.is_some() {
-        builder.max_duration = max_time;
-        builder.checkpoint_interval = LOOM_TIME_CHECK_INTERVAL;
-    }
-    catch_unwind(AssertUnwindSafe(|| builder.check(f)))
-        .err()
-        .map(|payload| Failure {
-            cause: Cause::of(log),
-            message: panic_message(&*payload),
-            schedule: None,
-            steps: None,
-        })
 }
 
 /// Shuttle configuration: the harness persists schedules itself.
