@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use store::{Event, LockKind, Observer};
+use store::{Event, Fact, LockKind, Observer};
 
 /// Times every chunk store mutex hold (any shard) of one watched thread, from the
 /// `LockAcquired` event (just after the lock is taken) to `LockReleased` (just before it is
@@ -38,18 +38,18 @@ impl Observer for HoldTimer {
     fn event(&self, event: &Event<'_>) {
         let watched = self.watched.load(Ordering::Relaxed);
         match *event {
-            Event::LockAcquired {
+            Event::Fact(Fact::LockAcquired {
                 lock: LockKind::ChunkStore(..),
                 thread,
                 ..
-            } if thread == watched => {
+            }) if thread == watched => {
                 let now = Instant::now();
                 self.state.lock().unwrap_or_else(|e| e.into_inner()).since = Some(now);
             }
-            Event::LockReleased {
+            Event::Fact(Fact::LockReleased {
                 lock: LockKind::ChunkStore(..),
                 thread,
-            } if thread == watched => {
+            }) if thread == watched => {
                 let now = Instant::now();
                 let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some(since) = state.since.take() {

@@ -239,39 +239,53 @@ fn json_lists_every_scenario_and_seeded_race() {
     assert_eq!(report.exit_code, EXIT_OK);
 }
 
-/// The replay command printed for a seeded race reproduces it: exit 1, same verdict.
-#[test]
-fn printed_replay_command_reproduces_a_seeded_race() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let failures = dir.path().join("failures");
+/// Runs the seeded phase of `scenario` under `checker` with failures kept in `dir`; returns
+/// its verbose output and the schedule file of `bug`'s printed replay command.
+fn seeded_replay_file(dir: &Path, scenario: &str, checker: &str, bug: &str) -> (String, String) {
+    let failures = dir.join("failures");
     let out = chunkcheck(&[
         "--phase",
         "seeded",
         "--scenarios",
-        "fs-insert-vs-sweep",
+        scenario,
         "--checkers",
-        "shuttle-pct",
+        checker,
         "--failures",
         failures.to_str().expect("utf-8 temp path"),
         "--verbose",
     ]);
     assert_eq!(code(&out), EXIT_OK, "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
+    let prefix = format!("{bug}: ");
     let commands: Vec<&str> = stdout
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("insert-skips-touch: "))
+        .filter_map(|l| l.trim().strip_prefix(prefix.as_str()))
         .collect();
     let [command] = commands[..] else {
-        panic!("one replay line for insert-skips-touch expected:\n{stdout}");
+        panic!("one replay line for {bug} expected:\n{stdout}");
     };
     let file = command
         .strip_prefix("cargo run --release -p chunkcheck -- replay ")
-        .unwrap_or_else(|| panic!("not a replay command: {command}"));
+        .unwrap_or_else(|| panic!("not a replay command: {command}"))
+        .to_string();
+    (stdout, file)
+}
+
+/// The replay command printed for a seeded race reproduces it: exit 1, same verdict.
+#[test]
+fn printed_replay_command_reproduces_a_seeded_race() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (stdout, file) = seeded_replay_file(
+        dir.path(),
+        "fs-insert-vs-sweep",
+        "shuttle-pct",
+        "insert-skips-touch",
+    );
     assert!(
         stdout.contains("P2 violated") || stdout.contains("P3 violated"),
         "verbose output names the property:\n{stdout}"
     );
-    let replayed = chunkcheck(&["replay", file]);
+    let replayed = chunkcheck(&["replay", &file]);
     let said = text(&replayed.stdout);
     assert_eq!(
         code(&replayed),
@@ -290,34 +304,19 @@ fn printed_replay_command_reproduces_a_seeded_race() {
 #[test]
 fn loom_failure_replays_from_its_checkpoint() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let failures = dir.path().join("failures");
-    let out = chunkcheck(&[
-        "--phase",
-        "seeded",
-        "--scenarios",
+    let (_, file) = seeded_replay_file(
+        dir.path(),
         "reload-during-backup",
-        "--checkers",
         "loom",
-        "--failures",
-        failures.to_str().expect("utf-8 temp path"),
-        "--verbose",
-    ]);
-    assert_eq!(code(&out), EXIT_OK, "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
-    let command = stdout
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("lock-forgets-other-processes: "))
-        .unwrap_or_else(|| panic!("a replay line for lock-forgets-other-processes:\n{stdout}"));
-    let file = command
-        .strip_prefix("cargo run --release -p chunkcheck -- replay ")
-        .unwrap_or_else(|| panic!("not a replay command: {command}"));
-    let saved = std::fs::read_to_string(file).expect("the schedule file exists");
+        "lock-forgets-other-processes",
+    );
+    let saved = std::fs::read_to_string(&file).expect("the schedule file exists");
     assert!(saved.contains("checker=loom"), "{saved}");
     assert!(
         saved.contains("\"branches\""),
         "caught after more than one checkpoint interval, so the file holds a search position:\n{saved}"
     );
-    let replayed = chunkcheck(&["replay", file]);
+    let replayed = chunkcheck(&["replay", &file]);
     let said = text(&replayed.stdout);
     assert_eq!(
         code(&replayed),

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// One historical race (design Part 3).
+/// One historical race (`docs/design.md` §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SeededBug {
     /// Phase 2 (filesystem) stats a chunk before taking the chunk store mutex and unlinks it
@@ -30,7 +30,7 @@ pub enum SeededBug {
     /// mutex inside the LRU mutex: the lock order is inverted.
     EvictionLocksStoreInsideLru,
     /// An S3 upload skips a chunk the LRU holds without touching it (the protocol as
-    /// design Part 1 words it): an old unreferenced cached chunk a writer re-uses keeps its
+    /// `docs/design.md` §1 words it): an old unreferenced cached chunk a writer re-uses keeps its
     /// old atime and GC removes it. Found by this project's tests, not an upstream report.
     LruHitSkipsTouch,
 }

@@ -18,8 +18,8 @@ use std::ops::{Deref, DerefMut};
 ///
 /// Implementations must be deterministic under their checker: the store only uses
 /// `BTreeMap`s and never iterates over a hash-ordered collection, so a schedule fully
-/// decides an execution. Every method is called by the store; every atomic operation is
-/// sequentially consistent.
+/// decides an execution. Every method is called by the store, except `spawn` and `join`,
+/// which its drivers call; every atomic operation is sequentially consistent.
 pub trait Platform: Sized + Send + Sync + 'static {
     /// A mutual-exclusion lock owning a `T`.
     type RawMutex<T: Send>: Send + Sync;
@@ -61,12 +61,14 @@ pub trait Platform: Sized + Send + Sync + 'static {
     fn load_bool(flag: &Self::RawAtomicBool) -> bool;
     /// Writes a flag.
     fn store_bool(flag: &Self::RawAtomicBool, value: bool);
-    /// Spawns a named thread.
+    /// Spawns a named thread. The store spawns none itself: the actors that run it
+    /// (writers, GC, reload, readers) are spawned through the platform by whoever drives
+    /// the store, so that the checker schedules them.
     fn spawn<F, T>(name: String, f: F) -> Self::RawJoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static;
-    /// Waits for a thread; `Err` carries its panic payload.
+    /// Waits for a thread spawned with [`Platform::spawn`]; `Err` carries its panic payload.
     fn join<T: Send + 'static>(handle: Self::RawJoinHandle<T>) -> std::thread::Result<T>;
     /// A number identifying the calling thread, unique among live threads (the oracle's
     /// P1 check compares lock holders by it).
