@@ -16,7 +16,7 @@
 
 use crate::oracle::{Coverage, Property};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 thread_local! {
@@ -26,6 +26,7 @@ thread_local! {
 /// Facts about the executions of one checker run (see the module docs).
 #[derive(Debug, Default)]
 pub struct ExecutionLog {
+    executions: AtomicU64,
     violation: Mutex<Option<Property>>,
     coverage: Mutex<Coverage>,
     live: AtomicUsize,
@@ -54,8 +55,27 @@ impl ExecutionLog {
         Installed { previous }
     }
 
+    /// `body` as the body of every execution of a checker run: each call starts a new
+    /// execution of this log, then runs `body`.
+    pub fn executions<F>(self: &Arc<Self>, body: F) -> impl Fn() + Send + Sync + 'static
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        let log = self.clone();
+        move || {
+            log.begin_execution();
+            body()
+        }
+    }
+
+    /// How many executions began.
+    pub fn executions_begun(&self) -> u64 {
+        self.executions.load(Ordering::SeqCst)
+    }
+
     /// Starts a new execution: no violation yet, only the main thread alive.
     pub fn begin_execution(&self) {
+        self.executions.fetch_add(1, Ordering::SeqCst);
         *lock(&self.violation) = None;
         self.live.store(1, Ordering::SeqCst);
         self.blocked.store(0, Ordering::SeqCst);

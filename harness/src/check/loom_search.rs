@@ -14,7 +14,6 @@ use anyhow::{bail, Context};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use store::platform::panic_message;
 
 /// How many executions loom runs between two looks at its time limit, and between two
@@ -94,22 +93,13 @@ where
     builder.checkpoint_file = Some(path);
     // Looked at every LOOM_CHECK_INTERVAL executions: the search stops at the second look.
     builder.max_permutations = Some(LOOM_CHECK_INTERVAL + 1);
-    let executions = Arc::new(AtomicU64::new(0));
-    let count = executions.clone();
     let log = ExecutionLog::new();
     let _installed = log.install();
-    let execution = log.clone();
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        builder.check(move || {
-            count.fetch_add(1, Ordering::Relaxed);
-            execution.begin_execution();
-            f()
-        })
-    }));
+    let outcome = catch_unwind(AssertUnwindSafe(|| builder.check(log.executions(f))));
     let Err(payload) = outcome else {
         return Ok(None);
     };
-    if executions.load(Ordering::Relaxed) == 0 {
+    if log.executions_begun() == 0 {
         bail!(
             "loom could not resume from the checkpoint: {}",
             panic_message(&*payload)

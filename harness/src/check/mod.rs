@@ -28,8 +28,6 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::platform::panic_message;
 
@@ -149,16 +147,9 @@ where
     F: Fn() + Send + Sync + 'static,
 {
     let max_time = options.max_time;
-    let counter = Arc::new(AtomicU64::new(0));
-    let count = counter.clone();
     let log = ExecutionLog::new();
     let _installed = log.install();
-    let execution = log.clone();
-    let counted = move || {
-        count.fetch_add(1, Ordering::Relaxed);
-        execution.begin_execution();
-        f()
-    };
+    let counted = log.executions(f);
     let started = Instant::now();
     let failure = match checker {
         Checker::Loom => loom_search::run(budget, options, &log, counted),
@@ -182,7 +173,7 @@ where
         ),
     };
     let elapsed = started.elapsed();
-    let schedules = counter.load(Ordering::Relaxed);
+    let schedules = log.executions_begun();
     let timed_out = failure.is_none()
         && max_time.is_some_and(|limit| elapsed >= limit)
         && (checker == Checker::Loom || schedules < budget.schedules as u64);
@@ -237,6 +228,7 @@ pub fn failure_dir() -> PathBuf {
 mod tests {
     use super::*;
     use crate::platform::{Loom, Shuttle};
+    use std::sync::Arc;
     use store::platform::{spawn, Mutex};
     use store::Platform;
 

@@ -27,14 +27,8 @@ where
     let (replayer, end) = ScheduleReplayer::new(decoded);
     let log = ExecutionLog::new();
     let _installed = log.install();
-    let execution = log.clone();
     let runner = Runner::new(replayer, shuttle_config(None));
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        runner.run(move || {
-            execution.begin_execution();
-            f()
-        })
-    }));
+    let outcome = catch_unwind(AssertUnwindSafe(|| runner.run(log.executions(f))));
     let end = end.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if let ReplayEnd::Diverged(reason) = end {
         anyhow::bail!(
