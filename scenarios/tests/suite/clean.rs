@@ -4,9 +4,14 @@
 //! Budgets: loom is exhaustive within each scenario's preemption bound (`Scenario::loom_bound`,
 //! `LOOM_MAX_PREEMPTIONS` overrides); shuttle runs `HARNESS_SCHEDULES` schedules (default
 //! 1,000) per scheduler from the fixed seed `HARNESS_SEED`.
+//!
+//! Also: every scenario on real threads, and every scenario spawning exactly the threads its
+//! catalogue entry declares, within loom's limit (counted from real spawns under shuttle).
 
 use harness::check::Checker;
 use harness::world::Setup;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use store::LockGranularity;
 
 /// Both granularities: upstream's single mutex and the default sharding.
@@ -86,6 +91,16 @@ clean! {
     pull_reuse_vs_sweep => "pull-reuse-vs-sweep";
     verify_vs_upload => "verify-vs-upload";
     gc_during_reload => "gc-during-reload";
+    eviction_vs_access => "eviction-vs-access";
+}
+
+/// `eviction-vs-access` is about the sharded lock: there, E and N live in different shards,
+/// so the `sharded` half of its tests takes the deferred-marker path.
+#[test]
+fn eviction_vs_access_crosses_shards() {
+    let g = LockGranularity::sharded();
+    let (e, n) = (store::Digest::of(b"E"), store::Digest::of(b"N"));
+    assert_ne!(g.shard_of(&e), g.shard_of(&n));
 }
 
 /// Every scenario also runs on real threads (a smoke test of the std platform), with
@@ -101,15 +116,77 @@ fn every_scenario_on_real_threads() {
     }
 }
 
-/// Loom thread limits: every scenario fits in loom's 5 threads (main included).
+/// Threads loom can model besides the main thread (loom 0.7 has `MAX_THREADS = 5`, main
+/// included).
+const LOOM_SPAWNS: usize = 4;
+
+/// How many threads `f` spawns, main thread excluded, in each of a few shuttle schedules.
+///
+/// Shuttle numbers the tasks of an execution densely in spawn order, the test's main thread
+/// being task 0, so a probe spawned after `f` returned is task `spawned + 1`. This counts
+/// every spawn, named or not, by the scenario, `World` or the store, without help from the
+/// platform.
+fn spawned_threads(f: impl Fn() + Send + Sync + 'static) -> BTreeSet<usize> {
+    let counts = Arc::new(Mutex::new(BTreeSet::new()));
+    let seen = counts.clone();
+    shuttle::check_random(
+        move || {
+            f();
+            let probe = shuttle::thread::spawn(|| usize::from(shuttle::thread::current().id()));
+            let task = probe.join().expect("the probe returns its id");
+            seen.lock().expect("not poisoned").insert(task - 1);
+        },
+        10,
+    );
+    let counts = counts.lock().expect("not poisoned").clone();
+    counts
+}
+
+/// The counter counts: no spawn, three, and spawns that spawn.
+#[test]
+fn spawned_threads_counts_real_spawns() {
+    assert_eq!(spawned_threads(|| {}), BTreeSet::from([0]));
+    assert_eq!(
+        spawned_threads(|| {
+            let handles: Vec<_> = (0..3).map(|_| shuttle::thread::spawn(|| ())).collect();
+            handles.into_iter().for_each(|h| h.join().expect("joins"));
+        }),
+        BTreeSet::from([3])
+    );
+    assert_eq!(
+        spawned_threads(|| {
+            let outer = shuttle::thread::spawn(|| {
+                shuttle::thread::spawn(|| ()).join().expect("joins");
+            });
+            outer.join().expect("joins");
+        }),
+        BTreeSet::from([2])
+    );
+}
+
+/// Loom thread limits: every scenario spawns, in every schedule tried, exactly the threads
+/// its catalogue entry declares (`Scenario::threads`), and that fits in loom's 5 threads
+/// (main included). Counted from real spawns under shuttle ([`spawned_threads`]), with
+/// either lock granularity.
 #[test]
 fn every_scenario_fits_loom() {
     for scenario in scenarios::ALL {
-        assert!(
-            scenario.threads < 5,
-            "{} spawns {} threads: loom allows 4 besides main",
-            scenario.name,
-            scenario.threads
-        );
+        for lock in LOCKS {
+            let entry = scenario.shuttle;
+            let spawned = spawned_threads(move || entry(Setup::clean().with_granularity(lock)));
+            assert_eq!(
+                spawned,
+                BTreeSet::from([scenario.threads]),
+                "{} with the {lock} lock: threads spawned per schedule vs the declared {}",
+                scenario.name,
+                scenario.threads
+            );
+            assert!(
+                scenario.threads <= LOOM_SPAWNS,
+                "{} spawns {} threads: loom allows {LOOM_SPAWNS} besides main",
+                scenario.name,
+                scenario.threads
+            );
+        }
     }
 }

@@ -1,10 +1,7 @@
 //! Bad input: each case fails with a clear error and leaves the store intact (other chunks
 //! and indexes stay, and a later GC still keeps every referenced chunk).
 
-#[macro_use]
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::sync::Arc;
 use store::{Digest, Process, Std, StoreError};
 

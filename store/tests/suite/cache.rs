@@ -1,10 +1,7 @@
 //! The S3 backend's local LRU cache: eviction to markers, refetch on access, and what the
 //! cache promises about the bucket.
 
-#[macro_use]
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::sync::mpsc;
 use store::{StoreError, VerifyOutcome};

@@ -1,9 +1,6 @@
 //! Garbage collection: what it keeps, what it removes, the cutoff and the process lock.
 
-#[macro_use]
-mod common;
-
-use common::*;
+use crate::common::*;
 use store::{GcStatus, StoreError};
 
 /// A backup, then GC after the cutoff: every referenced chunk stays, the old unreferenced

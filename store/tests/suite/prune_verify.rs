@@ -1,10 +1,7 @@
 //! Prune (refused while a backup re-uses the snapshot) and verify (quarantine of corrupt
 //! chunks, repaired by a later upload).
 
-#[macro_use]
-mod common;
-
-use common::*;
+use crate::common::*;
 use store::{Backend, StoreError, VerifyOutcome};
 
 /// Prune is refused while a backup uses the snapshot as its previous snapshot (and while a

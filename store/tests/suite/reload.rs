@@ -1,10 +1,7 @@
 //! Service reload: the old process finishes its writers, refuses new work and aborts its
 //! GC; the new process's GC waits for the old writers.
 
-#[macro_use]
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::sync::{Arc, Mutex};
 use store::{Process, Std, StoreError};
 

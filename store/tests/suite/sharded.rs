@@ -2,17 +2,13 @@
 //! never nested, and a cross-shard cache eviction writes its marker under the evicted
 //! chunk's own shard, only while the chunk still needs one.
 
-#[macro_use]
-mod common;
-
-use common::*;
-use std::sync::mpsc;
-use std::thread;
-use std::time::Duration;
-use store::{Digest, LockGranularity, LockKind, StoreConfig};
-
-/// How long a thread that should finish is given.
-const FINISHES: Duration = Duration::from_secs(10);
+use crate::common::*;
+use harness::check::Checker;
+use harness::platform::Loom;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use store::platform::spawn;
+use store::{Digest, LockGranularity, LockKind, NoopObserver, Platform, StoreConfig};
 
 const SHARDED: LockGranularity = LockGranularity::Sharded(16);
 
@@ -135,44 +131,64 @@ per_case!(eviction_marks_the_evicted_chunk_in_its_own_shard: s3_model, s3_disk);
 /// A cross-shard eviction whose chunk GC removed in between writes no marker: Y is
 /// popped from the LRU under X's shard; before its marker can be written under Y's shard,
 /// Y's file and object are removed (the test holds Y's shard meanwhile, as GC would). A
-/// marker written now would be a local file without its object.
+/// marker written now would be a local file without its object. Checked under loom: on
+/// every schedule where the writer has popped Y when the test looks, the test removes Y and
+/// no marker comes back; loom must reach that window at least once.
 fn deferred_eviction_leaves_a_removed_chunk_gone(case: Case) {
-    let env = Env::with_config(case, sharded(case).with_cache_capacity(1));
+    let windows = Arc::new(AtomicUsize::new(0));
+    let seen = windows.clone();
+    holds_on_every_schedule(Checker::Loom, &case.to_string(), move || {
+        if remove_during_deferred_eviction::<Loom>(case) {
+            seen.fetch_add(1, Relaxed);
+        }
+    });
+    assert!(
+        windows.load(Relaxed) > 0,
+        "{case}: no schedule reached the window between Y's pop and its marker"
+    );
+}
+
+/// One run of [`deferred_eviction_leaves_a_removed_chunk_gone`]: the test holds Y's shard
+/// while a writer uploads X (evicting Y); if Y is out of the LRU by then, the test removes
+/// Y as GC would and checks that no marker was resurrected. Returns whether it removed Y.
+fn remove_during_deferred_eviction<P: Platform>(case: Case) -> bool {
+    let config = sharded(case).with_cache_capacity(1);
+    let env = Env::<P>::build(case, config, Arc::new(NoopObserver), |s| s);
     let p = env.process();
     let y_data = chunk_data(1);
     let x_data = chunk_in(2, shard(&y_data), false);
+    let x = Digest::of(&x_data);
     let y = upload_unreferenced(&p, "vm/100", std::slice::from_ref(&y_data))[0];
     let cache = p.cache().expect("S3 has a cache");
     assert!(cache.contains(&y), "{case}: Y cached");
     let store = p.chunk_store();
     let guard = store.lock(&y);
-    let (tx, rx) = mpsc::channel();
-    thread::scope(|s| {
-        let writer = p.clone();
-        let x_data = &x_data;
-        s.spawn(move || {
-            let mut w = writer.start_backup("vm/200", 1).expect("writer");
-            tx.send(w.upload_chunk(x_data).map(|_| ())).expect("send");
-        });
-        while cache.contains(&y) {
-            thread::yield_now();
-        }
+    let writer = {
+        let p = p.clone();
+        spawn::<P, _, _>("writer", move || {
+            let mut w = p.start_backup("vm/200", 1).expect("writer");
+            w.upload_chunk(&x_data).expect("upload X");
+        })
+    };
+    let popped = !cache.contains(&y);
+    if popped {
         // SAFETY: test stand-in for a GC sweep step: P1 `guard` holds Y's shard; P2 no
         // index exists; P3 Y's writer session ended (aborted); P4 there is one process.
         let removed = unsafe { store.remove_chunk(&guard, &y) }.expect("remove Y");
         assert!(removed, "{case}: Y had a local file");
         env.storage.bucket.delete_batch(&[y]).expect("delete Y");
-        drop(guard);
-        rx.recv_timeout(FINISHES)
-            .expect("the insert finishes")
-            .expect("upload X");
-    });
-    assert_eq!(
-        env.stat(&y),
-        None,
-        "{case}: no marker resurrected for removed Y"
-    );
-    env.assert_stored(&[Digest::of(&x_data)], "after the deferred eviction");
+    }
+    drop(guard);
+    writer.join();
+    if popped {
+        assert_eq!(
+            env.stat(&y),
+            None,
+            "{case}: no marker resurrected for removed Y"
+        );
+        env.assert_stored(&[x], "after the deferred eviction");
+    }
+    popped
 }
 per_case!(deferred_eviction_leaves_a_removed_chunk_gone: s3_model, s3_disk);
 

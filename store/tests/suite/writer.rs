@@ -1,9 +1,6 @@
 //! The backup writer session: publishing, known chunks, abort on drop.
 
-#[macro_use]
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// Several indexes, duplicate references, and known chunks of the previous snapshot
 /// appended without upload: every index reads back exactly, GC keeps every chunk.

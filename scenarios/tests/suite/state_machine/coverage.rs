@@ -1,9 +1,9 @@
 //! Coverage: how often the interesting states were reached (per test thread), so that the
 //! tests can show that the main machines are not vacuous.
 
-use crate::alphabet::GRACE;
-use crate::model::{Expect, ModelState, Refusal};
-use crate::transitions::Transition;
+use super::alphabet::GRACE;
+use super::model::{Expect, ModelState, Refusal};
+use super::transitions::Transition;
 use std::cell::RefCell;
 
 /// How often each interesting state was reached, by kind.

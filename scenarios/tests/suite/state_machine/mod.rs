@@ -65,7 +65,7 @@ use transitions::{Flavor, Fs, Model, Transition, S3};
 // including compilation-free reruns; `clean_machine_reaches_the_interesting_states` shows
 // what this budget covers (hundreds of GCs, dozens of removals while sessions run, every
 // kind of refusal). The count is explicit, so PROPTEST_CASES does not change it. Failures
-// are persisted next to this file (`main.proptest-regressions`) and replayed first.
+// are persisted next to this file (`mod.proptest-regressions`) and replayed first.
 const CASES: u32 = 1024;
 
 fn main_config() -> Config {

@@ -2,7 +2,7 @@
 //! per-process LRUs, the clock) and what each step must do in it (an [`Expect`]ation, or a
 //! [`Refusal`]).
 
-use crate::alphabet::{chunk_len, index_name, CACHE_CAPACITY, GRACE, GROUPS, MARGIN, START};
+use super::alphabet::{chunk_len, index_name, CACHE_CAPACITY, GRACE, GROUPS, MARGIN, START};
 use std::collections::{BTreeMap, BTreeSet};
 use store::{Backend, Bugs, GcStatus, SnapshotId, StoreError};
 

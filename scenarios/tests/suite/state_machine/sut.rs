@@ -2,12 +2,12 @@
 //! transition is applied to it and checked against the model's expectation, and after every
 //! step the invariants compare the store with the model.
 
-use crate::alphabet::{
+use super::alphabet::{
     chunk_data, chunk_len, digest, index_name, CACHE_CAPACITY, GRACE, GROUPS, MARGIN, POOL, START,
 };
-use crate::coverage::{tally, tally_transition};
-use crate::model::{Expect, ModelState, Refusal};
-use crate::transitions::{Flavor, Model, Transition};
+use super::coverage::{tally, tally_transition};
+use super::model::{Expect, ModelState, Refusal};
+use super::transitions::{Flavor, Model, Transition};
 use harness::oracle::Oracle;
 use proptest_state_machine::StateMachineTest;
 use std::collections::BTreeSet;

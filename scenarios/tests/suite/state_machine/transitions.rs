@@ -1,8 +1,8 @@
 //! The transitions, and the reference state machine: which transitions it generates in a
 //! state, and how the model applies them; one machine per backend ([`Flavor`]).
 
-use crate::alphabet::{CLOCK_STEPS, GROUPS, POOL};
-use crate::model::{Expect, ModelState};
+use super::alphabet::{CLOCK_STEPS, GROUPS, POOL};
+use super::model::{Expect, ModelState};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest_state_machine::ReferenceStateMachine;

@@ -1,22 +1,12 @@
-//! Each seeded-bug switch, off and on, in direct sequential tests (plus, where the bug is
-//! about a lock, one blocked thread observed with a channel timeout).
+//! Each seeded-bug switch, off and on. Here the direct sequential tests; where the bug is
+//! about a lock, [`blocking`] checks the blocked thread under loom on every schedule
+//! instead of giving it a time to finish.
 
-#[macro_use]
-mod common;
+mod blocking;
 
-use common::*;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::Duration;
-use store::{
-    Bugs, Digest, Event, Fact, LockKind, Observer, Process, SeededBug, Std, StoreConfig, StoreError,
-};
-
-/// How long a thread that should be blocked is given to (wrongly) finish.
-const BLOCKED: Duration = Duration::from_millis(200);
-/// How long a thread that should finish is given.
-const FINISHES: Duration = Duration::from_secs(10);
+use crate::common::*;
+use std::sync::mpsc;
+use store::{Bugs, Digest, LockKind, Process, SeededBug, Std, StoreConfig, StoreError};
 
 /// The case's config with `bug` switched on or not.
 fn config(case: Case, bug: SeededBug, on: bool) -> StoreConfig {
@@ -93,54 +83,6 @@ fn insert_skips_touch(case: Case) {
     });
 }
 per_case!(insert_skips_touch: fs_model, fs_disk);
-
-/// TouchWithoutMutex: with one thread holding the chunk store mutex, `reuse_chunk` on
-/// another thread completes at once with the bug and blocks until the release without it.
-/// (On S3 the chunk is evicted first, so the re-use goes past the LRU to the local touch.)
-fn touch_without_mutex(case: Case) {
-    for on in [false, true] {
-        let config = config(case, SeededBug::TouchWithoutMutex, on).with_cache_capacity(1);
-        let env = Env::with_config(case, config);
-        let p = env.process();
-        let d = upload_unreferenced(&p, "vm/100", &[chunk_data(1), chunk_data(2)])[0];
-        env.advance(30);
-        let mut w = p.start_backup("vm/200", 1).expect("writer");
-        let (tx, rx) = mpsc::channel();
-        thread::scope(|s| {
-            let guard = p.chunk_store().lock(&d);
-            let writer = &mut w;
-            s.spawn(move || tx.send(writer.reuse_chunk(d)).expect("send"));
-            let early = rx.recv_timeout(BLOCKED);
-            if on {
-                let reused = early
-                    .expect("with the bug, reuse completes while the mutex is held")
-                    .expect("reuse");
-                assert!(reused, "{case} bug on: chunk present");
-            } else {
-                assert_eq!(
-                    early.err(),
-                    Some(RecvTimeoutError::Timeout),
-                    "{case} bug off: reuse must wait for the chunk store mutex"
-                );
-            }
-            drop(guard);
-            if !on {
-                let reused = rx
-                    .recv_timeout(FINISHES)
-                    .expect("reuse completes once the mutex is free")
-                    .expect("reuse");
-                assert!(reused, "{case} bug off: chunk present");
-            }
-        });
-        assert_eq!(
-            env.atime(&d),
-            T0 + 30,
-            "{case} {}: the reuse touched the chunk",
-            label(on)
-        );
-    }
-}
-per_case!(touch_without_mutex);
 
 /// SweepStatOutsideMutex: the trace of a sweep shows the stat of the removed chunk under
 /// the chunk store mutex, held until the unlink, without the bug; outside it with the bug.
@@ -279,119 +221,6 @@ fn cutoff_ignores_oldest_writer(case: Case) {
     }
 }
 per_case!(cutoff_ignores_oldest_writer);
-
-/// An observer that, once armed, stops the first thread that acquires a given lock right
-/// after the acquisition, until released: a way to hold a per-chunk lock from a test.
-#[derive(Default)]
-struct Gate {
-    armed: Mutex<Option<Armed>>,
-}
-
-/// The lock a [`Gate`] waits for, whom it tells, and what it waits for then.
-type Armed = (LockKind, Sender<()>, Receiver<()>);
-
-impl Gate {
-    /// Arms the gate; returns (reached, release).
-    fn arm(&self, lock: LockKind) -> (Receiver<()>, Sender<()>) {
-        let (reached_tx, reached_rx) = mpsc::channel();
-        let (release_tx, release_rx) = mpsc::channel();
-        *self.armed.lock().expect("gate") = Some((lock, reached_tx, release_rx));
-        (reached_rx, release_tx)
-    }
-}
-
-impl Observer for Gate {
-    fn event(&self, event: &Event<'_>) {
-        let Event::Fact(Fact::LockAcquired { lock, .. }) = event else {
-            return;
-        };
-        let hit = {
-            let mut armed = self.armed.lock().expect("gate");
-            if armed.as_ref().is_some_and(|(want, ..)| want == lock) {
-                armed.take()
-            } else {
-                None
-            }
-        };
-        if let Some((_, reached, release)) = hit {
-            reached.send(()).expect("reached");
-            // An error means the test is gone: stop holding.
-            let _ = release.recv_timeout(FINISHES);
-        }
-    }
-}
-
-/// UploadWithoutChunkLock: the upload takes no per-chunk lock (trace), and so completes
-/// while another thread holds that lock; without the bug it waits for the release.
-fn upload_without_chunk_lock(case: Case) {
-    for on in [false, true] {
-        let (env, spies) = Env::spied(case, config(case, SeededBug::UploadWithoutChunkLock, on));
-        let p = env.process();
-        spies.recorder.take();
-        let d = upload_unreferenced(&p, "vm/100", &[chunk_data(1)])[0];
-        let took_lock = spies
-            .recorder
-            .take()
-            .iter()
-            .any(|r| matches!(r, Rec::Acquired { lock: LockKind::Chunk(x), .. } if *x == d));
-        assert_eq!(
-            took_lock,
-            !on,
-            "{case} {}: the upload took the per-chunk lock",
-            label(on)
-        );
-
-        let gate = Arc::new(Gate::default());
-        let env = Env::build(
-            case,
-            config(case, SeededBug::UploadWithoutChunkLock, on),
-            gate.clone(),
-            |s| s,
-        );
-        let p = env.process();
-        let data = chunk_data(1);
-        let d = upload_unreferenced(&p, "vm/100", std::slice::from_ref(&data))[0];
-        let mut w = p.start_backup("vm/200", 1).expect("writer");
-        let (reached, release) = gate.arm(LockKind::Chunk(d));
-        let (done_tx, done_rx) = mpsc::channel();
-        thread::scope(|s| {
-            let holder = s.spawn(|| p.verify_chunk(&d).map_err(|e| format!("{e:#}")));
-            reached
-                .recv_timeout(FINISHES)
-                .expect("the holder took the per-chunk lock");
-            let (writer, data) = (&mut w, &data);
-            s.spawn(move || done_tx.send(writer.upload(d, data)).expect("send"));
-            let early = done_rx.recv_timeout(BLOCKED);
-            if on {
-                early
-                    .expect("with the bug, the upload completes while the lock is held")
-                    .expect("upload");
-            } else {
-                assert_eq!(
-                    early.err(),
-                    Some(RecvTimeoutError::Timeout),
-                    "{case} bug off: the upload must wait for the per-chunk lock"
-                );
-            }
-            release.send(()).expect("release the holder");
-            if !on {
-                done_rx
-                    .recv_timeout(FINISHES)
-                    .expect("the upload completes after the release")
-                    .expect("upload");
-            }
-            let verified = holder.join().expect("holder thread");
-            assert_eq!(
-                verified,
-                Ok(store::VerifyOutcome::Good),
-                "{case} {}: the holder's verify",
-                label(on)
-            );
-        });
-        w.finish().expect("finish");
-    }
-}
-per_case!(upload_without_chunk_lock: s3_model, s3_disk);
 
 /// EvictionLocksStoreInsideLru: the trace of a cache insert that evicts shows the chunk
 /// store mutex taken while the same thread holds the LRU mutex (inverted order) with the

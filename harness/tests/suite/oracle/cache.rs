@@ -1,0 +1,96 @@
+//! S3 cache: every LRU entry has full local content when the LRU mutex is released, and a
+//! local chunk file implies its bucket object when the per-chunk lock is released.
+
+use super::fixture::*;
+use harness::oracle::Property;
+use store::{Backend, Fact, LockKind};
+
+#[test]
+fn lru_entry_without_local_content_is_caught_at_lru_release() {
+    let cases: [(&str, SetUp); 2] = [
+        ("zero-length marker", |f| f.marker(1, 0)),
+        ("no local file", |_| digest(1)),
+    ];
+    for (case, set_up) in cases {
+        let f = Fixture::new(Backend::S3);
+        let d = set_up(&f);
+        f.object(1);
+        let message = expect(
+            Property::LruContent,
+            f.violation_of(|| f.lru_insert(PA, T1, d)),
+            case,
+        );
+        assert!(message.contains("the LRU of process 1"), "{message}");
+    }
+}
+
+#[test]
+fn lru_entries_with_content_or_evicted_pass() {
+    let f = Fixture::new(Backend::S3);
+    let (kept, evicted) = (f.present(1), f.present(2));
+    f.lru_insert(PA, T1, kept);
+    f.lru_insert(PA, T1, evicted);
+    let outcome = f.violation_of(|| {
+        // Eviction under the LRU mutex: entry dropped, file turned into a marker.
+        f.lock(T1, LockKind::Lru(PA));
+        f.event(Fact::LruRemoved {
+            process: PA,
+            digest: evicted,
+        });
+        f.marker(2, 0);
+        f.unlock(T1, LockKind::Lru(PA));
+    });
+    expect_none(outcome, "an evicted entry's marker is not checked");
+    // The LRU of another process is checked on its own mutex only.
+    f.event(Fact::ProcessStarted { process: PB });
+    f.event(Fact::LruInserted {
+        process: PB,
+        digest: digest(3),
+    });
+    expect_none(
+        f.violation_of(|| {
+            f.lock(T1, LockKind::Lru(PA));
+            f.unlock(T1, LockKind::Lru(PA));
+        }),
+        "process A's LRU release does not check process B's LRU",
+    );
+}
+
+#[test]
+fn cache_file_without_bucket_object_is_caught_at_chunk_lock_release() {
+    let cases: [(&str, SetUp); 2] = [
+        ("cached content", |f| f.file(1, 0)),
+        ("marker", |f| f.marker(1, 0)),
+    ];
+    for (case, set_up) in cases {
+        let f = Fixture::new(Backend::S3);
+        let d = digest(1);
+        f.lock(T1, LockKind::Chunk(d));
+        // Inside the per-chunk lock window the file may precede the object.
+        set_up(&f);
+        let message = expect(
+            Property::CacheBucket,
+            f.violation_of(|| f.unlock(T1, LockKind::Chunk(d))),
+            case,
+        );
+        assert!(message.contains(&d.to_string()), "{message}");
+    }
+}
+
+#[test]
+fn cache_file_with_bucket_object_or_on_filesystem_passes() {
+    for (backend, with_object) in [(Backend::S3, true), (Backend::Filesystem, false)] {
+        let f = Fixture::new(backend);
+        let d = f.file(1, 0);
+        if with_object {
+            f.object(1);
+        }
+        expect_none(
+            f.violation_of(|| {
+                f.lock(T1, LockKind::Chunk(d));
+                f.unlock(T1, LockKind::Chunk(d));
+            }),
+            &format!("{backend:?}, object present: {with_object}"),
+        );
+    }
+}

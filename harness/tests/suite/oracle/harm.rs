@@ -1,0 +1,123 @@
+//! Harm: no index is published over a chunk that is gone, and no bucket object a visible
+//! index or an active writer needs is deleted.
+
+use super::fixture::*;
+use harness::oracle::Property;
+use store::storage::{Bucket, ChunkDir};
+use store::{Backend, Digest, Event};
+
+#[test]
+fn harm_index_published_over_a_missing_chunk_is_caught() {
+    // (case, backend, how chunk 1 is left)
+    let cases: [(&str, Backend, SetUp); 4] = [
+        ("FS, no file", Backend::Filesystem, |_| digest(1)),
+        ("FS, zero-length file", Backend::Filesystem, |f| {
+            f.marker(1, 0)
+        }),
+        ("S3, local content but no object", Backend::S3, |f| {
+            f.file(1, 0)
+        }),
+        ("S3, marker but no object", Backend::S3, |f| f.marker(1, 0)),
+    ];
+    for (case, backend, set_up) in cases {
+        let f = Fixture::new(backend);
+        let d = set_up(&f);
+        let fine = f.present(2);
+        let writer = f.writer(PA, 1, &[fine, d]);
+        let message = expect(
+            Property::Harm,
+            f.violation_of(|| f.publish(writer, &snapshot(1), &[fine, d])),
+            case,
+        );
+        assert!(
+            message.contains(&format!("referencing {d}, which is gone")),
+            "{case}: names the missing chunk: {message}"
+        );
+    }
+}
+
+#[test]
+fn harm_index_published_over_existing_chunks_passes() {
+    let cases: [(&str, Backend, SetUp); 3] = [
+        ("FS, local content", Backend::Filesystem, |f| f.file(1, 0)),
+        ("S3, object without local file", Backend::S3, |f| {
+            f.object(1)
+        }),
+        ("S3, object with a marker", Backend::S3, |f| {
+            f.marker(1, 0);
+            f.object(1)
+        }),
+    ];
+    for (case, backend, set_up) in cases {
+        let f = Fixture::new(backend);
+        let d = set_up(&f);
+        let writer = f.writer(PA, 1, &[d]);
+        expect_none(
+            f.violation_of(|| f.publish(writer, &snapshot(1), &[d])),
+            case,
+        );
+    }
+}
+
+#[test]
+fn empty_chunk_is_full_content_not_a_marker() {
+    let empty = Digest::of(&[]);
+    let f = Fixture::new(Backend::Filesystem);
+    f.chunks.write(&empty, &[], 0).expect("model write");
+    expect_none(
+        f.violation_of(|| f.backup(PA, 1, &snapshot(1), &[empty])),
+        "FS: the empty chunk exists",
+    );
+
+    let f = Fixture::new(Backend::S3);
+    f.bucket.put_if_absent(&empty, &[]).expect("model put");
+    f.chunks.write(&empty, &[], 0).expect("model write");
+    expect_none(
+        f.violation_of(|| f.lru_insert(PA, T1, empty)),
+        "S3: the cached empty chunk has its full content",
+    );
+}
+
+#[test]
+fn harm_object_deleted_while_visible_index_references_it_is_caught() {
+    let f = Fixture::new(Backend::S3);
+    let d = f.present(1);
+    f.backup(PA, 1, &snapshot(1), &[d]);
+    let message = expect(
+        Property::Harm,
+        f.violation_of(|| f.delete_objects(PA, &[f.present(2), d])),
+        "delete of an object a visible index references",
+    );
+    assert!(message.contains("vm/100/1/disk"), "{message}");
+}
+
+#[test]
+fn harm_object_deleted_while_active_writer_uses_it_is_caught() {
+    for writer_process in [PA, PB] {
+        let f = Fixture::new(Backend::S3);
+        let d = f.present(1);
+        f.writer(writer_process, 7, &[d]);
+        let message = expect(
+            Property::Harm,
+            f.violation_of(|| f.delete_objects(PA, &[d])),
+            &format!("writer in {writer_process}"),
+        );
+        assert!(message.contains("writer-7"), "{message}");
+    }
+}
+
+#[test]
+fn objects_deleted_that_nothing_needs_pass() {
+    let f = Fixture::new(Backend::S3);
+    let (garbage, pruned, used) = (f.present(1), f.present(2), f.present(3));
+    let old = snapshot(1);
+    f.backup(PA, 1, &old, &[pruned]);
+    f.event(Event::SnapshotPruned { snapshot: &old });
+    let writer = f.writer(PA, 2, &[garbage, used]);
+    f.finish(writer);
+    f.writer(PA, 3, &[used]);
+    expect_none(
+        f.violation_of(|| f.delete_objects(PA, &[garbage, pruned])),
+        "delete of objects no visible index or active writer needs",
+    );
+}
