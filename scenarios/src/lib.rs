@@ -1,5 +1,5 @@
-//! The scenarios: short actor mixes from the design, each a plain function generic over the
-//! platform, so loom, shuttle and real threads run the same code.
+//! The scenarios: short actor mixes from `docs/design.md`, each a plain function generic over
+//! the platform, so loom, shuttle and real threads run the same code.
 //!
 //! Each scenario builds a [`harness::world::World`] (model storage, logical clock, oracle),
 //! writes some history from the main thread, then spawns role-named threads (`writer-1`,
@@ -29,7 +29,7 @@ macro_rules! scenario {
     };
 }
 
-/// Every scenario, in the order of the design's list.
+/// Every scenario, in the order of the races of `docs/design.md` §3, then the later ones.
 pub const ALL: &[Scenario] = &[
     scenario!(
         fs::insert_vs_sweep,

@@ -38,8 +38,6 @@ pub trait Platform: Sized + Send + Sync + 'static {
     fn mutex<T: Send>(value: T) -> Self::RawMutex<T>;
     /// Blocks until the mutex is held; poisoning is ignored.
     fn lock<T: Send>(mutex: &Self::RawMutex<T>) -> Self::RawGuard<'_, T>;
-    /// Takes the mutex if it is free, without blocking.
-    fn try_lock<T: Send>(mutex: &Self::RawMutex<T>) -> Option<Self::RawGuard<'_, T>>;
     /// Creates a condition variable.
     fn condvar() -> Self::RawCondvar;
     /// Releases `guard`, waits for a notification and takes the lock again.
@@ -103,12 +101,6 @@ impl<P: Platform, T: Send> Mutex<P, T> {
     #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, P, T> {
         MutexGuard(P::lock(&self.0))
-    }
-
-    /// Takes the lock if it is free.
-    #[track_caller]
-    pub fn try_lock(&self) -> Option<MutexGuard<'_, P, T>> {
-        P::try_lock(&self.0).map(MutexGuard)
     }
 }
 

@@ -32,14 +32,6 @@ impl Platform for Std {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn try_lock<T: Send>(mutex: &Self::RawMutex<T>) -> Option<Self::RawGuard<'_, T>> {
-        match mutex.try_lock() {
-            Ok(guard) => Some(guard),
-            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => None,
-        }
-    }
-
     fn condvar() -> Self::RawCondvar {
         std::sync::Condvar::new()
     }

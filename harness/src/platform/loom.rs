@@ -4,7 +4,6 @@ use crate::execution::{blocking, counted_thread};
 use ::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use ::loom::sync::{Condvar, Mutex, MutexGuard};
 use std::ops::{Deref, DerefMut};
-use std::sync::TryLockError;
 use store::Platform;
 
 /// Locks, atomics and threads from [loom 0.7](https://docs.rs/loom/0.7.3), for exhaustive
@@ -25,7 +24,8 @@ use store::Platform;
 ///   scenarios tiny and bound the search with `preemption_bound`.
 /// * **Threads switch only at loom operations** (lock, atomic, condvar, spawn, join,
 ///   `yield_now`): a critical section containing none of them is atomic to loom, so no
-///   other thread ever observes the lock held there (a `try_lock` racing it never fails).
+///   other thread ever observes the lock held there (a try-lock of the store's lock table
+///   racing it never fails).
 /// * **Every atomic is `SeqCst`** (the trait's contract): loom's weak-memory exploration
 ///   has nothing to reorder here, so it explores interleavings only, like shuttle.
 /// * Panics in spawned threads abort the whole model (loom propagates them directly), so
@@ -115,16 +115,6 @@ impl Platform for Loom {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
         }))
-    }
-
-    #[track_caller]
-    fn try_lock<T: Send>(mutex: &Self::RawMutex<T>) -> Option<Self::RawGuard<'_, T>> {
-        // loom's `try_lock` is a scheduling point and only ever fails with `WouldBlock`.
-        match mutex.try_lock() {
-            Ok(guard) => Some(LoomGuard::new(guard)),
-            Err(TryLockError::Poisoned(poisoned)) => Some(LoomGuard::new(poisoned.into_inner())),
-            Err(TryLockError::WouldBlock) => None,
-        }
     }
 
     fn condvar() -> Self::RawCondvar {

@@ -2,7 +2,7 @@
 
 use crate::execution::{blocking, counted_thread};
 use ::shuttle::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use ::shuttle::sync::{Condvar, Mutex, MutexGuard, TryLockError};
+use ::shuttle::sync::{Condvar, Mutex, MutexGuard};
 use shuttle_engine::runtime::execution::ExecutionState;
 use store::Platform;
 
@@ -51,15 +51,6 @@ impl Platform for Shuttle {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
         })
-    }
-
-    fn try_lock<T: Send>(mutex: &Self::RawMutex<T>) -> Option<Self::RawGuard<'_, T>> {
-        // shuttle's `try_lock` is a scheduling point, whether or not it succeeds.
-        match mutex.try_lock() {
-            Ok(guard) => Some(guard),
-            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-            Err(TryLockError::WouldBlock) => None,
-        }
     }
 
     fn condvar() -> Self::RawCondvar {

@@ -141,55 +141,6 @@ fn lock_order_inversion<P: Platform>() {
     ba.join();
 }
 
-/// How often a contended `try_lock` succeeded and failed, over all explored executions.
-#[derive(Default)]
-struct TryLockOutcomes {
-    took: std::sync::atomic::AtomicUsize,
-    missed: std::sync::atomic::AtomicUsize,
-}
-
-/// `try_lock` fails while the lock is held and succeeds once it is released; against a
-/// concurrent `lock` it may go either way, and never loses the other thread's update.
-fn try_lock_semantics<P: Platform + Yield>(outcomes: &TryLockOutcomes) {
-    use std::sync::atomic::Ordering::Relaxed;
-
-    let mutex = Arc::new(Mutex::<P, u32>::new(0));
-    let guard = mutex.lock();
-    assert!(mutex.try_lock().is_none(), "try_lock took a held lock");
-    drop(guard);
-    assert_eq!(
-        mutex.try_lock().as_deref(),
-        Some(&0),
-        "try_lock failed on a free lock"
-    );
-
-    let trier = {
-        let mutex = Arc::clone(&mutex);
-        spawn::<P, _, _>("trier", move || match mutex.try_lock() {
-            Some(mut guard) => {
-                *guard += 1;
-                true
-            }
-            None => false,
-        })
-    };
-    {
-        let mut guard = mutex.lock();
-        // loom only switches threads at its own operations, so a critical section without
-        // one is atomic to it: yield to let the trier run while the lock is held.
-        P::yield_now();
-        *guard += 1;
-    }
-    let took = trier.join();
-    let counter = if took {
-        &outcomes.took
-    } else {
-        &outcomes.missed
-    };
-    counter.fetch_add(1, Relaxed);
-    assert_eq!(*mutex.lock(), 1 + u32::from(took), "lost update");
-}
-
 // ---------------------------------------------------------------------------------------------
 // Checkers
 // ---------------------------------------------------------------------------------------------
@@ -233,7 +184,6 @@ fn correct_programs_pass_on_real_threads() {
         condvar_handshake::<Std>();
         distinct_thread_ids::<Std>();
     }
-    try_lock_semantics::<Std>(&TryLockOutcomes::default());
 }
 
 #[test]
@@ -276,15 +226,6 @@ fn loom_thread_ids_are_indices() {
 #[test]
 fn loom_finds_deadlock() {
     expect_failure(|| loom_check(lock_order_inversion::<Loom>), "deadlock");
-}
-
-#[test]
-fn loom_try_lock_explores_both_outcomes() {
-    let outcomes = Arc::new(TryLockOutcomes::default());
-    let shared = Arc::clone(&outcomes);
-    loom_check(move || try_lock_semantics::<Loom>(&shared));
-    assert!(outcomes.took.load(std::sync::atomic::Ordering::Relaxed) > 0);
-    assert!(outcomes.missed.load(std::sync::atomic::Ordering::Relaxed) > 0);
 }
 
 #[test]
@@ -337,13 +278,4 @@ fn shuttle_pct_finds_deadlock() {
         || shuttle::check_pct(lock_order_inversion::<Shuttle>, 1000, 3),
         "deadlock",
     );
-}
-
-#[test]
-fn shuttle_try_lock_explores_both_outcomes() {
-    let outcomes = Arc::new(TryLockOutcomes::default());
-    let shared = Arc::clone(&outcomes);
-    shuttle_check(move || try_lock_semantics::<Shuttle>(&shared));
-    assert!(outcomes.took.load(std::sync::atomic::Ordering::Relaxed) > 0);
-    assert!(outcomes.missed.load(std::sync::atomic::Ordering::Relaxed) > 0);
 }
