@@ -11,16 +11,34 @@
 //!   execution while every live thread is inside one, nobody could run: a deadlock. The
 //!   decrement after a blocking call is plain code, not a destructor, so a checker that
 //!   unwinds a thread out of its blocking call leaves the count as it was at the failure.
+//!   These counts are kept in plain thread-local cells (every lock passes through them, so
+//!   they must be cheap), which the log reads on the same driver thread.
 //!
 //! The log takes only std locks and atomics, which add no scheduling point.
 
 use crate::oracle::{Coverage, Property};
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 thread_local! {
     static CURRENT: RefCell<Option<Arc<ExecutionLog>>> = const { RefCell::new(None) };
+    /// Modelled threads of the current execution: alive, and inside a blocking call.
+    static THREADS: Cell<Threads> = const { Cell::new(Threads { live: 0, blocked: 0 }) };
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Threads {
+    live: usize,
+    blocked: usize,
+}
+
+fn count_threads(update: impl FnOnce(&mut Threads)) {
+    THREADS.with(|cell| {
+        let mut threads = cell.get();
+        update(&mut threads);
+        cell.set(threads);
+    });
 }
 
 /// Facts about the executions of one checker run (see the module docs).
@@ -29,8 +47,6 @@ pub struct ExecutionLog {
     executions: AtomicU64,
     violation: Mutex<Option<Property>>,
     coverage: Mutex<Coverage>,
-    live: AtomicUsize,
-    blocked: AtomicUsize,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -77,8 +93,12 @@ impl ExecutionLog {
     pub fn begin_execution(&self) {
         self.executions.fetch_add(1, Ordering::SeqCst);
         *lock(&self.violation) = None;
-        self.live.store(1, Ordering::SeqCst);
-        self.blocked.store(0, Ordering::SeqCst);
+        THREADS.with(|cell| {
+            cell.set(Threads {
+                live: 1,
+                blocked: 0,
+            })
+        });
     }
 
     /// Records `property` as the execution's violation, unless one is recorded already.
@@ -102,10 +122,10 @@ impl ExecutionLog {
     }
 
     /// Whether every live thread of the last execution was inside a blocking call when it
-    /// stopped.
+    /// stopped. Asked on the thread that ran the execution (the driver's).
     pub fn all_blocked(&self) -> bool {
-        let live = self.live.load(Ordering::SeqCst);
-        live > 0 && self.blocked.load(Ordering::SeqCst) >= live
+        let threads = THREADS.with(Cell::get);
+        threads.live > 0 && threads.blocked >= threads.live
     }
 }
 
@@ -123,15 +143,11 @@ impl Drop for Installed {
 }
 
 /// Runs a blocking platform call, counted as blocked while it runs (see the module docs).
+#[inline]
 pub(crate) fn blocking<T>(call: impl FnOnce() -> T) -> T {
-    let log = ExecutionLog::current();
-    if let Some(log) = &log {
-        log.blocked.fetch_add(1, Ordering::SeqCst);
-    }
+    count_threads(|t| t.blocked += 1);
     let value = call();
-    if let Some(log) = &log {
-        log.blocked.fetch_sub(1, Ordering::SeqCst);
-    }
+    count_threads(|t| t.blocked -= 1);
     value
 }
 
@@ -141,15 +157,10 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let log = ExecutionLog::current();
-    if let Some(log) = &log {
-        log.live.fetch_add(1, Ordering::SeqCst);
-    }
+    count_threads(|t| t.live += 1);
     move || {
         let value = body();
-        if let Some(log) = &log {
-            log.live.fetch_sub(1, Ordering::SeqCst);
-        }
+        count_threads(|t| t.live -= 1);
         value
     }
 }

@@ -123,6 +123,7 @@ pub enum Recorded {
 
 impl Recorded {
     /// Keeps `event`.
+    #[inline]
     pub fn of(event: &Event<'_>) -> Self {
         match *event {
             Event::Fact(fact) => Self::Fact(fact),

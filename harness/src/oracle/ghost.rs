@@ -43,6 +43,7 @@ pub struct Ghost {
 
 impl Ghost {
     /// The first visible index referencing `digest`, as `snapshot/name`.
+    #[inline]
     pub fn visible_reference(&self, digest: &Digest) -> Option<String> {
         self.visible
             .iter()
@@ -51,6 +52,7 @@ impl Ghost {
     }
 
     /// The first active writer that uses `digest`, with its process.
+    #[inline]
     pub fn writer_using(
         &self,
         digest: &Digest,
@@ -66,7 +68,9 @@ impl Ghost {
             .map(|(id, w)| (*id, w.process))
     }
 
-    /// Updates the ghost state with `event`, after the checks that judge the state before it.
+    /// Updates the ghost state with `event`, after the checks that judge the state before it
+    /// (a lock acquisition is recorded by its check, which shares the lookups).
+    #[inline]
     pub fn apply(&mut self, event: &Event<'_>) {
         match *event {
             Event::Fact(fact) => self.apply_fact(fact),
@@ -86,6 +90,7 @@ impl Ghost {
         }
     }
 
+    #[inline]
     fn apply_fact(&mut self, fact: Fact) {
         match fact {
             Fact::ProcessStarted { process } => {
@@ -112,10 +117,6 @@ impl Ghost {
             }
             Fact::WriterFinished { writer, .. } => {
                 self.writers.remove(&writer);
-            }
-            Fact::LockAcquired { lock, thread, .. } => {
-                self.held.entry(thread).or_default().push(lock);
-                self.holders.insert(lock, thread);
             }
             Fact::LockReleased { lock, thread } => {
                 self.holders.remove(&lock);
@@ -155,6 +156,8 @@ impl Ghost {
             Fact::GcFinished { process, .. } => {
                 self.gcs.remove(&process);
             }
+            // Recorded together with its check (`checks::locks::acquired`).
+            Fact::LockAcquired { .. } => {}
             Fact::ChunkStamped { .. }
             | Fact::RemoveCalled { .. }
             | Fact::ChunkQuarantined { .. } => {}

@@ -41,7 +41,7 @@ use crate::execution::ExecutionLog;
 use ghost::Ghost;
 use ground::Ground;
 use std::sync::{Arc, Mutex, MutexGuard};
-use store::{Backend, Event, Fact, LockGranularity, LockKind, Observer, Storage};
+use store::{Backend, Digest, Event, Fact, LockGranularity, LockKind, Observer, Storage};
 use trail::Trail;
 
 /// How many events a violation report shows.
@@ -114,6 +114,7 @@ impl Oracle {
             ground: Ground {
                 storage: storage.clone(),
                 backend: options.backend,
+                empty: Digest::of(&[]),
             },
             options,
             log: ExecutionLog::current(),
@@ -142,13 +143,24 @@ impl Oracle {
 
     /// Judges `event` against the state before it, updates the ghost, then judges what
     /// must hold after it.
+    #[inline]
     fn check(&self, state: &mut State, event: &Event<'_>) -> Checked {
         count(&mut state.coverage, &state.ghost, event);
+        if let Event::Fact(Fact::LockAcquired {
+            lock,
+            thread,
+            blocking,
+        }) = *event
+        {
+            let order = self.options.check_lock_order;
+            return checks::locks::acquired(&mut state.ghost, lock, thread, blocking, order);
+        }
         self.before(&state.ghost, event)?;
         state.ghost.apply(event);
         self.after(&state.ghost, event)
     }
 
+    #[inline]
     fn before(&self, ghost: &Ghost, event: &Event<'_>) -> Checked {
         match *event {
             Event::IndexPublished {
@@ -160,17 +172,6 @@ impl Oracle {
             } => checks::harm::published(&self.ground, writer, snapshot, name, digests),
             Event::ObjectsDeleting { digests, .. } => checks::harm::objects_deleted(ghost, digests),
             Event::SnapshotPruned { .. } => Ok(()),
-            Event::Fact(Fact::LockAcquired {
-                lock,
-                thread,
-                blocking,
-            }) => checks::locks::acquired(
-                ghost,
-                lock,
-                thread,
-                blocking,
-                self.options.check_lock_order,
-            ),
             Event::Fact(Fact::RemoveCalled {
                 process,
                 digest,
@@ -194,6 +195,7 @@ impl Oracle {
         }
     }
 
+    #[inline]
     fn after(&self, ghost: &Ghost, event: &Event<'_>) -> Checked {
         match *event {
             Event::Fact(Fact::LockReleased { lock, .. }) => match lock {
@@ -209,6 +211,7 @@ impl Oracle {
 }
 
 /// Counts what `event` covers, in the state before it.
+#[inline]
 fn count(coverage: &mut Coverage, ghost: &Ghost, event: &Event<'_>) {
     coverage.events += 1;
     match *event {

@@ -21,6 +21,7 @@ impl Trail {
     }
 
     /// Records one event.
+    #[inline]
     pub fn push(&mut self, event: Recorded) {
         self.seen += 1;
         if self.events.len() == self.capacity {

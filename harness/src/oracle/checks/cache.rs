@@ -7,6 +7,7 @@ use crate::oracle::property::{Checked, Property, Violation};
 use store::{Backend, Digest, ProcessId};
 
 /// At the release of `digest`'s per-chunk lock (S3): a local file implies the object.
+#[inline]
 pub fn bucket_backs_file(ground: &Ground, digest: &Digest) -> Checked {
     if ground.backend == Backend::S3
         && ground.storage.chunks.inspect(digest).is_some()
@@ -21,6 +22,7 @@ pub fn bucket_backs_file(ground: &Ground, digest: &Digest) -> Checked {
 }
 
 /// At the release of `process`'s LRU mutex: every entry of its LRU has content.
+#[inline]
 pub fn lru_has_content(ground: &Ground, ghost: &Ghost, process: ProcessId) -> Checked {
     let lru = ghost.lru.get(&process).into_iter().flatten();
     match lru.into_iter().find(|d| !ground.has_content(d)) {

@@ -7,6 +7,7 @@ use crate::oracle::property::{Checked, Property, Violation};
 use store::{Backend, Digest, LockKind, ProcessId};
 
 /// At a GC start in `process`: no other GC runs.
+#[inline]
 pub fn single(ghost: &Ghost, process: ProcessId) -> Checked {
     match ghost.gcs.keys().next() {
         Some(other) => Err(Violation::new(

@@ -7,6 +7,7 @@ use crate::oracle::property::{Checked, Property, Violation};
 use store::{Digest, SnapshotId, WriterId};
 
 /// An index is published only when every chunk it references exists.
+#[inline]
 pub fn published(
     ground: &Ground,
     writer: WriterId,
@@ -24,6 +25,7 @@ pub fn published(
 }
 
 /// No bucket object is deleted while a visible index or an active writer references it.
+#[inline]
 pub fn objects_deleted(ghost: &Ghost, digests: &[Digest]) -> Checked {
     for digest in digests {
         if let Some(index) = ghost.visible_reference(digest) {

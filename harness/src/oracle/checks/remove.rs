@@ -8,6 +8,7 @@ use store::{Digest, LockGranularity, LockKind, ProcessId};
 ///
 /// P1 asks for the chunk store mutex of `process` that guards `digest` (its shard when the
 /// mutex is split as `granularity` says, by the same mapping the store uses).
+#[inline]
 pub fn preconditions(
     ghost: &Ghost,
     granularity: LockGranularity,
