@@ -271,6 +271,19 @@ fn seeded_replay_file(dir: &Path, scenario: &str, checker: &str, bug: &str) -> (
     (stdout, file)
 }
 
+/// Replays `file`; asserts that it reproduces a violation (exit 1) and returns what it said.
+fn replay_reproduces(file: &str) -> String {
+    let replayed = chunkcheck(&["replay", file]);
+    let said = text(&replayed.stdout);
+    assert_eq!(
+        code(&replayed),
+        EXIT_VIOLATION,
+        "{said}{}",
+        text(&replayed.stderr)
+    );
+    said
+}
+
 /// The replay command printed for a seeded race reproduces it: exit 1, same verdict.
 #[test]
 fn printed_replay_command_reproduces_a_seeded_race() {
@@ -285,14 +298,7 @@ fn printed_replay_command_reproduces_a_seeded_race() {
         stdout.contains("P2 violated") || stdout.contains("P3 violated"),
         "verbose output names the property:\n{stdout}"
     );
-    let replayed = chunkcheck(&["replay", &file]);
-    let said = text(&replayed.stdout);
-    assert_eq!(
-        code(&replayed),
-        EXIT_VIOLATION,
-        "{said}{}",
-        text(&replayed.stderr)
-    );
+    let said = replay_reproduces(&file);
     assert!(said.starts_with("reproduced: P"), "{said}");
     assert!(said.contains("bugs: insert-skips-touch"), "{said}");
     assert!(said.contains("event trail"), "{said}");
@@ -316,14 +322,7 @@ fn loom_failure_replays_from_its_checkpoint() {
         saved.contains("\"branches\""),
         "caught after more than one checkpoint interval, so the file holds a search position:\n{saved}"
     );
-    let replayed = chunkcheck(&["replay", &file]);
-    let said = text(&replayed.stdout);
-    assert_eq!(
-        code(&replayed),
-        EXIT_VIOLATION,
-        "{said}{}",
-        text(&replayed.stderr)
-    );
+    let said = replay_reproduces(&file);
     assert!(said.starts_with("reproduced: P4 violated"), "{said}");
     assert!(said.contains("under loom"), "{said}");
 }
@@ -369,7 +368,7 @@ fn exit_codes_tell_violation_from_lost_power() {
         saved.contains(&format!("preemption_bound={bound}\n")),
         "{saved}"
     );
-    assert_eq!(code(&chunkcheck(&["replay", file])), EXIT_VIOLATION);
+    replay_reproduces(file);
     let (missed, report) = run(
         "missed",
         &[
@@ -510,12 +509,6 @@ fn minimize_finds_smaller_failing_settings() {
             "{}: the file records the smaller setting:\n{setting}",
             item.checker
         );
-        let replayed = chunkcheck(&["replay", file]);
-        assert_eq!(
-            code(&replayed),
-            EXIT_VIOLATION,
-            "{}",
-            text(&replayed.stdout)
-        );
+        replay_reproduces(file);
     }
 }
