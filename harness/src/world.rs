@@ -2,7 +2,7 @@
 //! oracle, with helpers to set up history (old backups, garbage) through the store itself
 //! so the oracle sees every event.
 
-use crate::oracle::{Oracle, OracleOptions};
+use crate::oracle::{CutoffRule, Oracle, OracleOptions};
 use std::sync::Arc;
 use store::platform::{spawn, JoinHandle};
 use store::storage::{ModelBucket, ModelChunkDir, ModelIndexDir};
@@ -58,7 +58,13 @@ impl Setup {
 
     /// What the oracle of a datastore with `backend` and this setup checks.
     pub fn oracle_options(&self, backend: Backend) -> OracleOptions {
-        let options = OracleOptions::new(backend).granularity(self.granularity);
+        let cutoff = CutoffRule {
+            grace: GRACE,
+            margin: MARGIN,
+        };
+        let options = OracleOptions::new(backend)
+            .granularity(self.granularity)
+            .cutoff(cutoff);
         match self.unchecked_lock_order {
             true => options.without_lock_order(),
             false => options,

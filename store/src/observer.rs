@@ -180,7 +180,9 @@ pub enum Event<'a> {
         /// Every digest it references.
         digests: &'a [Digest],
     },
-    /// Prune deleted a snapshot and all its indexes.
+    /// A snapshot and all its indexes are gone from disk (prune, or an aborted writer's
+    /// cleanup); reported after the removal succeeded, so a failed removal leaves its
+    /// indexes visible.
     SnapshotPruned {
         /// The snapshot.
         snapshot: &'a SnapshotId,

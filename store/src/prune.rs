@@ -24,12 +24,12 @@ impl<P: Platform> Process<P> {
             if ds.storage.indexes.indexes(snapshot)?.is_none() {
                 return Err(StoreError::NotFound(format!("snapshot {snapshot}")).into());
             }
-            // The indexes stop counting as visible from here on.
-            ds.emit(Event::SnapshotPruned { snapshot });
             ds.storage
                 .indexes
                 .remove_snapshot(snapshot)
                 .with_context(|| format!("pruning snapshot {snapshot}"))?;
+            // Reported once it is gone: a removal that failed leaves its indexes visible.
+            ds.emit(Event::SnapshotPruned { snapshot });
             Ok(())
         })();
         ds.locks.unlock_path(&lock, LockMode::Exclusive);

@@ -364,14 +364,14 @@ impl<P: Platform> BackupWriter<P> {
             let _ = ds.storage.indexes.remove_tmp(&self.snapshot, &name);
         }
         if self.snapshot_created {
-            if !self.published.is_empty() {
+            // An error here leaves the snapshot directory, and with it any published index
+            // (still visible, so still protecting its chunks); nothing is lost.
+            let removed = ds.storage.indexes.remove_snapshot(&self.snapshot);
+            if removed.is_ok() && !self.published.is_empty() {
                 ds.emit(Event::SnapshotPruned {
                     snapshot: &self.snapshot,
                 });
             }
-            // An error here leaves an unreferenced snapshot directory; it protects chunks
-            // but loses nothing.
-            let _ = ds.storage.indexes.remove_snapshot(&self.snapshot);
         }
         self.release();
     }

@@ -7,6 +7,8 @@ use store::{Digest, Event, Fact, LockKind, ProcessId, SnapshotId, WriterId};
 pub struct GhostWriter {
     /// Its process.
     pub process: ProcessId,
+    /// Its start time, as the store recorded it for the cutoff.
+    pub start: i64,
     /// Chunks it uploaded, re-used or registered: all of them must survive until its
     /// indexes are visible and it has finished.
     pub used: BTreeSet<Digest>,
@@ -27,7 +29,8 @@ pub struct GhostGc {
 /// Everything the oracle knows.
 #[derive(Default)]
 pub struct Ghost {
-    /// Published, not pruned indexes: `(snapshot, name)` → digests.
+    /// Indexes the store reported published and not pruned: `(snapshot, name)` → digests
+    /// (cross-checked with the disk; P2 itself reads the disk).
     pub visible: BTreeMap<(SnapshotId, String), Vec<Digest>>,
     /// Active writers.
     pub writers: BTreeMap<WriterId, GhostWriter>,
@@ -42,15 +45,6 @@ pub struct Ghost {
 }
 
 impl Ghost {
-    /// The first visible index referencing `digest`, as `snapshot/name`.
-    #[inline]
-    pub fn visible_reference(&self, digest: &Digest) -> Option<String> {
-        self.visible
-            .iter()
-            .find(|(_, digests)| digests.contains(digest))
-            .map(|((snapshot, name), _)| format!("{snapshot}/{name}"))
-    }
-
     /// The first active writer that uses `digest`, with its process.
     #[inline]
     pub fn writer_using(
@@ -102,10 +96,17 @@ impl Ghost {
                 }
             }
             Fact::WriterStarted {
-                process, writer, ..
+                process,
+                writer,
+                start,
             } => {
                 let used = BTreeSet::new();
-                self.writers.insert(writer, GhostWriter { process, used });
+                let ghost = GhostWriter {
+                    process,
+                    start,
+                    used,
+                };
+                self.writers.insert(writer, ghost);
                 for gc in self.gcs.values_mut() {
                     gc.overlapped_writer = true;
                 }

@@ -1,6 +1,7 @@
 //! Ground truth read from storage through `inspect`, which takes no scheduling point.
 
-use store::{Backend, Digest, Storage};
+use store::storage::PublishedIndex;
+use store::{Backend, Digest, SnapshotId, Storage};
 
 /// The storage a datastore runs over, as the oracle reads it.
 pub struct Ground {
@@ -30,5 +31,26 @@ impl Ground {
             Backend::Filesystem => self.has_content(digest),
             Backend::S3 => self.storage.bucket.inspect(digest),
         }
+    }
+
+    /// The published indexes on disk now.
+    pub fn indexes(&self) -> Vec<PublishedIndex> {
+        self.storage.indexes.inspect()
+    }
+
+    /// The first published index on disk that references `digest`, as `snapshot/name`.
+    pub fn index_referencing(&self, digest: &Digest) -> Option<String> {
+        self.indexes()
+            .into_iter()
+            .find(|index| index.digests.contains(digest))
+            .map(|index| format!("{}/{}", index.snapshot, index.name))
+    }
+
+    /// The digests of index `name` of `snapshot` on disk, if it is there.
+    pub fn index(&self, snapshot: &SnapshotId, name: &str) -> Option<Vec<Digest>> {
+        self.indexes()
+            .into_iter()
+            .find(|index| index.snapshot == *snapshot && index.name == name)
+            .map(|index| index.digests)
     }
 }

@@ -57,6 +57,19 @@ pub struct OracleOptions {
     /// Whether the lock order is checked. Off, a lock-order inversion runs on until the
     /// checker finds the deadlock it causes.
     pub check_lock_order: bool,
+    /// The store's cutoff settings, when the cutoff is to be checked at every GC start.
+    pub cutoff: Option<CutoffRule>,
+}
+
+/// The cutoff settings of a store (`StoreConfig::with_cutoff`): a GC that starts at `t`
+/// may treat chunks older than `t - grace` as garbage, or, when a writer is older than
+/// that, chunks older than its start minus `margin`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CutoffRule {
+    /// The grace period, seconds.
+    pub grace: i64,
+    /// The margin before the oldest writer's start, seconds.
+    pub margin: i64,
 }
 
 impl OracleOptions {
@@ -66,6 +79,15 @@ impl OracleOptions {
             backend,
             granularity: LockGranularity::Single,
             check_lock_order: true,
+            cutoff: None,
+        }
+    }
+
+    /// The same options, checking every GC's cutoff against `rule`.
+    pub fn cutoff(self, rule: CutoffRule) -> Self {
+        Self {
+            cutoff: Some(rule),
+            ..self
         }
     }
 
@@ -169,21 +191,38 @@ impl Oracle {
                 name,
                 digests,
                 ..
-            } => checks::harm::published(&self.ground, writer, snapshot, name, digests),
-            Event::ObjectsDeleting { digests, .. } => checks::harm::objects_deleted(ghost, digests),
-            Event::SnapshotPruned { .. } => Ok(()),
+            } => {
+                checks::reports::published(&self.ground, ghost, writer, snapshot, name, digests)?;
+                checks::harm::published(&self.ground, writer, snapshot, name, digests)
+            }
+            Event::ObjectsDeleting { digests, .. } => {
+                checks::harm::objects_deleted(&self.ground, ghost, digests)
+            }
+            Event::SnapshotPruned { snapshot } => checks::reports::pruned(&self.ground, snapshot),
+            Event::Fact(Fact::ChunkUsed { writer, digest, .. }) => {
+                checks::reports::known_writer(ghost, writer, &format!("used {digest}"))
+            }
             Event::Fact(Fact::RemoveCalled {
                 process,
                 digest,
                 thread,
             }) => checks::remove::preconditions(
+                &self.ground,
                 ghost,
                 self.options.granularity,
                 process,
                 digest,
                 thread,
             ),
-            Event::Fact(Fact::GcStarted { process, .. }) => checks::gc::single(ghost, process),
+            Event::Fact(Fact::GcStarted {
+                process,
+                phase1_start,
+                min_atime,
+                ..
+            }) => {
+                let rule = self.options.cutoff;
+                checks::gc::started(ghost, rule, process, phase1_start, min_atime)
+            }
             Event::Fact(Fact::GcFinished {
                 process,
                 completed: true,

@@ -25,11 +25,13 @@ pub enum Property {
     SingleGc,
     /// A completed GC left garbage older than its cutoff.
     Progress,
+    /// A GC's cutoff later than its clock and the active writers allow.
+    Cutoff,
 }
 
 impl Property {
     /// Every property.
-    pub const ALL: [Property; 10] = [
+    pub const ALL: [Property; 11] = [
         Self::P1,
         Self::P2,
         Self::P3,
@@ -40,6 +42,7 @@ impl Property {
         Self::LockOrder,
         Self::SingleGc,
         Self::Progress,
+        Self::Cutoff,
     ];
 
     /// The name used in violation messages (`"<name> violated: ..."`) and reports.
@@ -55,6 +58,7 @@ impl Property {
             Self::LockOrder => "lock order",
             Self::SingleGc => "single GC",
             Self::Progress => "progress",
+            Self::Cutoff => "cutoff",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! [`ModelIndexDir`]: the index files in memory, one atomic step per operation.
 
 use super::model_cell::ModelCell;
-use super::IndexDir;
+use super::{IndexDir, PublishedIndex};
 use crate::error::StoreError;
 use crate::ids::SnapshotId;
 use crate::platform::Platform;
@@ -138,6 +138,24 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
 
     fn remove_snapshot(&self, snapshot: &SnapshotId) -> Result<bool> {
         Ok(self.cell.step().remove(snapshot).is_some())
+    }
+
+    fn inspect(&self) -> Vec<PublishedIndex> {
+        let state = self.state();
+        let mut out = Vec::new();
+        for (snapshot, files) in state.iter() {
+            for (file, bytes) in files {
+                if let Some(name) = file.strip_suffix(".didx") {
+                    let bytes = Some(bytes.clone());
+                    out.push(PublishedIndex::decoded(
+                        snapshot.clone(),
+                        name.to_string(),
+                        bytes,
+                    ));
+                }
+            }
+        }
+        out
     }
 }
 

@@ -1,14 +1,70 @@
-//! Garbage collection: at most one at a time across processes, and a completed one leaves
-//! no garbage older than its cutoff.
+//! Garbage collection: at most one at a time across processes, none while another process
+//! has an active writer, a cutoff no later than the writers it must protect allow, and a
+//! completed one leaves no garbage older than its cutoff.
 
 use crate::oracle::ghost::{Ghost, GhostGc};
 use crate::oracle::ground::Ground;
 use crate::oracle::property::{Checked, Property, Violation};
+use crate::oracle::CutoffRule;
 use store::{Backend, Digest, LockKind, ProcessId};
+
+/// At a GC start in `process` with clock reading `phase1_start` and cutoff `min_atime`: no
+/// other GC runs, no other process has an active writer (P4 is broken the moment such a GC
+/// starts, whatever it removes later), and the cutoff is no later than `rule` allows.
+pub fn started(
+    ghost: &Ghost,
+    rule: Option<CutoffRule>,
+    process: ProcessId,
+    phase1_start: i64,
+    min_atime: i64,
+) -> Checked {
+    single(ghost, process)?;
+    let other = ghost.writers.iter().find(|(_, w)| w.process != process);
+    if let Some((writer, w)) = other {
+        return Err(Violation::new(
+            Property::P4,
+            format!(
+                "GC of {process} started while {writer} of {} is active",
+                w.process
+            ),
+        ));
+    }
+    match rule {
+        Some(rule) => cutoff(ghost, rule, process, phase1_start, min_atime),
+        None => Ok(()),
+    }
+}
+
+/// The cutoff: from the GC's own clock reading and the start times of the active writers
+/// the oracle saw, the latest `min_atime` that keeps every one of their chunks; a later one
+/// is a violation even if this schedule then removes nothing.
+fn cutoff(
+    ghost: &Ghost,
+    rule: CutoffRule,
+    process: ProcessId,
+    phase1_start: i64,
+    min_atime: i64,
+) -> Checked {
+    let oldest = ghost.writers.values().map(|w| w.start).min();
+    let oldest = oldest.map_or(phase1_start, |o| o.min(phase1_start));
+    let mut safe = phase1_start - rule.grace;
+    if oldest < safe {
+        safe = oldest - rule.margin;
+    }
+    match min_atime <= safe {
+        true => Ok(()),
+        false => Err(Violation::new(
+            Property::Cutoff,
+            format!(
+                "GC of {process} cut off at {min_atime}, later than {safe} (started at {phase1_start}, oldest active writer from {oldest})"
+            ),
+        )),
+    }
+}
 
 /// At a GC start in `process`: no other GC runs.
 #[inline]
-pub fn single(ghost: &Ghost, process: ProcessId) -> Checked {
+fn single(ghost: &Ghost, process: ProcessId) -> Checked {
     match ghost.gcs.keys().next() {
         Some(other) => Err(Violation::new(
             Property::SingleGc,

@@ -24,11 +24,12 @@ pub fn published(
     }
 }
 
-/// No bucket object is deleted while a visible index or an active writer references it.
+/// No bucket object is deleted while a published index on disk or an active writer
+/// references it.
 #[inline]
-pub fn objects_deleted(ghost: &Ghost, digests: &[Digest]) -> Checked {
+pub fn objects_deleted(ground: &Ground, ghost: &Ghost, digests: &[Digest]) -> Checked {
     for digest in digests {
-        if let Some(index) = ghost.visible_reference(digest) {
+        if let Some(index) = ground.index_referencing(digest) {
             return Err(Violation::new(
                 Property::Harm,
                 format!("object {digest} deleted from the bucket while {index} references it"),

@@ -6,3 +6,4 @@ pub mod gc;
 pub mod harm;
 pub mod locks;
 pub mod remove;
+pub mod reports;

@@ -1,15 +1,18 @@
 //! P1–P4: the preconditions of `unsafe fn remove`, at every call.
 
 use crate::oracle::ghost::Ghost;
+use crate::oracle::ground::Ground;
 use crate::oracle::property::{Checked, Property, Violation};
 use store::{Digest, LockGranularity, LockKind, ProcessId};
 
 /// Checks P1–P4 for `remove(digest)` by `thread` of `process`.
 ///
 /// P1 asks for the chunk store mutex of `process` that guards `digest` (its shard when the
-/// mutex is split as `granularity` says, by the same mapping the store uses).
+/// mutex is split as `granularity` says, by the same mapping the store uses). P2 reads the
+/// published indexes on disk, not the publications the store reported.
 #[inline]
 pub fn preconditions(
+    ground: &Ground,
     ghost: &Ghost,
     granularity: LockGranularity,
     process: ProcessId,
@@ -27,7 +30,7 @@ pub fn preconditions(
             ));
         }
     }
-    if let Some(index) = ghost.visible_reference(&digest) {
+    if let Some(index) = ground.index_referencing(&digest) {
         return Err(Violation::new(
             Property::P2,
             format!("{digest} removed by {process} but referenced by visible index {index}"),

@@ -8,7 +8,7 @@ use harness::oracle::{Oracle, OracleOptions, Property};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use store::platform::panic_message;
-use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir, ModelIndexDir};
+use store::storage::{Bucket, ChunkDir, IndexDir, ModelBucket, ModelChunkDir, ModelIndexDir};
 use store::{
     Backend, ChunkUse, Digest, Event, Fact, LockKind, Observer, ProcessId, SnapshotId, Std,
     Storage, WriterId,
@@ -56,6 +56,7 @@ pub(super) struct Fixture {
     pub(super) oracle: Arc<Oracle>,
     pub(super) chunks: Arc<ModelChunkDir<Std>>,
     pub(super) bucket: Arc<ModelBucket<Std>>,
+    pub(super) indexes: Arc<ModelIndexDir<Std>>,
 }
 
 impl Fixture {
@@ -64,16 +65,23 @@ impl Fixture {
     }
 
     pub(super) fn with_lock_order(backend: Backend, check_lock_order: bool) -> Self {
-        let chunks = Arc::new(ModelChunkDir::<Std>::new());
-        let bucket = Arc::new(ModelBucket::<Std>::new());
-        let storage = Storage {
-            chunks: chunks.clone(),
-            bucket: bucket.clone(),
-            indexes: Arc::new(ModelIndexDir::<Std>::new()),
-        };
         let options = match check_lock_order {
             true => OracleOptions::new(backend),
             false => OracleOptions::new(backend).without_lock_order(),
+        };
+        Self::with_options(options)
+    }
+
+    /// An oracle checking as `options` say.
+    pub(super) fn with_options(options: OracleOptions) -> Self {
+        let backend = options.backend;
+        let chunks = Arc::new(ModelChunkDir::<Std>::new());
+        let bucket = Arc::new(ModelBucket::<Std>::new());
+        let indexes = Arc::new(ModelIndexDir::<Std>::new());
+        let storage = Storage {
+            chunks: chunks.clone(),
+            bucket: bucket.clone(),
+            indexes: indexes.clone(),
         };
         // The oracle reports to the log installed where it is built.
         let log = ExecutionLog::new();
@@ -87,6 +95,7 @@ impl Fixture {
             oracle,
             chunks,
             bucket,
+            indexes,
         }
     }
 
@@ -181,8 +190,19 @@ impl Fixture {
         self.event(Fact::LockReleased { lock, thread });
     }
 
-    /// Starts writer `id` in `process`; it uses `digests` (uploaded).
+    /// Starts writer `id` in `process` at time 0; it uses `digests` (uploaded).
     pub(super) fn writer(&self, process: ProcessId, id: u64, digests: &[Digest]) -> Writer {
+        self.writer_at(process, id, 0, digests)
+    }
+
+    /// Starts writer `id` in `process` at time `start`; it uses `digests` (uploaded).
+    pub(super) fn writer_at(
+        &self,
+        process: ProcessId,
+        id: u64,
+        start: i64,
+        digests: &[Digest],
+    ) -> Writer {
         let writer = Writer {
             process,
             id: WriterId(id),
@@ -190,7 +210,7 @@ impl Fixture {
         self.event(Fact::WriterStarted {
             process,
             writer: writer.id,
-            start: 0,
+            start,
         });
         for d in digests {
             self.uses(writer, *d, ChunkUse::Uploaded);
@@ -207,7 +227,20 @@ impl Fixture {
         });
     }
 
+    /// Writes index `disk` of `snapshot` listing `digests` and reports its publication.
     pub(super) fn publish(&self, writer: Writer, snapshot: &SnapshotId, digests: &[Digest]) {
+        self.indexes
+            .put_raw(snapshot, "disk", store::index::encode(digests));
+        self.report_published(writer, snapshot, digests);
+    }
+
+    /// Reports the publication of index `disk` of `snapshot` (the disk is left as it is).
+    pub(super) fn report_published(
+        &self,
+        writer: Writer,
+        snapshot: &SnapshotId,
+        digests: &[Digest],
+    ) {
         self.event(Event::IndexPublished {
             process: writer.process,
             writer: writer.id,
@@ -215,6 +248,14 @@ impl Fixture {
             name: "disk",
             digests,
         });
+    }
+
+    /// Removes `snapshot` from disk and reports it pruned.
+    pub(super) fn prune(&self, snapshot: &SnapshotId) {
+        self.indexes
+            .remove_snapshot(snapshot)
+            .expect("model index dir removes");
+        self.event(Event::SnapshotPruned { snapshot });
     }
 
     pub(super) fn finish(&self, writer: Writer) {
@@ -264,10 +305,15 @@ impl Fixture {
     }
 
     pub(super) fn gc_start(&self, process: ProcessId, min_atime: i64) {
+        self.gc_start_at(process, min_atime + 100, min_atime);
+    }
+
+    /// A GC of `process` reading `phase1_start` off its clock and cutting off at `min_atime`.
+    pub(super) fn gc_start_at(&self, process: ProcessId, phase1_start: i64, min_atime: i64) {
         self.event(Fact::GcStarted {
             process,
-            phase1_start: min_atime + 100,
-            oldest_writer: min_atime + 100,
+            phase1_start,
+            oldest_writer: phase1_start,
             min_atime,
         });
     }

@@ -4,7 +4,7 @@
 use super::fixture::*;
 use harness::oracle::Property;
 use store::storage::{Bucket, ChunkDir};
-use store::{Backend, Digest, Event};
+use store::{Backend, Digest};
 
 #[test]
 fn harm_index_published_over_a_missing_chunk_is_caught() {
@@ -112,7 +112,7 @@ fn objects_deleted_that_nothing_needs_pass() {
     let (garbage, pruned, used) = (f.present(1), f.present(2), f.present(3));
     let old = snapshot(1);
     f.backup(PA, 1, &old, &[pruned]);
-    f.event(Event::SnapshotPruned { snapshot: &old });
+    f.prune(&old);
     let writer = f.writer(PA, 2, &[garbage, used]);
     f.finish(writer);
     f.writer(PA, 3, &[used]);

@@ -11,13 +11,17 @@
 //! - `cache`: LRU content and cache/bucket (S3);
 //! - `lock_order`: lock order and mutual exclusion;
 //! - `gc`: single GC and progress;
+//! - `gc_start`: what must hold when a GC starts (no other process's writer, the cutoff);
+//! - `reports`: the store's reports against the disk and against what the oracle saw;
 //! - `reporting`: first violation, event trail, coverage.
 
 mod fixture;
 
 mod cache;
 mod gc;
+mod gc_start;
 mod harm;
 mod lock_order;
 mod removal;
 mod reporting;
+mod reports;

@@ -3,7 +3,7 @@
 
 use super::fixture::*;
 use harness::oracle::Property;
-use store::{Backend, ChunkUse, Event, Fact, LockKind};
+use store::{Backend, ChunkUse, Fact, LockKind};
 
 #[test]
 fn p1_remove_without_own_chunk_store_mutex_is_caught() {
@@ -72,7 +72,7 @@ fn p2_remove_after_the_snapshot_is_pruned_passes() {
         let (old, kept) = (snapshot(1), snapshot(2));
         f.backup(PA, 1, &old, &[d]);
         f.backup(PA, 2, &kept, &[f.present(2)]);
-        f.event(Event::SnapshotPruned { snapshot: &old });
+        f.prune(&old);
         expect_none(
             f.violation_of(|| f.remove(PA, T1, d)),
             &format!("{backend:?}: remove of a chunk only a pruned snapshot referenced"),

@@ -180,7 +180,9 @@ impl CaseFailure {
         self.data_lost
             || matches!(
                 self.property,
-                Some(Property::P2 | Property::P3 | Property::P4 | Property::Harm)
+                Some(
+                    Property::P2 | Property::P3 | Property::P4 | Property::Harm | Property::Cutoff
+                )
             )
     }
 

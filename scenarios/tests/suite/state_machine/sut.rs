@@ -8,7 +8,7 @@ use super::alphabet::{
 use super::coverage::{tally, tally_transition};
 use super::model::{Expect, ModelState, Refusal};
 use super::transitions::{Flavor, Model, Transition};
-use harness::oracle::Oracle;
+use harness::oracle::{CutoffRule, Oracle, OracleOptions};
 use proptest_state_machine::StateMachineTest;
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
@@ -86,7 +86,12 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
             .with_cache_capacity(CACHE_CAPACITY)
             .with_bugs(model.bugs);
         let storage = Storage::model::<Std>();
-        let oracle = Oracle::new(&storage, model.backend);
+        let cutoff = CutoffRule {
+            grace: GRACE,
+            margin: MARGIN,
+        };
+        let options = OracleOptions::new(model.backend).cutoff(cutoff);
+        let oracle = Oracle::with_options(&storage, options);
         let observer: Arc<dyn Observer> = oracle.clone();
         let ds = Datastore::new(config, storage, Clock::manual(START), observer);
         let process = ds.start_process();

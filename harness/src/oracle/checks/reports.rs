@@ -1,0 +1,75 @@
+//! The store's reports against what the oracle saw and what is on disk: a writer the oracle
+//! never saw start, an index published with a chunk its writer never reported using, a
+//! publication or a prune the disk contradicts.
+//!
+//! Each is named after the precondition it would silently weaken: a chunk a writer uses
+//! without reporting it is unprotected by P3, and an index the disk and the reports
+//! disagree on misleads P2.
+
+use crate::oracle::ghost::Ghost;
+use crate::oracle::ground::Ground;
+use crate::oracle::property::{Checked, Property, Violation};
+use store::{Digest, SnapshotId, WriterId};
+
+/// A writer reporting anything must have been seen starting.
+#[inline]
+pub fn known_writer(ghost: &Ghost, writer: WriterId, what: &str) -> Checked {
+    match ghost.writers.contains_key(&writer) {
+        true => Ok(()),
+        false => Err(Violation::new(
+            Property::P3,
+            format!("{writer} {what}, but the oracle never saw it start (or saw it finish)"),
+        )),
+    }
+}
+
+/// At a publication: the writer is known and reported using every chunk the index lists,
+/// and the disk holds that index with exactly those digests.
+pub fn published(
+    ground: &Ground,
+    ghost: &Ghost,
+    writer: WriterId,
+    snapshot: &SnapshotId,
+    name: &str,
+    digests: &[Digest],
+) -> Checked {
+    known_writer(ghost, writer, &format!("published {snapshot}/{name}"))?;
+    let used = &ghost.writers[&writer].used;
+    if let Some(unreported) = digests.iter().find(|d| !used.contains(d)) {
+        return Err(Violation::new(
+            Property::P3,
+            format!(
+                "{writer} published {snapshot}/{name} referencing {unreported}, which it never reported using"
+            ),
+        ));
+    }
+    match ground.index(snapshot, name) {
+        Some(on_disk) if on_disk == digests => Ok(()),
+        Some(on_disk) => Err(Violation::new(
+            Property::P2,
+            format!(
+                "{writer} reported {snapshot}/{name} with {} digests, but the index on disk lists {}",
+                digests.len(),
+                on_disk.len()
+            ),
+        )),
+        None => Err(Violation::new(
+            Property::P2,
+            format!("{writer} reported publishing {snapshot}/{name}, which is not on disk"),
+        )),
+    }
+}
+
+/// At a prune report (made once the snapshot is removed): none of its indexes is on disk.
+pub fn pruned(ground: &Ground, snapshot: &SnapshotId) -> Checked {
+    match ground.indexes().iter().find(|i| i.snapshot == *snapshot) {
+        Some(left) => Err(Violation::new(
+            Property::P2,
+            format!(
+                "snapshot {snapshot} reported pruned, but {}/{} is still on disk",
+                left.snapshot, left.name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
