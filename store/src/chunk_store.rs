@@ -192,8 +192,10 @@ impl<P: Platform> ChunkStore<P> {
             .write(digest, data, atime)
             .with_context(|| format!("inserting chunk {digest}"))?;
         self.ds.emit(Fact::ChunkStamped {
+            process: self.process,
             digest: *digest,
             atime,
+            thread: P::thread_id(),
         });
         Ok(())
     }
@@ -214,8 +216,10 @@ impl<P: Platform> ChunkStore<P> {
             .with_context(|| format!("touching chunk {digest}"))?;
         if found {
             self.ds.emit(Fact::ChunkStamped {
+                process: self.process,
                 digest: *digest,
                 atime: now,
+                thread: P::thread_id(),
             });
         }
         Ok(found)
@@ -250,6 +254,11 @@ impl<P: Platform> ChunkStore<P> {
     }
 
     pub(crate) fn stat_unguarded(&self, digest: &Digest) -> Result<Option<ChunkStat>> {
+        self.ds.emit(Fact::ChunkStatted {
+            process: self.process,
+            digest: *digest,
+            thread: P::thread_id(),
+        });
         self.ds
             .storage
             .chunks
@@ -292,7 +301,11 @@ impl<P: Platform> ChunkStore<P> {
         digest: &Digest,
     ) -> Result<Option<String>> {
         self.check_guard(guard, digest);
-        self.ds.emit(Fact::ChunkQuarantined { digest: *digest });
+        self.ds.emit(Fact::ChunkQuarantined {
+            process: self.process,
+            digest: *digest,
+            thread: P::thread_id(),
+        });
         self.ds
             .storage
             .chunks

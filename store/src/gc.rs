@@ -328,6 +328,7 @@ impl<P: Platform> Process<P> {
         ds.emit(Event::ObjectsDeleting {
             process: self.id(),
             digests: &digests,
+            thread: P::thread_id(),
         });
         ds.storage
             .bucket

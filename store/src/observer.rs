@@ -104,10 +104,30 @@ pub enum Fact {
     },
     /// A chunk's local file (content or marker) was written or its atime was set.
     ChunkStamped {
+        /// The process whose chunk store did it.
+        process: ProcessId,
         /// The chunk.
         digest: Digest,
         /// Its atime now.
         atime: i64,
+        /// The thread that did it (it must hold the chunk store mutex of the digest).
+        thread: u64,
+    },
+    /// A chunk store read a chunk file's size and atime (what a sweep decides by).
+    ChunkStatted {
+        /// The process whose chunk store did it.
+        process: ProcessId,
+        /// The chunk.
+        digest: Digest,
+        /// The thread that did it (it must hold the chunk store mutex of the digest).
+        thread: u64,
+    },
+    /// An object is about to be put into the bucket (S3 upload).
+    ObjectPutting {
+        /// The chunk.
+        digest: Digest,
+        /// The thread doing it (it must hold the chunk's per-chunk lock).
+        thread: u64,
     },
     /// A process's LRU now holds `digest`.
     LruInserted {
@@ -132,10 +152,14 @@ pub enum Fact {
         /// The calling thread.
         thread: u64,
     },
-    /// Verify renamed a corrupt chunk aside.
+    /// Verify is about to rename a corrupt chunk aside.
     ChunkQuarantined {
+        /// The process whose chunk store does it.
+        process: ProcessId,
         /// The chunk.
         digest: Digest,
+        /// The thread doing it (it must hold the chunk store mutex of the digest).
+        thread: u64,
     },
     /// A GC took the exclusive lock and fixed its cutoff.
     GcStarted {
@@ -193,6 +217,8 @@ pub enum Event<'a> {
         process: ProcessId,
         /// The chunks.
         digests: &'a [Digest],
+        /// The thread doing it (it must hold the per-chunk lock of every one).
+        thread: u64,
     },
 }
 

@@ -200,6 +200,10 @@ impl<P: Platform> BackupWriter<P> {
                     (!ds.bug(SeededBug::UploadWithoutChunkLock)).then(|| ds.lock_chunk(digest));
                 self.emit_used(digest, ChunkUse::Uploaded);
                 if !self.present_in_cache(&digest)? {
+                    ds.emit(Fact::ObjectPutting {
+                        digest,
+                        thread: P::thread_id(),
+                    });
                     ds.storage
                         .bucket
                         .put_if_absent(&digest, data)

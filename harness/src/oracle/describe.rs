@@ -31,9 +31,14 @@ pub fn describe(event: &Event<'_>) -> String {
             digest_list(digests)
         ),
         Event::SnapshotPruned { snapshot } => format!("snapshot {snapshot} pruned"),
-        Event::ObjectsDeleting { process, digests } => {
-            format!("{process} deletes objects [{}]", digest_list(digests))
-        }
+        Event::ObjectsDeleting {
+            process,
+            digests,
+            thread,
+        } => format!(
+            "thread {thread} ({process}) deletes objects [{}]",
+            digest_list(digests)
+        ),
     }
 }
 
@@ -65,7 +70,18 @@ fn describe_fact(fact: &Fact) -> String {
         Fact::LockReleased { lock, thread } => {
             format!("thread {thread} released {}", lock_name(lock))
         }
-        Fact::ChunkStamped { digest, atime } => format!("chunk {digest:#} atime := {atime}"),
+        Fact::ChunkStamped {
+            digest,
+            atime,
+            thread,
+            ..
+        } => format!("thread {thread} set chunk {digest:#} atime := {atime}"),
+        Fact::ChunkStatted { digest, thread, .. } => {
+            format!("thread {thread} statted chunk {digest:#}")
+        }
+        Fact::ObjectPutting { digest, thread } => {
+            format!("thread {thread} puts object {digest:#}")
+        }
         Fact::LruInserted { process, digest } => format!("LRU of {process} += {digest:#}"),
         Fact::LruRemoved { process, digest } => format!("LRU of {process} -= {digest:#}"),
         Fact::RemoveCalled {
@@ -73,7 +89,9 @@ fn describe_fact(fact: &Fact) -> String {
             digest,
             thread,
         } => format!("thread {thread} ({process}) calls remove({digest:#})"),
-        Fact::ChunkQuarantined { digest } => format!("chunk {digest:#} renamed aside (bad)"),
+        Fact::ChunkQuarantined { digest, thread, .. } => {
+            format!("thread {thread} renames chunk {digest:#} aside (bad)")
+        }
         Fact::GcStarted {
             process,
             phase1_start,
@@ -118,6 +136,8 @@ pub enum Recorded {
         process: ProcessId,
         /// The objects.
         digests: Vec<Digest>,
+        /// The deleting thread.
+        thread: u64,
     },
 }
 
@@ -141,9 +161,14 @@ impl Recorded {
                 digests: digests.to_vec(),
             },
             Event::SnapshotPruned { snapshot } => Self::Pruned(snapshot.clone()),
-            Event::ObjectsDeleting { process, digests } => Self::Deleting {
+            Event::ObjectsDeleting {
+                process,
+                digests,
+                thread,
+            } => Self::Deleting {
                 process,
                 digests: digests.to_vec(),
+                thread,
             },
         }
     }
@@ -166,9 +191,14 @@ impl Recorded {
                 digests,
             },
             Self::Pruned(snapshot) => Event::SnapshotPruned { snapshot },
-            Self::Deleting { process, digests } => Event::ObjectsDeleting {
+            Self::Deleting {
+                process,
+                digests,
+                thread,
+            } => Event::ObjectsDeleting {
                 process: *process,
                 digests,
+                thread: *thread,
             },
         }
     }

@@ -26,6 +26,15 @@ pub struct GhostGc {
     pub overlapped_reload: bool,
 }
 
+/// Who holds a lock, and which acquisition of it this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Holder {
+    /// The holding thread.
+    pub thread: u64,
+    /// The acquisition's number (see [`Ghost::acquisitions`]).
+    pub acquisition: u64,
+}
+
 /// Everything the oracle knows.
 #[derive(Default)]
 pub struct Ghost {
@@ -36,8 +45,13 @@ pub struct Ghost {
     pub writers: BTreeMap<WriterId, GhostWriter>,
     /// Each process's LRU content.
     pub lru: BTreeMap<ProcessId, BTreeSet<Digest>>,
-    /// Holder thread of each held lock.
-    pub holders: BTreeMap<LockKind, u64>,
+    /// Holder of each held lock.
+    pub holders: BTreeMap<LockKind, Holder>,
+    /// Acquisitions so far: numbers each one, so that "the same acquisition" is checkable.
+    pub acquisitions: u64,
+    /// The last stat of a chunk by a thread: the acquisition of the chunk store mutex it
+    /// held then. A remove must be decided under that same acquisition.
+    pub judged: BTreeMap<(u64, Digest), u64>,
     /// Locks each thread holds, in acquisition order.
     pub held: BTreeMap<u64, Vec<LockKind>>,
     /// Running GCs by process.
@@ -45,6 +59,14 @@ pub struct Ghost {
 }
 
 impl Ghost {
+    /// The acquisition of `lock` that `thread` holds, if it holds it.
+    pub fn held_by(&self, lock: LockKind, thread: u64) -> Option<u64> {
+        self.holders
+            .get(&lock)
+            .filter(|h| h.thread == thread)
+            .map(|h| h.acquisition)
+    }
+
     /// The first active writer that uses `digest`, with its process.
     #[inline]
     pub fn writer_using(
@@ -159,8 +181,11 @@ impl Ghost {
             }
             // Recorded together with its check (`checks::locks::acquired`).
             Fact::LockAcquired { .. } => {}
+            // Recorded together with its check (`checks::guards::statted`).
+            Fact::ChunkStatted { .. } => {}
             Fact::ChunkStamped { .. }
             | Fact::RemoveCalled { .. }
+            | Fact::ObjectPutting { .. }
             | Fact::ChunkQuarantined { .. } => {}
         }
     }

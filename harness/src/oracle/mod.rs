@@ -177,6 +177,15 @@ impl Oracle {
             let order = self.options.check_lock_order;
             return checks::locks::acquired(&mut state.ghost, lock, thread, blocking, order);
         }
+        if let Event::Fact(Fact::ChunkStatted {
+            process,
+            digest,
+            thread,
+        }) = *event
+        {
+            let granularity = self.options.granularity;
+            return checks::guards::statted(&mut state.ghost, granularity, process, digest, thread);
+        }
         self.before(&state.ghost, event)?;
         state.ghost.apply(event);
         self.after(&state.ghost, event)
@@ -195,8 +204,33 @@ impl Oracle {
                 checks::reports::published(&self.ground, ghost, writer, snapshot, name, digests)?;
                 checks::harm::published(&self.ground, writer, snapshot, name, digests)
             }
-            Event::ObjectsDeleting { digests, .. } => {
+            Event::ObjectsDeleting {
+                digests, thread, ..
+            } => {
+                checks::guards::bucket_changed(ghost, digests, thread, "deleted the object of")?;
                 checks::harm::objects_deleted(&self.ground, ghost, digests)
+            }
+            Event::Fact(Fact::ObjectPutting { digest, thread }) => {
+                checks::guards::bucket_changed(ghost, &[digest], thread, "put the object of")
+            }
+            Event::Fact(Fact::ChunkStamped {
+                process,
+                digest,
+                thread,
+                ..
+            }) => {
+                let granularity = self.options.granularity;
+                let what = "wrote or touched";
+                checks::guards::changed(ghost, granularity, process, digest, thread, what)
+            }
+            Event::Fact(Fact::ChunkQuarantined {
+                process,
+                digest,
+                thread,
+            }) => {
+                let granularity = self.options.granularity;
+                let what = "renamed aside";
+                checks::guards::changed(ghost, granularity, process, digest, thread, what)
             }
             Event::SnapshotPruned { snapshot } => checks::reports::pruned(&self.ground, snapshot),
             Event::Fact(Fact::ChunkUsed { writer, digest, .. }) => {

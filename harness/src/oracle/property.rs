@@ -27,11 +27,13 @@ pub enum Property {
     Progress,
     /// A GC's cutoff later than its clock and the active writers allow.
     Cutoff,
+    /// A bucket put or delete without the chunk's per-chunk lock.
+    ChunkLock,
 }
 
 impl Property {
     /// Every property.
-    pub const ALL: [Property; 11] = [
+    pub const ALL: [Property; 12] = [
         Self::P1,
         Self::P2,
         Self::P3,
@@ -43,6 +45,7 @@ impl Property {
         Self::SingleGc,
         Self::Progress,
         Self::Cutoff,
+        Self::ChunkLock,
     ];
 
     /// The name used in violation messages (`"<name> violated: ..."`) and reports.
@@ -59,6 +62,7 @@ impl Property {
             Self::SingleGc => "single GC",
             Self::Progress => "progress",
             Self::Cutoff => "cutoff",
+            Self::ChunkLock => "chunk lock",
         }
     }
 }

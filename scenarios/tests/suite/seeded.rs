@@ -141,3 +141,34 @@ mod deadlock {
     deadlock_with!(single => LockGranularity::Single);
     deadlock_with!(sharded => LockGranularity::sharded());
 }
+
+/// The seeded races whose faulty step runs in every schedule of their scenario are caught
+/// at that step on the first schedule, under every checker and both granularities: the
+/// oracle judges the step itself (a stat outside the mutex, a cutoff later than the writers
+/// allow, a bucket put outside the per-chunk lock), not a consequence some interleaving
+/// may or may not produce.
+#[test]
+fn faulty_steps_run_by_every_schedule_are_caught_on_the_first() {
+    use harness::oracle::Property;
+    let cases = [
+        (SeededBug::SweepStatOutsideMutex, Property::P1),
+        (SeededBug::CutoffIgnoresOldestWriter, Property::Cutoff),
+        (SeededBug::UploadWithoutChunkLock, Property::ChunkLock),
+    ];
+    for (bug, property) in cases {
+        let scenario = SeededRace::of(bug).scenario();
+        for lock in [LockGranularity::Single, LockGranularity::sharded()] {
+            for checker in Checker::ALL {
+                let setup = Setup::with_bug(bug).with_granularity(lock);
+                let report = scenario.check(checker, setup, &scenario.budget());
+                let failure = report.failure.expect("caught");
+                assert_eq!(
+                    (report.schedules, failure.property()),
+                    (1, Some(property)),
+                    "{bug} under {checker} with the {lock} lock:\n{}",
+                    failure.message
+                );
+            }
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Lock order: per-chunk lock → chunk store mutex → LRU mutex, for every blocking acquire.
 
-use crate::oracle::ghost::Ghost;
+use crate::oracle::ghost::{Ghost, Holder};
 use crate::oracle::property::{Checked, Property, Violation};
 use store::LockKind;
 
@@ -28,10 +28,18 @@ pub fn acquired(
         }
     }
     held.push(lock);
-    match ghost.holders.insert(lock, thread) {
+    ghost.acquisitions += 1;
+    let holder = Holder {
+        thread,
+        acquisition: ghost.acquisitions,
+    };
+    match ghost.holders.insert(lock, holder) {
         Some(other) => Err(Violation::new(
             Property::LockOrder,
-            format!("{lock:?} taken by thread {thread} while thread {other} holds it"),
+            format!(
+                "{lock:?} taken by thread {thread} while thread {} holds it",
+                other.thread
+            ),
         )),
         None => Ok(()),
     }

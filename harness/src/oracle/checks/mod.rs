@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod gc;
+pub mod guards;
 pub mod harm;
 pub mod locks;
 pub mod remove;

@@ -286,15 +286,38 @@ impl Fixture {
         });
     }
 
-    /// `remove` by `thread` of `process` under its chunk store mutex (P1 holds).
+    /// A stat of `digest` by `thread` of `process` (what a sweep decides by).
+    pub(super) fn stat(&self, process: ProcessId, thread: u64, digest: Digest) {
+        self.event(Fact::ChunkStatted {
+            process,
+            digest,
+            thread,
+        });
+    }
+
+    /// A sweep step of `thread` of `process`: under its chunk store mutex, a stat, then
+    /// `remove` (P1 holds across the decision).
     pub(super) fn remove(&self, process: ProcessId, thread: u64, digest: Digest) {
         self.lock(thread, store_mutex(process));
+        self.stat(process, thread, digest);
         self.remove_call(process, thread, digest);
         self.unlock(thread, store_mutex(process));
     }
 
+    /// Deletes objects from the bucket, by thread `T1` of `process` holding their
+    /// per-chunk locks.
     pub(super) fn delete_objects(&self, process: ProcessId, digests: &[Digest]) {
-        self.event(Event::ObjectsDeleting { process, digests });
+        for d in digests {
+            self.try_lock(T1, LockKind::Chunk(*d));
+        }
+        self.event(Event::ObjectsDeleting {
+            process,
+            digests,
+            thread: T1,
+        });
+        for d in digests {
+            self.unlock(T1, LockKind::Chunk(*d));
+        }
     }
 
     /// Inserts into the LRU of `process` under its LRU mutex (checked on release).

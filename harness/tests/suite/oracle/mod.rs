@@ -12,6 +12,7 @@
 //! - `lock_order`: lock order and mutual exclusion;
 //! - `gc`: single GC and progress;
 //! - `gc_start`: what must hold when a GC starts (no other process's writer, the cutoff);
+//! - `guards`: P1 across the decision, the per-chunk lock around bucket puts and deletes;
 //! - `reports`: the store's reports against the disk and against what the oracle saw;
 //! - `reporting`: first violation, event trail, coverage.
 
@@ -20,6 +21,7 @@ mod fixture;
 mod cache;
 mod gc;
 mod gc_start;
+mod guards;
 mod harm;
 mod lock_order;
 mod removal;

@@ -51,7 +51,8 @@ fn violation_message_carries_the_described_trail() {
         "#1    writer-1 (process 1) started at t=0".to_string(),
         format!("#2    writer-1 uses {short} (Uploaded)"),
         "#3    thread 1 locked chunk store mutex of process 1".to_string(),
-        format!("#4    thread 1 (process 1) calls remove({short})"),
+        format!("#4    thread 1 statted chunk {short}"),
+        format!("#5    thread 1 (process 1) calls remove({short})"),
     ] {
         assert!(trail.contains(&line), "trail lacks {line:?}:\n{trail}");
     }
@@ -99,7 +100,7 @@ fn coverage_counts_removes_deletes_and_gcs() {
     assert_eq!(
         f.oracle.coverage(),
         Coverage {
-            events: 19,
+            events: 26,
             removes: 3,
             removes_with_active_writer: 1,
             removes_with_visible_index: 1,

@@ -71,7 +71,7 @@ impl Observer for EventLog {
         let rec = match *event {
             Event::Fact(Fact::LockAcquired { lock, thread, .. }) => Rec::Acquired { lock, thread },
             Event::Fact(Fact::LockReleased { lock, thread }) => Rec::Released { lock, thread },
-            Event::Fact(Fact::ChunkStamped { digest, atime }) => Rec::Stamped { digest, atime },
+            Event::Fact(Fact::ChunkStamped { digest, atime, .. }) => Rec::Stamped { digest, atime },
             Event::Fact(Fact::RemoveCalled { digest, thread, .. }) => {
                 Rec::Remove { digest, thread }
             }

@@ -1,0 +1,152 @@
+//! P1 across the decision and the per-chunk lock: a stat, write, touch or rename of a chunk
+//! file without its chunk store mutex, a remove decided on a stat under another acquisition
+//! of the mutex, and a bucket put or delete without the per-chunk lock are caught at that
+//! very step.
+
+use super::fixture::*;
+use harness::oracle::Property;
+use store::{Backend, Fact, LockKind};
+
+#[test]
+fn stat_outside_the_mutex_is_caught() {
+    let f = Fixture::new(Backend::Filesystem);
+    let d = f.present(1);
+    f.lock(T2, store_mutex(PA));
+    let message = expect(
+        Property::P1,
+        f.violation_of(|| f.stat(PA, T1, d)),
+        "a stat while another thread holds the mutex",
+    );
+    assert!(message.contains("statted"), "{message}");
+}
+
+#[test]
+fn remove_decided_under_an_earlier_acquisition_is_caught() {
+    let f = Fixture::new(Backend::Filesystem);
+    let d = f.present(1);
+    f.lock(T1, store_mutex(PA));
+    f.stat(PA, T1, d);
+    f.unlock(T1, store_mutex(PA));
+    f.lock(T1, store_mutex(PA));
+    let message = expect(
+        Property::P1,
+        f.violation_of(|| f.remove_call(PA, T1, d)),
+        "stat, release, re-lock, remove: a writer could have re-used the chunk in between",
+    );
+    assert!(message.contains("earlier acquisition"), "{message}");
+}
+
+#[test]
+fn remove_without_a_stat_is_caught() {
+    let f = Fixture::new(Backend::Filesystem);
+    let d = f.present(1);
+    f.lock(T1, store_mutex(PA));
+    f.stat(PA, T1, f.present(2));
+    let message = expect(
+        Property::P1,
+        f.violation_of(|| f.remove_call(PA, T1, d)),
+        "decided on another chunk's stat",
+    );
+    assert!(message.contains("without a stat"), "{message}");
+}
+
+#[test]
+fn stamp_without_the_mutex_is_caught() {
+    let f = Fixture::new(Backend::Filesystem);
+    let d = f.present(1);
+    for (what, event) in [
+        (
+            "touch",
+            Fact::ChunkStamped {
+                process: PA,
+                digest: d,
+                atime: 5,
+                thread: T1,
+            },
+        ),
+        (
+            "rename aside",
+            Fact::ChunkQuarantined {
+                process: PA,
+                digest: d,
+                thread: T1,
+            },
+        ),
+    ] {
+        let f = Fixture::new(Backend::Filesystem);
+        f.lock(T2, store_mutex(PA));
+        expect(Property::P1, f.violation_of(|| f.event(event)), what);
+    }
+    // Holding the other process's mutex is no better.
+    f.lock(T1, store_mutex(PB));
+    expect(
+        Property::P1,
+        f.violation_of(|| {
+            f.event(Fact::ChunkStamped {
+                process: PA,
+                digest: d,
+                atime: 5,
+                thread: T1,
+            })
+        }),
+        "under the other process's mutex",
+    );
+}
+
+#[test]
+fn bucket_put_or_delete_without_the_chunk_lock_is_caught() {
+    let f = Fixture::new(Backend::S3);
+    let d = f.object(1);
+    let message = expect(
+        Property::ChunkLock,
+        f.violation_of(|| {
+            f.event(Fact::ObjectPutting {
+                digest: d,
+                thread: T1,
+            })
+        }),
+        "a put with no lock",
+    );
+    assert!(message.contains("without its per-chunk lock"), "{message}");
+    let f = Fixture::new(Backend::S3);
+    let d = f.object(1);
+    f.try_lock(T2, LockKind::Chunk(d));
+    expect(
+        Property::ChunkLock,
+        f.violation_of(|| {
+            f.event(store::Event::ObjectsDeleting {
+                process: PA,
+                digests: &[d],
+                thread: T1,
+            })
+        }),
+        "a delete while another thread holds the lock",
+    );
+}
+
+#[test]
+fn guarded_steps_pass() {
+    let f = Fixture::new(Backend::S3);
+    expect_none(
+        f.violation_of(|| {
+            let d = f.object(1);
+            f.lock(T1, LockKind::Chunk(d));
+            f.event(Fact::ObjectPutting {
+                digest: d,
+                thread: T1,
+            });
+            f.lock(T1, store_mutex(PA));
+            f.event(Fact::ChunkStamped {
+                process: PA,
+                digest: d,
+                atime: 5,
+                thread: T1,
+            });
+            f.unlock(T1, store_mutex(PA));
+            f.unlock(T1, LockKind::Chunk(d));
+            f.remove(PA, T1, f.present(2));
+            f.delete_objects(PA, &[f.object(3)]);
+        }),
+        "put under the chunk lock, stamp under the mutex, sweep step, delete under locks",
+    );
+}
