@@ -195,6 +195,7 @@ impl<P: Platform> ChunkStore<P> {
             process: self.process,
             digest: *digest,
             atime,
+            written: true,
             thread: P::thread_id(),
         });
         Ok(())
@@ -219,6 +220,7 @@ impl<P: Platform> ChunkStore<P> {
                 process: self.process,
                 digest: *digest,
                 atime: now,
+                written: false,
                 thread: P::thread_id(),
             });
         }

@@ -110,6 +110,8 @@ pub enum Fact {
         digest: Digest,
         /// Its atime now.
         atime: i64,
+        /// Whether the file was written (content or marker), not only touched.
+        written: bool,
         /// The thread that did it (it must hold the chunk store mutex of the digest).
         thread: u64,
     },

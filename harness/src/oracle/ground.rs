@@ -33,6 +33,12 @@ impl Ground {
         }
     }
 
+    /// Whether `digest`'s local file holds content matching the digest.
+    pub fn has_good_content(&self, digest: &Digest) -> bool {
+        let content = self.storage.chunks.inspect_content(digest);
+        content.is_some_and(|data| Digest::of(&data) == *digest)
+    }
+
     /// The published indexes on disk now.
     pub fn indexes(&self) -> Vec<PublishedIndex> {
         self.storage.indexes.inspect()

@@ -216,12 +216,17 @@ impl Oracle {
             Event::Fact(Fact::ChunkStamped {
                 process,
                 digest,
+                written,
                 thread,
                 ..
             }) => {
                 let granularity = self.options.granularity;
                 let what = "wrote or touched";
-                checks::guards::changed(ghost, granularity, process, digest, thread, what)
+                checks::guards::changed(ghost, granularity, process, digest, thread, what)?;
+                match written {
+                    true => checks::harm::written(&self.ground, ghost, &digest),
+                    false => Ok(()),
+                }
             }
             Event::Fact(Fact::ChunkQuarantined {
                 process,
@@ -230,7 +235,8 @@ impl Oracle {
             }) => {
                 let granularity = self.options.granularity;
                 let what = "renamed aside";
-                checks::guards::changed(ghost, granularity, process, digest, thread, what)
+                checks::guards::changed(ghost, granularity, process, digest, thread, what)?;
+                checks::harm::quarantining(&self.ground, ghost, &digest)
             }
             Event::SnapshotPruned { snapshot } => checks::reports::pruned(&self.ground, snapshot),
             Event::Fact(Fact::ChunkUsed { writer, digest, .. }) => {

@@ -71,6 +71,11 @@ pub trait ChunkDir: Send + Sync {
     fn inspect(&self, digest: &Digest) -> Option<ChunkStat>;
     /// Every chunk file with its state, without a scheduling point: for oracles.
     fn inspect_all(&self) -> Vec<(Digest, ChunkStat)>;
+    /// A chunk file's content without a scheduling point (the model overrides this to peek
+    /// at its state): for oracles. `None` when it is missing or unreadable.
+    fn inspect_content(&self, digest: &Digest) -> Option<Vec<u8>> {
+        self.read(digest).ok().flatten()
+    }
 }
 
 /// The S3 stand-in: one object per chunk, keyed `.chunks/XXXX/<digest>`.

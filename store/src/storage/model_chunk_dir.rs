@@ -190,6 +190,13 @@ impl<P: Platform> ChunkDir for ModelChunkDir<P> {
         let state = self.state();
         state.chunks.iter().map(|(d, e)| (*d, stat_of(e))).collect()
     }
+
+    fn inspect_content(&self, digest: &Digest) -> Option<Vec<u8>> {
+        self.state()
+            .chunks
+            .get(digest)
+            .map(|entry| entry.data.clone())
+    }
 }
 
 #[cfg(test)]

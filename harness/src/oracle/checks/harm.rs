@@ -4,7 +4,7 @@
 use crate::oracle::ghost::Ghost;
 use crate::oracle::ground::Ground;
 use crate::oracle::property::{Checked, Property, Violation};
-use store::{Digest, SnapshotId, WriterId};
+use store::{Backend, Digest, SnapshotId, WriterId};
 
 /// An index is published only when every chunk it references exists.
 #[inline]
@@ -43,4 +43,50 @@ pub fn objects_deleted(ground: &Ground, ghost: &Ghost, digests: &[Digest]) -> Ch
         }
     }
     Ok(())
+}
+
+/// Who needs `digest` to survive: a published index on disk or an active writer.
+fn needed_by(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Option<String> {
+    let writer = ghost.writer_using(digest, None);
+    let writer = writer.map(|(w, p)| format!("{w} ({p})"));
+    writer.or_else(|| ground.index_referencing(digest))
+}
+
+/// After a write of `digest`'s local file: if anyone needs the chunk, the filesystem
+/// backend's file holds its content, and on S3 the object exists (a marker is fine there).
+pub fn written(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Checked {
+    let intact = match ground.backend {
+        Backend::Filesystem => ground.has_good_content(digest),
+        Backend::S3 => ground.storage.bucket.inspect(digest),
+    };
+    match (intact, needed_by(ground, ghost, digest)) {
+        (false, Some(user)) => Err(Violation::new(
+            Property::Harm,
+            format!("{digest} was written over while {user} needs it, and it is gone or damaged"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Before `digest`'s local file is renamed aside as corrupt: if anyone needs the chunk, the
+/// filesystem backend's file really is damaged (a good copy renamed aside is lost data),
+/// and on S3 the object exists.
+pub fn quarantining(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Checked {
+    let Some(user) = needed_by(ground, ghost, digest) else {
+        return Ok(());
+    };
+    let (harmful, why) = match ground.backend {
+        Backend::Filesystem => (ground.has_good_content(digest), "its content is good"),
+        Backend::S3 => (
+            !ground.storage.bucket.inspect(digest),
+            "its bucket object is gone",
+        ),
+    };
+    match harmful {
+        true => Err(Violation::new(
+            Property::Harm,
+            format!("{digest} renamed aside as corrupt while {user} needs it, but {why}"),
+        )),
+        false => Ok(()),
+    }
 }

@@ -286,6 +286,26 @@ impl Fixture {
         });
     }
 
+    /// A write (`written`) or touch of `digest`'s file by `thread` of `process`.
+    pub(super) fn stamp(&self, process: ProcessId, thread: u64, digest: Digest, written: bool) {
+        self.event(Fact::ChunkStamped {
+            process,
+            digest,
+            atime: 7,
+            written,
+            thread,
+        });
+    }
+
+    /// Verify about to rename `digest`'s file aside, by `thread` of `process`.
+    pub(super) fn quarantine(&self, process: ProcessId, thread: u64, digest: Digest) {
+        self.event(Fact::ChunkQuarantined {
+            process,
+            digest,
+            thread,
+        });
+    }
+
     /// A stat of `digest` by `thread` of `process` (what a sweep decides by).
     pub(super) fn stat(&self, process: ProcessId, thread: u64, digest: Digest) {
         self.event(Fact::ChunkStatted {

@@ -61,6 +61,7 @@ fn stamp_without_the_mutex_is_caught() {
                 process: PA,
                 digest: d,
                 atime: 5,
+                written: false,
                 thread: T1,
             },
         ),
@@ -86,6 +87,7 @@ fn stamp_without_the_mutex_is_caught() {
                 process: PA,
                 digest: d,
                 atime: 5,
+                written: false,
                 thread: T1,
             })
         }),
@@ -140,6 +142,7 @@ fn guarded_steps_pass() {
                 process: PA,
                 digest: d,
                 atime: 5,
+                written: false,
                 thread: T1,
             });
             f.unlock(T1, store_mutex(PA));

@@ -121,3 +121,75 @@ fn objects_deleted_that_nothing_needs_pass() {
         "delete of objects no visible index or active writer needs",
     );
 }
+
+/// A referenced chunk written over with a marker (filesystem) or written while its object
+/// is gone (S3) is harm at that write; a write of an unreferenced chunk, or of a marker on
+/// S3 while the object exists, is fine.
+#[test]
+fn harm_write_over_a_needed_chunk_is_caught() {
+    for backend in BACKENDS {
+        let f = Fixture::new(backend);
+        let d = f.present(1);
+        f.writer(PA, 1, &[d]);
+        // The damage: the local file becomes a zero-length marker, and on S3 the object goes.
+        f.chunks.write(&d, &[], 7).expect("model write");
+        f.bucket.delete_batch(&[d]).expect("model delete");
+        f.lock(T1, store_mutex(PA));
+        let message = expect(
+            Property::Harm,
+            f.violation_of(|| f.stamp(PA, T1, d, true)),
+            &format!("{backend:?}"),
+        );
+        assert!(message.contains("written over"), "{message}");
+    }
+}
+
+#[test]
+fn harm_writes_that_keep_needed_chunks_pass() {
+    for backend in BACKENDS {
+        let f = Fixture::new(backend);
+        let (needed, free) = (f.present(1), f.present(2));
+        f.writer(PA, 1, &[needed]);
+        if backend == Backend::S3 {
+            f.chunks
+                .write(&needed, &[], 7)
+                .expect("model write: an eviction marker");
+        }
+        f.chunks.write(&free, &[], 7).expect("model write");
+        f.lock(T1, store_mutex(PA));
+        expect_none(
+            f.violation_of(|| {
+                f.stamp(PA, T1, needed, true);
+                f.stamp(PA, T1, free, true);
+            }),
+            &format!("{backend:?}: content (or a marker over an object) and an unneeded chunk"),
+        );
+    }
+}
+
+/// Verify renaming a good copy of a referenced chunk aside loses it; renaming a corrupt one
+/// aside is what verify is for.
+#[test]
+fn harm_quarantine_of_a_good_needed_chunk_is_caught() {
+    let f = Fixture::new(Backend::Filesystem);
+    let good = f.present(1);
+    f.backup(PA, 1, &snapshot(10), &[good]);
+    f.lock(T1, store_mutex(PA));
+    let message = expect(
+        Property::Harm,
+        f.violation_of(|| f.quarantine(PA, T1, good)),
+        "a good copy renamed aside",
+    );
+    assert!(message.contains("its content is good"), "{message}");
+    let f = Fixture::new(Backend::Filesystem);
+    let bad = f.present(2);
+    f.backup(PA, 1, &snapshot(10), &[bad]);
+    f.chunks
+        .write(&bad, b"rot", 7)
+        .expect("model write: corruption");
+    f.lock(T1, store_mutex(PA));
+    expect_none(
+        f.violation_of(|| f.quarantine(PA, T1, bad)),
+        "a corrupt copy renamed aside",
+    );
+}
