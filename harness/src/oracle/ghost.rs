@@ -26,13 +26,16 @@ pub struct GhostGc {
     pub overlapped_reload: bool,
 }
 
-/// Who holds a lock, and which acquisition of it this is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Who holds a lock, which acquisition of it this is, and what was judged under it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Holder {
     /// The holding thread.
     pub thread: u64,
     /// The acquisition's number (see [`Ghost::acquisitions`]).
     pub acquisition: u64,
+    /// Chunks statted under this acquisition (of a chunk store mutex): a remove under it
+    /// must be of one of these, so the decision and the remove share the acquisition.
+    pub judged: Vec<Digest>,
 }
 
 /// Everything the oracle knows.
@@ -49,9 +52,6 @@ pub struct Ghost {
     pub holders: BTreeMap<LockKind, Holder>,
     /// Acquisitions so far: numbers each one, so that "the same acquisition" is checkable.
     pub acquisitions: u64,
-    /// The last stat of a chunk by a thread: the acquisition of the chunk store mutex it
-    /// held then. A remove must be decided under that same acquisition.
-    pub judged: BTreeMap<(u64, Digest), u64>,
     /// Locks each thread holds, in acquisition order.
     pub held: BTreeMap<u64, Vec<LockKind>>,
     /// Running GCs by process.
@@ -59,12 +59,9 @@ pub struct Ghost {
 }
 
 impl Ghost {
-    /// The acquisition of `lock` that `thread` holds, if it holds it.
-    pub fn held_by(&self, lock: LockKind, thread: u64) -> Option<u64> {
-        self.holders
-            .get(&lock)
-            .filter(|h| h.thread == thread)
-            .map(|h| h.acquisition)
+    /// The holding of `lock` by `thread`, if it holds it.
+    pub fn held_by(&self, lock: LockKind, thread: u64) -> Option<&Holder> {
+        self.holders.get(&lock).filter(|h| h.thread == thread)
     }
 
     /// The first active writer that uses `digest`, with its process.

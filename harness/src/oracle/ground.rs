@@ -1,6 +1,6 @@
 //! Ground truth read from storage through `inspect`, which takes no scheduling point.
 
-use store::storage::PublishedIndex;
+use std::ops::ControlFlow;
 use store::{Backend, Digest, SnapshotId, Storage};
 
 /// The storage a datastore runs over, as the oracle reads it.
@@ -39,24 +39,44 @@ impl Ground {
         content.is_some_and(|data| Digest::of(&data) == *digest)
     }
 
-    /// The published indexes on disk now.
-    pub fn indexes(&self) -> Vec<PublishedIndex> {
-        self.storage.indexes.inspect()
-    }
-
     /// The first published index on disk that references `digest`, as `snapshot/name`.
     pub fn index_referencing(&self, digest: &Digest) -> Option<String> {
-        self.indexes()
-            .into_iter()
-            .find(|index| index.digests.contains(digest))
-            .map(|index| format!("{}/{}", index.snapshot, index.name))
+        let mut found = None;
+        self.storage
+            .indexes
+            .inspect(&mut |snapshot, name, digests| {
+                if digests.contains(digest) {
+                    found = Some(format!("{snapshot}/{name}"));
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            });
+        found
     }
 
     /// The digests of index `name` of `snapshot` on disk, if it is there.
     pub fn index(&self, snapshot: &SnapshotId, name: &str) -> Option<Vec<Digest>> {
-        self.indexes()
-            .into_iter()
-            .find(|index| index.snapshot == *snapshot && index.name == name)
-            .map(|index| index.digests)
+        let mut found = None;
+        self.storage.indexes.inspect(&mut |s, n, digests| {
+            if s == snapshot && n == name {
+                found = Some(digests.to_vec());
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        });
+        found
+    }
+
+    /// The name of some published index of `snapshot` still on disk.
+    pub fn index_of(&self, snapshot: &SnapshotId) -> Option<String> {
+        let mut found = None;
+        self.storage.indexes.inspect(&mut |s, name, _| {
+            if s == snapshot {
+                found = Some(name.to_string());
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        });
+        found
     }
 }

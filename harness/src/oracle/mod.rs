@@ -1,16 +1,28 @@
-//! The oracle: checks the store's safety properties against ghost state at every event.
+//! The oracle: checks the store's safety properties at every event, against ghost state and
+//! against the ground truth of the storage.
 //!
 //! The oracle is the store's [`Observer`]. From the store's own events it keeps ghost state
-//! ([`ghost`]: visible indexes, each active writer's chunks and process, lock holders, LRU
-//! contents, running GCs) and, reading storage through `inspect` ([`ground`]), checks at the
-//! moment each event happens ([`checks`], one file per group of properties):
+//! ([`ghost`]: each active writer's chunks, process and start, lock holders and their
+//! acquisitions, the stat each thread last decided by, LRU contents, running GCs), and it
+//! reads storage through `inspect` (`ground`: chunk files and their content, bucket
+//! objects, published index files) wherever that needs no scheduling point. At the moment
+//! each event happens it checks ([`checks`], one file per group of properties):
 //!
-//! - at every `remove`: **P1** the caller holds its process's chunk store mutex (the shard
-//!   of the removed digest, when the store's mutex is sharded); **P2** no visible index
-//!   references the chunk; **P3** no active writer of the same process uses it; **P4** no
-//!   active writer of another process uses it;
-//! - **harm**: no bucket object deleted while a visible index or an active writer references
-//!   it, and every index is published only when all its chunks exist;
+//! - **P1** every stat, write, touch and rename of a chunk file holds its process's chunk
+//!   store mutex (the digest's shard), and every `remove` holds it under the same
+//!   acquisition as the stat it was decided by ([`checks::guards`], [`checks::remove`]);
+//! - **P2** at every `remove`, no published index *on disk* references the chunk; every
+//!   publication and prune the store reports agrees with the disk ([`checks::reports`]);
+//! - **P3** no active writer of the same process uses a removed chunk; reports come only
+//!   from writers seen starting, and an index lists only chunks its writer reported using;
+//! - **P4** no active writer of another process uses a removed chunk, and no GC starts
+//!   while another process has an active writer;
+//! - **harm**: a chunk a published index or an active writer needs is never gone or
+//!   damaged: at publication, object deletion, every write of a chunk file, and before
+//!   verify renames a chunk aside;
+//! - **cutoff**: every GC's cutoff is no later than its clock reading and the start of the
+//!   oldest active writer allow (with the store's cutoff settings, [`OracleOptions::cutoff`]);
+//! - **chunk lock**: every bucket put and delete holds the chunk's per-chunk lock;
 //! - **LRU content**: a process's LRU only lists chunks with full local content (entries
 //!   another process invalidated through the shared cache directory excepted);
 //! - **cache/bucket**: when a per-chunk lock is released, a local file implies the object;
@@ -240,7 +252,7 @@ impl Oracle {
             }
             Event::SnapshotPruned { snapshot } => checks::reports::pruned(&self.ground, snapshot),
             Event::Fact(Fact::ChunkUsed { writer, digest, .. }) => {
-                checks::reports::known_writer(ghost, writer, &format!("used {digest}"))
+                checks::reports::known_writer(ghost, writer, || format!("used {digest}"))
             }
             Event::Fact(Fact::RemoveCalled {
                 process,

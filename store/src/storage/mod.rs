@@ -12,6 +12,7 @@
 use crate::digest::Digest;
 use crate::ids::SnapshotId;
 use anyhow::Result;
+use std::ops::ControlFlow;
 
 #[cfg(test)]
 mod contract;
@@ -116,11 +117,11 @@ pub trait IndexDir: Send + Sync {
     fn read(&self, snapshot: &SnapshotId, name: &str) -> Result<Option<Vec<u8>>>;
     /// Deletes a snapshot with all its files; `Ok(false)` when it did not exist.
     fn remove_snapshot(&self, snapshot: &SnapshotId) -> Result<bool>;
-    /// Every published index as it is now, for oracles: read without a scheduling point
-    /// (the model overrides this to peek at its state), never failing. An index that cannot
-    /// be read or decoded is listed with no digests (it protects nothing).
-    fn inspect(&self) -> Vec<PublishedIndex> {
-        let mut out = Vec::new();
+    /// Visits every published index as it is now, for oracles: `visit` gets the snapshot,
+    /// the index name and its digests, and may stop the walk. Reads without a scheduling
+    /// point (the model overrides this to peek at its state) and never fails: an index that
+    /// cannot be read or decoded is visited with no digests (it protects nothing).
+    fn inspect(&self, visit: &mut dyn FnMut(&SnapshotId, &str, &[Digest]) -> ControlFlow<()>) {
         for group in self.groups().unwrap_or_default() {
             for time in self.snapshots(&group).unwrap_or_default() {
                 let snapshot = SnapshotId {
@@ -129,36 +130,19 @@ pub trait IndexDir: Send + Sync {
                 };
                 for name in self.indexes(&snapshot).ok().flatten().unwrap_or_default() {
                     let bytes = self.read(&snapshot, &name).ok().flatten();
-                    out.push(PublishedIndex::decoded(snapshot.clone(), name, bytes));
+                    if visit(&snapshot, &name, &decode_or_nothing(bytes.as_deref())).is_break() {
+                        return;
+                    }
                 }
             }
         }
-        out
     }
 }
 
-/// A published index as [`IndexDir::inspect`] finds it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PublishedIndex {
-    /// Its snapshot.
-    pub snapshot: SnapshotId,
-    /// Its name (without `.didx`).
-    pub name: String,
-    /// The digests it references (none when it could not be read or decoded).
-    pub digests: Vec<Digest>,
-}
-
-impl PublishedIndex {
-    /// The index `name` of `snapshot` with the digests `bytes` decode to.
-    pub fn decoded(snapshot: SnapshotId, name: String, bytes: Option<Vec<u8>>) -> Self {
-        let path = format!("{snapshot}/{name}.didx");
-        let digests = bytes
-            .and_then(|b| crate::index::decode(&path, &b).ok())
-            .unwrap_or_default();
-        Self {
-            snapshot,
-            name,
-            digests,
-        }
-    }
+/// The digests of an index's bytes, or none when they are missing or do not decode.
+pub fn decode_or_nothing(bytes: Option<&[u8]>) -> Vec<Digest> {
+    // The path only names the file in a decoding error, which is dropped here.
+    bytes
+        .and_then(|b| crate::index::decode("", b).ok())
+        .unwrap_or_default()
 }

@@ -1,12 +1,14 @@
 //! [`ModelIndexDir`]: the index files in memory, one atomic step per operation.
 
 use super::model_cell::ModelCell;
-use super::{IndexDir, PublishedIndex};
+use super::{decode_or_nothing, IndexDir};
+use crate::digest::Digest;
 use crate::error::StoreError;
 use crate::ids::SnapshotId;
 use crate::platform::Platform;
 use anyhow::{anyhow, Context, Result};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 
 /// Snapshot directories and their files, by file name (with extension).
 type State = BTreeMap<SnapshotId, BTreeMap<String, Vec<u8>>>;
@@ -26,6 +28,9 @@ fn didx_name(name: &str) -> String {
 /// the std lock and adds no scheduling point.
 pub struct ModelIndexDir<P: Platform> {
     cell: ModelCell<P, State>,
+    /// The digests of every index content [`IndexDir::inspect`] has decoded: an oracle
+    /// inspects the indexes at every remove, and decoding checks a sha256 each time.
+    decoded: std::sync::Mutex<BTreeMap<Vec<u8>, Vec<Digest>>>,
 }
 
 impl<P: Platform> ModelIndexDir<P> {
@@ -33,6 +38,7 @@ impl<P: Platform> ModelIndexDir<P> {
     pub fn new() -> Self {
         Self {
             cell: ModelCell::new(State::new()),
+            decoded: std::sync::Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -140,22 +146,22 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
         Ok(self.cell.step().remove(snapshot).is_some())
     }
 
-    fn inspect(&self) -> Vec<PublishedIndex> {
+    fn inspect(&self, visit: &mut dyn FnMut(&SnapshotId, &str, &[Digest]) -> ControlFlow<()>) {
         let state = self.state();
-        let mut out = Vec::new();
+        let mut decoded = self.decoded.lock().unwrap_or_else(|e| e.into_inner());
         for (snapshot, files) in state.iter() {
             for (file, bytes) in files {
-                if let Some(name) = file.strip_suffix(".didx") {
-                    let bytes = Some(bytes.clone());
-                    out.push(PublishedIndex::decoded(
-                        snapshot.clone(),
-                        name.to_string(),
-                        bytes,
-                    ));
+                let Some(name) = file.strip_suffix(".didx") else {
+                    continue;
+                };
+                if !decoded.contains_key(bytes) {
+                    decoded.insert(bytes.clone(), decode_or_nothing(Some(bytes)));
+                }
+                if visit(snapshot, name, &decoded[bytes]).is_break() {
+                    return;
                 }
             }
         }
-        out
     }
 }
 

@@ -8,8 +8,8 @@ use crate::oracle::ghost::Ghost;
 use crate::oracle::property::{Checked, Property, Violation};
 use store::{Digest, LockGranularity, LockKind, ProcessId};
 
-/// The acquisition of `process`'s chunk store mutex (the digest's shard) that `thread`
-/// holds, or a P1 violation describing `what` it did without it.
+/// `process`'s chunk store mutex for `digest` (its shard), if `thread` holds it; else a P1
+/// violation describing `what` it did without it.
 fn store_mutex(
     ghost: &Ghost,
     granularity: LockGranularity,
@@ -17,14 +17,15 @@ fn store_mutex(
     digest: &Digest,
     thread: u64,
     what: &str,
-) -> Result<u64, Violation> {
+) -> Result<LockKind, Violation> {
     let mutex = LockKind::ChunkStore(process, granularity.shard_of(digest));
-    ghost.held_by(mutex, thread).ok_or_else(|| {
-        Violation::new(
+    match ghost.held_by(mutex, thread) {
+        Some(_) => Ok(mutex),
+        None => Err(Violation::new(
             Property::P1,
             format!("thread {thread} of {process} {what} {digest} without its chunk store mutex"),
-        )
-    })
+        )),
+    }
 }
 
 /// A stat of a chunk file: under the mutex, and remembered as the judgement a remove by
@@ -37,8 +38,10 @@ pub fn statted(
     digest: Digest,
     thread: u64,
 ) -> Checked {
-    let acquisition = store_mutex(ghost, granularity, process, &digest, thread, "statted")?;
-    ghost.judged.insert((thread, digest), acquisition);
+    let mutex = store_mutex(ghost, granularity, process, &digest, thread, "statted")?;
+    if let Some(holder) = ghost.holders.get_mut(&mutex) {
+        holder.judged.push(digest);
+    }
     Ok(())
 }
 

@@ -55,16 +55,19 @@ fn needed_by(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Option<String> 
 /// After a write of `digest`'s local file: if anyone needs the chunk, the filesystem
 /// backend's file holds its content, and on S3 the object exists (a marker is fine there).
 pub fn written(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Checked {
-    let intact = match ground.backend {
+    let intact = || match ground.backend {
         Backend::Filesystem => ground.has_good_content(digest),
         Backend::S3 => ground.storage.bucket.inspect(digest),
     };
-    match (intact, needed_by(ground, ghost, digest)) {
-        (false, Some(user)) => Err(Violation::new(
+    if intact() {
+        return Ok(());
+    }
+    match needed_by(ground, ghost, digest) {
+        Some(user) => Err(Violation::new(
             Property::Harm,
             format!("{digest} was written over while {user} needs it, and it is gone or damaged"),
         )),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 

@@ -32,6 +32,7 @@ pub fn acquired(
     let holder = Holder {
         thread,
         acquisition: ghost.acquisitions,
+        judged: Vec::new(),
     };
     match ghost.holders.insert(lock, holder) {
         Some(other) => Err(Violation::new(

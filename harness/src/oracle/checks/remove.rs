@@ -20,7 +20,7 @@ pub fn preconditions(
     thread: u64,
 ) -> Checked {
     let mutex = LockKind::ChunkStore(process, granularity.shard_of(&digest));
-    let Some(acquisition) = ghost.held_by(mutex, thread) else {
+    let Some(holder) = ghost.held_by(mutex, thread) else {
         let holder = ghost.holders.get(&mutex);
         let holder = holder.map_or("nobody".to_string(), |h| format!("thread {}", h.thread));
         return Err(Violation::new(
@@ -30,18 +30,13 @@ pub fn preconditions(
     };
     // P1 across the decision: the stat the remove was decided by ran under this very
     // acquisition, so nothing could touch the chunk between the judgement and the remove.
-    match ghost.judged.get(&(thread, digest)) {
-        Some(judged) if *judged == acquisition => {}
-        judged => {
-            let when = match judged {
-                None => "without a stat",
-                Some(_) => "on a stat under an earlier acquisition of the mutex",
-            };
-            return Err(Violation::new(
-                Property::P1,
-                format!("remove({digest}) by thread {thread} of {process} was decided {when}"),
-            ));
-        }
+    if !holder.judged.contains(&digest) {
+        return Err(Violation::new(
+            Property::P1,
+            format!(
+                "remove({digest}) by thread {thread} of {process} was not decided by a stat under this acquisition of its chunk store mutex"
+            ),
+        ));
     }
     if let Some(index) = ground.index_referencing(&digest) {
         return Err(Violation::new(

@@ -33,7 +33,10 @@ fn remove_decided_under_an_earlier_acquisition_is_caught() {
         f.violation_of(|| f.remove_call(PA, T1, d)),
         "stat, release, re-lock, remove: a writer could have re-used the chunk in between",
     );
-    assert!(message.contains("earlier acquisition"), "{message}");
+    assert!(
+        message.contains("not decided by a stat under this acquisition"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -47,7 +50,10 @@ fn remove_without_a_stat_is_caught() {
         f.violation_of(|| f.remove_call(PA, T1, d)),
         "decided on another chunk's stat",
     );
-    assert!(message.contains("without a stat"), "{message}");
+    assert!(
+        message.contains("not decided by a stat under this acquisition"),
+        "{message}"
+    );
 }
 
 #[test]
