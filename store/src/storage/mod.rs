@@ -121,7 +121,7 @@ pub trait IndexDir: Send + Sync {
     /// the index name and its digests, and may stop the walk. Reads without a scheduling
     /// point (the model overrides this to peek at its state) and never fails: an index that
     /// cannot be read or decoded is visited with no digests (it protects nothing).
-    fn inspect(&self, visit: &mut dyn FnMut(&SnapshotId, &str, &[Digest]) -> ControlFlow<()>) {
+    fn inspect(&self, visit: &mut IndexVisitor<'_>) {
         for group in self.groups().unwrap_or_default() {
             for time in self.snapshots(&group).unwrap_or_default() {
                 let snapshot = SnapshotId {
@@ -138,6 +138,10 @@ pub trait IndexDir: Send + Sync {
         }
     }
 }
+
+/// What [`IndexDir::inspect`] calls for each published index: its snapshot, name and
+/// digests; `Break` ends the walk.
+pub type IndexVisitor<'a> = dyn FnMut(&SnapshotId, &str, &[Digest]) -> ControlFlow<()> + 'a;
 
 /// The digests of an index's bytes, or none when they are missing or do not decode.
 pub fn decode_or_nothing(bytes: Option<&[u8]>) -> Vec<Digest> {

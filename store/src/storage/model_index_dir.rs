@@ -1,14 +1,13 @@
 //! [`ModelIndexDir`]: the index files in memory, one atomic step per operation.
 
 use super::model_cell::ModelCell;
-use super::{decode_or_nothing, IndexDir};
+use super::{decode_or_nothing, IndexDir, IndexVisitor};
 use crate::digest::Digest;
 use crate::error::StoreError;
 use crate::ids::SnapshotId;
 use crate::platform::Platform;
 use anyhow::{anyhow, Context, Result};
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::ControlFlow;
 
 /// Snapshot directories and their files, by file name (with extension).
 type State = BTreeMap<SnapshotId, BTreeMap<String, Vec<u8>>>;
@@ -146,7 +145,7 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
         Ok(self.cell.step().remove(snapshot).is_some())
     }
 
-    fn inspect(&self, visit: &mut dyn FnMut(&SnapshotId, &str, &[Digest]) -> ControlFlow<()>) {
+    fn inspect(&self, visit: &mut IndexVisitor<'_>) {
         let state = self.state();
         let mut decoded = self.decoded.lock().unwrap_or_else(|e| e.into_inner());
         for (snapshot, files) in state.iter() {
