@@ -22,3 +22,43 @@ pub(crate) fn contains_answers_without_content(bucket: &dyn Bucket) {
         "absent after the delete"
     );
 }
+
+/// `inspect` visits every published index with its digests (an unpublished one is not
+/// visited, a corrupt one is visited with none) and stops when told to.
+pub(crate) fn inspect_visits_published_indexes(dir: &dyn super::IndexDir) {
+    use crate::ids::SnapshotId;
+    use std::ops::ControlFlow;
+    let snapshot = SnapshotId {
+        group: "vm/100".to_string(),
+        time: 1,
+    };
+    let d = Digest::of(b"chunk");
+    dir.create_snapshot(&snapshot).expect("create");
+    dir.write_tmp(&snapshot, "a", &crate::index::encode(&[d]))
+        .expect("write a");
+    dir.write_tmp(&snapshot, "b", b"not an index")
+        .expect("write b");
+    dir.write_tmp(&snapshot, "c", &crate::index::encode(&[d]))
+        .expect("write c");
+    dir.publish(&snapshot, "a").expect("publish a");
+    dir.publish(&snapshot, "b").expect("publish b");
+    let mut seen = Vec::new();
+    dir.inspect(&mut |s, name, digests| {
+        seen.push((s.clone(), name.to_string(), digests.to_vec()));
+        ControlFlow::Continue(())
+    });
+    assert_eq!(
+        seen,
+        [
+            (snapshot.clone(), "a".to_string(), vec![d]),
+            (snapshot.clone(), "b".to_string(), vec![]),
+        ],
+        "published a with its digest, corrupt b with none, unpublished c not at all"
+    );
+    let mut visits = 0;
+    dir.inspect(&mut |_, _, _| {
+        visits += 1;
+        ControlFlow::Break(())
+    });
+    assert_eq!(visits, 1, "the walk stops at Break");
+}

@@ -321,4 +321,9 @@ mod tests {
             Vec::<i64>::new()
         );
     }
+    #[test]
+    fn inspect_follows_the_contract() {
+        let (_tmp, dir) = index_dir();
+        crate::storage::contract::inspect_visits_published_indexes(&dir);
+    }
 }

@@ -251,4 +251,8 @@ mod tests {
         assert_eq!(dir.snapshots("vm/200").expect("snapshots"), vec![2, 5]);
         assert!(dir.snapshots("vm/999").expect("snapshots").is_empty());
     }
+    #[test]
+    fn inspect_follows_the_contract() {
+        crate::storage::contract::inspect_visits_published_indexes(&ModelIndexDir::<Std>::new());
+    }
 }
