@@ -30,10 +30,17 @@ fn clean_table(report: &CampaignReport) -> Table {
     t
 }
 
+/// A seeded race's result under one checker: when it was caught and what the report named
+/// (the broken property, or a deadlock).
 fn seeded_cell(item: &SeededItem) -> String {
     if item.caught {
+        let named = item
+            .failure
+            .as_ref()
+            .and_then(|f| f.property.clone())
+            .unwrap_or_else(|| "deadlock".to_string());
         format!(
-            "caught @{} ({})",
+            "caught @{}: {named} ({})",
             count(item.schedules),
             secs(item.wall_secs)
         )
