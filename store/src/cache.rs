@@ -16,7 +16,7 @@ use crate::bugs::SeededBug;
 use crate::chunk_store::{ChunkStore, ChunkStoreGuard};
 use crate::digest::Digest;
 use crate::error::StoreError;
-use crate::observer::{Fact, LockKind};
+use crate::observer::{Event, Fact, LockKind};
 use crate::platform::{unless_torn_down, Mutex, MutexGuard, Platform};
 use anyhow::{Context, Result};
 use lru::LruCache;
@@ -38,7 +38,15 @@ struct LruGuard<'a, P: Platform> {
 impl<P: Platform> Drop for LruGuard<'_, P> {
     fn drop(&mut self) {
         unless_torn_down::<P>(|| {
-            self.cache.store.datastore().emit(Fact::LockReleased {
+            let ds = self.cache.store.datastore();
+            if ds.inspects_lru() {
+                let digests: Vec<Digest> = self.lru.iter().map(|(d, ())| *d).collect();
+                ds.emit(Event::LruContents {
+                    process: self.cache.store.process(),
+                    digests: &digests,
+                });
+            }
+            ds.emit(Fact::LockReleased {
                 lock: self.cache.lock_kind(),
                 thread: P::thread_id(),
             })

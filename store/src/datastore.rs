@@ -199,6 +199,11 @@ impl<P: Platform> Datastore<P> {
         self.config.bugs.has(bug)
     }
 
+    /// Whether the observer wants the LRU contents reported ([`Observer::inspects_lru`]).
+    pub(crate) fn inspects_lru(&self) -> bool {
+        self.observer.inspects_lru()
+    }
+
     /// Reports an event to the observer.
     #[inline]
     pub(crate) fn emit<'e>(&self, event: impl Into<Event<'e>>) {

@@ -213,6 +213,14 @@ pub enum Event<'a> {
         /// The snapshot.
         snapshot: &'a SnapshotId,
     },
+    /// A process's LRU, as its mutex is released: it lists exactly `digests` (emitted only
+    /// to observers that [`Observer::inspects_lru`]).
+    LruContents {
+        /// The process.
+        process: ProcessId,
+        /// Every digest the LRU lists, in no particular order.
+        digests: &'a [Digest],
+    },
     /// Objects are about to be deleted from the bucket.
     ObjectsDeleting {
         /// The process doing it.
@@ -234,6 +242,13 @@ impl From<Fact> for Event<'_> {
 pub trait Observer: Send + Sync {
     /// Called at the point where `event` happens.
     fn event(&self, event: &Event<'_>);
+
+    /// Whether the store should report a cache's LRU contents ([`Event::LruContents`]) at
+    /// every release of its mutex: collecting them costs an allocation the production
+    /// observer does not want.
+    fn inspects_lru(&self) -> bool {
+        false
+    }
 }
 
 /// The production observer: zero-sized, does nothing.

@@ -31,6 +31,9 @@ pub fn describe(event: &Event<'_>) -> String {
             digest_list(digests)
         ),
         Event::SnapshotPruned { snapshot } => format!("snapshot {snapshot} pruned"),
+        Event::LruContents { process, digests } => {
+            format!("LRU of {process} holds [{}]", digest_list(digests))
+        }
         Event::ObjectsDeleting {
             process,
             digests,
@@ -130,6 +133,13 @@ pub enum Recorded {
     },
     /// [`Event::SnapshotPruned`], owned.
     Pruned(SnapshotId),
+    /// [`Event::LruContents`], owned.
+    LruContents {
+        /// The process.
+        process: ProcessId,
+        /// What its LRU lists.
+        digests: Vec<Digest>,
+    },
     /// [`Event::ObjectsDeleting`], owned.
     Deleting {
         /// The process deleting.
@@ -161,6 +171,10 @@ impl Recorded {
                 digests: digests.to_vec(),
             },
             Event::SnapshotPruned { snapshot } => Self::Pruned(snapshot.clone()),
+            Event::LruContents { process, digests } => Self::LruContents {
+                process,
+                digests: digests.to_vec(),
+            },
             Event::ObjectsDeleting {
                 process,
                 digests,
@@ -191,6 +205,10 @@ impl Recorded {
                 digests,
             },
             Self::Pruned(snapshot) => Event::SnapshotPruned { snapshot },
+            Self::LruContents { process, digests } => Event::LruContents {
+                process: *process,
+                digests,
+            },
             Self::Deleting {
                 process,
                 digests,

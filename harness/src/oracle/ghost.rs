@@ -46,8 +46,12 @@ pub struct Ghost {
     pub visible: BTreeMap<(SnapshotId, String), Vec<Digest>>,
     /// Active writers.
     pub writers: BTreeMap<WriterId, GhostWriter>,
-    /// Each process's LRU content.
+    /// Each process's LRU content, as its events built it (compared with the real LRU at
+    /// every release of its mutex).
     pub lru: BTreeMap<ProcessId, BTreeSet<Digest>>,
+    /// Entries of each process's LRU that another process invalidated since (evicted or
+    /// removed the chunk through the shared cache directory): they need no local content.
+    pub lru_stale: BTreeMap<ProcessId, BTreeSet<Digest>>,
     /// Holder of each held lock.
     pub holders: BTreeMap<LockKind, Holder>,
     /// Acquisitions so far: numbers each one, so that "the same acquisition" is checkable.
@@ -99,7 +103,7 @@ impl Ghost {
             Event::SnapshotPruned { snapshot } => {
                 self.visible.retain(|(s, _), _| s != snapshot);
             }
-            Event::ObjectsDeleting { .. } => {}
+            Event::ObjectsDeleting { .. } | Event::LruContents { .. } => {}
         }
     }
 
@@ -146,14 +150,20 @@ impl Ghost {
             }
             Fact::LruInserted { process, digest } => {
                 self.lru.entry(process).or_default().insert(digest);
+                self.lru_stale.entry(process).or_default().remove(&digest);
             }
-            Fact::LruRemoved { digest, .. } => {
+            Fact::LruRemoved { process, digest } => {
                 // The cache directory is shared by every process: once one of them evicts or
-                // removes the chunk, the others' entries for it are stale. They are dropped
-                // here, since a stale hit is only read after checking the file (an empty
-                // file is refetched): "LRU entry ⇒ content" holds per process, not across a
-                // reload (found by the state-machine test).
-                for lru in self.lru.values_mut() {
+                // removes the chunk, the others' entries for it are stale. A stale hit is
+                // only read after checking the file (an empty file is refetched): "LRU entry
+                // ⇒ content" holds per process, not across a reload (found by the
+                // state-machine test). The entries stay (the real LRUs keep them), marked.
+                for (other, lru) in &self.lru {
+                    if *other != process && lru.contains(&digest) {
+                        self.lru_stale.entry(*other).or_default().insert(digest);
+                    }
+                }
+                if let Some(lru) = self.lru.get_mut(&process) {
                     lru.remove(&digest);
                 }
             }

@@ -251,6 +251,9 @@ impl Oracle {
                 checks::harm::quarantining(&self.ground, ghost, &digest)
             }
             Event::SnapshotPruned { snapshot } => checks::reports::pruned(&self.ground, snapshot),
+            Event::LruContents { process, digests } => {
+                checks::cache::lru_matches(ghost, process, digests)
+            }
             Event::Fact(Fact::ChunkUsed { writer, digest, .. }) => {
                 checks::reports::known_writer(ghost, writer, || format!("used {digest}"))
             }
@@ -341,6 +344,10 @@ impl Drop for Oracle {
 }
 
 impl Observer for Oracle {
+    fn inspects_lru(&self) -> bool {
+        true
+    }
+
     fn event(&self, event: &Event<'_>) {
         let mut state = self.state();
         state.trail.push(Recorded::of(event));

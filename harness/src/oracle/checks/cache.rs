@@ -4,6 +4,7 @@
 use crate::oracle::ghost::Ghost;
 use crate::oracle::ground::Ground;
 use crate::oracle::property::{Checked, Property, Violation};
+use std::collections::BTreeSet;
 use store::{Backend, Digest, ProcessId};
 
 /// At the release of `digest`'s per-chunk lock (S3): a local file implies the object.
@@ -24,12 +25,35 @@ pub fn bucket_backs_file(ground: &Ground, digest: &Digest) -> Checked {
 /// At the release of `process`'s LRU mutex: every entry of its LRU has content.
 #[inline]
 pub fn lru_has_content(ground: &Ground, ghost: &Ghost, process: ProcessId) -> Checked {
+    let stale = ghost.lru_stale.get(&process);
     let lru = ghost.lru.get(&process).into_iter().flatten();
-    match lru.into_iter().find(|d| !ground.has_content(d)) {
+    let live = lru.filter(|d| stale.is_none_or(|s| !s.contains(d)));
+    match live.into_iter().find(|d| !ground.has_content(d)) {
         Some(digest) => Err(Violation::new(
             Property::LruContent,
             format!("the LRU of {process} lists {digest} but its local file has no content"),
         )),
         None => Ok(()),
+    }
+}
+
+/// At the release of `process`'s LRU mutex: the real LRU lists exactly what the events
+/// built (an entry inserted or dropped without its report would escape every LRU check).
+pub fn lru_matches(ghost: &Ghost, process: ProcessId, real: &[Digest]) -> Checked {
+    let empty = BTreeSet::new();
+    let ghost_lru = ghost.lru.get(&process).unwrap_or(&empty);
+    let real: BTreeSet<Digest> = real.iter().copied().collect();
+    let unreported = real.difference(ghost_lru).next();
+    let vanished = ghost_lru.difference(&real).next();
+    match (unreported, vanished) {
+        (None, None) => Ok(()),
+        (Some(d), _) => Err(Violation::new(
+            Property::LruContent,
+            format!("the LRU of {process} lists {d}, which was never reported inserted"),
+        )),
+        (None, Some(d)) => Err(Violation::new(
+            Property::LruContent,
+            format!("the LRU of {process} no longer lists {d}, which was never reported removed"),
+        )),
     }
 }

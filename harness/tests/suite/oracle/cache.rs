@@ -94,3 +94,67 @@ fn cache_file_with_bucket_object_or_on_filesystem_passes() {
         );
     }
 }
+
+/// The real LRU, reported at its mutex's release, lists exactly what the LRU events built:
+/// an entry inserted or dropped without its event is caught.
+#[test]
+fn lru_that_differs_from_its_events_is_caught() {
+    let f = Fixture::new(Backend::S3);
+    let (a, b) = (f.present(1), f.present(2));
+    f.lru_insert(PA, T1, a);
+    let cases: [(&str, Vec<store::Digest>, &str); 2] = [
+        (
+            "an unreported insert",
+            vec![a, b],
+            "never reported inserted",
+        ),
+        ("an unreported removal", vec![], "never reported removed"),
+    ];
+    for (case, real, says) in cases {
+        let f2 = Fixture::new(Backend::S3);
+        f2.present(1);
+        f2.present(2);
+        f2.lru_insert(PA, T1, a);
+        let message = expect(
+            Property::LruContent,
+            f2.violation_of(|| f2.lru_contents(PA, &real)),
+            case,
+        );
+        assert!(message.contains(says), "{case}: {message}");
+    }
+    expect_none(
+        f.violation_of(|| f.lru_contents(PA, &[a])),
+        "the real LRU is what the events say",
+    );
+}
+
+/// After another process evicts a chunk through the shared cache directory, this process's
+/// LRU still lists it (the real one does too) but needs no content for it until it caches
+/// the chunk again.
+#[test]
+fn lru_entries_another_process_invalidated_pass() {
+    let f = Fixture::new(Backend::S3);
+    let d = f.present(1);
+    f.event(Fact::ProcessStarted { process: PB });
+    f.lru_insert(PA, T1, d);
+    f.lru_insert(PB, T2, d);
+    expect_none(
+        f.violation_of(|| {
+            f.lock(T2, LockKind::Lru(PB));
+            f.event(Fact::LruRemoved {
+                process: PB,
+                digest: d,
+            });
+            f.marker(1, 0);
+            f.lru_contents(PB, &[]);
+            f.unlock(T2, LockKind::Lru(PB));
+            f.lru_contents(PA, &[d]);
+        }),
+        "A's stale entry for a chunk B evicted",
+    );
+    expect(
+        Property::LruContent,
+        f.violation_of(|| f.lru_insert(PA, T1, d)),
+        "A caches it again but the file is still a marker",
+    );
+}

@@ -340,6 +340,12 @@ impl Fixture {
         }
     }
 
+    /// Reports that the real LRU of `process` lists `digests`, as the cache does just before
+    /// it releases the LRU mutex.
+    pub(super) fn lru_contents(&self, process: ProcessId, digests: &[Digest]) {
+        self.event(Event::LruContents { process, digests });
+    }
+
     /// Inserts into the LRU of `process` under its LRU mutex (checked on release).
     pub(super) fn lru_insert(&self, process: ProcessId, thread: u64, digest: Digest) {
         self.lock(thread, LockKind::Lru(process));
