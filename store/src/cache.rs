@@ -16,7 +16,7 @@ use crate::bugs::SeededBug;
 use crate::chunk_store::{ChunkStore, ChunkStoreGuard};
 use crate::digest::Digest;
 use crate::error::StoreError;
-use crate::observer::{Event, Fact, LockKind};
+use crate::observer::{lru_fingerprint, Fact, LockKind};
 use crate::platform::{unless_torn_down, Mutex, MutexGuard, Platform};
 use anyhow::{Context, Result};
 use lru::LruCache;
@@ -39,17 +39,20 @@ impl<P: Platform> Drop for LruGuard<'_, P> {
     fn drop(&mut self) {
         unless_torn_down::<P>(|| {
             let ds = self.cache.store.datastore();
+            let thread = P::thread_id();
             if ds.inspects_lru() {
-                let digests: Vec<Digest> = self.lru.iter().map(|(d, ())| *d).collect();
-                ds.emit(Event::LruContents {
+                ds.emit(Fact::LruReleased {
                     process: self.cache.store.process(),
-                    digests: &digests,
+                    thread,
+                    entries: self.lru.len() as u64,
+                    fingerprint: lru_fingerprint(self.lru.iter().map(|(d, ())| d)),
+                });
+            } else {
+                ds.emit(Fact::LockReleased {
+                    lock: self.cache.lock_kind(),
+                    thread,
                 });
             }
-            ds.emit(Fact::LockReleased {
-                lock: self.cache.lock_kind(),
-                thread: P::thread_id(),
-            })
         });
     }
 }

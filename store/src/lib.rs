@@ -47,7 +47,7 @@ pub use digest::Digest;
 pub use error::StoreError;
 pub use ids::{ProcessId, SnapshotId, WriterId};
 pub use lock_granularity::LockGranularity;
-pub use observer::{ChunkUse, Event, Fact, LockKind, NoopObserver, Observer};
+pub use observer::{lru_fingerprint, ChunkUse, Event, Fact, LockKind, NoopObserver, Observer};
 pub use platform::{Platform, Std};
 
 pub mod cache;

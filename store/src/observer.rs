@@ -131,6 +131,19 @@ pub enum Fact {
         /// The thread doing it (it must hold the chunk's per-chunk lock).
         thread: u64,
     },
+    /// A thread released the LRU mutex of `process`, which lists `entries` digests with
+    /// [`lru_fingerprint`] `fingerprint`: reported instead of [`Fact::LockReleased`] to
+    /// observers that [`Observer::inspects_lru`].
+    LruReleased {
+        /// The process.
+        process: ProcessId,
+        /// The thread.
+        thread: u64,
+        /// How many digests the LRU lists.
+        entries: u64,
+        /// The fingerprint of the digests it lists.
+        fingerprint: u64,
+    },
     /// A process's LRU now holds `digest`.
     LruInserted {
         /// The process.
@@ -213,14 +226,6 @@ pub enum Event<'a> {
         /// The snapshot.
         snapshot: &'a SnapshotId,
     },
-    /// A process's LRU, as its mutex is released: it lists exactly `digests` (emitted only
-    /// to observers that [`Observer::inspects_lru`]).
-    LruContents {
-        /// The process.
-        process: ProcessId,
-        /// Every digest the LRU lists, in no particular order.
-        digests: &'a [Digest],
-    },
     /// Objects are about to be deleted from the bucket.
     ObjectsDeleting {
         /// The process doing it.
@@ -238,12 +243,22 @@ impl From<Fact> for Event<'_> {
     }
 }
 
+/// An order-independent fingerprint of a set of digests (the XOR of their first eight
+/// bytes): with the count, what [`Fact::LruReleased`] reports of an LRU without copying it.
+pub fn lru_fingerprint<'a>(digests: impl IntoIterator<Item = &'a Digest>) -> u64 {
+    digests.into_iter().fold(0, |acc, d| {
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&d.0[..8]);
+        acc ^ u64::from_le_bytes(head)
+    })
+}
+
 /// Receives the store's events. Must not block or call back into the store.
 pub trait Observer: Send + Sync {
     /// Called at the point where `event` happens.
     fn event(&self, event: &Event<'_>);
 
-    /// Whether the store should report a cache's LRU contents ([`Event::LruContents`]) at
+    /// Whether the store should report a cache's LRU contents ([`Fact::LruReleased`]) at
     /// every release of its mutex: collecting them costs an allocation the production
     /// observer does not want.
     fn inspects_lru(&self) -> bool {

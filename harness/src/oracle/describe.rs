@@ -31,9 +31,6 @@ pub fn describe(event: &Event<'_>) -> String {
             digest_list(digests)
         ),
         Event::SnapshotPruned { snapshot } => format!("snapshot {snapshot} pruned"),
-        Event::LruContents { process, digests } => {
-            format!("LRU of {process} holds [{}]", digest_list(digests))
-        }
         Event::ObjectsDeleting {
             process,
             digests,
@@ -87,6 +84,12 @@ fn describe_fact(fact: &Fact) -> String {
         }
         Fact::LruInserted { process, digest } => format!("LRU of {process} += {digest:#}"),
         Fact::LruRemoved { process, digest } => format!("LRU of {process} -= {digest:#}"),
+        Fact::LruReleased {
+            process,
+            thread,
+            entries,
+            ..
+        } => format!("thread {thread} released LRU mutex of process {} ({entries} chunks)", process.0),
         Fact::RemoveCalled {
             process,
             digest,
@@ -133,13 +136,6 @@ pub enum Recorded {
     },
     /// [`Event::SnapshotPruned`], owned.
     Pruned(SnapshotId),
-    /// [`Event::LruContents`], owned.
-    LruContents {
-        /// The process.
-        process: ProcessId,
-        /// What its LRU lists.
-        digests: Vec<Digest>,
-    },
     /// [`Event::ObjectsDeleting`], owned.
     Deleting {
         /// The process deleting.
@@ -171,10 +167,6 @@ impl Recorded {
                 digests: digests.to_vec(),
             },
             Event::SnapshotPruned { snapshot } => Self::Pruned(snapshot.clone()),
-            Event::LruContents { process, digests } => Self::LruContents {
-                process,
-                digests: digests.to_vec(),
-            },
             Event::ObjectsDeleting {
                 process,
                 digests,
@@ -205,10 +197,6 @@ impl Recorded {
                 digests,
             },
             Self::Pruned(snapshot) => Event::SnapshotPruned { snapshot },
-            Self::LruContents { process, digests } => Event::LruContents {
-                process: *process,
-                digests,
-            },
             Self::Deleting {
                 process,
                 digests,

@@ -103,7 +103,7 @@ impl Ghost {
             Event::SnapshotPruned { snapshot } => {
                 self.visible.retain(|(s, _), _| s != snapshot);
             }
-            Event::ObjectsDeleting { .. } | Event::LruContents { .. } => {}
+            Event::ObjectsDeleting { .. } => {}
         }
     }
 
@@ -148,6 +148,12 @@ impl Ghost {
                     held.retain(|h| *h != lock);
                 }
             }
+            Fact::LruReleased {
+                process, thread, ..
+            } => self.apply_fact(Fact::LockReleased {
+                lock: LockKind::Lru(process),
+                thread,
+            }),
             Fact::LruInserted { process, digest } => {
                 self.lru.entry(process).or_default().insert(digest);
                 self.lru_stale.entry(process).or_default().remove(&digest);

@@ -251,9 +251,12 @@ impl Oracle {
                 checks::harm::quarantining(&self.ground, ghost, &digest)
             }
             Event::SnapshotPruned { snapshot } => checks::reports::pruned(&self.ground, snapshot),
-            Event::LruContents { process, digests } => {
-                checks::cache::lru_matches(ghost, process, digests)
-            }
+            Event::Fact(Fact::LruReleased {
+                process,
+                entries,
+                fingerprint,
+                ..
+            }) => checks::cache::lru_matches(ghost, process, entries, fingerprint),
             Event::Fact(Fact::ChunkUsed { writer, digest, .. }) => {
                 checks::reports::known_writer(ghost, writer, || format!("used {digest}"))
             }
@@ -292,6 +295,9 @@ impl Oracle {
     #[inline]
     fn after(&self, ghost: &Ghost, event: &Event<'_>) -> Checked {
         match *event {
+            Event::Fact(Fact::LruReleased { process, .. }) => {
+                checks::cache::lru_has_content(&self.ground, ghost, process)
+            }
             Event::Fact(Fact::LockReleased { lock, .. }) => match lock {
                 LockKind::Chunk(digest) => checks::cache::bucket_backs_file(&self.ground, &digest),
                 LockKind::Lru(process) => {

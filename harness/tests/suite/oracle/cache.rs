@@ -102,13 +102,18 @@ fn lru_that_differs_from_its_events_is_caught() {
     let f = Fixture::new(Backend::S3);
     let (a, b) = (f.present(1), f.present(2));
     f.lru_insert(PA, T1, a);
-    let cases: [(&str, Vec<store::Digest>, &str); 2] = [
+    let cases: [(&str, Vec<store::Digest>, &str); 3] = [
         (
             "an unreported insert",
             vec![a, b],
-            "never reported inserted",
+            "lists 2 chunks, but its reported",
         ),
-        ("an unreported removal", vec![], "never reported removed"),
+        (
+            "an unreported removal",
+            vec![],
+            "lists 0 chunks, but its reported",
+        ),
+        ("an unreported swap", vec![b], "(other ones)"),
     ];
     for (case, real, says) in cases {
         let f2 = Fixture::new(Backend::S3);
@@ -117,13 +122,19 @@ fn lru_that_differs_from_its_events_is_caught() {
         f2.lru_insert(PA, T1, a);
         let message = expect(
             Property::LruContent,
-            f2.violation_of(|| f2.lru_contents(PA, &real)),
+            f2.violation_of(|| {
+                f2.lock(T1, LockKind::Lru(PA));
+                f2.lru_release(PA, T1, &real)
+            }),
             case,
         );
         assert!(message.contains(says), "{case}: {message}");
     }
     expect_none(
-        f.violation_of(|| f.lru_contents(PA, &[a])),
+        f.violation_of(|| {
+            f.lock(T1, LockKind::Lru(PA));
+            f.lru_release(PA, T1, &[a])
+        }),
         "the real LRU is what the events say",
     );
 }
@@ -146,9 +157,9 @@ fn lru_entries_another_process_invalidated_pass() {
                 digest: d,
             });
             f.marker(1, 0);
-            f.lru_contents(PB, &[]);
-            f.unlock(T2, LockKind::Lru(PB));
-            f.lru_contents(PA, &[d]);
+            f.lru_release(PB, T2, &[]);
+            f.lock(T1, LockKind::Lru(PA));
+            f.lru_release(PA, T1, &[d]);
         }),
         "A's stale entry for a chunk B evicted",
     );

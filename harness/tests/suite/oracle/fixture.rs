@@ -340,10 +340,15 @@ impl Fixture {
         }
     }
 
-    /// Reports that the real LRU of `process` lists `digests`, as the cache does just before
-    /// it releases the LRU mutex.
-    pub(super) fn lru_contents(&self, process: ProcessId, digests: &[Digest]) {
-        self.event(Event::LruContents { process, digests });
+    /// Releases the LRU mutex of `process` held by `thread`, reporting that the real LRU
+    /// lists `digests`, as the cache does for an oracle.
+    pub(super) fn lru_release(&self, process: ProcessId, thread: u64, digests: &[Digest]) {
+        self.event(Fact::LruReleased {
+            process,
+            thread,
+            entries: digests.len() as u64,
+            fingerprint: store::lru_fingerprint(digests),
+        });
     }
 
     /// Inserts into the LRU of `process` under its LRU mutex (checked on release).
