@@ -3,7 +3,7 @@
 //!
 //! The oracle is the store's [`Observer`]. From the store's own events it keeps ghost state
 //! ([`ghost`]: each active writer's chunks, process and start, lock holders and their
-//! acquisitions, the stat each thread last decided by, LRU contents, running GCs), and it
+//! acquisitions and what was statted under each, LRU contents, running GCs), and it
 //! reads storage through `inspect` (`ground`: chunk files and their content, bucket
 //! objects, published index files) wherever that needs no scheduling point. At the moment
 //! each event happens it checks ([`checks`], one file per group of properties):
@@ -23,8 +23,9 @@
 //! - **cutoff**: every GC's cutoff is no later than its clock reading and the start of the
 //!   oldest active writer allow (with the store's cutoff settings, [`OracleOptions::cutoff`]);
 //! - **chunk lock**: every bucket put and delete holds the chunk's per-chunk lock;
-//! - **LRU content**: a process's LRU only lists chunks with full local content (entries
-//!   another process invalidated through the shared cache directory excepted);
+//! - **LRU content**: at every release of its mutex, a process's real LRU lists exactly what
+//!   the reported inserts and removals built, and only chunks with full local content
+//!   (entries another process invalidated through the shared cache directory excepted);
 //! - **cache/bucket**: when a per-chunk lock is released, a local file implies the object;
 //! - **lock order**: per-chunk lock → chunk store mutex → LRU mutex, for blocking acquires;
 //! - **single GC**: at most one GC runs across all processes;
