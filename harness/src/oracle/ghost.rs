@@ -1,7 +1,7 @@
 //! Ghost state: the ground truth the oracle rebuilds from the store's events.
 
 use std::collections::{BTreeMap, BTreeSet};
-use store::{Digest, Event, Fact, LockKind, ProcessId, SnapshotId, WriterId};
+use store::{ChunkUse, Digest, Event, Fact, LockKind, ProcessId, SnapshotId, WriterId};
 
 /// An active writer session.
 pub struct GhostWriter {
@@ -12,6 +12,9 @@ pub struct GhostWriter {
     /// Chunks it uploaded, re-used or registered: all of them must survive until its
     /// indexes are visible and it has finished.
     pub used: BTreeSet<Digest>,
+    /// The chunks of `used` it uploaded or re-used (not merely registered): the store must
+    /// have stamped each with an atime no older than the writer's start.
+    pub stamped: BTreeSet<Digest>,
 }
 
 /// A running garbage collection.
@@ -123,20 +126,28 @@ impl Ghost {
                 writer,
                 start,
             } => {
-                let used = BTreeSet::new();
                 let ghost = GhostWriter {
                     process,
                     start,
-                    used,
+                    used: BTreeSet::new(),
+                    stamped: BTreeSet::new(),
                 };
                 self.writers.insert(writer, ghost);
                 for gc in self.gcs.values_mut() {
                     gc.overlapped_writer = true;
                 }
             }
-            Fact::ChunkUsed { writer, digest, .. } => {
+            Fact::ChunkUsed {
+                writer,
+                digest,
+                how,
+                ..
+            } => {
                 if let Some(w) = self.writers.get_mut(&writer) {
                     w.used.insert(digest);
+                    if how != ChunkUse::Registered {
+                        w.stamped.insert(digest);
+                    }
                 }
             }
             Fact::WriterFinished { writer, .. } => {

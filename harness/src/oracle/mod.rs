@@ -14,7 +14,8 @@
 //! - **P2** at every `remove`, no published index *on disk* references the chunk; every
 //!   publication and prune the store reports agrees with the disk ([`checks::reports`]);
 //! - **P3** no active writer of the same process uses a removed chunk; reports come only
-//!   from writers seen starting, and an index lists only chunks its writer reported using;
+//!   from writers seen starting, and an index lists only chunks its writer reported using,
+//!   each uploaded or re-used one with an atime no older than the writer's start;
 //! - **P4** no active writer of another process uses a removed chunk, and no GC starts
 //!   while another process has an active writer;
 //! - **harm**: a chunk a published index or an active writer needs is never gone or

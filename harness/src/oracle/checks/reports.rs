@@ -38,12 +38,28 @@ pub fn published(
     digests: &[Digest],
 ) -> Checked {
     known_writer(ghost, writer, || format!("published {snapshot}/{name}"))?;
-    let used = &ghost.writers[&writer].used;
-    if let Some(unreported) = digests.iter().find(|d| !used.contains(d)) {
+    let session = &ghost.writers[&writer];
+    if let Some(unreported) = digests.iter().find(|d| !session.used.contains(d)) {
         return Err(Violation::new(
             Property::P3,
             format!(
                 "{writer} published {snapshot}/{name} referencing {unreported}, which it never reported using"
+            ),
+        ));
+    }
+    // What keeps P3 for an uploaded or re-used chunk is its atime: a chunk left older than
+    // the writer's start (an insert or LRU hit that skipped the touch) is garbage to a GC
+    // that starts now, although this index needs it.
+    let stale = digests.iter().filter(|d| session.stamped.contains(d));
+    let stale = stale
+        .filter_map(|d| ground.storage.chunks.inspect(d).map(|st| (d, st.atime)))
+        .find(|(_, atime)| *atime < session.start);
+    if let Some((digest, atime)) = stale {
+        return Err(Violation::new(
+            Property::P3,
+            format!(
+                "{writer} published {snapshot}/{name} referencing {digest}, which it used but left at atime {atime}, before its start {}",
+                session.start
             ),
         ));
     }

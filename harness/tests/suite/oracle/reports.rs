@@ -125,3 +125,36 @@ fn faithful_reports_pass() {
         );
     }
 }
+
+/// An uploaded or re-used chunk an index lists must carry an atime no older than its
+/// writer's start (the touch that protects it from a GC starting now); a registered one
+/// (listed in the previous snapshot, protected by it) needs none.
+#[test]
+fn publication_of_a_used_chunk_left_untouched_is_caught() {
+    for how in [ChunkUse::Uploaded, ChunkUse::Reused] {
+        let f = Fixture::new(Backend::Filesystem);
+        let d = f.file(1, 10);
+        let w = f.writer_at(PA, 1, 50, &[]);
+        f.uses(w, d, how);
+        let message = expect(
+            Property::P3,
+            f.violation_of(|| f.publish(w, &snapshot(60), &[d])),
+            &format!("{how:?} at atime 10 by a writer that started at 50"),
+        );
+        assert!(message.contains("before its start 50"), "{message}");
+    }
+}
+
+#[test]
+fn publication_of_touched_or_registered_chunks_passes() {
+    let f = Fixture::new(Backend::Filesystem);
+    let (touched, registered) = (f.file(1, 50), f.file(2, 10));
+    expect_none(
+        f.violation_of(|| {
+            let w = f.writer_at(PA, 1, 50, &[touched]);
+            f.uses(w, registered, ChunkUse::Registered);
+            f.publish(w, &snapshot(60), &[touched, registered]);
+        }),
+        "touched at the start, registered from the previous snapshot",
+    );
+}
