@@ -297,6 +297,11 @@ impl Fixture {
         });
     }
 
+    /// `thread` about to put `digest`'s object into the bucket.
+    pub(super) fn put(&self, thread: u64, digest: Digest) {
+        self.event(Fact::ObjectPutting { digest, thread });
+    }
+
     /// Verify about to rename `digest`'s file aside, by `thread` of `process`.
     pub(super) fn quarantine(&self, process: ProcessId, thread: u64, digest: Digest) {
         self.event(Fact::ChunkQuarantined {

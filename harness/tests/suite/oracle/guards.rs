@@ -5,7 +5,7 @@
 
 use super::fixture::*;
 use harness::oracle::Property;
-use store::{Backend, Fact, LockKind};
+use store::{Backend, LockKind};
 
 #[test]
 fn stat_outside_the_mutex_is_caught() {
@@ -55,45 +55,24 @@ fn remove_not_decided_under_this_acquisition_is_caught() {
 
 #[test]
 fn stamp_without_the_mutex_is_caught() {
-    let f = Fixture::new(Backend::Filesystem);
-    let d = f.present(1);
-    for (what, event) in [
-        (
-            "touch",
-            Fact::ChunkStamped {
-                process: PA,
-                digest: d,
-                atime: 5,
-                written: false,
-                thread: T1,
-            },
-        ),
-        (
-            "rename aside",
-            Fact::ChunkQuarantined {
-                process: PA,
-                digest: d,
-                thread: T1,
-            },
-        ),
-    ] {
+    type Step = fn(&Fixture, store::Digest);
+    let steps: [(&str, Step); 2] = [
+        ("touch", |f, d| f.stamp(PA, T1, d, false)),
+        ("rename aside", |f, d| f.quarantine(PA, T1, d)),
+    ];
+    for (what, step) in steps {
         let f = Fixture::new(Backend::Filesystem);
+        let d = f.present(1);
         f.lock(T2, store_mutex(PA));
-        expect(Property::P1, f.violation_of(|| f.event(event)), what);
+        expect(Property::P1, f.violation_of(|| step(&f, d)), what);
     }
     // Holding the other process's mutex is no better.
+    let f = Fixture::new(Backend::Filesystem);
+    let d = f.present(1);
     f.lock(T1, store_mutex(PB));
     expect(
         Property::P1,
-        f.violation_of(|| {
-            f.event(Fact::ChunkStamped {
-                process: PA,
-                digest: d,
-                atime: 5,
-                written: false,
-                thread: T1,
-            })
-        }),
+        f.violation_of(|| f.stamp(PA, T1, d, false)),
         "under the other process's mutex",
     );
 }
@@ -104,12 +83,7 @@ fn bucket_put_or_delete_without_the_chunk_lock_is_caught() {
     let d = f.object(1);
     let message = expect(
         Property::ChunkLock,
-        f.violation_of(|| {
-            f.event(Fact::ObjectPutting {
-                digest: d,
-                thread: T1,
-            })
-        }),
+        f.violation_of(|| f.put(T1, d)),
         "a put with no lock",
     );
     assert!(message.contains("without its per-chunk lock"), "{message}");
@@ -136,18 +110,9 @@ fn guarded_steps_pass() {
         f.violation_of(|| {
             let d = f.object(1);
             f.lock(T1, LockKind::Chunk(d));
-            f.event(Fact::ObjectPutting {
-                digest: d,
-                thread: T1,
-            });
+            f.put(T1, d);
             f.lock(T1, store_mutex(PA));
-            f.event(Fact::ChunkStamped {
-                process: PA,
-                digest: d,
-                atime: 5,
-                written: false,
-                thread: T1,
-            });
+            f.stamp(PA, T1, d, false);
             f.unlock(T1, store_mutex(PA));
             f.unlock(T1, LockKind::Chunk(d));
             f.remove(PA, T1, f.present(2));
