@@ -216,24 +216,28 @@ impl<P: Platform> Datastore<P> {
 
     /// Blocks until the per-chunk lock of `digest` is held.
     pub(crate) fn lock_chunk(&self, digest: Digest) -> ChunkLockGuard<'_, P> {
-        self.locks.lock_chunk(digest);
-        self.acquired_chunk(digest, true)
-    }
-
-    /// Takes the per-chunk lock of `digest` if it is free.
-    pub(crate) fn try_lock_chunk(&self, digest: Digest) -> Option<ChunkLockGuard<'_, P>> {
         self.locks
-            .try_lock_chunk(digest)
-            .then(|| self.acquired_chunk(digest, false))
+            .lock_chunk(digest, || self.acquired_chunk(digest, true));
+        ChunkLockGuard { ds: self, digest }
     }
 
-    fn acquired_chunk(&self, digest: Digest, blocking: bool) -> ChunkLockGuard<'_, P> {
+    /// Takes the per-chunk lock of `digest` for GC if it is free; a busy lock is reported
+    /// as [`Fact::GcSkippedBusy`] (GC is the only caller, and skips such a chunk).
+    pub(crate) fn try_lock_chunk(&self, digest: Digest) -> Option<ChunkLockGuard<'_, P>> {
+        let taken = self.locks.try_lock_chunk(digest, |taken| match taken {
+            true => self.acquired_chunk(digest, false),
+            false => self.emit(Fact::GcSkippedBusy { digest }),
+        });
+        // Lazily: a guard built and dropped on a busy lock would release the holder's lock.
+        taken.then(|| ChunkLockGuard { ds: self, digest })
+    }
+
+    fn acquired_chunk(&self, digest: Digest, blocking: bool) {
         self.emit(Fact::LockAcquired {
             lock: LockKind::Chunk(digest),
             thread: P::thread_id(),
             blocking,
         });
-        ChunkLockGuard { ds: self, digest }
     }
 }
 
@@ -253,11 +257,12 @@ impl<P: Platform> ChunkLockGuard<'_, P> {
 impl<P: Platform> Drop for ChunkLockGuard<'_, P> {
     fn drop(&mut self) {
         unless_torn_down::<P>(|| {
-            self.ds.emit(Fact::LockReleased {
-                lock: LockKind::Chunk(self.digest),
-                thread: P::thread_id(),
+            self.ds.locks.unlock_chunk(self.digest, || {
+                self.ds.emit(Fact::LockReleased {
+                    lock: LockKind::Chunk(self.digest),
+                    thread: P::thread_id(),
+                })
             });
-            self.ds.locks.unlock_chunk(self.digest);
         });
     }
 }

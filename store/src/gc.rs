@@ -279,7 +279,6 @@ impl<P: Platform> Process<P> {
             }
             let Some(lock) = ds.try_lock_chunk(digest) else {
                 status.skipped_busy += 1;
-                ds.emit(Fact::GcSkippedBusy { digest });
                 continue;
             };
             let guard = self.chunk_store.lock(&digest);
@@ -355,7 +354,6 @@ impl<P: Platform> Process<P> {
             self.check_shutdown()?;
             let Some(_lock) = ds.try_lock_chunk(digest) else {
                 status.skipped_busy += 1;
-                ds.emit(Fact::GcSkippedBusy { digest });
                 continue;
             };
             let guard = self.chunk_store.lock(&digest);

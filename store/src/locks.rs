@@ -117,22 +117,34 @@ impl<P: Platform> LockTable<P> {
         }
     }
 
-    /// Blocks until the per-chunk lock of `digest` is held.
-    pub fn lock_chunk(&self, digest: Digest) {
+    /// Blocks until the per-chunk lock of `digest` is held, then calls `acquired`.
+    ///
+    /// The per-chunk lock callbacks run inside the table's critical section, so what they
+    /// report is ordered exactly as the lock operations are: an observer never hears of a
+    /// release before a busy `try_lock_chunk` that still saw the lock taken, nor of a busy
+    /// attempt before the acquisition that made it busy.
+    pub fn lock_chunk(&self, digest: Digest, acquired: impl FnOnce()) {
         let mut held = self.chunk_locks.lock();
         while !held.insert(digest) {
             held = self.chunk_released.wait(held);
         }
+        acquired();
     }
 
-    /// Takes the per-chunk lock of `digest` if it is free.
-    pub fn try_lock_chunk(&self, digest: Digest) -> bool {
-        self.chunk_locks.lock().insert(digest)
-    }
-
-    /// Releases the per-chunk lock of `digest`.
-    pub fn unlock_chunk(&self, digest: Digest) {
+    /// Takes the per-chunk lock of `digest` if it is free; calls `report` with whether it
+    /// was, inside the critical section (see [`LockTable::lock_chunk`]).
+    pub fn try_lock_chunk(&self, digest: Digest, report: impl FnOnce(bool)) -> bool {
         let mut held = self.chunk_locks.lock();
+        let taken = held.insert(digest);
+        report(taken);
+        taken
+    }
+
+    /// Calls `releasing`, then releases the per-chunk lock of `digest`, inside the critical
+    /// section (see [`LockTable::lock_chunk`]).
+    pub fn unlock_chunk(&self, digest: Digest, releasing: impl FnOnce()) {
+        let mut held = self.chunk_locks.lock();
+        releasing();
         held.remove(&digest);
         drop(held);
         self.chunk_released.notify_all();

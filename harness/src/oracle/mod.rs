@@ -31,7 +31,8 @@
 //! - **lock order**: per-chunk lock → chunk store mutex → LRU mutex, for blocking acquires;
 //! - **single GC**: at most one GC runs across all processes;
 //! - **progress**: when a GC completes, no chunk older than its cutoff is left (except
-//!   those it skipped because their per-chunk lock was busy).
+//!   those it skipped because their per-chunk lock was busy), and a chunk reported busy
+//!   was locked by someone at that moment.
 //!
 //! A violation panics with the property's name, the details and the recent event trail, so
 //! loom and shuttle report it with the failing schedule; the property itself reaches the
@@ -283,6 +284,7 @@ impl Oracle {
                 let rule = self.options.cutoff;
                 checks::gc::started(ghost, rule, process, phase1_start, min_atime)
             }
+            Event::Fact(Fact::GcSkippedBusy { digest }) => checks::gc::skipped_busy(ghost, digest),
             Event::Fact(Fact::GcFinished {
                 process,
                 completed: true,

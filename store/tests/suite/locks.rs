@@ -21,12 +21,12 @@ type Take<P> = fn(&LockTable<P>, Digest);
 
 /// The real, blocking [`LockTable::lock_chunk`].
 fn blocking<P: Platform>(table: &LockTable<P>, digest: Digest) {
-    table.lock_chunk(digest);
+    table.lock_chunk(digest, || {});
 }
 
 /// A broken stand-in that never waits: it tries once and goes on either way.
 fn not_blocking<P: Platform>(table: &LockTable<P>, digest: Digest) {
-    let _ = table.try_lock_chunk(digest);
+    let _ = table.try_lock_chunk(digest, |_| {});
 }
 
 /// The main thread holds the chunk lock while a waiter takes it with `take`; the holder
@@ -35,22 +35,26 @@ fn not_blocking<P: Platform>(table: &LockTable<P>, digest: Digest) {
 fn waiter_waits_for_holder<P: Platform>(take: Take<P>) {
     let table = Arc::new(LockTable::<P>::new());
     let d = Digest::of(b"x");
-    table.lock_chunk(d);
-    assert!(!table.try_lock_chunk(d), "a held chunk lock is not free");
+    table.lock_chunk(d, || {});
+    let busy = |taken: bool| assert!(!taken, "the report says a held chunk lock was taken");
+    assert!(
+        !table.try_lock_chunk(d, busy),
+        "a held chunk lock is not free"
+    );
     let released = Arc::new(AtomicBool::<P>::new(false));
     let waiter = {
         let (table, released) = (table.clone(), released.clone());
         spawn::<P, _, _>("waiter", move || {
             take(&table, d);
             assert!(released.load(), "{TOO_EARLY}");
-            table.unlock_chunk(d);
+            table.unlock_chunk(d, || {});
         })
     };
     released.store(true);
-    table.unlock_chunk(d);
+    table.unlock_chunk(d, || {});
     waiter.join();
     assert!(
-        table.try_lock_chunk(d),
+        table.try_lock_chunk(d, |_| {}),
         "the chunk lock is free after both released"
     );
 }

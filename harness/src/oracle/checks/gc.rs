@@ -74,6 +74,20 @@ fn single(ghost: &Ghost, process: ProcessId) -> Checked {
     }
 }
 
+/// At a GC's report that `digest`'s per-chunk lock was busy: someone holds it. The store
+/// reports the failed attempt and every acquisition and release inside the lock table's
+/// critical section, so the ghost's holders are exact at this event; a chunk skipped while
+/// free would be exempt from [`progress`] for no reason.
+pub fn skipped_busy(ghost: &Ghost, digest: Digest) -> Checked {
+    match ghost.holders.contains_key(&LockKind::Chunk(digest)) {
+        true => Ok(()),
+        false => Err(Violation::new(
+            Property::Progress,
+            format!("GC skipped {digest} as busy, but no one holds its per-chunk lock"),
+        )),
+    }
+}
+
 /// At the completion of `gc`: no chunk older than its cutoff is left, except those it
 /// skipped as busy and those whose per-chunk lock is held right now (being uploaded or
 /// re-used).

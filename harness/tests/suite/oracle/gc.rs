@@ -65,9 +65,11 @@ fn progress_exempt_leftovers_pass() {
             true,
         ),
         (
-            "chunk skipped as busy",
+            "chunk skipped as busy, then released",
             |f, d| {
+                f.lock(T2, LockKind::Chunk(d));
                 f.event(Fact::GcSkippedBusy { digest: d });
+                f.unlock(T2, LockKind::Chunk(d));
             },
             true,
         ),
@@ -105,6 +107,27 @@ fn progress_exempt_leftovers_pass() {
                 &format!("{backend:?}: {case}"),
             );
         }
+    }
+}
+
+#[test]
+fn progress_chunk_skipped_as_busy_while_free_is_caught() {
+    for backend in BACKENDS {
+        let f = Fixture::new(backend);
+        let d = f.present(1);
+        f.gc_start(PA, 100);
+        // Held and released before the attempt: the lock was free when GC tried it.
+        f.lock(T2, LockKind::Chunk(d));
+        f.unlock(T2, LockKind::Chunk(d));
+        let message = expect(
+            Property::Progress,
+            f.violation_of(|| f.event(Fact::GcSkippedBusy { digest: d })),
+            &format!("{backend:?}: skipped a free chunk"),
+        );
+        assert!(
+            message.contains(&format!("skipped {d} as busy, but no one holds")),
+            "{message}"
+        );
     }
 }
 
