@@ -1,7 +1,7 @@
 //! Ghost state: the ground truth the oracle rebuilds from the store's events.
 
 use std::collections::{BTreeMap, BTreeSet};
-use store::{ChunkUse, Digest, Event, Fact, LockKind, ProcessId, SnapshotId, WriterId};
+use store::{ChunkUse, Digest, Event, Fact, LockKind, ProcessId, WriterId};
 
 /// An active writer session.
 pub struct GhostWriter {
@@ -44,9 +44,6 @@ pub struct Holder {
 /// Everything the oracle knows.
 #[derive(Default)]
 pub struct Ghost {
-    /// Indexes the store reported published and not pruned: `(snapshot, name)` → digests
-    /// (cross-checked with the disk; P2 itself reads the disk).
-    pub visible: BTreeMap<(SnapshotId, String), Vec<Digest>>,
     /// Active writers.
     pub writers: BTreeMap<WriterId, GhostWriter>,
     /// Each process's LRU content, as its events built it (compared with the real LRU at
@@ -94,19 +91,10 @@ impl Ghost {
     pub fn apply(&mut self, event: &Event<'_>) {
         match *event {
             Event::Fact(fact) => self.apply_fact(fact),
-            Event::IndexPublished {
-                snapshot,
-                name,
-                digests,
-                ..
-            } => {
-                self.visible
-                    .insert((snapshot.clone(), name.to_string()), digests.to_vec());
-            }
-            Event::SnapshotPruned { snapshot } => {
-                self.visible.retain(|(s, _), _| s != snapshot);
-            }
-            Event::ObjectsDeleting { .. } => {}
+            // Published indexes are read from the disk, where these reports are checked.
+            Event::IndexPublished { .. }
+            | Event::SnapshotPruned { .. }
+            | Event::ObjectsDeleting { .. } => {}
         }
     }
 

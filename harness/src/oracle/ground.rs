@@ -35,8 +35,17 @@ impl Ground {
 
     /// Whether `digest`'s local file holds content matching the digest.
     pub fn has_good_content(&self, digest: &Digest) -> bool {
-        let content = self.storage.chunks.inspect_content(digest);
-        content.is_some_and(|data| Digest::of(&data) == *digest)
+        self.storage.chunks.inspect_intact(digest) == Some(true)
+    }
+
+    /// Whether any published index is on disk.
+    pub fn any_index(&self) -> bool {
+        let mut found = false;
+        self.storage.indexes.inspect(&mut |_, _, _| {
+            found = true;
+            ControlFlow::Break(())
+        });
+        found
     }
 
     /// The first published index on disk that references `digest`, as `snapshot/name`.
@@ -54,12 +63,19 @@ impl Ground {
         found
     }
 
-    /// The digests of index `name` of `snapshot` on disk, if it is there.
-    pub fn index(&self, snapshot: &SnapshotId, name: &str) -> Option<Vec<Digest>> {
+    /// Index `name` of `snapshot` on disk, if it is there, as `judge` sees its digests
+    /// (borrowed: this runs at every publication).
+    pub fn with_index<R>(
+        &self,
+        snapshot: &SnapshotId,
+        name: &str,
+        judge: impl FnOnce(&[Digest]) -> R,
+    ) -> Option<R> {
+        let mut judge = Some(judge);
         let mut found = None;
         self.storage.indexes.inspect(&mut |s, n, digests| {
             if s == snapshot && n == name {
-                found = Some(digests.to_vec());
+                found = judge.take().map(|judge| judge(digests));
                 return ControlFlow::Break(());
             }
             ControlFlow::Continue(())

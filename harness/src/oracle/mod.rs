@@ -182,7 +182,7 @@ impl Oracle {
     /// must hold after it.
     #[inline]
     fn check(&self, state: &mut State, event: &Event<'_>) -> Checked {
-        count(&mut state.coverage, &state.ghost, event);
+        count(&mut state.coverage, &self.ground, &state.ghost, event);
         if let Event::Fact(Fact::LockAcquired {
             lock,
             thread,
@@ -316,7 +316,7 @@ impl Oracle {
 
 /// Counts what `event` covers, in the state before it.
 #[inline]
-fn count(coverage: &mut Coverage, ghost: &Ghost, event: &Event<'_>) {
+fn count(coverage: &mut Coverage, ground: &Ground, ghost: &Ghost, event: &Event<'_>) {
     coverage.events += 1;
     match *event {
         Event::ObjectsDeleting { digests, .. } => coverage.objects_deleted += digests.len() as u64,
@@ -329,7 +329,7 @@ fn count(coverage: &mut Coverage, ghost: &Ghost, event: &Event<'_>) {
             if !ghost.writers.is_empty() {
                 coverage.removes_with_active_writer += 1;
             }
-            if !ghost.visible.is_empty() {
+            if ground.any_index() {
                 coverage.removes_with_visible_index += 1;
             }
             if let Some(gc) = ghost.gcs.get(&process) {

@@ -77,6 +77,13 @@ pub trait ChunkDir: Send + Sync {
     fn inspect_content(&self, digest: &Digest) -> Option<Vec<u8>> {
         self.read(digest).ok().flatten()
     }
+    /// Whether a chunk file's content hashes to its digest, without a scheduling point: for
+    /// oracles. `None` when it is missing or unreadable. The model remembers the answer
+    /// until the file changes, since oracles ask at every write.
+    fn inspect_intact(&self, digest: &Digest) -> Option<bool> {
+        self.inspect_content(digest)
+            .map(|data| Digest::of(&data) == *digest)
+    }
 }
 
 /// The S3 stand-in: one object per chunk, keyed `.chunks/XXXX/<digest>`.

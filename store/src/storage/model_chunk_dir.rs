@@ -12,6 +12,9 @@ struct Entry {
     data: Vec<u8>,
     atime: i64,
     inode: u64,
+    /// Whether `data` hashes to the digest, once an oracle asked ([`ChunkDir::inspect_intact`]);
+    /// cleared whenever `data` changes.
+    intact: Option<bool>,
 }
 
 #[derive(Default)]
@@ -29,7 +32,13 @@ impl State {
     fn insert(&mut self, digest: &Digest, data: Vec<u8>, atime: i64) {
         self.next_inode += 1;
         let inode = self.next_inode;
-        self.chunks.insert(*digest, Entry { data, atime, inode });
+        let entry = Entry {
+            data,
+            atime,
+            inode,
+            intact: None,
+        };
+        self.chunks.insert(*digest, entry);
     }
 
     fn set_atime(&mut self, digest: &Digest, atime: i64) -> bool {
@@ -75,6 +84,7 @@ impl<P: Platform> ModelChunkDir<P> {
         let mut state = self.state();
         if let Some(entry) = state.chunks.get_mut(digest) {
             entry.data = data;
+            entry.intact = None;
         } else {
             state.insert(digest, data, 0);
         }
@@ -197,6 +207,16 @@ impl<P: Platform> ChunkDir for ModelChunkDir<P> {
             .get(digest)
             .map(|entry| entry.data.clone())
     }
+
+    fn inspect_intact(&self, digest: &Digest) -> Option<bool> {
+        let mut state = self.state();
+        let entry = state.chunks.get_mut(digest)?;
+        Some(
+            *entry
+                .intact
+                .get_or_insert_with(|| Digest::of(&entry.data) == *digest),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -221,6 +241,31 @@ mod tests {
         assert!(!dir.touch(&d, 30).expect("touch missing"));
         assert_eq!(dir.read(&d).expect("read"), None);
         assert_eq!(dir.inspect(&d), None);
+    }
+
+    #[test]
+    fn remembered_intactness_follows_every_change_of_content() {
+        let dir = ModelChunkDir::<Std>::new();
+        let d = Digest::of(b"chunk");
+        assert_eq!(dir.inspect_intact(&d), None);
+        dir.write(&d, b"chunk", 1).expect("write");
+        assert_eq!(dir.inspect_intact(&d), Some(true));
+        dir.corrupt(&d, b"chunK".to_vec());
+        assert_eq!(dir.inspect_intact(&d), Some(false), "bit rot in place");
+        dir.write(&d, b"chunk", 2).expect("rewrite");
+        assert_eq!(
+            dir.inspect_intact(&d),
+            Some(true),
+            "a good copy written over it"
+        );
+        dir.write(&d, b"", 3).expect("marker");
+        assert_eq!(
+            dir.inspect_intact(&d),
+            Some(false),
+            "a marker is not the content"
+        );
+        dir.quarantine(&d).expect("quarantine");
+        assert_eq!(dir.inspect_intact(&d), None);
     }
 
     #[test]

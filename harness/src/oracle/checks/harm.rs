@@ -75,9 +75,8 @@ pub fn written(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Checked {
 /// filesystem backend's file really is damaged (a good copy renamed aside is lost data),
 /// and on S3 the object exists.
 pub fn quarantining(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Checked {
-    let Some(user) = needed_by(ground, ghost, digest) else {
-        return Ok(());
-    };
+    // The storage is judged first: verify renames aside chunks it found corrupt, and who
+    // needs one is only looked up (and formatted) when renaming it would do harm.
     let (harmful, why) = match ground.backend {
         Backend::Filesystem => (ground.has_good_content(digest), "its content is good"),
         Backend::S3 => (
@@ -85,11 +84,14 @@ pub fn quarantining(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Checked 
             "its bucket object is gone",
         ),
     };
-    match harmful {
-        true => Err(Violation::new(
+    if !harmful {
+        return Ok(());
+    }
+    match needed_by(ground, ghost, digest) {
+        Some(user) => Err(Violation::new(
             Property::Harm,
             format!("{digest} renamed aside as corrupt while {user} needs it, but {why}"),
         )),
-        false => Ok(()),
+        None => Ok(()),
     }
 }

@@ -63,14 +63,17 @@ pub fn published(
             ),
         ));
     }
-    match ground.index(snapshot, name) {
-        Some(on_disk) if on_disk == digests => Ok(()),
-        Some(on_disk) => Err(Violation::new(
+    let on_disk = ground.with_index(snapshot, name, |on_disk| match on_disk == digests {
+        true => None,
+        false => Some(on_disk.len()),
+    });
+    match on_disk {
+        Some(None) => Ok(()),
+        Some(Some(listed)) => Err(Violation::new(
             Property::P2,
             format!(
-                "{writer} reported {snapshot}/{name} with {} digests, but the index on disk lists {}",
+                "{writer} reported {snapshot}/{name} with {} digests, but the index on disk lists {listed}",
                 digests.len(),
-                on_disk.len()
             ),
         )),
         None => Err(Violation::new(
