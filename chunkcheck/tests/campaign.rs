@@ -193,7 +193,9 @@ fn json_lists_every_scenario_and_seeded_race() {
     let (exit, report) = campaign(
         dir.path(),
         "all",
-        &["--schedules", "200", "--batch-schedules", "100"],
+        // 300: the narrowest seeded race (eviction-rolls-back-atime, one scheduling point
+        // wide) is first caught after 127-173 schedules under these seeds.
+        &["--schedules", "300", "--batch-schedules", "100"],
     );
     assert_eq!(exit, EXIT_OK, "clean store passes, every race caught");
     let checkers = ["loom", "shuttle-random", "shuttle-pct"];
@@ -207,7 +209,7 @@ fn json_lists_every_scenario_and_seeded_race() {
             assert_eq!(row.verdict, "pass");
             assert!(row.schedules > 0 && row.wall_secs > 0.0 && row.schedules_per_sec > 0.0);
             if checker != "loom" {
-                assert_eq!(row.schedules, 200, "{} x {checker}", scenario.name);
+                assert_eq!(row.schedules, 300, "{} x {checker}", scenario.name);
             }
         }
         assert!(report.coverage.contains_key(scenario.name));

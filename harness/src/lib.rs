@@ -19,5 +19,6 @@ pub mod check;
 pub mod execution;
 pub mod oracle;
 pub mod platform;
+pub mod program;
 pub mod schedule;
 pub mod world;

@@ -96,6 +96,20 @@ pub const ALL: &[Scenario] = &[
         14,
         "S3: cache insert evicting a chunk (marker deferred to its shard) vs a read of it"
     ),
+    scenario!(
+        s3::rotten_cache_vs_read,
+        "rotten-cache-vs-read",
+        2,
+        4,
+        "S3: a restore read through the cache vs verify, after bit rot of the cached copy"
+    ),
+    scenario!(
+        reload::eviction_vs_touch_across_reload,
+        "eviction-vs-touch-across-reload",
+        2,
+        3,
+        "S3 reload: old-process cache eviction vs a new-process writer touching the chunk"
+    ),
 ];
 
 /// The scenario called `name`.

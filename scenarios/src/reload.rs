@@ -110,3 +110,35 @@ fn collect_after_all<P: Platform>(world: &World<P>, new: &Process<P>) {
         .expect("GC after every writer finished");
     assert!(!world.exists(&Digest::of(b"G")), "progress: G survived");
 }
+
+/// Cache eviction in the old process vs a touch by a writer of the new process: both share
+/// the cache directory after a reload, but not the chunk store mutex.
+///
+/// History (cache of 1): X was uploaded long ago and is cached, unreferenced; `old-writer`
+/// started a backup in the first process; then a reload started the second process, where
+/// `new-writer` started a backup of vm/200.
+/// Threads: `old-writer` uploads Y, whose cache insert evicts X to a marker in the old
+/// process; `new-writer` uploads X (the object exists: a touch), publishes [X] and
+/// finishes.
+/// Race: the eviction reads X's old atime, the new writer touches X, the eviction writes a
+/// marker with the old atime (`eviction-rolls-back-atime`): X looks older than the writer
+/// that uses it. Emptying the file in place keeps the touch. Found by the generated phase.
+pub fn eviction_vs_touch_across_reload<P: Platform>(setup: Setup) {
+    let world = World::<P>::new(setup, Backend::S3, 1);
+    let x = world.garbage(&[b"X"])[0];
+    world.to_now();
+    let mut old = world.start("vm/100", NOW);
+    let new = world.process.reload();
+    let mut writer = new.start_backup("vm/200", NOW).expect("new-writer starts");
+    let old_writer = spawn::<P, _, _>("old-writer", move || {
+        old.upload_chunk(b"Y").expect("old-writer uploads Y");
+        drop(old);
+    });
+    let new_writer = spawn::<P, _, _>("new-writer", move || {
+        writer.upload(x, b"X").expect("new-writer uploads X");
+        publish(&mut writer, "disk", &[x]);
+        writer.finish().expect("new-writer finishes");
+    });
+    old_writer.join();
+    new_writer.join();
+}

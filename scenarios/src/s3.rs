@@ -86,3 +86,27 @@ pub fn eviction_vs_access<P: Platform>(setup: Setup) {
         "LRU content: E is cached but its local file is {size:?}"
     );
 }
+
+/// A restore read through the cache vs verify, after bit rot in the cache directory.
+///
+/// History (cache of 2): snapshot vm/100/1 references X, which is cached; X's local copy
+/// has since rotted (same size, one byte changed).
+/// Threads: `reader` reads X through the cache and must get X; `verify` checks X's local
+/// copy and renames it aside (a marker with its atime takes its place).
+/// Race: a read that hits the LRU before verify runs serves the rotten copy instead of
+/// fetching the good object (`cache-serves-rotten-copy`); found by the generated phase.
+pub fn rotten_cache_vs_read<P: Platform>(setup: Setup) {
+    let world = World::<P>::new(setup, Backend::S3, 2);
+    let x = world.backup("vm/100", 1, &[b"X good"])[0];
+    world.chunks.corrupt(&x, b"X gooD".to_vec());
+    world.to_now();
+    let process = world.process.clone();
+    let reader = spawn::<P, _, _>("reader", move || process.read_chunk(&x));
+    let process = world.process.clone();
+    let verify = spawn::<P, _, _>("verify", move || {
+        process.verify_chunk(&x).expect("verify answers")
+    });
+    verify.join();
+    let read = reader.join().expect("the bucket holds a good copy of X");
+    assert_eq!(read, b"X good", "the reader gets X's content");
+}

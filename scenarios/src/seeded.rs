@@ -66,6 +66,19 @@ pub const SEEDED: &[SeededRace] = &[
         expect: LEFT_UNTOUCHED,
         deadlock: false,
     },
+    // Caught at the faulty step: the cache hit that serves the rotten copy.
+    SeededRace {
+        bug: SeededBug::CacheServesRottenCopy,
+        scenario: "rotten-cache-vs-read",
+        expect: &[Property::Readable],
+        deadlock: false,
+    },
+    SeededRace {
+        bug: SeededBug::EvictionRollsBackAtime,
+        scenario: "eviction-vs-touch-across-reload",
+        expect: LEFT_UNTOUCHED,
+        deadlock: false,
+    },
 ];
 
 /// Look-ups from a [`SeededRace`] into this crate's tables.

@@ -33,11 +33,20 @@ pub enum SeededBug {
     /// `docs/design.md` §1 words it): an old unreferenced cached chunk a writer re-uses keeps its
     /// old atime and GC removes it. Found by this project's tests, not an upstream report.
     LruHitSkipsTouch,
+    /// A cache read serves the local copy on an LRU hit without checking it against the
+    /// digest: after bit rot in the cache directory, every restore of the chunk fails
+    /// although the bucket holds a good object. Found by the generated phase.
+    CacheServesRottenCopy,
+    /// Cache eviction replaces the evicted chunk's file by a new marker carrying the atime
+    /// it read before: a touch by another process's writer in between (a reload shares the
+    /// cache directory, not the chunk store mutex) is rolled back, and the chunk that writer
+    /// uses looks older than its start. Found by the generated phase.
+    EvictionRollsBackAtime,
 }
 
 impl SeededBug {
     /// Every seeded bug.
-    pub const ALL: [SeededBug; 8] = [
+    pub const ALL: [SeededBug; 10] = [
         Self::SweepStatOutsideMutex,
         Self::InsertSkipsTouch,
         Self::TouchWithoutMutex,
@@ -46,6 +55,8 @@ impl SeededBug {
         Self::UploadWithoutChunkLock,
         Self::EvictionLocksStoreInsideLru,
         Self::LruHitSkipsTouch,
+        Self::CacheServesRottenCopy,
+        Self::EvictionRollsBackAtime,
     ];
 
     /// The kebab-case name used on command lines and in reports.
@@ -59,6 +70,8 @@ impl SeededBug {
             Self::UploadWithoutChunkLock => "upload-without-chunk-lock",
             Self::EvictionLocksStoreInsideLru => "eviction-locks-store-inside-lru",
             Self::LruHitSkipsTouch => "lru-hit-skips-touch",
+            Self::CacheServesRottenCopy => "cache-serves-rotten-copy",
+            Self::EvictionRollsBackAtime => "eviction-rolls-back-atime",
         }
     }
 

@@ -138,11 +138,32 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
             return Ok(());
         }
         match self.store.stat(&guard, digest)? {
-            Some(stat) if stat.size > 0 => self
-                .store
-                .write_with_atime(&guard, digest, &[], stat.atime)
-                .with_context(|| format!("evicting chunk {digest} to a marker")),
+            Some(stat) if stat.size > 0 => self.empty_to_marker(&guard, digest, stat.atime),
             _ => Ok(()),
+        }
+    }
+
+    /// Turns a chunk's file into a marker in place, so it keeps the atime it has at that
+    /// moment: the chunk store mutex only excludes this process, and a writer of another
+    /// process (after a reload) may touch the chunk after `statted_atime` was read. With
+    /// [`SeededBug::EvictionRollsBackAtime`], a new marker with `statted_atime` replaces it.
+    fn empty_to_marker(
+        &self,
+        guard: &ChunkStoreGuard<'_, P>,
+        digest: &Digest,
+        statted_atime: i64,
+    ) -> Result<()> {
+        let evicting = || format!("evicting chunk {digest} to a marker");
+        match self.store.datastore().bug(SeededBug::EvictionRollsBackAtime) {
+            true => self
+                .store
+                .write_with_atime(guard, digest, &[], statted_atime)
+                .with_context(evicting),
+            false => self
+                .store
+                .truncate(guard, digest)
+                .map(drop)
+                .with_context(evicting),
         }
     }
 
@@ -178,17 +199,14 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         });
     }
 
-    /// The eviction callback: replaces the chunk's file by a marker with the same atime.
+    /// The eviction callback: empties the chunk's file to a marker, keeping its atime.
     /// `guard` holds the chunk's shard.
     fn evict_to_marker(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<()> {
         self.emit_lru_removed(digest);
-        let atime = match self.store.stat(guard, digest)? {
-            Some(stat) => stat.atime,
-            None => return Ok(()),
-        };
-        self.store
-            .write_with_atime(guard, digest, &[], atime)
-            .with_context(|| format!("evicting chunk {digest} to a marker"))
+        match self.store.stat(guard, digest)? {
+            Some(stat) => self.empty_to_marker(guard, digest, stat.atime),
+            None => Ok(()),
+        }
     }
 
     /// Whether the LRU holds `digest` (its content is local).
@@ -196,9 +214,9 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         self.lock_lru().lru.contains(digest)
     }
 
-    /// Reads a chunk under its per-chunk lock: from the local content on an LRU hit,
-    /// otherwise from the bucket, in which case the chunk is checked against its digest and
-    /// cached.
+    /// Reads a chunk under its per-chunk lock: from the local content on an LRU hit when it
+    /// hashes to the digest, otherwise from the bucket, in which case the chunk is checked
+    /// against its digest and cached (over a rotten local copy).
     ///
     /// # Errors
     /// [`StoreError::MissingChunk`] when the bucket has no such object,
@@ -211,7 +229,18 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
             let hit = self.lock_lru().lru.get(digest).is_some();
             if hit {
                 if let Some(data) = self.store.read(&guard, digest)? {
-                    if !data.is_empty() {
+                    // A local copy that does not hash to the digest (a marker, or bit rot
+                    // in the cache directory) is fetched again from the bucket, the
+                    // chunk's home.
+                    let intact = digest.verify(&data).is_ok();
+                    let ds = self.store.datastore();
+                    let rotten = !data.is_empty() && ds.bug(SeededBug::CacheServesRottenCopy);
+                    if intact || rotten {
+                        ds.emit(Fact::CacheHitServed {
+                            process: self.store.process(),
+                            digest: *digest,
+                            intact,
+                        });
                         return Ok(data);
                     }
                 }

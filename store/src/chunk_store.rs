@@ -201,6 +201,28 @@ impl<P: Platform> ChunkStore<P> {
         Ok(())
     }
 
+    /// Empties a chunk's file in place (a marker), keeping whatever atime it has by then;
+    /// `Ok(false)` when the chunk is not there.
+    pub(crate) fn truncate(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<bool> {
+        self.check_guard(guard, digest);
+        let kept = self
+            .ds
+            .storage
+            .chunks
+            .truncate(digest)
+            .with_context(|| format!("emptying chunk {digest} to a marker"))?;
+        if let Some(atime) = kept {
+            self.ds.emit(Fact::ChunkStamped {
+                process: self.process,
+                digest: *digest,
+                atime,
+                written: true,
+                thread: P::thread_id(),
+            });
+        }
+        Ok(kept.is_some())
+    }
+
     /// Sets a chunk's atime to now; `Ok(false)` when the chunk is not there.
     pub fn touch(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<bool> {
         self.check_guard(guard, digest);

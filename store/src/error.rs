@@ -44,6 +44,24 @@ pub enum StoreError {
     /// A name (backup group, index) is not acceptable.
     #[error("invalid name {0:?}")]
     BadName(String),
+    /// A backup's time is not newer than the last snapshot of its group.
+    #[error("backup time {time} of {group} is not newer than its last snapshot {last}")]
+    BackupTimeNotNewer {
+        /// The group.
+        group: String,
+        /// The refused backup time.
+        time: i64,
+        /// The group's last snapshot.
+        last: i64,
+    },
+    /// A backup was finished while one of its indexes was still open; it was aborted.
+    #[error("index {index} of {snapshot} was not closed; backup aborted")]
+    IndexStillOpen {
+        /// The snapshot.
+        snapshot: String,
+        /// The open index.
+        index: String,
+    },
     /// A snapshot or index does not exist.
     #[error("{0} does not exist")]
     NotFound(String),

@@ -57,6 +57,7 @@ pub mod gc;
 pub mod locks;
 pub mod process;
 mod prune;
+mod read;
 pub mod verify;
 pub mod writer;
 

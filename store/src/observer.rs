@@ -144,6 +144,16 @@ pub enum Fact {
         /// The fingerprint of the digests it lists.
         fingerprint: u64,
     },
+    /// A cache read served `digest`'s local copy on an LRU hit, under its per-chunk lock;
+    /// `intact` tells whether that copy hashed to the digest.
+    CacheHitServed {
+        /// The process.
+        process: ProcessId,
+        /// The chunk.
+        digest: Digest,
+        /// Whether the copy served matches the digest.
+        intact: bool,
+    },
     /// A process's LRU now holds `digest`.
     LruInserted {
         /// The process.

@@ -89,10 +89,12 @@ impl<P: Platform> BackupWriter<P> {
         let times = ds.storage.indexes.snapshots(&group)?;
         if let Some(last) = times.last() {
             if *last >= self.snapshot.time {
-                bail!(
-                    "backup time {} of {group} is not newer than its last snapshot {last}",
-                    self.snapshot.time
-                );
+                return Err(StoreError::BackupTimeNotNewer {
+                    group,
+                    time: self.snapshot.time,
+                    last: *last,
+                }
+                .into());
             }
             self.register_previous(SnapshotId {
                 group: group.clone(),
@@ -322,10 +324,11 @@ impl<P: Platform> BackupWriter<P> {
     /// When an index is still open; the session is then aborted.
     pub fn finish(mut self) -> Result<()> {
         if let Some(name) = self.open.keys().next() {
-            bail!(
-                "index {name} of {} was not closed; backup aborted",
-                self.snapshot
-            );
+            return Err(StoreError::IndexStillOpen {
+                snapshot: self.snapshot.to_string(),
+                index: name.clone(),
+            }
+            .into());
         }
         self.finished = true;
         self.emit_done();

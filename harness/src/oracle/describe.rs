@@ -82,6 +82,14 @@ fn describe_fact(fact: &Fact) -> String {
         Fact::ObjectPutting { digest, thread } => {
             format!("thread {thread} puts object {digest:#}")
         }
+        Fact::CacheHitServed {
+            process,
+            digest,
+            intact,
+        } => {
+            let copy = if *intact { "its" } else { "a rotten" };
+            format!("{process} served {copy} local copy of {digest:#} on a cache hit")
+        }
         Fact::LruInserted { process, digest } => format!("LRU of {process} += {digest:#}"),
         Fact::LruRemoved { process, digest } => format!("LRU of {process} -= {digest:#}"),
         Fact::LruReleased {

@@ -198,7 +198,8 @@ impl Ghost {
             Fact::ChunkStamped { .. }
             | Fact::RemoveCalled { .. }
             | Fact::ObjectPutting { .. }
-            | Fact::ChunkQuarantined { .. } => {}
+            | Fact::ChunkQuarantined { .. }
+            | Fact::CacheHitServed { .. } => {}
         }
     }
 }

@@ -28,6 +28,8 @@
 //!   the reported inserts and removals built, and only chunks with full local content
 //!   (entries another process invalidated through the shared cache directory excepted);
 //! - **cache/bucket**: when a per-chunk lock is released, a local file implies the object;
+//! - **readable**: a cache hit serves only a local copy that hashes to its digest, unless
+//!   the bucket has no object to fetch instead;
 //! - **lock order**: per-chunk lock → chunk store mutex → LRU mutex, for blocking acquires;
 //! - **single GC**: at most one GC runs across all processes;
 //! - **progress**: when a GC completes, no chunk older than its cutoff is left (except
@@ -260,6 +262,11 @@ impl Oracle {
                 fingerprint,
                 ..
             }) => checks::cache::lru_matches(ghost, process, entries, fingerprint),
+            Event::Fact(Fact::CacheHitServed {
+                process,
+                digest,
+                intact,
+            }) => checks::cache::hit_served(&self.ground, process, &digest, intact),
             Event::Fact(Fact::ChunkUsed { writer, digest, .. }) => {
                 checks::reports::known_writer(ghost, writer, || format!("used {digest}"))
             }

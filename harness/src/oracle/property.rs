@@ -29,11 +29,13 @@ pub enum Property {
     Cutoff,
     /// A bucket put or delete without the chunk's per-chunk lock.
     ChunkLock,
+    /// A read served a copy that does not hash to its digest while a good one existed.
+    Readable,
 }
 
 impl Property {
     /// Every property.
-    pub const ALL: [Property; 12] = [
+    pub const ALL: [Property; 13] = [
         Self::P1,
         Self::P2,
         Self::P3,
@@ -46,6 +48,7 @@ impl Property {
         Self::Progress,
         Self::Cutoff,
         Self::ChunkLock,
+        Self::Readable,
     ];
 
     /// The name used in violation messages (`"<name> violated: ..."`) and reports.
@@ -63,6 +66,7 @@ impl Property {
             Self::Progress => "progress",
             Self::Cutoff => "cutoff",
             Self::ChunkLock => "chunk lock",
+            Self::Readable => "readable",
         }
     }
 }

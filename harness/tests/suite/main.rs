@@ -6,3 +6,4 @@
 
 mod oracle;
 mod platforms;
+mod programs;

@@ -92,6 +92,8 @@ clean! {
     verify_vs_upload => "verify-vs-upload";
     gc_during_reload => "gc-during-reload";
     eviction_vs_access => "eviction-vs-access";
+    rotten_cache_vs_read => "rotten-cache-vs-read";
+    eviction_vs_touch_across_reload => "eviction-vs-touch-across-reload";
 }
 
 /// `eviction-vs-access` is about the sharded lock: there, E and N live in different shards,

@@ -87,6 +87,8 @@ seeded! {
     upload_without_chunk_lock => SeededBug::UploadWithoutChunkLock;
     eviction_locks_store_inside_lru => SeededBug::EvictionLocksStoreInsideLru;
     lru_hit_skips_touch => SeededBug::LruHitSkipsTouch;
+    cache_serves_rotten_copy => SeededBug::CacheServesRottenCopy;
+    eviction_rolls_back_atime => SeededBug::EvictionRollsBackAtime;
 }
 
 /// With the lock-order check off, the inverted eviction lock order runs into its deadlock,

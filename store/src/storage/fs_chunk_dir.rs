@@ -178,6 +178,19 @@ impl ChunkDir for FsChunkDir {
             .with_context(|| format!("reading chunk {}", path.display()))
     }
 
+    /// `set_len(0)` changes the mtime and ctime, never the atime.
+    fn truncate(&self, digest: &Digest) -> Result<Option<i64>> {
+        let path = self.path(digest);
+        let emptied = none_if_missing(
+            OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|file| file.set_len(0).and_then(|()| file.metadata())),
+        )
+        .with_context(|| format!("truncating chunk {}", path.display()))?;
+        Ok(emptied.map(|meta| meta.atime()))
+    }
+
     fn remove(&self, digest: &Digest) -> Result<bool> {
         let path = self.path(digest);
         let done = none_if_missing(fs::remove_file(&path))

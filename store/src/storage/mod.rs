@@ -61,6 +61,9 @@ pub trait ChunkDir: Send + Sync {
     fn touch(&self, digest: &Digest, atime: i64) -> Result<bool>;
     /// The content of a chunk file, `None` when there is none.
     fn read(&self, digest: &Digest) -> Result<Option<Vec<u8>>>;
+    /// Empties a chunk file in place (it becomes a marker), keeping its inode and its atime,
+    /// whatever that is by then; returns the atime kept, `Ok(None)` when there is no file.
+    fn truncate(&self, digest: &Digest) -> Result<Option<i64>>;
     /// Deletes a chunk file; `Ok(false)` when there was none.
     fn remove(&self, digest: &Digest) -> Result<bool>;
     /// Renames a chunk file to `<digest>.N.bad` with the first free `N` and returns the new

@@ -168,6 +168,16 @@ impl<P: Platform> ChunkDir for ModelChunkDir<P> {
         Ok(state.chunks.remove(digest).is_some())
     }
 
+    fn truncate(&self, digest: &Digest) -> Result<Option<i64>> {
+        let mut state = self.cell.step();
+        state.writable("truncating", digest)?;
+        Ok(state.chunks.get_mut(digest).map(|entry| {
+            entry.data.clear();
+            entry.intact = None;
+            entry.atime
+        }))
+    }
+
     fn quarantine(&self, digest: &Digest) -> Result<Option<String>> {
         let mut state = self.cell.step();
         state.writable("quarantining", digest)?;

@@ -1,5 +1,5 @@
 //! The cache's invariants: an LRU entry has full local content; outside the per-chunk lock,
-//! a local chunk file implies its bucket object.
+//! a local chunk file implies its bucket object; a cache hit serves only a good copy.
 
 use crate::oracle::ghost::Ghost;
 use crate::oracle::ground::Ground;
@@ -54,4 +54,19 @@ pub fn lru_matches(ghost: &Ghost, process: ProcessId, entries: u64, fingerprint:
             if built.len() as u64 == entries { " (other ones)" } else { "" }
         ),
     ))
+}
+
+/// At a cache hit that served `digest`'s local copy: the copy hashes to the digest, or no
+/// good copy exists (the bucket object is the chunk's home, and a rotten cached copy must
+/// be fetched again from it, not served).
+pub fn hit_served(ground: &Ground, process: ProcessId, digest: &Digest, intact: bool) -> Checked {
+    match intact || !ground.storage.bucket.inspect(digest) {
+        true => Ok(()),
+        false => Err(Violation::new(
+            Property::Readable,
+            format!(
+                "{process} served a rotten local copy of {digest} although the bucket holds its object"
+            ),
+        )),
+    }
 }

@@ -1,5 +1,6 @@
 //! S3 cache: every LRU entry has full local content when the LRU mutex is released, and a
-//! local chunk file implies its bucket object when the per-chunk lock is released.
+//! local chunk file implies its bucket object when the per-chunk lock is released, and a cache hit serves
+//! only a copy that hashes to its digest while a good object exists.
 
 use super::fixture::*;
 use harness::oracle::Property;
@@ -168,4 +169,41 @@ fn lru_entries_another_process_invalidated_pass() {
         f.violation_of(|| f.lru_insert(PA, T1, d)),
         "A caches it again but the file is still a marker",
     );
+}
+
+#[test]
+fn readable_rotten_copy_served_while_the_bucket_holds_the_object_is_caught() {
+    let f = Fixture::new(Backend::S3);
+    let d = f.object(1);
+    let served = Fact::CacheHitServed {
+        process: PA,
+        digest: d,
+        intact: false,
+    };
+    let message = expect(
+        Property::Readable,
+        f.violation_of(|| f.event(served)),
+        "a rotten cached copy served although the object is good",
+    );
+    assert!(
+        message.contains(&format!("{PA} served a rotten local copy of {d}")),
+        "{message}"
+    );
+}
+
+#[test]
+fn readable_good_copy_or_no_object_to_fetch_passes() {
+    let f = Fixture::new(Backend::S3);
+    let (with_object, without) = (f.object(1), digest(2));
+    for (digest, intact) in [(with_object, true), (without, false)] {
+        let served = Fact::CacheHitServed {
+            process: PA,
+            digest,
+            intact,
+        };
+        expect_none(
+            f.violation_of(|| f.event(served)),
+            &format!("intact {intact}"),
+        );
+    }
 }

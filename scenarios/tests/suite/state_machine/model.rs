@@ -269,9 +269,9 @@ impl ModelState {
         if let Some(pos) = self.lrus[p].iter().position(|c| *c == chunk) {
             self.lrus[p].remove(pos);
             self.lrus[p].insert(0, chunk);
-            // A hit returns the local content, unless it is empty (a marker, or the empty
-            // chunk): then the chunk is fetched again.
-            if self.chunks.get(&chunk).is_some_and(|m| m.content) && chunk_len(chunk) > 0 {
+            // A hit returns the local content when it hashes to the digest (the empty
+            // chunk's empty file included); a marker is fetched again.
+            if self.chunks.get(&chunk).is_some_and(|m| m.content) {
                 return Expect::Read(Some(chunk));
             }
         }

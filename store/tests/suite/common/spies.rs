@@ -116,6 +116,9 @@ impl ChunkDir for SpyChunkDir {
     fn read(&self, digest: &Digest) -> anyhow::Result<Option<Vec<u8>>> {
         self.inner.read(digest)
     }
+    fn truncate(&self, digest: &Digest) -> anyhow::Result<Option<i64>> {
+        self.inner.truncate(digest)
+    }
     fn remove(&self, digest: &Digest) -> anyhow::Result<bool> {
         self.inner.remove(digest)
     }

@@ -1,0 +1,354 @@
+//! Runs a program on a platform: history from the main thread, then one spawned thread per
+//! program thread, then the generic end check.
+//!
+//! Each operation either succeeds or is refused in a way the store documents (locked,
+//! shutting down, unknown chunk, not found, missing, corrupt, backup time not newer); any
+//! other error panics, and the checker reports it as a failure. The oracle judges every
+//! event on the way.
+
+use super::end::end_check;
+use super::model::{Age, Chunk, ClockStep, Knobs, Op, Past, Proc, Program, Step};
+use super::trace::{Span, Trace};
+use crate::oracle::{CutoffRule, Oracle};
+use crate::world::Setup;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+use store::platform::spawn;
+use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir, ModelIndexDir};
+use store::{
+    BackupWriter, Clock, Datastore, Digest, NoopObserver, Observer, Platform, Process,
+    SnapshotId, Storage, StoreConfig, StoreError,
+};
+
+/// When the threads start.
+pub const NOW: i64 = 100_000;
+
+/// A program's datastore while it runs.
+pub struct Run<P: Platform> {
+    /// The datastore.
+    pub ds: Arc<Datastore<P>>,
+    /// The first process.
+    pub first: Arc<Process<P>>,
+    /// The newest process (the first, until a reload). A plain std lock: it is only held
+    /// to read or swap the handle, never across a scheduling point.
+    current: Mutex<Arc<Process<P>>>,
+    /// The model chunk directory.
+    pub chunks: Arc<ModelChunkDir<P>>,
+    /// The model bucket.
+    pub bucket: Arc<ModelBucket<P>>,
+    /// Chunks whose local copy the history rotted (their damage is not the store's doing).
+    pub rotted: BTreeSet<Digest>,
+    /// The program's knobs.
+    pub knobs: Knobs,
+}
+
+impl<P: Platform> Run<P> {
+    fn current(&self) -> MutexGuard<'_, Arc<Process<P>>> {
+        self.current.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The newest process.
+    pub fn newest(&self) -> Arc<Process<P>> {
+        self.current().clone()
+    }
+
+    fn process(&self, proc: Proc) -> Arc<Process<P>> {
+        match proc {
+            Proc::Current => self.newest(),
+            Proc::Old => self.first.clone(),
+        }
+    }
+}
+
+/// Group `group`'s name.
+pub fn group_name(group: u8) -> String {
+    format!("vm/{}", 100 + u16::from(group))
+}
+
+/// Runs `program` with `setup`'s seeded bugs and checks, recording its spans in `trace`.
+///
+/// # Panics
+/// On a violation (the oracle), a refusal the store does not document, a failed history
+/// write, or a failed end check.
+pub fn execute<P: Platform>(program: &Program, setup: Setup, trace: &Arc<Trace>) {
+    let run = Arc::new(prepare::<P>(program, setup));
+    let mut handles = Vec::new();
+    for (t, ops) in program.threads.iter().enumerate() {
+        let (run, ops, trace) = (run.clone(), ops.clone(), trace.clone());
+        handles.push(spawn::<P, _, _>(&format!("t{}", t + 1), move || {
+            for op in &ops {
+                let begin = trace.tick();
+                let process = op.proc().map(|p| run.process(p).id());
+                apply(&run, op, t);
+                let end = trace.tick();
+                trace.record(Span {
+                    thread: t,
+                    kind: op.kind(),
+                    process,
+                    begin,
+                    end,
+                });
+            }
+        }));
+    }
+    for handle in handles {
+        handle.join();
+    }
+    end_check(&run);
+}
+
+/// Builds the datastore and writes the history, oldest first.
+fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
+    let knobs = program.knobs;
+    let chunks = Arc::new(ModelChunkDir::<P>::new());
+    let bucket = Arc::new(ModelBucket::<P>::new());
+    let storage = Storage {
+        chunks: chunks.clone(),
+        bucket: bucket.clone(),
+        indexes: Arc::new(ModelIndexDir::<P>::new()),
+    };
+    let backend = knobs.backend.into();
+    let setup = setup.with_granularity(knobs.granularity.into());
+    let observer: Arc<dyn Observer> = match setup.without_oracle {
+        true => Arc::new(NoopObserver),
+        false => {
+            let rule = CutoffRule {
+                grace: knobs.grace,
+                margin: knobs.margin,
+            };
+            Oracle::with_options(&storage, setup.oracle_options(backend).cutoff(rule))
+        }
+    };
+    let config = StoreConfig::new(backend)
+        .with_cutoff(knobs.grace, knobs.margin)
+        .with_cache_capacity(usize::from(knobs.cache_capacity))
+        .with_delete_batch(usize::from(knobs.delete_batch))
+        .with_bugs(setup.bugs)
+        .with_lock_granularity(setup.granularity);
+    let ds = Datastore::new(config, storage, Clock::manual(NOW - 3 * knobs.grace), observer);
+    let first = ds.start_process();
+    let mut run = Run {
+        ds,
+        current: Mutex::new(first.clone()),
+        first,
+        chunks,
+        bucket,
+        rotted: BTreeSet::new(),
+        knobs,
+    };
+    write_history(&mut run, &program.history);
+    run.ds.clock().advance(NOW - run.ds.clock().now());
+    run
+}
+
+fn age_time(knobs: &Knobs, age: Age) -> i64 {
+    match age {
+        Age::Old => NOW - 3 * knobs.grace,
+        Age::InsideGrace => NOW - knobs.grace / 2,
+        Age::Fresh => NOW,
+    }
+}
+
+/// Writes the history in age order (the clock only moves forward), bit rot last.
+fn write_history<P: Platform>(run: &mut Run<P>, history: &[Past]) {
+    let mut ordered: Vec<&Past> = history.iter().collect();
+    ordered.sort_by_key(|past| match past {
+        Past::Snapshot { age, .. } | Past::Garbage { age, .. } => (0, *age),
+        Past::Object { marker, .. } => (0, marker.unwrap_or(Age::Old)),
+        Past::Corrupt { .. } => (1, Age::Fresh),
+    });
+    let mut times = [0i64; 256];
+    for (n, past) in ordered.into_iter().enumerate() {
+        let at = match past {
+            Past::Snapshot { age, .. } | Past::Garbage { age, .. } => Some(*age),
+            Past::Object { marker, .. } => *marker,
+            Past::Corrupt { .. } => None,
+        };
+        if let Some(age) = at {
+            let behind = age_time(&run.knobs, age) - run.ds.clock().now();
+            run.ds.clock().advance(behind.max(0));
+        }
+        match past {
+            Past::Snapshot { group, indexes, .. } => {
+                let time = &mut times[usize::from(*group)];
+                *time += 1;
+                let mut writer = run
+                    .first
+                    .start_backup(&group_name(*group), *time)
+                    .expect("history: backup starts");
+                for (i, chunks) in indexes.iter().enumerate() {
+                    let name = format!("idx{i}");
+                    writer.create_index(&name).expect("history: index opens");
+                    for chunk in chunks {
+                        let digest = writer
+                            .upload_chunk(chunk.data())
+                            .expect("history: upload");
+                        writer.append(&name, digest).expect("history: append");
+                    }
+                    writer.close_index(&name).expect("history: index closes");
+                }
+                writer.finish().expect("history: backup finishes");
+            }
+            Past::Garbage { chunks, .. } => {
+                let group = format!("ct/{}", 900 + n);
+                let mut writer = run
+                    .first
+                    .start_backup(&group, 1)
+                    .expect("history: garbage backup starts");
+                for chunk in chunks {
+                    writer
+                        .upload_chunk(chunk.data())
+                        .expect("history: garbage upload");
+                }
+                drop(writer);
+            }
+            Past::Object { chunk, marker } => {
+                let digest = chunk.digest();
+                run.bucket
+                    .put_if_absent(&digest, chunk.data())
+                    .expect("history: object put");
+                let local = run.chunks.inspect(&digest);
+                if let (Some(_), None) = (marker, local) {
+                    let now = run.ds.clock().now();
+                    run.chunks
+                        .write(&digest, &[], now)
+                        .expect("history: marker");
+                }
+            }
+            Past::Corrupt { chunk, same_size } => {
+                let digest = chunk.digest();
+                let has_content = run.chunks.inspect(&digest).is_some_and(|st| st.size > 0);
+                if has_content {
+                    run.chunks.corrupt(&digest, chunk.rotten(*same_size));
+                    run.rotted.insert(digest);
+                }
+            }
+        }
+    }
+}
+
+/// Whether `err` is a refusal the store documents for the operations programs run.
+fn refused(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<StoreError>(),
+            Some(
+                StoreError::Locked(_)
+                    | StoreError::ShuttingDown(_)
+                    | StoreError::UnknownChunk(_)
+                    | StoreError::NotFound(_)
+                    | StoreError::MissingChunk(_)
+                    | StoreError::DigestMismatch { .. }
+                    | StoreError::BackupTimeNotNewer { .. }
+                    | StoreError::IndexStillOpen { .. }
+            )
+        )
+    })
+}
+
+/// Accepts a documented refusal; panics on anything else.
+fn settle<T>(thread: usize, what: &str, result: anyhow::Result<T>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(err) if refused(&err) => None,
+        Err(err) => panic!("t{}: {what} failed unexpectedly: {err:#}", thread + 1),
+    }
+}
+
+fn apply<P: Platform>(run: &Run<P>, op: &Op, thread: usize) {
+    match op {
+        Op::Backup {
+            proc,
+            group,
+            time,
+            steps,
+            finish,
+        } => {
+            let process = run.process(*proc);
+            let start = process.start_backup(&group_name(*group), *time);
+            if let Some(mut writer) = settle(thread, "backup start", start) {
+                for step in steps {
+                    backup_step(&mut writer, step, thread);
+                }
+                if *finish {
+                    settle(thread, "backup finish", writer.finish());
+                }
+            }
+        }
+        Op::Gc { proc } => {
+            settle(thread, "gc", run.process(*proc).garbage_collect());
+        }
+        Op::Reload => {
+            let new = run.newest().reload();
+            *run.current() = new;
+        }
+        Op::Read { proc, chunk } => {
+            settle(thread, "read", run.process(*proc).read_chunk(&chunk.digest()));
+        }
+        Op::Verify { proc, chunk } => {
+            settle(thread, "verify", run.process(*proc).verify_chunk(&chunk.digest()));
+        }
+        Op::Prune {
+            proc,
+            group,
+            newest,
+        } => {
+            let group = group_name(*group);
+            let listed = run.ds.storage().indexes.snapshots(&group);
+            let times = settle(thread, "listing snapshots", listed).unwrap_or_default();
+            let pick = match newest {
+                true => times.last(),
+                false => times.first(),
+            };
+            if let Some(&time) = pick {
+                let snapshot = SnapshotId { group, time };
+                settle(thread, "prune", run.process(*proc).prune(&snapshot));
+            }
+        }
+        Op::Clock(step) => {
+            let knobs = &run.knobs;
+            let secs = match step {
+                ClockStep::Zero => 0,
+                ClockStep::One => 1,
+                ClockStep::Margin => knobs.margin,
+                ClockStep::PastGrace => knobs.grace + 1,
+            };
+            run.ds.clock().advance(secs);
+        }
+    }
+}
+
+fn index_name(index: u8) -> String {
+    format!("idx{index}")
+}
+
+fn backup_step<P: Platform>(writer: &mut BackupWriter<P>, step: &Step, thread: usize) {
+    match *step {
+        Step::Upload(chunk) => {
+            settle(thread, "upload", writer.upload(chunk.digest(), chunk.data()));
+        }
+        Step::Reuse(chunk) => {
+            let reused = settle(thread, "reuse", writer.reuse_chunk(chunk.digest()));
+            if reused == Some(false) {
+                settle(thread, "upload", writer.upload(chunk.digest(), chunk.data()));
+            }
+        }
+        Step::Create(index) => {
+            settle(thread, "create index", writer.create_index(&index_name(index)));
+        }
+        Step::Append(index, chunk) => {
+            let appended = writer.append(&index_name(index), chunk.digest());
+            settle(thread, "append", appended);
+        }
+        Step::Close(index) => {
+            settle(thread, "close index", writer.close_index(&index_name(index)));
+        }
+    }
+}
+
+/// The chunk a digest of the pool stands for, for messages.
+pub fn chunk_of(digest: &Digest) -> Option<Chunk> {
+    (0..Chunk::COUNT)
+        .map(Chunk)
+        .find(|chunk| chunk.digest() == *digest)
+}

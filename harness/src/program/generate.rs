@@ -1,0 +1,299 @@
+//! Deterministic generation of actor programs from a seed.
+//!
+//! The generator uses its own small RNG (SplitMix64), so a seed gives the same program on
+//! every machine and every Rust version. Program `i` of a campaign with program seed `s`
+//! is `generate(s + i)`.
+//!
+//! The weights lean toward mixes that can race: most programs have a GC and at least one
+//! backup in different threads, a reload in a third of them with operations in both the
+//! old and the new process, both backends equally, and history that gives a GC something
+//! to judge (garbage of every age, snapshots to re-use and prune). BENCHMARKS.md records
+//! the detection rates that back them.
+
+use super::model::{
+    Age, BackendKind, Chunk, ClockStep, Granularity, Knobs, Op, Past, Proc, Program, Step,
+};
+
+/// SplitMix64: small, fast and the same everywhere.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// A number in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+
+    /// True with probability `percent`/100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    /// One of `items`, each with its weight.
+    pub fn weighted<T: Copy>(&mut self, items: &[(u64, T)]) -> T {
+        let total: u64 = items.iter().map(|(w, _)| w).sum();
+        let mut pick = self.below(total);
+        for (weight, item) in items {
+            if pick < *weight {
+                return *item;
+            }
+            pick -= weight;
+        }
+        items[items.len() - 1].1
+    }
+
+    /// A chunk of the pool.
+    fn chunk(&mut self) -> Chunk {
+        Chunk(self.below(u64::from(Chunk::COUNT)) as u8)
+    }
+
+    fn age(&mut self) -> Age {
+        self.weighted(&[(4, Age::Old), (3, Age::InsideGrace), (2, Age::Fresh)])
+    }
+}
+
+/// How many groups programs back up.
+const GROUPS: u64 = 2;
+
+/// The program of seed `seed`.
+pub fn generate(seed: u64) -> Program {
+    let mut rng = Rng::new(seed);
+    let knobs = knobs(&mut rng);
+    let history = history(&mut rng, knobs.backend);
+    let mut last_time = [0i64; GROUPS as usize];
+    for past in &history {
+        if let Past::Snapshot { group, .. } = past {
+            last_time[usize::from(*group)] += 1;
+        }
+    }
+    let threads = threads(&mut rng, &history, &last_time);
+    Program {
+        knobs,
+        history,
+        threads,
+    }
+}
+
+fn knobs(rng: &mut Rng) -> Knobs {
+    Knobs {
+        backend: rng.weighted(&[(1, BackendKind::Filesystem), (1, BackendKind::S3)]),
+        cache_capacity: rng.range(1, 3) as u8,
+        delete_batch: rng.range(1, 3) as u8,
+        granularity: rng.weighted(&[(3, Granularity::Single), (1, Granularity::Sharded)]),
+        grace: rng.weighted(&[(1, 60), (1, 100)]),
+        margin: rng.weighted(&[(1, 5), (1, 10)]),
+    }
+}
+
+fn history(rng: &mut Rng, backend: BackendKind) -> Vec<Past> {
+    let items = rng.range(1, 4);
+    let mut history = Vec::new();
+    for _ in 0..items {
+        let s3 = backend == BackendKind::S3;
+        let kind = rng.weighted(&[(5, 0), (4, 1), (if s3 { 3 } else { 0 }, 2), (2, 3)]);
+        let past = match kind {
+            0 => {
+                let indexes = (0..rng.range(1, 2))
+                    .map(|_| (0..rng.range(1, 3)).map(|_| rng.chunk()).collect())
+                    .collect();
+                Past::Snapshot {
+                    group: rng.below(GROUPS) as u8,
+                    indexes,
+                    age: rng.age(),
+                }
+            }
+            1 => Past::Garbage {
+                chunks: (0..rng.range(1, 2)).map(|_| rng.chunk()).collect(),
+                age: rng.age(),
+            },
+            2 => Past::Object {
+                chunk: rng.chunk(),
+                marker: rng.chance(50).then(|| rng.age()),
+            },
+            _ => Past::Corrupt {
+                chunk: rng.chunk(),
+                same_size: rng.chance(50),
+            },
+        };
+        history.push(past);
+    }
+    history
+}
+
+/// Chunks the history wrote, which sessions are likelier to touch again.
+fn known_chunks(history: &[Past]) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    for past in history {
+        match past {
+            Past::Snapshot { indexes, .. } => chunks.extend(indexes.iter().flatten()),
+            Past::Garbage { chunks: c, .. } => chunks.extend(c),
+            Past::Object { chunk, .. } | Past::Corrupt { chunk, .. } => chunks.push(*chunk),
+        }
+    }
+    chunks
+}
+
+fn threads(rng: &mut Rng, history: &[Past], last_time: &[i64]) -> Vec<Vec<Op>> {
+    let count = rng.weighted(&[(6, 2), (3, 3), (1, 4)]);
+    let reload = rng.chance(35);
+    let known = known_chunks(history);
+    let mut pick_chunk = |rng: &mut Rng| match known.is_empty() || rng.chance(40) {
+        true => rng.chunk(),
+        false => known[rng.below(known.len() as u64) as usize],
+    };
+    let mut threads: Vec<Vec<Op>> = vec![Vec::new(); count];
+    // The dangerous core: a GC and a backup in different threads, most of the time.
+    if rng.chance(85) {
+        threads[0].push(Op::Gc {
+            proc: proc(rng, reload),
+        });
+    }
+    if rng.chance(90) {
+        threads[1].push(backup(rng, last_time, reload, &mut pick_chunk));
+    }
+    if reload {
+        let t = rng.below(count as u64) as usize;
+        threads[t].push(Op::Reload);
+    }
+    let mut next_time = last_time.to_vec();
+    for thread in threads.iter_mut() {
+        let extra = rng.weighted(&[(3, 0), (4, 1), (2, 2)]);
+        for _ in 0..extra {
+            let op = match rng.weighted(&[
+                (5, 0),
+                (3, 1),
+                (2, 2),
+                (2, 3),
+                (2, 4),
+                (3, 5),
+            ]) {
+                0 => backup(rng, &next_time, reload, &mut pick_chunk),
+                1 => Op::Gc {
+                    proc: proc(rng, reload),
+                },
+                2 => Op::Read {
+                    proc: proc(rng, reload),
+                    chunk: pick_chunk(rng),
+                },
+                3 => Op::Verify {
+                    proc: proc(rng, reload),
+                    chunk: pick_chunk(rng),
+                },
+                4 => Op::Prune {
+                    proc: proc(rng, reload),
+                    group: rng.below(GROUPS) as u8,
+                    newest: rng.chance(30),
+                },
+                _ => Op::Clock(rng.weighted(&[
+                    (1, ClockStep::Zero),
+                    (2, ClockStep::One),
+                    (2, ClockStep::Margin),
+                    (2, ClockStep::PastGrace),
+                ])),
+            };
+            if let Op::Backup { group, time, .. } = &op {
+                let slot = &mut next_time[usize::from(*group)];
+                *slot = (*slot).max(*time);
+            }
+            let at = rng.below(thread.len() as u64 + 1) as usize;
+            thread.insert(at, op);
+        }
+    }
+    threads.retain(|ops| !ops.is_empty());
+    while threads.len() < 2 {
+        threads.push(vec![Op::Clock(ClockStep::One)]);
+    }
+    threads
+}
+
+fn proc(rng: &mut Rng, reload: bool) -> Proc {
+    match reload && rng.chance(40) {
+        true => Proc::Old,
+        false => Proc::Current,
+    }
+}
+
+/// A backup session: a few chunks uploaded, re-used or known from the previous snapshot,
+/// one or two indexes over them, finished or aborted.
+fn backup(
+    rng: &mut Rng,
+    last_time: &[i64],
+    reload: bool,
+    pick_chunk: &mut impl FnMut(&mut Rng) -> Chunk,
+) -> Op {
+    let group = rng.below(GROUPS) as u8;
+    let last = last_time[usize::from(group)];
+    // Mostly newer than the group's last snapshot; sometimes the same time (refused).
+    let time = match rng.chance(10) && last > 0 {
+        true => last,
+        false => last + rng.range(1, 2) as i64,
+    };
+    let mut steps = Vec::new();
+    let chunks: Vec<Chunk> = (0..rng.range(1, 3)).map(|_| pick_chunk(rng)).collect();
+    for &chunk in &chunks {
+        match rng.weighted(&[(6, 0), (3, 1), (2, 2)]) {
+            0 => steps.push(Step::Upload(chunk)),
+            1 => steps.push(Step::Reuse(chunk)),
+            // Known from the previous snapshot, or refused at append.
+            _ => {}
+        }
+    }
+    for index in 0..rng.range(1, 2) as u8 {
+        steps.push(Step::Create(index));
+        for &chunk in &chunks {
+            if rng.chance(85) {
+                steps.push(Step::Append(index, chunk));
+            }
+        }
+        if rng.chance(95) {
+            steps.push(Step::Close(index));
+        }
+    }
+    Op::Backup {
+        proc: proc(rng, reload),
+        group,
+        time,
+        steps,
+        finish: rng.chance(85),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitmix_is_the_published_sequence() {
+        // The first outputs of SplitMix64 seeded with 0, as published with the algorithm.
+        let mut rng = Rng::new(0);
+        assert_eq!(rng.next_u64(), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(rng.next_u64(), 0x6E78_9E6A_A1B9_65F4);
+    }
+
+    #[test]
+    fn weighted_never_picks_a_zero_weight() {
+        let mut rng = Rng::new(7);
+        for _ in 0..1_000 {
+            assert_ne!(rng.weighted(&[(0, 'a'), (1, 'b'), (0, 'c')]), 'a');
+        }
+    }
+}

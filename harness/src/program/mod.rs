@@ -1,0 +1,29 @@
+//! Generated actor programs: the space of actor mixes as the thing explored.
+//!
+//! A [`Program`] fixes a world (backend, cache capacity, delete batch, lock granularity,
+//! grace and margin), a history written before threads start (snapshots over a small
+//! chunk pool, garbage of several ages, S3 objects with or without local markers, bit rot)
+//! and two to four threads of operations (backup sessions with several indexes, GC,
+//! reload, restore reads, verify, prune, clock steps), each in the current or the old
+//! process. [`generate`] draws one from a seed; [`execute`] runs it on any platform, so
+//! loom, shuttle and real threads run the same program; the oracle judges every event,
+//! and [`end_check`] replaces the per-scenario asserts.
+
+mod check;
+mod end;
+mod execute;
+mod generate;
+mod model;
+mod render;
+mod trace;
+
+pub use check::{check_program, stress_program, ProgramReport};
+pub use end::end_check;
+pub use execute::{execute, group_name, Run, NOW};
+pub use generate::{generate, Rng};
+pub use model::{
+    Age, BackendKind, Chunk, ClockStep, Granularity, Knobs, Op, OpKind, Past, Proc, Program,
+    Step,
+};
+pub use render::op as render_op;
+pub use trace::{Pair, Span, Trace};

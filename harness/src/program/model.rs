@@ -1,0 +1,351 @@
+//! The types of a generated actor program: the world it runs in, the history written
+//! before its threads start, and each thread's operations.
+
+use serde::{Deserialize, Serialize};
+use store::{Backend, Digest, LockGranularity};
+
+/// The chunk pool programs draw from: the empty chunk, two chunks of the same size with
+/// different content, and chunks of other sizes.
+const POOL: [(&str, &[u8]); 6] = [
+    ("E", b""),
+    ("A1", b"alpha-1"),
+    ("A2", b"alpha-2"),
+    ("B", b"bravo"),
+    ("C", b"charlie chunk"),
+    ("D", b"delta"),
+];
+
+/// A chunk of the pool, by position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Chunk(pub u8);
+
+impl Chunk {
+    /// How many chunks the pool holds.
+    pub const COUNT: u8 = POOL.len() as u8;
+
+    fn entry(self) -> (&'static str, &'static [u8]) {
+        POOL[usize::from(self.0) % POOL.len()]
+    }
+
+    /// Its content.
+    pub fn data(self) -> &'static [u8] {
+        self.entry().1
+    }
+
+    /// Its digest.
+    pub fn digest(self) -> Digest {
+        Digest::of(self.data())
+    }
+
+    /// Its short name in a printed program (`E` is the empty chunk).
+    pub fn name(self) -> &'static str {
+        self.entry().0
+    }
+
+    /// Bit rot of its local copy: the same size with one byte changed, or a truncation
+    /// (a byte of garbage for the empty chunk).
+    pub fn rotten(self, same_size: bool) -> Vec<u8> {
+        let data = self.data();
+        match (data.last(), same_size) {
+            (None, _) => b"?".to_vec(),
+            (Some(last), true) => {
+                let mut rotten = data.to_vec();
+                let end = rotten.len() - 1;
+                rotten[end] = last ^ 0x20;
+                rotten
+            }
+            (Some(_), false) => data[..data.len() / 2].to_vec(),
+        }
+    }
+}
+
+/// Where chunks live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum BackendKind {
+    /// Local chunk files.
+    Filesystem,
+    /// Bucket objects with a local cache.
+    S3,
+}
+
+impl From<BackendKind> for Backend {
+    fn from(kind: BackendKind) -> Self {
+        match kind {
+            BackendKind::Filesystem => Backend::Filesystem,
+            BackendKind::S3 => Backend::S3,
+        }
+    }
+}
+
+/// How the chunk store mutex is split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Granularity {
+    /// One mutex, as upstream.
+    Single,
+    /// The default number of shards.
+    Sharded,
+}
+
+impl From<Granularity> for LockGranularity {
+    fn from(granularity: Granularity) -> Self {
+        match granularity {
+            Granularity::Single => LockGranularity::Single,
+            Granularity::Sharded => LockGranularity::sharded(),
+        }
+    }
+}
+
+/// The datastore a program runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Knobs {
+    /// Where chunks live.
+    pub backend: BackendKind,
+    /// LRU cache capacity in chunks (S3), 1–3.
+    pub cache_capacity: u8,
+    /// Objects per batched delete (S3), 1–3.
+    pub delete_batch: u8,
+    /// Chunk store mutex layout.
+    pub granularity: Granularity,
+    /// GC grace period, seconds.
+    pub grace: i64,
+    /// Margin before the oldest writer's start, seconds.
+    pub margin: i64,
+}
+
+/// How long before the threads start a history item was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Age {
+    /// Three grace periods ago: garbage to any GC.
+    Old,
+    /// Half a grace period ago: protected by the grace period.
+    InsideGrace,
+    /// Just now.
+    Fresh,
+}
+
+/// One item of the history, written from the main thread before the threads start.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Past {
+    /// A finished backup of group `group` with one index per list of chunks.
+    Snapshot {
+        /// Group number (`vm/<100 + group>`).
+        group: u8,
+        /// Its indexes' chunks.
+        indexes: Vec<Vec<Chunk>>,
+        /// When it was written.
+        age: Age,
+    },
+    /// Chunks uploaded by a backup that aborted: nothing references them.
+    Garbage {
+        /// The chunks.
+        chunks: Vec<Chunk>,
+        /// When they were written.
+        age: Age,
+    },
+    /// S3: an object put into the bucket behind this store (another host, a restore), with
+    /// a local marker of the given age or no local file at all.
+    Object {
+        /// The chunk.
+        chunk: Chunk,
+        /// The local marker's age, if there is one.
+        marker: Option<Age>,
+    },
+    /// Bit rot in the local copy of a chunk, if it has one.
+    Corrupt {
+        /// The chunk.
+        chunk: Chunk,
+        /// Same size with a changed byte, or truncated.
+        same_size: bool,
+    },
+}
+
+/// Which process an operation runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Proc {
+    /// The newest process when the operation starts.
+    Current,
+    /// The first process, whether or not a reload has told it to shut down since.
+    Old,
+}
+
+/// A step of a backup session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Step {
+    /// Upload a chunk (new, or already present: the store touches it).
+    Upload(Chunk),
+    /// Re-use a chunk if present (pull path); upload it if not.
+    Reuse(Chunk),
+    /// Create index `i`.
+    Create(u8),
+    /// Append a chunk to index `i` (refused if the session does not know the chunk).
+    Append(u8, Chunk),
+    /// Close (publish) index `i`.
+    Close(u8),
+}
+
+/// How far a clock step moves the store's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ClockStep {
+    /// Not at all (a clock read racing nothing).
+    Zero,
+    /// One second.
+    One,
+    /// The writer margin.
+    Margin,
+    /// More than the grace period.
+    PastGrace,
+}
+
+/// One operation of a thread.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Op {
+    /// A backup session of group `group` at backup time `time`.
+    Backup {
+        /// Its process.
+        proc: Proc,
+        /// Group number.
+        group: u8,
+        /// Backup time (refused unless newer than the group's last snapshot).
+        time: i64,
+        /// Its steps, in order.
+        steps: Vec<Step>,
+        /// Finish, or drop the session (abort).
+        finish: bool,
+    },
+    /// A garbage collection.
+    Gc {
+        /// Its process.
+        proc: Proc,
+    },
+    /// A service reload: a new process starts, the current one is told to shut down.
+    Reload,
+    /// A restore read of a chunk (through the cache on S3).
+    Read {
+        /// Its process.
+        proc: Proc,
+        /// The chunk.
+        chunk: Chunk,
+    },
+    /// Verify a chunk's local copy, renaming it aside if corrupt.
+    Verify {
+        /// Its process.
+        proc: Proc,
+        /// The chunk.
+        chunk: Chunk,
+    },
+    /// Prune the oldest or newest snapshot of a group.
+    Prune {
+        /// Its process.
+        proc: Proc,
+        /// Group number.
+        group: u8,
+        /// Newest instead of oldest.
+        newest: bool,
+    },
+    /// Move the clock forward.
+    Clock(ClockStep),
+}
+
+/// What an operation is, for coverage of which kinds overlapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum OpKind {
+    /// [`Op::Backup`].
+    Backup,
+    /// [`Op::Gc`].
+    Gc,
+    /// [`Op::Reload`].
+    Reload,
+    /// [`Op::Read`].
+    Read,
+    /// [`Op::Verify`].
+    Verify,
+    /// [`Op::Prune`].
+    Prune,
+    /// [`Op::Clock`].
+    Clock,
+}
+
+impl OpKind {
+    /// Every kind.
+    pub const ALL: [OpKind; 7] = [
+        Self::Backup,
+        Self::Gc,
+        Self::Reload,
+        Self::Read,
+        Self::Verify,
+        Self::Prune,
+        Self::Clock,
+    ];
+
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Backup => "backup",
+            Self::Gc => "gc",
+            Self::Reload => "reload",
+            Self::Read => "read",
+            Self::Verify => "verify",
+            Self::Prune => "prune",
+            Self::Clock => "clock",
+        }
+    }
+}
+
+impl Op {
+    /// Its kind.
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Self::Backup { .. } => OpKind::Backup,
+            Self::Gc { .. } => OpKind::Gc,
+            Self::Reload => OpKind::Reload,
+            Self::Read { .. } => OpKind::Read,
+            Self::Verify { .. } => OpKind::Verify,
+            Self::Prune { .. } => OpKind::Prune,
+            Self::Clock(_) => OpKind::Clock,
+        }
+    }
+
+    /// The process it names, if any.
+    pub fn proc(&self) -> Option<Proc> {
+        match self {
+            Self::Backup { proc, .. }
+            | Self::Gc { proc }
+            | Self::Read { proc, .. }
+            | Self::Verify { proc, .. }
+            | Self::Prune { proc, .. } => Some(*proc),
+            Self::Reload | Self::Clock(_) => None,
+        }
+    }
+
+    /// Scheduling-relevant size: steps of a backup, one for anything else.
+    pub fn size(&self) -> usize {
+        match self {
+            Self::Backup { steps, .. } => 1 + steps.len(),
+            _ => 1,
+        }
+    }
+}
+
+/// A generated actor program.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Program {
+    /// The datastore.
+    pub knobs: Knobs,
+    /// What exists before the threads start.
+    pub history: Vec<Past>,
+    /// The threads, each a list of operations run in order.
+    pub threads: Vec<Vec<Op>>,
+}
+
+impl Program {
+    /// Operations over all threads, counting each backup step: how large the program is.
+    pub fn size(&self) -> usize {
+        let ops: usize = self.threads.iter().flatten().map(Op::size).sum();
+        ops + self.history.len()
+    }
+
+    /// Whether the threads hold a reload.
+    pub fn reloads(&self) -> bool {
+        self.threads.iter().flatten().any(|op| *op == Op::Reload)
+    }
+}
