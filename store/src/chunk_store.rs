@@ -258,13 +258,18 @@ impl<P: Platform> ChunkStore<P> {
             digest: *digest,
             how: ChunkUse::Reused,
         };
-        if self.ds.bug(SeededBug::TouchWithoutMutex) {
+        // Reported only once the touch found the chunk: a failed re-use leaves the writer
+        // to upload the chunk, so it does not rely on this copy (reported before, it made
+        // a GC removing the absent-locally chunk look like P3; found by the generated phase).
+        let guard = (!self.ds.bug(SeededBug::TouchWithoutMutex)).then(|| self.lock(digest));
+        let touched = match &guard {
+            Some(guard) => self.touch(guard, digest)?,
+            None => self.touch_unguarded(digest)?,
+        };
+        if touched {
             self.ds.emit(used);
-            return self.touch_unguarded(digest);
         }
-        let guard = self.lock(digest);
-        self.ds.emit(used);
-        self.touch(&guard, digest)
+        Ok(touched)
     }
 
     /// Size and atime of a chunk file.

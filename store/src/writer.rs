@@ -229,8 +229,12 @@ impl<P: Platform> BackupWriter<P> {
             Backend::Filesystem => process.chunk_store.touch_for_reuse(self.id, &digest)?,
             Backend::S3 => {
                 let _lock = process.datastore().lock_chunk(digest);
-                self.emit_used(digest, ChunkUse::Reused);
-                self.present_in_cache(&digest)?
+                let present = self.present_in_cache(&digest)?;
+                // Only a chunk found is used: the caller uploads a missing one.
+                if present {
+                    self.emit_used(digest, ChunkUse::Reused);
+                }
+                present
             }
         };
         if present {

@@ -68,6 +68,19 @@ impl Ghost {
         self.holders.get(&lock).filter(|h| h.thread == thread)
     }
 
+    /// The cache directory is shared by every process: once one of them evicts, removes or
+    /// renames aside a chunk, the others' LRU entries for it are stale. A stale hit is only
+    /// served after checking the file against the digest (anything else is fetched again),
+    /// so "LRU entry ⇒ content" holds per process, not across a reload (found by the
+    /// state-machine test). The entries stay (the real LRUs keep them), marked.
+    fn invalidate_elsewhere(&mut self, process: ProcessId, digest: Digest) {
+        for (other, lru) in &self.lru {
+            if *other != process && lru.contains(&digest) {
+                self.lru_stale.entry(*other).or_default().insert(digest);
+            }
+        }
+    }
+
     /// The first active writer that uses `digest`, with its process.
     #[inline]
     pub fn writer_using(
@@ -158,20 +171,21 @@ impl Ghost {
                 self.lru_stale.entry(process).or_default().remove(&digest);
             }
             Fact::LruRemoved { process, digest } => {
-                // The cache directory is shared by every process: once one of them evicts or
-                // removes the chunk, the others' entries for it are stale. A stale hit is
-                // only read after checking the file (an empty file is refetched): "LRU entry
-                // ⇒ content" holds per process, not across a reload (found by the
-                // state-machine test). The entries stay (the real LRUs keep them), marked.
-                for (other, lru) in &self.lru {
-                    if *other != process && lru.contains(&digest) {
-                        self.lru_stale.entry(*other).or_default().insert(digest);
-                    }
-                }
+                self.invalidate_elsewhere(process, digest);
                 if let Some(lru) = self.lru.get_mut(&process) {
                     lru.remove(&digest);
                 }
             }
+            // Verify renaming a chunk aside, or GC removing it, changes the shared cache
+            // directory whether or not the acting process's LRU listed the chunk (found by
+            // the generated phase: a verify in the new process made the old process's entry
+            // stale without any LRU removal).
+            Fact::ChunkQuarantined {
+                process, digest, ..
+            }
+            | Fact::RemoveCalled {
+                process, digest, ..
+            } => self.invalidate_elsewhere(process, digest),
             Fact::GcStarted {
                 process, min_atime, ..
             } => {
@@ -196,9 +210,7 @@ impl Ghost {
             // Recorded together with its check (`checks::guards::statted`).
             Fact::ChunkStatted { .. } => {}
             Fact::ChunkStamped { .. }
-            | Fact::RemoveCalled { .. }
             | Fact::ObjectPutting { .. }
-            | Fact::ChunkQuarantined { .. }
             | Fact::CacheHitServed { .. } => {}
         }
     }

@@ -171,6 +171,41 @@ fn lru_entries_another_process_invalidated_pass() {
     );
 }
 
+/// Verify in another process renames the chunk aside (leaving a marker) without any LRU
+/// removal: this process's entry is stale, not a violation; a quarantine in this process
+/// leaves no excuse.
+#[test]
+fn lru_entries_another_process_quarantined_pass() {
+    let f = Fixture::new(Backend::S3);
+    let d = f.present(1);
+    f.event(Fact::ProcessStarted { process: PB });
+    f.lru_insert(PA, T1, d);
+    expect_none(
+        f.violation_of(|| {
+            f.lock(T2, store_mutex(PB));
+            f.quarantine(PB, T2, d);
+            f.unlock(T2, store_mutex(PB));
+            f.marker(1, 0);
+            f.lock(T1, LockKind::Lru(PA));
+            f.lru_release(PA, T1, &[d]);
+        }),
+        "A's entry for a chunk B's verify renamed aside",
+    );
+    let f = Fixture::new(Backend::S3);
+    let d = f.present(1);
+    f.lru_insert(PA, T1, d);
+    f.lock(T1, store_mutex(PA));
+    f.quarantine(PA, T1, d);
+    f.unlock(T1, store_mutex(PA));
+    f.marker(1, 0);
+    f.lock(T1, LockKind::Lru(PA));
+    expect(
+        Property::LruContent,
+        f.violation_of(|| f.lru_release(PA, T1, &[d])),
+        "A renamed it aside itself but still lists it",
+    );
+}
+
 #[test]
 fn readable_rotten_copy_served_while_the_bucket_holds_the_object_is_caught() {
     let f = Fixture::new(Backend::S3);
