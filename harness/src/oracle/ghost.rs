@@ -58,6 +58,9 @@ pub struct Ghost {
     pub acquisitions: u64,
     /// Locks each thread holds, in acquisition order.
     pub held: BTreeMap<u64, Vec<LockKind>>,
+    /// Chunks verify renamed aside as corrupt and nobody has written since: their data was
+    /// lost to damage outside the store (judged at the rename, `checks::harm::quarantining`).
+    pub quarantined: BTreeSet<Digest>,
     /// Running GCs by process.
     pub gcs: BTreeMap<ProcessId, GhostGc>,
 }
@@ -185,7 +188,19 @@ impl Ghost {
             }
             | Fact::RemoveCalled {
                 process, digest, ..
-            } => self.invalidate_elsewhere(process, digest),
+            } => {
+                if let Fact::ChunkQuarantined { .. } = fact {
+                    self.quarantined.insert(digest);
+                }
+                self.invalidate_elsewhere(process, digest);
+            }
+            Fact::ChunkStamped {
+                digest,
+                written: true,
+                ..
+            } => {
+                self.quarantined.remove(&digest);
+            }
             Fact::GcStarted {
                 process, min_atime, ..
             } => {

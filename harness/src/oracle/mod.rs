@@ -219,7 +219,7 @@ impl Oracle {
                 ..
             } => {
                 checks::reports::published(&self.ground, ghost, writer, snapshot, name, digests)?;
-                checks::harm::published(&self.ground, writer, snapshot, name, digests)
+                checks::harm::published(&self.ground, ghost, writer, snapshot, name, digests)
             }
             Event::ObjectsDeleting {
                 digests, thread, ..

@@ -36,6 +36,41 @@ fn harm_index_published_over_a_missing_chunk_is_caught() {
     }
 }
 
+/// Bit rot, not the store, lost a chunk verify renamed aside as corrupt: an index a writer
+/// publishes over it (re-used without re-reading) is no harm, until the chunk is written
+/// again, after which its loss is the store's doing once more.
+#[test]
+fn harm_chunk_lost_to_bit_rot_is_exempt_until_written_again() {
+    let f = Fixture::new(Backend::Filesystem);
+    let d = f.file(1, 0);
+    let writer = f.writer(PA, 1, &[d]);
+    f.chunks.corrupt(&d, b"rot".to_vec());
+    f.lock(T1, store_mutex(PA));
+    f.quarantine(PA, T1, d);
+    f.chunks.quarantine(&d).expect("model quarantine");
+    f.unlock(T1, store_mutex(PA));
+    expect_none(
+        f.violation_of(|| f.publish(writer, &snapshot(1), &[d])),
+        "published over a chunk lost to bit rot",
+    );
+    let f = Fixture::new(Backend::Filesystem);
+    let d = f.file(1, 0);
+    let writer = f.writer(PA, 1, &[d]);
+    f.chunks.corrupt(&d, b"rot".to_vec());
+    f.lock(T1, store_mutex(PA));
+    f.quarantine(PA, T1, d);
+    f.chunks.quarantine(&d).expect("model quarantine");
+    f.file(1, 0);
+    f.stamp(PA, T1, d, true);
+    f.unlock(T1, store_mutex(PA));
+    f.chunks.remove(&d).expect("model remove");
+    expect(
+        Property::Harm,
+        f.violation_of(|| f.publish(writer, &snapshot(1), &[d])),
+        "written again after the quarantine, then lost",
+    );
+}
+
 #[test]
 fn harm_index_published_over_existing_chunks_passes() {
     let cases: [(&str, Backend, SetUp); 3] = [
