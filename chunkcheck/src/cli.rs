@@ -6,7 +6,10 @@
 
 use crate::plan::{Phases, PlanSpec, Shard};
 use crate::{progress, Settings};
-use crate::{DEFAULT_BATCH_SCHEDULES, DEFAULT_CHECKERS, DEFAULT_SCHEDULES};
+use crate::{
+    DEFAULT_BATCH_SCHEDULES, DEFAULT_CHECKERS, DEFAULT_PROGRAMS, DEFAULT_PROGRAM_SCHEDULES,
+    DEFAULT_SCHEDULES,
+};
 use clap::{Args, Parser, Subcommand};
 use harness::catalogue::Catalogue;
 #[cfg(test)]
@@ -100,6 +103,17 @@ pub struct CheckArgs {
     /// Base seed of the shuttle schedulers (decimal or 0x-hex).
     #[arg(long, env = "HARNESS_SEED", default_value = DEFAULT_SEED_HEX, value_parser = parse_seed)]
     pub seed: u64,
+    /// Generated programs in the generated phase (program i is drawn from seed
+    /// program-seed + i).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PROGRAMS, value_parser = parse_positive)]
+    pub programs: usize,
+    /// Seed of the first generated program (decimal or 0x-hex).
+    #[arg(long, value_name = "S", default_value = "0", value_parser = parse_seed)]
+    pub program_seed: u64,
+    /// Shuttle schedules per generated program and scheduler.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PROGRAM_SCHEDULES,
+          value_parser = parse_positive)]
+    pub program_schedules: usize,
     /// PCT bug depth.
     #[arg(long, env = "HARNESS_PCT_DEPTH", default_value_t = DEFAULT_PCT_DEPTH,
           value_parser = parse_positive)]
@@ -240,6 +254,9 @@ impl CheckArgs {
                 schedules: self.schedules,
                 batch_schedules: self.batch_schedules,
                 seed: self.seed,
+                programs: self.programs,
+                program_seed: self.program_seed,
+                program_schedules: self.program_schedules,
             },
             shard: self.shard,
             setup: Setup {
@@ -296,6 +313,9 @@ mod tests {
             &["chunkcheck", "--seed", "0xzz"],
             &["chunkcheck", "--max-time", "-1"],
             &["chunkcheck", "--lock", "sharded:0"],
+            &["chunkcheck", "--programs", "0"],
+            &["chunkcheck", "--program-seed", "seven"],
+            &["chunkcheck", "--program-schedules", "0"],
         ] {
             let err = Cli::try_parse_from(bad).expect_err("rejected");
             assert_eq!(err.exit_code(), EXIT_BAD_INPUT, "{bad:?}");

@@ -113,6 +113,9 @@ fn check(catalogue: &Catalogue, args: &CheckArgs, argv: &[OsString]) -> i32 {
 }
 
 fn replay(catalogue: &Catalogue, file: &Path) -> i32 {
+    if file.to_string_lossy().ends_with(".program.json") {
+        return replay_program(file);
+    }
     match replay::replay_file(catalogue, file, true) {
         Err(e) => {
             eprintln!("error: {e}");
@@ -125,6 +128,47 @@ fn replay(catalogue: &Catalogue, file: &Path) -> i32 {
             } else {
                 EXIT_OK
             }
+        }
+    }
+}
+
+/// Runs a saved generated program again under its scheduler and seed: exit 1 when it fails
+/// again, 0 when it passes, 2 when the file is not a program file.
+fn replay_program(path: &Path) -> i32 {
+    let loaded = std::fs::read_to_string(path)
+        .map_err(|e| format!("reading {}: {e}", path.display()))
+        .and_then(|text| crate::generated::load(&text));
+    let file = match loaded {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let report = match file.run() {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    print!("{}", file.program);
+    match report.report.failure {
+        Some(f) => {
+            println!(
+                "reproduced under {} (recorded: {}): {}",
+                file.checker,
+                file.verdict,
+                f.message
+            );
+            EXIT_VIOLATION
+        }
+        None => {
+            println!(
+                "passed: {} schedules of {} ran without the failure",
+                report.report.schedules, file.checker
+            );
+            EXIT_OK
         }
     }
 }

@@ -16,10 +16,12 @@
 pub mod cli;
 pub mod commands;
 mod failures;
+pub mod generated;
 pub mod plan;
 pub mod progress;
 pub mod quiet;
 pub mod render;
+mod render_generated;
 pub mod replay;
 pub mod report;
 mod run;
@@ -46,6 +48,12 @@ pub const DEFAULT_SCHEDULES: usize = 20_000;
 
 /// Shuttle schedules per clean-phase work item (`--batch-schedules`).
 pub const DEFAULT_BATCH_SCHEDULES: usize = 1_000;
+
+/// Generated programs in the generated phase (`--programs`).
+pub const DEFAULT_PROGRAMS: usize = 1_000;
+
+/// Shuttle schedules per generated program and scheduler (`--program-schedules`).
+pub const DEFAULT_PROGRAM_SCHEDULES: usize = 100;
 
 /// The checkers a campaign runs unless `--checkers` says otherwise.
 pub const DEFAULT_CHECKERS: [Checker; 3] = [Checker::Loom, Checker::Random, Checker::Pct];
@@ -105,6 +113,9 @@ impl Settings {
             preemption_bound: self.preemption_bound,
             max_time_secs: self.max_time.map(|t| t.as_secs_f64()),
             shard: self.shard.to_string(),
+            programs: self.spec.programs,
+            program_seed: self.spec.program_seed,
+            program_schedules: self.spec.program_schedules,
             phases: format!("{:?}", self.spec.phases).to_lowercase(),
             scenarios: self.spec.scenarios.iter().map(|s| s.to_string()).collect(),
             checkers: self.spec.checkers.iter().map(|c| c.to_string()).collect(),

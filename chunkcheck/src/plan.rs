@@ -18,12 +18,15 @@ use store::SeededBug;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phases {
-    /// The clean phase, then the seeded-race matrix.
+    /// The clean phase, the seeded-race matrix, then the generated programs.
     All,
     /// Only the scenarios (with `--bugs`, if any).
     Clean,
     /// Only the seeded-race matrix.
     Seeded,
+    /// Only the generated programs: the clean store (with `--bugs`, if any), then each
+    /// seeded bug alone until a program catches it.
+    Generated,
 }
 
 impl Phases {
@@ -36,7 +39,15 @@ impl Phases {
     pub fn seeded(self) -> bool {
         matches!(self, Self::All | Self::Seeded)
     }
+
+    /// Whether the generated phase runs.
+    pub fn generated(self) -> bool {
+        matches!(self, Self::All | Self::Generated)
+    }
 }
+
+/// Programs per generated-phase work item.
+pub const PROGRAMS_PER_ITEM: usize = 50;
 
 /// Part `index` of `count` of a campaign (`--shard K/N`, 1-based).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +119,16 @@ pub enum Work {
     Clean,
     /// A seeded race: its scenario with the bug on, until the first detection.
     Seeded(SeededBug),
+    /// Generated programs `first .. first + count` (program `i` is drawn from seed
+    /// `program_seed + i`) with the campaign's setup.
+    Generated {
+        /// The first program's number.
+        first: usize,
+        /// How many programs.
+        count: usize,
+    },
+    /// A seeded bug alone, over the generated programs in order until one catches it.
+    GeneratedSeeded(SeededBug),
 }
 
 /// One unit of a campaign: what one shard runs, reports and never shares.
@@ -131,6 +152,8 @@ impl WorkItem {
     /// `clean/<scenario>/<checker>[/<batch>]` or `seeded/<bug>/<checker>`.
     pub fn key(&self) -> String {
         match self.work {
+            Work::Generated { first, .. } => format!("generated/{first}"),
+            Work::GeneratedSeeded(bug) => format!("generated-seeded/{bug}"),
             Work::Clean => match self.batches.as_slice() {
                 [batch] => format!("clean/{}/{}/{}", self.scenario, self.checker, batch.index),
                 _ => format!("clean/{}/{}", self.scenario, self.checker),
@@ -142,6 +165,10 @@ impl WorkItem {
     /// A short label for progress lines.
     pub fn label(&self) -> String {
         match (self.work, self.batches.as_slice()) {
+            (Work::Generated { first, count }, _) => {
+                format!("programs {first}..{}", first + count)
+            }
+            (Work::GeneratedSeeded(bug), _) => format!("{bug} in generated programs"),
             (Work::Clean, [batch]) => {
                 format!("{} {} #{}", self.scenario, self.checker, batch.index)
             }
@@ -168,6 +195,12 @@ pub struct PlanSpec {
     pub batch_schedules: usize,
     /// The campaign's base seed.
     pub seed: u64,
+    /// Generated programs (`--programs`).
+    pub programs: usize,
+    /// Program `i` is drawn from seed `program_seed + i` (`--program-seed`).
+    pub program_seed: u64,
+    /// Shuttle schedules per generated program and scheduler (`--program-schedules`).
+    pub program_schedules: usize,
 }
 
 impl PlanSpec {
@@ -206,6 +239,15 @@ impl PlanSpec {
                     };
                     push(Work::Seeded(race.bug), race.scenario, checker, own);
                 }
+            }
+        }
+        if self.phases.generated() {
+            for first in (0..self.programs).step_by(PROGRAMS_PER_ITEM) {
+                let count = PROGRAMS_PER_ITEM.min(self.programs - first);
+                push(Work::Generated { first, count }, "", Checker::Random, Vec::new());
+            }
+            for race in &self.races {
+                push(Work::GeneratedSeeded(race.bug), "", Checker::Random, Vec::new());
             }
         }
         items
@@ -247,6 +289,9 @@ mod tests {
             schedules,
             batch_schedules,
             seed: 100,
+            programs: 120,
+            program_seed: 0,
+            program_schedules: 10,
         }
     }
 
@@ -273,7 +318,11 @@ mod tests {
 
     #[test]
     fn plan_has_one_item_per_scenario_checker_batch_and_race_checker() {
-        let items = spec(5_000, 1_000).items();
+        let items: Vec<_> = spec(5_000, 1_000)
+            .items()
+            .into_iter()
+            .filter(|i| matches!(i.work, Work::Clean | Work::Seeded(_)))
+            .collect();
         // 3 scenarios × (1 loom + 5 random + 5 pct) + 2 races × 3 checkers.
         assert_eq!(items.len(), 3 * 11 + 2 * 3);
         let keys: BTreeSet<_> = items.iter().map(WorkItem::key).collect();
@@ -294,6 +343,29 @@ mod tests {
             "a seeded item runs every batch until caught"
         );
         assert_eq!(seeded.scenario, "a");
+    }
+
+    #[test]
+    fn generated_items_cover_every_program_once_then_each_race() {
+        let mut s = spec(1_000, 1_000);
+        s.phases = Phases::Generated;
+        let items = s.items();
+        let ranges: Vec<_> = items
+            .iter()
+            .filter_map(|i| match i.work {
+                Work::Generated { first, count } => Some((first, count)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ranges, [(0, 50), (50, 50), (100, 20)], "120 programs in items of 50");
+        let seeded: Vec<_> = items.iter().skip(3).map(WorkItem::key).collect();
+        assert_eq!(
+            seeded,
+            [
+                "generated-seeded/insert-skips-touch",
+                "generated-seeded/touch-without-mutex"
+            ]
+        );
     }
 
     #[test]

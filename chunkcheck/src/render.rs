@@ -193,9 +193,24 @@ pub fn verdict_line(report: &CampaignReport) -> String {
         0 => String::new(),
         n => format!(" ({n} items stopped at --max-time)"),
     };
+    let generated = match &report.generated {
+        Some(g) => format!(
+            "; generated programs {}/{} passed",
+            g.programs - g.failures.len() as u64,
+            g.programs
+        ),
+        None => String::new(),
+    };
+    let generated_seeded = match report.generated_seeded.len() {
+        0 => String::new(),
+        n => format!(
+            "; seeded bugs caught by generated programs {}/{n}",
+            report.generated_seeded.iter().filter(|i| i.caught).count()
+        ),
+    };
     format!(
-        "{word}: clean phase {}/{} items passed; seeded races {caught}/{} caught{cut}; {:.1}s \
-         (exit {})",
+        "{word}: clean phase {}/{} items passed; seeded races {caught}/{} caught{generated}\
+         {generated_seeded}{cut}; {:.1}s (exit {})",
         report.clean.len() - failed,
         report.clean.len(),
         report.seeded.len(),
@@ -324,6 +339,7 @@ pub fn text(report: &CampaignReport, verbose: bool) -> String {
             let _ = writeln!(out, "  {line}");
         }
     }
+    out.push_str(&crate::render_generated::text(report));
     out.push('\n');
     out.push_str(&verdict_line(report));
     out.push('\n');
@@ -368,6 +384,7 @@ pub fn markdown(report: &CampaignReport) -> String {
             let _ = writeln!(out, "{line}\n");
         }
     }
+    out.push_str(&crate::render_generated::markdown(report));
     let details = details(report, false);
     if !details.is_empty() {
         let _ = write!(out, "## Failures\n\n```text\n{details}```\n");

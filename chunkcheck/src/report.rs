@@ -40,6 +40,10 @@ pub struct CampaignReport {
     pub seeded: Vec<SeededItem>,
     /// How often each scenario reached the dangerous states, clean phase, all checkers.
     pub coverage: BTreeMap<String, CoverageRecord>,
+    /// The generated phase on the campaign's setup, if it ran.
+    pub generated: Option<GeneratedRecord>,
+    /// Each seeded bug alone over the generated programs, in plan order.
+    pub generated_seeded: Vec<GeneratedSeededItem>,
     /// Wall time of the whole campaign, seconds.
     pub wall_secs: f64,
     /// The process exit code this report maps to.
@@ -88,7 +92,13 @@ pub struct ConfigRecord {
     pub max_time_secs: Option<f64>,
     /// `K/N`.
     pub shard: String,
-    /// Phases run (`all`, `clean`, `seeded`).
+    /// Generated programs planned (`--programs`).
+    pub programs: usize,
+    /// Seed of program 0 (`--program-seed`).
+    pub program_seed: u64,
+    /// Shuttle schedules per generated program and scheduler.
+    pub program_schedules: usize,
+    /// Phases run (`all`, `clean`, `seeded`, `generated`).
     pub phases: String,
     /// Scenarios selected.
     pub scenarios: Vec<String>,
@@ -175,6 +185,86 @@ pub struct SeededItem {
     pub verdict: String,
     /// The detection, if any.
     pub failure: Option<FailureRecord>,
+}
+
+/// The generated phase: programs run, what they found and which mixes they reached.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct GeneratedRecord {
+    /// Programs run.
+    pub programs: u64,
+    /// Schedules over all of them and every shuttle scheduler.
+    pub schedules: u64,
+    /// Wall time, seconds.
+    pub wall_secs: f64,
+    /// Programs per second.
+    pub programs_per_sec: f64,
+    /// Schedules per second.
+    pub schedules_per_sec: f64,
+    /// Failing programs, each minimized.
+    pub failures: Vec<ProgramFailure>,
+    /// Every pair of operation kinds, whether some schedule ran them at the same time.
+    pub pairs: Vec<PairRecord>,
+}
+
+/// A pair of operation kinds and whether they overlapped.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PairRecord {
+    /// One kind.
+    pub a: String,
+    /// The other kind.
+    pub b: String,
+    /// In one process, or in two.
+    pub same_process: bool,
+    /// Whether some schedule of some program ran them at the same time.
+    pub reached: bool,
+}
+
+/// A generated program that failed.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ProgramFailure {
+    /// The program's number in the campaign.
+    pub program: u64,
+    /// The seed it was drawn from.
+    pub program_seed: u64,
+    /// The scheduler that failed it.
+    pub checker: String,
+    /// `P3 violated`, `deadlock` or `panic`.
+    pub verdict: String,
+    /// The program, as text.
+    pub text: String,
+    /// The minimized program, as text.
+    pub minimized: String,
+    /// Operations and history items of the program, and of the minimized one.
+    pub sizes: (usize, usize),
+    /// The minimized program's failure message, trail included.
+    pub message: String,
+    /// The persisted program file.
+    pub file: Option<String>,
+    /// The command that reproduces the minimized failure.
+    pub replay: String,
+}
+
+/// One seeded bug over the generated programs, until the first that catches it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct GeneratedSeededItem {
+    /// Stable name (see [`crate::plan::WorkItem::key`]).
+    pub key: String,
+    /// Position in the unsharded plan.
+    pub position: usize,
+    /// The seeded bug.
+    pub bug: String,
+    /// Whether some program caught it (a violation or a deadlock).
+    pub caught: bool,
+    /// Programs run up to and including the first that caught it.
+    pub programs: u64,
+    /// Schedules run up to the detection.
+    pub schedules: u64,
+    /// Wall time, seconds.
+    pub wall_secs: f64,
+    /// `caught @<programs>: <verdict>` or `missed`.
+    pub verdict: String,
+    /// The catching program's failure, minimized.
+    pub failure: Option<ProgramFailure>,
 }
 
 /// A failure: what broke, how to see it again.
@@ -275,8 +365,10 @@ pub fn rate(schedules: u64, secs: f64) -> f64 {
 impl CampaignReport {
     /// The exit code of these results: see [`EXIT_OK`] and its siblings.
     pub fn outcome(&self) -> i32 {
-        let violated = self.clean.iter().any(|i| i.failure.is_some());
-        let missed = self.seeded.iter().any(|i| !i.caught);
+        let generated = self.generated.iter().flat_map(|g| &g.failures);
+        let violated = self.clean.iter().any(|i| i.failure.is_some()) || generated.count() > 0;
+        let missed = self.seeded.iter().any(|i| !i.caught)
+            || self.generated_seeded.iter().any(|i| !i.caught);
         match (violated, missed) {
             (false, false) => EXIT_OK,
             (true, false) => EXIT_VIOLATION,

@@ -49,9 +49,12 @@ impl Attempt {
 /// from the same catalogue, as [`crate::cli`] does).
 pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
     let started = Instant::now();
-    let (clean, seeded): (Vec<_>, Vec<_>) = settings
+    let (generated, scenario_items): (Vec<_>, Vec<_>) = settings
         .spec
         .shard(settings.shard)
+        .into_iter()
+        .partition(|item| matches!(item.work, Work::Generated { .. } | Work::GeneratedSeeded(_)));
+    let (clean, seeded): (Vec<_>, Vec<_>) = scenario_items
         .into_iter()
         .partition(|item| item.work == Work::Clean);
     let mut report = CampaignReport {
@@ -62,6 +65,8 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
         matrix: Vec::new(),
         seeded: Vec::new(),
         coverage: Default::default(),
+        generated: None,
+        generated_seeded: Vec::new(),
         wall_secs: 0.0,
         exit_code: 0,
     };
@@ -102,6 +107,9 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
             report.seeded.push(record);
         }
         progress.finish();
+    }
+    if !generated.is_empty() {
+        crate::generated::run(settings, &generated, &mut report);
     }
     report.matrix = CampaignReport::summarize(&report.clean);
     report.wall_secs = started.elapsed().as_secs_f64();

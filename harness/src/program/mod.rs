@@ -15,6 +15,7 @@ mod execute;
 mod generate;
 mod model;
 mod render;
+mod shrink;
 mod trace;
 
 pub use check::{check_program, stress_program, ProgramReport};
@@ -26,4 +27,5 @@ pub use model::{
     Step,
 };
 pub use render::op as render_op;
+pub use shrink::{minimize, smaller};
 pub use trace::{Pair, Span, Trace};

@@ -39,3 +39,23 @@ fn explore_clean() {
     let _ = OpKind::ALL;
     assert_eq!(failed, 0);
 }
+
+#[test]
+fn explore_seeded() {
+    let count: u64 = std::env::var("N").ok().and_then(|n| n.parse().ok()).unwrap_or(50);
+    for bug in store::SeededBug::ALL {
+        let mut found = None;
+        for seed in 0..count {
+            let program: Program = generate(seed);
+            for checker in [Checker::Random, Checker::Pct] {
+                let report = check_program(&program, Setup::with_bug(bug), checker, &budget(100, seed), &RunOptions::default());
+                if let Some(f) = report.report.failure {
+                    found = Some((seed, checker, f.cause, report.report.schedules));
+                    break;
+                }
+            }
+            if found.is_some() { break; }
+        }
+        println!("{bug}: {found:?}");
+    }
+}

@@ -1,0 +1,344 @@
+//! The generated phase: programs drawn from seeds, each run under the campaign's shuttle
+//! schedulers; every failure is minimized and saved as a program file `replay` runs again.
+//! Then each seeded bug alone, over the same programs in order, until one catches it.
+
+use crate::plan::{Work, WorkItem};
+use crate::progress::PhaseProgress;
+use crate::report::{
+    rate, CampaignReport, GeneratedRecord, GeneratedSeededItem, PairRecord, ProgramFailure,
+};
+use crate::{bug_names, Settings, INVOCATION};
+use harness::check::{Budget, Checker, Failure, RunOptions, DEFAULT_MAX_BRANCHES};
+use harness::program::{check_program, generate, minimize, Pair, Program, ProgramReport};
+use harness::world::Setup;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Instant;
+use store::{Bugs, SeededBug};
+
+/// The first line of a program file.
+pub const PROGRAM_FORMAT: &str = "chunk-store-harness program v1";
+
+/// Candidates minimization tries per failure.
+const SHRINK_ATTEMPTS: usize = 150;
+
+/// A failing program as saved for `chunkcheck replay`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ProgramFile {
+    /// [`PROGRAM_FORMAT`].
+    pub format: String,
+    /// The (minimized) program.
+    pub program: Program,
+    /// The shuttle scheduler that failed it (its name).
+    pub checker: String,
+    /// The scheduler's seed.
+    pub seed: u64,
+    /// Schedules to run.
+    pub schedules: usize,
+    /// PCT depth.
+    pub pct_depth: usize,
+    /// Seeded bugs switched on (their names).
+    pub bugs: Vec<String>,
+    /// The verdict it failed with.
+    pub verdict: String,
+}
+
+impl ProgramFile {
+    /// The checker it names.
+    ///
+    /// # Errors
+    /// An unknown checker name.
+    pub fn checker(&self) -> Result<Checker, String> {
+        self.checker.parse()
+    }
+
+    /// The setup it runs with.
+    ///
+    /// # Errors
+    /// An unknown seeded bug name.
+    pub fn setup(&self) -> Result<Setup, String> {
+        let mut bugs = Bugs::none();
+        for name in &self.bugs {
+            bugs = bugs.with(name.parse()?);
+        }
+        Ok(Setup {
+            bugs,
+            ..Setup::default()
+        })
+    }
+
+    /// Runs it again.
+    ///
+    /// # Errors
+    /// An unknown checker or seeded bug name.
+    pub fn run(&self) -> Result<ProgramReport, String> {
+        let budget = budget(self.seed, self.schedules, self.pct_depth);
+        let (setup, checker) = (self.setup()?, self.checker()?);
+        Ok(check_program(
+            &self.program,
+            setup,
+            checker,
+            &budget,
+            &RunOptions::default(),
+        ))
+    }
+}
+
+fn budget(seed: u64, schedules: usize, pct_depth: usize) -> Budget {
+    Budget {
+        preemption_bound: 2,
+        max_branches: DEFAULT_MAX_BRANCHES,
+        schedules,
+        pct_depth,
+        seed,
+    }
+}
+
+/// The shuttle schedulers among the campaign's checkers (shuttle-random if none).
+fn schedulers(settings: &Settings) -> Vec<Checker> {
+    let shuttle: Vec<_> = settings
+        .spec
+        .checkers
+        .iter()
+        .copied()
+        .filter(|c| *c != Checker::Loom)
+        .collect();
+    match shuttle.is_empty() {
+        true => vec![Checker::Random],
+        false => shuttle,
+    }
+}
+
+/// One program under each scheduler until one fails.
+struct Outcome {
+    schedules: u64,
+    overlaps: BTreeSet<Pair>,
+    failure: Option<(Checker, Failure)>,
+}
+
+fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) -> Outcome {
+    let mut outcome = Outcome {
+        schedules: 0,
+        overlaps: BTreeSet::new(),
+        failure: None,
+    };
+    let options = RunOptions {
+        max_time: settings.max_time,
+        ..RunOptions::default()
+    };
+    for checker in schedulers(settings) {
+        let budget = budget(seed, settings.spec.program_schedules, settings.pct_depth);
+        let go = || check_program(program, setup, checker, &budget, &options);
+        let report = match settings.silence_checkers {
+            true => crate::quiet::silenced(go),
+            false => go(),
+        };
+        outcome.schedules += report.report.schedules;
+        outcome.overlaps.extend(report.overlaps);
+        if let Some(failure) = report.report.failure {
+            outcome.failure = Some((checker, failure));
+            break;
+        }
+    }
+    outcome
+}
+
+/// Minimizes a failing program, saves it and describes it.
+fn record_failure(
+    settings: &Settings,
+    setup: Setup,
+    number: u64,
+    seed: u64,
+    program: &Program,
+    checker: Checker,
+    failure: &Failure,
+) -> ProgramFailure {
+    let budget = budget(seed, settings.spec.program_schedules, settings.pct_depth);
+    let run = |p: &Program| {
+        let go = || check_program(p, setup, checker, &budget, &RunOptions::default());
+        match settings.silence_checkers {
+            true => crate::quiet::silenced(go),
+            false => go(),
+        }
+    };
+    let cause = failure.cause;
+    let (small, _) = minimize(program, SHRINK_ATTEMPTS, |p| {
+        run(p).report.failure.is_some_and(|f| f.cause == cause)
+    });
+    let message = run(&small)
+        .report
+        .failure
+        .map_or_else(|| failure.message.clone(), |f| f.message);
+    let file = ProgramFile {
+        format: PROGRAM_FORMAT.to_string(),
+        program: small.clone(),
+        checker: checker.to_string(),
+        seed,
+        schedules: settings.spec.program_schedules,
+        pct_depth: settings.pct_depth,
+        bugs: bug_names(setup.bugs),
+        verdict: failure.verdict(),
+    };
+    let bugs = bug_names(setup.bugs);
+    let tag = if bugs.is_empty() {
+        "clean".to_string()
+    } else {
+        bugs.join("+")
+    };
+    let path = settings
+        .failures
+        .join(format!("generated-{tag}-{number}-{checker}.program.json"));
+    let saved = save(&path, &file).ok();
+    let replay = match &saved {
+        Some(p) => format!("{INVOCATION} replay {p}"),
+        None => "(the program file could not be written)".to_string(),
+    };
+    ProgramFailure {
+        program: number,
+        program_seed: seed,
+        checker: checker.to_string(),
+        verdict: failure.verdict(),
+        text: program.to_string(),
+        minimized: small.to_string(),
+        sizes: (program.size(), small.size()),
+        message,
+        file: saved,
+        replay,
+    }
+}
+
+fn save(path: &Path, file: &ProgramFile) -> std::io::Result<String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let json = serde_json::to_string_pretty(file).map_err(std::io::Error::other)?;
+    std::fs::write(path, json)?;
+    Ok(path.display().to_string())
+}
+
+/// Reads a program file.
+///
+/// # Errors
+/// One line saying why it is not a program file of this version.
+pub fn load(text: &str) -> Result<ProgramFile, String> {
+    let file: ProgramFile =
+        serde_json::from_str(text).map_err(|e| format!("not a program file: {e}"))?;
+    if file.format != PROGRAM_FORMAT {
+        return Err(format!(
+            "program file format {:?}, expected {PROGRAM_FORMAT:?}",
+            file.format
+        ));
+    }
+    file.checker()?;
+    file.setup()?;
+    Ok(file)
+}
+
+/// Runs the generated phase's items of this shard into `report`.
+pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut CampaignReport) {
+    let mut progress =
+        PhaseProgress::new("generated", items.len(), settings.progress, settings.announce);
+    let started = Instant::now();
+    let mut record = GeneratedRecord::default();
+    let mut reached = BTreeSet::new();
+    let mut clean_ran = false;
+    for item in items {
+        progress.start(&item.label());
+        match item.work {
+            Work::Generated { first, count } => {
+                clean_ran = true;
+                let mut schedules = 0;
+                for number in first..first + count {
+                    let seed = settings.spec.program_seed.wrapping_add(number as u64);
+                    let program = generate(seed);
+                    let outcome = check_one(settings, settings.setup, &program, seed);
+                    schedules += outcome.schedules;
+                    reached.extend(outcome.overlaps);
+                    record.programs += 1;
+                    if let Some((checker, failure)) = outcome.failure {
+                        let f = record_failure(
+                            settings,
+                            settings.setup,
+                            number as u64,
+                            seed,
+                            &program,
+                            checker,
+                            &failure,
+                        );
+                        progress.println(&format!("program {number}: {}", f.verdict));
+                        record.failures.push(f);
+                    }
+                }
+                record.schedules += schedules;
+                progress.done(schedules);
+            }
+            Work::GeneratedSeeded(bug) => {
+                let item = seeded(settings, item, bug);
+                progress.done(item.schedules);
+                if !item.caught {
+                    progress.println(&format!("{bug} in generated programs: missed"));
+                }
+                report.generated_seeded.push(item);
+            }
+            Work::Clean | Work::Seeded(_) => unreachable!("generated items only"),
+        }
+    }
+    progress.finish();
+    if clean_ran {
+        record.wall_secs = started.elapsed().as_secs_f64();
+        record.programs_per_sec = rate(record.programs, record.wall_secs);
+        record.schedules_per_sec = rate(record.schedules, record.wall_secs);
+        record.pairs = Pair::all()
+            .into_iter()
+            .map(|pair| PairRecord {
+                a: pair.a.name().to_string(),
+                b: pair.b.name().to_string(),
+                same_process: pair.same_process,
+                reached: reached.contains(&pair),
+            })
+            .collect();
+        report.generated = Some(record);
+    }
+}
+
+/// `bug` alone over the programs in order, until one catches it (a violation or a
+/// deadlock; a bare panic is not a detection).
+fn seeded(settings: &Settings, item: &WorkItem, bug: SeededBug) -> GeneratedSeededItem {
+    let setup = Setup {
+        bugs: Bugs::only(bug),
+        ..settings.setup
+    };
+    let started = Instant::now();
+    let (mut programs, mut schedules) = (0, 0);
+    let mut failure = None;
+    for number in 0..settings.spec.programs {
+        let seed = settings.spec.program_seed.wrapping_add(number as u64);
+        let program = generate(seed);
+        let outcome = check_one(settings, setup, &program, seed);
+        programs += 1;
+        schedules += outcome.schedules;
+        if let Some((checker, f)) = outcome.failure {
+            if f.cause.property().is_some() || f.cause == harness::check::Cause::Deadlock {
+                let number = number as u64;
+                failure = Some(record_failure(settings, setup, number, seed, &program, checker, &f));
+                break;
+            }
+        }
+    }
+    let verdict = match &failure {
+        Some(f) => format!("caught @{programs}: {}", f.verdict),
+        None => "missed".to_string(),
+    };
+    GeneratedSeededItem {
+        key: item.key(),
+        position: item.position,
+        bug: bug.to_string(),
+        caught: failure.is_some(),
+        programs,
+        schedules,
+        wall_secs: started.elapsed().as_secs_f64(),
+        verdict,
+        failure,
+    }
+}

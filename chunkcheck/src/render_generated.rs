@@ -1,0 +1,144 @@
+//! The generated phase in the report: its figures, which pairs of operation kinds
+//! overlapped, its failures, and how soon generated programs caught each seeded bug.
+
+use crate::report::{CampaignReport, GeneratedRecord, PairRecord};
+use crate::table::Table;
+use harness::program::OpKind;
+use std::fmt::Write as _;
+
+/// One line of figures.
+pub fn summary(g: &GeneratedRecord) -> String {
+    format!(
+        "{} programs, {} schedules, {:.1}s ({:.0} programs/s, {:.0} schedules/s), {} failing",
+        g.programs,
+        g.schedules,
+        g.wall_secs,
+        g.programs_per_sec,
+        g.schedules_per_sec,
+        g.failures.len()
+    )
+}
+
+fn pair<'a>(g: &'a GeneratedRecord, a: OpKind, b: OpKind, same: bool) -> Option<&'a PairRecord> {
+    g.pairs
+        .iter()
+        .find(|p| p.a == a.name() && p.b == b.name() && p.same_process == same)
+}
+
+/// Which kinds overlapped: `s` in one process, `x` across two, `-` never (blank where a
+/// pair cannot be across processes).
+pub fn pairs_table(g: &GeneratedRecord) -> Table {
+    let mut header = vec![("", false)];
+    header.extend(OpKind::ALL.iter().map(|k| (k.name(), false)));
+    let mut table = Table::new(&header);
+    for (i, &a) in OpKind::ALL.iter().enumerate() {
+        let mut row = vec![a.name().to_string()];
+        for (j, &b) in OpKind::ALL.iter().enumerate() {
+            if j < i {
+                row.push(String::new());
+                continue;
+            }
+            let mark = |same: bool, yes: char| match pair(g, a, b, same) {
+                Some(p) if p.reached => yes.to_string(),
+                Some(_) => "-".to_string(),
+                None => String::new(),
+            };
+            row.push(format!("{}{}", mark(true, 's'), mark(false, 'x')));
+        }
+        table.rows.push(row);
+    }
+    table
+}
+
+/// The pairs no schedule reached, as one line.
+pub fn never_line(g: &GeneratedRecord) -> Option<String> {
+    let never: Vec<String> = g
+        .pairs
+        .iter()
+        .filter(|p| !p.reached)
+        .map(|p| {
+            let across = if p.same_process { "" } else { " across processes" };
+            format!("{}+{}{across}", p.a, p.b)
+        })
+        .collect();
+    (!never.is_empty()).then(|| format!("never overlapped: {}", never.join(", ")))
+}
+
+/// Each seeded bug: programs and schedules to the first generated program that caught it.
+pub fn seeded_table(report: &CampaignReport) -> Table {
+    let mut table = Table::new(&[
+        ("bug", false),
+        ("programs", true),
+        ("schedules", true),
+        ("time", true),
+        ("verdict", false),
+        ("minimized", true),
+    ]);
+    for item in &report.generated_seeded {
+        let minimized = item.failure.as_ref().map_or(String::new(), |f| {
+            format!("{} -> {}", f.sizes.0, f.sizes.1)
+        });
+        table.rows.push(vec![
+            item.bug.clone(),
+            item.programs.to_string(),
+            item.schedules.to_string(),
+            format!("{:.2}s", item.wall_secs),
+            item.verdict.clone(),
+            minimized,
+        ]);
+    }
+    table
+}
+
+/// The whole section for a terminal.
+pub fn text(report: &CampaignReport) -> String {
+    let mut out = String::new();
+    if let Some(g) = &report.generated {
+        let _ = writeln!(out, "\nGenerated programs: {}", summary(g));
+        out.push_str("Operation kinds that ran at the same time (s: one process, x: two)\n");
+        out.push_str(&pairs_table(g).text());
+        if let Some(line) = never_line(g) {
+            let _ = writeln!(out, "  {line}");
+        }
+        for f in &g.failures {
+            let _ = write!(
+                out,
+                "\nprogram {} (seed {}) under {}: {}\nminimized ({} -> {} steps):\n{}{}\nreplay: {}\n",
+                f.program,
+                f.program_seed,
+                f.checker,
+                f.verdict,
+                f.sizes.0,
+                f.sizes.1,
+                f.minimized,
+                f.message,
+                f.replay
+            );
+        }
+    }
+    if !report.generated_seeded.is_empty() {
+        out.push_str("\nSeeded bugs in generated programs: programs to first detection\n");
+        out.push_str(&seeded_table(report).text());
+    }
+    out
+}
+
+/// The whole section as Markdown.
+pub fn markdown(report: &CampaignReport) -> String {
+    let mut out = String::new();
+    if let Some(g) = &report.generated {
+        let _ = writeln!(out, "## Generated programs\n\n{}.\n", summary(g));
+        out.push_str("Operation kinds that ran at the same time (s: in one process, x: in two):\n\n");
+        out.push_str(&pairs_table(g).markdown());
+        out.push('\n');
+        if let Some(line) = never_line(g) {
+            let _ = writeln!(out, "{line}\n");
+        }
+    }
+    if !report.generated_seeded.is_empty() {
+        out.push_str("## Seeded bugs in generated programs\n\n");
+        out.push_str(&seeded_table(report).markdown());
+        out.push('\n');
+    }
+    out
+}
