@@ -157,9 +157,7 @@ fn replay_program(path: &Path) -> i32 {
         Some(f) => {
             println!(
                 "reproduced under {} (recorded: {}): {}",
-                file.checker,
-                file.verdict,
-                f.message
+                file.checker, file.verdict, f.message
             );
             EXIT_VIOLATION
         }

@@ -23,6 +23,10 @@ pub const PROGRAM_FORMAT: &str = "chunk-store-harness program v1";
 /// Candidates minimization tries per failure.
 const SHRINK_ATTEMPTS: usize = 150;
 
+/// Failing programs minimized per campaign (with `--bugs` every program may fail; the
+/// rest are reported as drawn).
+const MINIMIZED_FAILURES: usize = 3;
+
 /// A failing program as saved for `chunkcheck replay`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ProgramFile {
@@ -144,16 +148,38 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
     outcome
 }
 
-/// Minimizes a failing program, saves it and describes it.
+/// Program `number` of a campaign, drawn from `seed`.
+struct Drawn {
+    number: u64,
+    seed: u64,
+    program: Program,
+}
+
+impl Drawn {
+    fn new(settings: &Settings, number: usize) -> Self {
+        let seed = settings.spec.program_seed.wrapping_add(number as u64);
+        Self {
+            number: number as u64,
+            seed,
+            program: generate(seed),
+        }
+    }
+}
+
+/// Minimizes a failing program (unless `shrink` is off), saves it and describes it.
 fn record_failure(
     settings: &Settings,
     setup: Setup,
-    number: u64,
-    seed: u64,
-    program: &Program,
-    checker: Checker,
-    failure: &Failure,
+    drawn: &Drawn,
+    (checker, failure): (Checker, &Failure),
+    shrink: bool,
 ) -> ProgramFailure {
+    let Drawn {
+        number,
+        seed,
+        program,
+    } = drawn;
+    let (number, seed) = (*number, *seed);
     let budget = budget(seed, settings.spec.program_schedules, settings.pct_depth);
     let run = |p: &Program| {
         let go = || check_program(p, setup, checker, &budget, &RunOptions::default());
@@ -163,7 +189,8 @@ fn record_failure(
         }
     };
     let cause = failure.cause;
-    let (small, _) = minimize(program, SHRINK_ATTEMPTS, |p| {
+    let attempts = if shrink { SHRINK_ATTEMPTS } else { 0 };
+    let (small, _) = minimize(program, attempts, |p| {
         run(p).report.failure.is_some_and(|f| f.cause == cause)
     });
     let message = run(&small)
@@ -237,8 +264,12 @@ pub fn load(text: &str) -> Result<ProgramFile, String> {
 
 /// Runs the generated phase's items of this shard into `report`.
 pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut CampaignReport) {
-    let mut progress =
-        PhaseProgress::new("generated", items.len(), settings.progress, settings.announce);
+    let mut progress = PhaseProgress::new(
+        "generated",
+        items.len(),
+        settings.progress,
+        settings.announce,
+    );
     let started = Instant::now();
     let mut record = GeneratedRecord::default();
     let mut reached = BTreeSet::new();
@@ -250,22 +281,15 @@ pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut Campaign
                 clean_ran = true;
                 let mut schedules = 0;
                 for number in first..first + count {
-                    let seed = settings.spec.program_seed.wrapping_add(number as u64);
-                    let program = generate(seed);
-                    let outcome = check_one(settings, settings.setup, &program, seed);
+                    let drawn = Drawn::new(settings, number);
+                    let outcome = check_one(settings, settings.setup, &drawn.program, drawn.seed);
                     schedules += outcome.schedules;
                     reached.extend(outcome.overlaps);
                     record.programs += 1;
                     if let Some((checker, failure)) = outcome.failure {
-                        let f = record_failure(
-                            settings,
-                            settings.setup,
-                            number as u64,
-                            seed,
-                            &program,
-                            checker,
-                            &failure,
-                        );
+                        let shrink = record.failures.len() < MINIMIZED_FAILURES;
+                        let failed = (checker, &failure);
+                        let f = record_failure(settings, settings.setup, &drawn, failed, shrink);
                         progress.println(&format!("program {number}: {}", f.verdict));
                         record.failures.push(f);
                     }
@@ -313,15 +337,13 @@ fn seeded(settings: &Settings, item: &WorkItem, bug: SeededBug) -> GeneratedSeed
     let (mut programs, mut schedules) = (0, 0);
     let mut failure = None;
     for number in 0..settings.spec.programs {
-        let seed = settings.spec.program_seed.wrapping_add(number as u64);
-        let program = generate(seed);
-        let outcome = check_one(settings, setup, &program, seed);
+        let drawn = Drawn::new(settings, number);
+        let outcome = check_one(settings, setup, &drawn.program, drawn.seed);
         programs += 1;
         schedules += outcome.schedules;
         if let Some((checker, f)) = outcome.failure {
             if f.cause.property().is_some() || f.cause == harness::check::Cause::Deadlock {
-                let number = number as u64;
-                failure = Some(record_failure(settings, setup, number, seed, &program, checker, &f));
+                failure = Some(record_failure(settings, setup, &drawn, (checker, &f), true));
                 break;
             }
         }

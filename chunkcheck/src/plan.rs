@@ -244,10 +244,20 @@ impl PlanSpec {
         if self.phases.generated() {
             for first in (0..self.programs).step_by(PROGRAMS_PER_ITEM) {
                 let count = PROGRAMS_PER_ITEM.min(self.programs - first);
-                push(Work::Generated { first, count }, "", Checker::Random, Vec::new());
+                push(
+                    Work::Generated { first, count },
+                    "",
+                    Checker::Random,
+                    Vec::new(),
+                );
             }
             for race in &self.races {
-                push(Work::GeneratedSeeded(race.bug), "", Checker::Random, Vec::new());
+                push(
+                    Work::GeneratedSeeded(race.bug),
+                    "",
+                    Checker::Random,
+                    Vec::new(),
+                );
             }
         }
         items
@@ -357,7 +367,11 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(ranges, [(0, 50), (50, 50), (100, 20)], "120 programs in items of 50");
+        assert_eq!(
+            ranges,
+            [(0, 50), (50, 50), (100, 20)],
+            "120 programs in items of 50"
+        );
         let seeded: Vec<_> = items.iter().skip(3).map(WorkItem::key).collect();
         assert_eq!(
             seeded,

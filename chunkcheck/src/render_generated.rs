@@ -19,7 +19,7 @@ pub fn summary(g: &GeneratedRecord) -> String {
     )
 }
 
-fn pair<'a>(g: &'a GeneratedRecord, a: OpKind, b: OpKind, same: bool) -> Option<&'a PairRecord> {
+fn pair(g: &GeneratedRecord, a: OpKind, b: OpKind, same: bool) -> Option<&PairRecord> {
     g.pairs
         .iter()
         .find(|p| p.a == a.name() && p.b == b.name() && p.same_process == same)
@@ -57,7 +57,11 @@ pub fn never_line(g: &GeneratedRecord) -> Option<String> {
         .iter()
         .filter(|p| !p.reached)
         .map(|p| {
-            let across = if p.same_process { "" } else { " across processes" };
+            let across = if p.same_process {
+                ""
+            } else {
+                " across processes"
+            };
             format!("{}+{}{across}", p.a, p.b)
         })
         .collect();
@@ -75,9 +79,10 @@ pub fn seeded_table(report: &CampaignReport) -> Table {
         ("minimized", true),
     ]);
     for item in &report.generated_seeded {
-        let minimized = item.failure.as_ref().map_or(String::new(), |f| {
-            format!("{} -> {}", f.sizes.0, f.sizes.1)
-        });
+        let minimized = item
+            .failure
+            .as_ref()
+            .map_or(String::new(), |f| format!("{} -> {}", f.sizes.0, f.sizes.1));
         table.rows.push(vec![
             item.bug.clone(),
             item.programs.to_string(),
@@ -128,7 +133,9 @@ pub fn markdown(report: &CampaignReport) -> String {
     let mut out = String::new();
     if let Some(g) = &report.generated {
         let _ = writeln!(out, "## Generated programs\n\n{}.\n", summary(g));
-        out.push_str("Operation kinds that ran at the same time (s: in one process, x: in two):\n\n");
+        out.push_str(
+            "Operation kinds that ran at the same time (s: in one process, x: in two):\n\n",
+        );
         out.push_str(&pairs_table(g).markdown());
         out.push('\n');
         if let Some(line) = never_line(g) {

@@ -63,7 +63,11 @@ fn results(report: &CampaignReport) -> BTreeMap<String, (u64, String)> {
         .seeded
         .iter()
         .map(|i| (i.key.clone(), (i.schedules, i.verdict.clone())));
-    clean.chain(seeded).collect()
+    let generated = report
+        .generated_seeded
+        .iter()
+        .map(|i| (i.key.clone(), (i.schedules, i.verdict.clone())));
+    clean.chain(seeded).chain(generated).collect()
 }
 
 fn coverage_sum(reports: &[&CampaignReport]) -> BTreeMap<String, CoverageRecord> {
@@ -110,10 +114,12 @@ fn real_plan_shards_are_disjoint_and_cover_the_plan() {
         .iter()
         .map(WorkItem::key)
         .collect();
-    // Every scenario × (loom + 3 schedulers × 3 batches) + every race × 4 checkers.
+    // Every scenario × (loom + 3 schedulers × 3 batches) + every race × 4 checkers, then
+    // 1,000 generated programs in items of 50 and every race over generated programs.
+    let races = scenarios::seeded::SEEDED.len();
     assert_eq!(
         whole.len(),
-        scenarios::ALL.len() * 10 + scenarios::seeded::SEEDED.len() * 4
+        scenarios::ALL.len() * 10 + races * 4 + 1_000 / 50 + races
     );
     for count in [2, 3, 4, 5] {
         let mut union = Vec::new();
@@ -145,6 +151,10 @@ fn two_shards_report_what_one_run_reports() {
         "60",
         "--batch-schedules",
         "20",
+        "--programs",
+        "120",
+        "--program-schedules",
+        "20",
     ];
     let with = |shard: &'static str| {
         let mut args = common.to_vec();
@@ -172,8 +182,16 @@ fn two_shards_report_what_one_run_reports() {
         union, all,
         "the shards' items and results = the single run's"
     );
-    // 3 scenarios × (loom + 2 schedulers × 3 batches) + 5 races × 3 checkers.
-    assert_eq!(all.len(), 3 * 7 + 5 * 3);
+    // 3 scenarios × (loom + 2 schedulers × 3 batches) + 5 races × 3 checkers + 5 races
+    // over generated programs.
+    assert_eq!(all.len(), 3 * 7 + 5 * 3 + 5);
+    let programs = |r: &CampaignReport| r.generated.as_ref().map_or(0, |g| g.programs);
+    assert_eq!(
+        programs(&one) + programs(&two),
+        120,
+        "programs split across shards"
+    );
+    assert_eq!(programs(&whole), 120);
     assert_eq!(
         coverage_sum(&[&one, &two]),
         coverage_sum(&[&whole]),
@@ -194,8 +212,16 @@ fn json_lists_every_scenario_and_seeded_race() {
         dir.path(),
         "all",
         // 300: the narrowest seeded race (eviction-rolls-back-atime, one scheduling point
-        // wide) is first caught after 127-173 schedules under these seeds.
-        &["--schedules", "300", "--batch-schedules", "100"],
+        // wide) is first caught after 127-173 schedules under these seeds; generated
+        // programs first catch it at program 170.
+        &[
+            "--schedules",
+            "300",
+            "--batch-schedules",
+            "100",
+            "--programs",
+            "200",
+        ],
     );
     assert_eq!(exit, EXIT_OK, "clean store passes, every race caught");
     let checkers = ["loom", "shuttle-random", "shuttle-pct"];
@@ -234,6 +260,23 @@ fn json_lists_every_scenario_and_seeded_race() {
             );
             assert!(item.schedules >= 1);
         }
+    }
+    let generated = report.generated.as_ref().expect("the generated phase ran");
+    assert_eq!(generated.programs, 200);
+    assert!(generated.schedules >= 200 * 2 && generated.failures.is_empty());
+    assert!(generated.pairs.iter().any(|p| p.reached));
+    assert_eq!(report.generated_seeded.len(), store::SeededBug::ALL.len());
+    for item in &report.generated_seeded {
+        assert!(item.caught, "{}: {}", item.bug, item.verdict);
+        let failure = item.failure.as_ref().expect("a caught bug has its failure");
+        assert!(
+            failure.sizes.1 <= failure.sizes.0,
+            "{}: minimized",
+            item.bug
+        );
+        let file = failure.file.as_deref().expect("the program is saved");
+        let said = replay_reproduces(file);
+        assert!(said.contains(&failure.verdict), "{}: {said}", item.bug);
     }
     assert_eq!(report.tool.loom, "0.7.3");
     assert_eq!(report.tool.shuttle, "0.9.10");
@@ -336,7 +379,13 @@ fn exit_codes_tell_violation_from_lost_power() {
     let dir = tempfile::tempdir().expect("temp dir");
     // Its seeded race (lock-forgets-other-processes) needs a few shuttle schedules: one is
     // too few.
-    let base = ["--scenarios", "reload-during-backup", "--no-progress"];
+    let base = [
+        "--scenarios",
+        "reload-during-backup",
+        "--no-progress",
+        "--programs",
+        "20",
+    ];
     let run = |name: &str, extra: &[&str]| {
         let mut args = base.to_vec();
         args.extend_from_slice(extra);
@@ -427,7 +476,9 @@ fn bad_input_is_one_line_and_exit_2() {
         "position.schedule",
         &format!("{header}scenario=fs-insert-vs-sweep\nchecker=loom\npreemption_bound=2\n{{\"pos\":0}}\n"),
     );
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 11] = [
+        (&["--programs", "0"], "expected a positive integer"),
+        (&["--program-seed", "seven"], "expected a decimal or 0x-hex"),
         (&["--scenarios", "nope"], "unknown scenario \"nope\""),
         (&["--checkers", "loom,tla"], "unknown checker \"tla\""),
         (&["--bugs", "nope"], "unknown seeded bug \"nope\""),

@@ -154,7 +154,11 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         statted_atime: i64,
     ) -> Result<()> {
         let evicting = || format!("evicting chunk {digest} to a marker");
-        match self.store.datastore().bug(SeededBug::EvictionRollsBackAtime) {
+        match self
+            .store
+            .datastore()
+            .bug(SeededBug::EvictionRollsBackAtime)
+        {
             true => self
                 .store
                 .write_with_atime(guard, digest, &[], statted_atime)

@@ -33,7 +33,9 @@ pub fn check_program(
         let trace = Arc::new(Trace::default());
         run(&program, &trace);
         let reached = trace.overlaps();
-        seen.lock().unwrap_or_else(|e| e.into_inner()).extend(reached);
+        seen.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(reached);
     };
     let report = match checker {
         Checker::Loom => check::run_with(checker, budget, options, move || {

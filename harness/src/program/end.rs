@@ -60,9 +60,12 @@ fn filesystem_damage<P: Platform>(run: &Run<P>, digest: &Digest) -> Option<Strin
 /// Every published index on disk with its digests.
 fn visible_indexes<P: Platform>(run: &Run<P>) -> Vec<(SnapshotId, String, Vec<Digest>)> {
     let mut found = Vec::new();
-    run.ds.storage().indexes.inspect(&mut |snapshot, name, digests| {
-        found.push((snapshot.clone(), name.to_string(), digests.to_vec()));
-        ControlFlow::Continue(())
-    });
+    run.ds
+        .storage()
+        .indexes
+        .inspect(&mut |snapshot, name, digests| {
+            found.push((snapshot.clone(), name.to_string(), digests.to_vec()));
+            ControlFlow::Continue(())
+        });
     found
 }

@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use store::platform::spawn;
 use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir, ModelIndexDir};
 use store::{
-    BackupWriter, Clock, Datastore, Digest, NoopObserver, Observer, Platform, Process,
-    SnapshotId, Storage, StoreConfig, StoreError,
+    BackupWriter, Clock, Datastore, Digest, NoopObserver, Observer, Platform, Process, SnapshotId,
+    Storage, StoreConfig, StoreError,
 };
 
 /// When the threads start.
@@ -125,7 +125,12 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
         .with_delete_batch(usize::from(knobs.delete_batch))
         .with_bugs(setup.bugs)
         .with_lock_granularity(setup.granularity);
-    let ds = Datastore::new(config, storage, Clock::manual(NOW - 3 * knobs.grace), observer);
+    let ds = Datastore::new(
+        config,
+        storage,
+        Clock::manual(NOW - 3 * knobs.grace),
+        observer,
+    );
     let first = ds.start_process();
     let mut run = Run {
         ds,
@@ -180,9 +185,7 @@ fn write_history<P: Platform>(run: &mut Run<P>, history: &[Past]) {
                     let name = format!("idx{i}");
                     writer.create_index(&name).expect("history: index opens");
                     for chunk in chunks {
-                        let digest = writer
-                            .upload_chunk(chunk.data())
-                            .expect("history: upload");
+                        let digest = writer.upload_chunk(chunk.data()).expect("history: upload");
                         writer.append(&name, digest).expect("history: append");
                     }
                     writer.close_index(&name).expect("history: index closes");
@@ -283,10 +286,18 @@ fn apply<P: Platform>(run: &Run<P>, op: &Op, thread: usize) {
             *run.current() = new;
         }
         Op::Read { proc, chunk } => {
-            settle(thread, "read", run.process(*proc).read_chunk(&chunk.digest()));
+            settle(
+                thread,
+                "read",
+                run.process(*proc).read_chunk(&chunk.digest()),
+            );
         }
         Op::Verify { proc, chunk } => {
-            settle(thread, "verify", run.process(*proc).verify_chunk(&chunk.digest()));
+            settle(
+                thread,
+                "verify",
+                run.process(*proc).verify_chunk(&chunk.digest()),
+            );
         }
         Op::Prune {
             proc,
@@ -325,23 +336,39 @@ fn index_name(index: u8) -> String {
 fn backup_step<P: Platform>(writer: &mut BackupWriter<P>, step: &Step, thread: usize) {
     match *step {
         Step::Upload(chunk) => {
-            settle(thread, "upload", writer.upload(chunk.digest(), chunk.data()));
+            settle(
+                thread,
+                "upload",
+                writer.upload(chunk.digest(), chunk.data()),
+            );
         }
         Step::Reuse(chunk) => {
             let reused = settle(thread, "reuse", writer.reuse_chunk(chunk.digest()));
             if reused == Some(false) {
-                settle(thread, "upload", writer.upload(chunk.digest(), chunk.data()));
+                settle(
+                    thread,
+                    "upload",
+                    writer.upload(chunk.digest(), chunk.data()),
+                );
             }
         }
         Step::Create(index) => {
-            settle(thread, "create index", writer.create_index(&index_name(index)));
+            settle(
+                thread,
+                "create index",
+                writer.create_index(&index_name(index)),
+            );
         }
         Step::Append(index, chunk) => {
             let appended = writer.append(&index_name(index), chunk.digest());
             settle(thread, "append", appended);
         }
         Step::Close(index) => {
-            settle(thread, "close index", writer.close_index(&index_name(index)));
+            settle(
+                thread,
+                "close index",
+                writer.close_index(&index_name(index)),
+            );
         }
     }
 }

@@ -178,14 +178,7 @@ fn threads(rng: &mut Rng, history: &[Past], last_time: &[i64]) -> Vec<Vec<Op>> {
     for thread in threads.iter_mut() {
         let extra = rng.weighted(&[(3, 0), (4, 1), (2, 2)]);
         for _ in 0..extra {
-            let op = match rng.weighted(&[
-                (5, 0),
-                (3, 1),
-                (2, 2),
-                (2, 3),
-                (2, 4),
-                (3, 5),
-            ]) {
+            let op = match rng.weighted(&[(5, 0), (3, 1), (2, 2), (2, 3), (2, 4), (3, 5)]) {
                 0 => backup(rng, &next_time, reload, &mut pick_chunk),
                 1 => Op::Gc {
                     proc: proc(rng, reload),

@@ -23,8 +23,7 @@ pub use end::end_check;
 pub use execute::{execute, group_name, Run, NOW};
 pub use generate::{generate, Rng};
 pub use model::{
-    Age, BackendKind, Chunk, ClockStep, Granularity, Knobs, Op, OpKind, Past, Proc, Program,
-    Step,
+    Age, BackendKind, Chunk, ClockStep, Granularity, Knobs, Op, OpKind, Past, Proc, Program, Step,
 };
 pub use render::op as render_op;
 pub use shrink::{minimize, smaller};

@@ -38,7 +38,10 @@ fn past(past: &Past) -> String {
                 indexes.join(" ")
             )
         }
-        Past::Garbage { chunks: list, age: a } => {
+        Past::Garbage {
+            chunks: list,
+            age: a,
+        } => {
             format!("{:<9}garbage {}", age(*a), chunks(list))
         }
         Past::Object { chunk, marker } => match marker {
@@ -135,6 +138,7 @@ impl fmt::Display for Program {
         for item in &self.history {
             writeln!(f, "  {}", past(item))?;
         }
+        writeln!(f, "threads:")?;
         let columns: Vec<Vec<String>> = self
             .threads
             .iter()

@@ -107,7 +107,10 @@ mod tests {
         for seed in 0..50 {
             let program = generate(seed);
             for candidate in smaller(&program) {
-                assert!(candidate != program, "seed {seed}: an edit changes the program");
+                assert!(
+                    candidate != program,
+                    "seed {seed}: an edit changes the program"
+                );
                 assert!(candidate.size() <= program.size(), "seed {seed}");
                 assert!(!candidate.threads.is_empty());
             }
@@ -117,7 +120,12 @@ mod tests {
     #[test]
     fn minimize_keeps_only_what_the_failure_needs() {
         // "Fails" while some thread still holds a GC: the minimum is one thread, one GC.
-        let has_gc = |p: &Program| p.threads.iter().flatten().any(|op| matches!(op, Op::Gc { .. }));
+        let has_gc = |p: &Program| {
+            p.threads
+                .iter()
+                .flatten()
+                .any(|op| matches!(op, Op::Gc { .. }))
+        };
         let program = (0..)
             .map(generate)
             .find(|p| has_gc(p) && p.size() > 4)

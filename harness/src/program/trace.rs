@@ -82,11 +82,7 @@ impl Pair {
             (Some(p), Some(q)) => p == q,
             _ => true,
         };
-        Self {
-            a,
-            b,
-            same_process,
-        }
+        Self { a, b, same_process }
     }
 
     /// Every pair a program can reach: each unordered pair of kinds, in one process and
@@ -147,9 +143,15 @@ mod tests {
         };
         assert!(pairs.contains(&gc_backup), "{pairs:?}");
         assert!(
-            pairs.iter().any(|p| p.a == OpKind::Backup && p.b == OpKind::Verify),
+            pairs
+                .iter()
+                .any(|p| p.a == OpKind::Backup && p.b == OpKind::Verify),
             "{pairs:?}"
         );
-        assert_eq!(pairs.len(), 2, "touching ends and one thread's ops do not overlap");
+        assert_eq!(
+            pairs.len(),
+            2,
+            "touching ends and one thread's ops do not overlap"
+        );
     }
 }
