@@ -72,6 +72,49 @@ impl Setup {
     }
 }
 
+/// Model storage, with handles to its chunk directory and bucket for set-up and inspection.
+pub struct ModelStorage<P: Platform> {
+    /// The storage a datastore runs over.
+    pub storage: Storage,
+    /// Its chunk directory.
+    pub chunks: Arc<ModelChunkDir<P>>,
+    /// Its bucket.
+    pub bucket: Arc<ModelBucket<P>>,
+}
+
+impl<P: Platform> ModelStorage<P> {
+    /// Empty model storage.
+    pub fn new() -> Self {
+        let chunks = Arc::new(ModelChunkDir::<P>::new());
+        let bucket = Arc::new(ModelBucket::<P>::new());
+        let storage = Storage {
+            chunks: chunks.clone(),
+            bucket: bucket.clone(),
+            indexes: Arc::new(ModelIndexDir::<P>::new()),
+        };
+        Self {
+            storage,
+            chunks,
+            bucket,
+        }
+    }
+
+    /// The observer `setup` asks for over this storage: the oracle checking as `options`
+    /// say, or the no-op observer.
+    pub fn observer(&self, setup: &Setup, options: OracleOptions) -> Arc<dyn Observer> {
+        match setup.without_oracle {
+            true => Arc::new(NoopObserver),
+            false => Oracle::with_options(&self.storage, options),
+        }
+    }
+}
+
+impl<P: Platform> Default for ModelStorage<P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// A datastore under test with its oracle.
 pub struct World<P: Platform> {
     /// The datastore.
@@ -88,18 +131,13 @@ impl<P: Platform> World<P> {
     /// A datastore with `backend` over model storage, the clock at `NOW - PAST`, a cutoff of
     /// [`GRACE`]/[`MARGIN`] and a cache of `cache_capacity` chunks.
     pub fn new(setup: Setup, backend: Backend, cache_capacity: usize) -> Self {
-        let chunks = Arc::new(ModelChunkDir::<P>::new());
-        let bucket = Arc::new(ModelBucket::<P>::new());
-        let storage = Storage {
-            chunks: chunks.clone(),
-            bucket: bucket.clone(),
-            indexes: Arc::new(ModelIndexDir::<P>::new()),
-        };
-        let observer: Arc<dyn Observer> = if setup.without_oracle {
-            Arc::new(NoopObserver)
-        } else {
-            Oracle::with_options(&storage, setup.oracle_options(backend))
-        };
+        let model = ModelStorage::<P>::new();
+        let observer = model.observer(&setup, setup.oracle_options(backend));
+        let ModelStorage {
+            storage,
+            chunks,
+            bucket,
+        } = model;
         let config = StoreConfig::new(backend)
             .with_cutoff(GRACE, MARGIN)
             .with_cache_capacity(cache_capacity)

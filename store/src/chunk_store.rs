@@ -191,14 +191,20 @@ impl<P: Platform> ChunkStore<P> {
             .chunks
             .write(digest, data, atime)
             .with_context(|| format!("inserting chunk {digest}"))?;
+        self.stamped(digest, atime, true);
+        Ok(())
+    }
+
+    /// Reports that this thread wrote (`written`) or touched `digest`'s file, leaving
+    /// `atime`.
+    fn stamped(&self, digest: &Digest, atime: i64, written: bool) {
         self.ds.emit(Fact::ChunkStamped {
             process: self.process,
             digest: *digest,
             atime,
-            written: true,
+            written,
             thread: P::thread_id(),
         });
-        Ok(())
     }
 
     /// Empties a chunk's file in place (a marker), keeping whatever atime it has by then;
@@ -212,13 +218,7 @@ impl<P: Platform> ChunkStore<P> {
             .truncate(digest)
             .with_context(|| format!("emptying chunk {digest} to a marker"))?;
         if let Some(atime) = kept {
-            self.ds.emit(Fact::ChunkStamped {
-                process: self.process,
-                digest: *digest,
-                atime,
-                written: true,
-                thread: P::thread_id(),
-            });
+            self.stamped(digest, atime, true);
         }
         Ok(kept.is_some())
     }
@@ -238,13 +238,7 @@ impl<P: Platform> ChunkStore<P> {
             .touch(digest, now)
             .with_context(|| format!("touching chunk {digest}"))?;
         if found {
-            self.ds.emit(Fact::ChunkStamped {
-                process: self.process,
-                digest: *digest,
-                atime: now,
-                written: false,
-                thread: P::thread_id(),
-            });
+            self.stamped(digest, now, false);
         }
         Ok(found)
     }

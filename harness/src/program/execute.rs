@@ -9,15 +9,14 @@
 use super::end::end_check;
 use super::model::{Age, Chunk, ClockStep, Knobs, Op, Past, Proc, Program, Step};
 use super::trace::{Span, Trace};
-use crate::oracle::{CutoffRule, Oracle};
-use crate::world::Setup;
+use crate::oracle::CutoffRule;
+use crate::world::{ModelStorage, Setup};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use store::platform::spawn;
-use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir, ModelIndexDir};
+use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir};
 use store::{
-    BackupWriter, Clock, Datastore, Digest, NoopObserver, Observer, Platform, Process, SnapshotId,
-    Storage, StoreConfig, StoreError,
+    BackupWriter, Clock, Datastore, Digest, Platform, Process, SnapshotId, StoreConfig, StoreError,
 };
 
 /// When the threads start.
@@ -100,25 +99,19 @@ pub fn execute<P: Platform>(program: &Program, setup: Setup, trace: &Arc<Trace>)
 /// Builds the datastore and writes the history, oldest first.
 fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
     let knobs = program.knobs;
-    let chunks = Arc::new(ModelChunkDir::<P>::new());
-    let bucket = Arc::new(ModelBucket::<P>::new());
-    let storage = Storage {
-        chunks: chunks.clone(),
-        bucket: bucket.clone(),
-        indexes: Arc::new(ModelIndexDir::<P>::new()),
-    };
     let backend = knobs.backend.into();
     let setup = setup.with_granularity(knobs.granularity.into());
-    let observer: Arc<dyn Observer> = match setup.without_oracle {
-        true => Arc::new(NoopObserver),
-        false => {
-            let rule = CutoffRule {
-                grace: knobs.grace,
-                margin: knobs.margin,
-            };
-            Oracle::with_options(&storage, setup.oracle_options(backend).cutoff(rule))
-        }
+    let rule = CutoffRule {
+        grace: knobs.grace,
+        margin: knobs.margin,
     };
+    let model = ModelStorage::<P>::new();
+    let observer = model.observer(&setup, setup.oracle_options(backend).cutoff(rule));
+    let ModelStorage {
+        storage,
+        chunks,
+        bucket,
+    } = model;
     let config = StoreConfig::new(backend)
         .with_cutoff(knobs.grace, knobs.margin)
         .with_cache_capacity(usize::from(knobs.cache_capacity))
