@@ -4,8 +4,8 @@
 
 use harness::check::{Budget, Cause, Checker, RunOptions, DEFAULT_MAX_BRANCHES, DEFAULT_PCT_DEPTH};
 use harness::program::{
-    check_program, generate, minimize, Age, BackendKind, ClockStep, Granularity, Op, OpKind, Past,
-    Proc, Program,
+    check_program, generate, minimize, stress_program, Age, BackendKind, ClockStep, Granularity,
+    Op, OpKind, Past, Proc, Program,
 };
 use harness::world::Setup;
 use std::collections::BTreeSet;
@@ -183,4 +183,22 @@ fn minimization_keeps_the_property_of_a_seeded_failure() {
         None,
         "the bug, not the program"
     );
+}
+
+/// On real threads a program runs as a user without a model checker would run it: the
+/// clean store passes every run, and a bug the oracle sees at its faulty step on every
+/// schedule is seen on the first run.
+#[test]
+fn stress_runs_programs_on_real_threads() {
+    let program = generate(0);
+    assert_eq!(
+        stress_program(&program, Setup::clean(), 5),
+        (5, None),
+        "{program}"
+    );
+    let (runs, failure) =
+        stress_program(&program, Setup::with_bug(SeededBug::TouchWithoutMutex), 5);
+    let message = failure.expect("the unguarded touch is caught");
+    assert_eq!(runs, 1);
+    assert!(message.contains("P1 violated"), "{message}");
 }
