@@ -81,7 +81,8 @@ pub struct CheckArgs {
     /// the races these scenarios expose.
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub scenarios: Vec<String>,
-    /// Checkers: loom, shuttle-random, shuttle-pct, shuttle-urw
+    /// Checkers: loom, shuttle-random, shuttle-pct, shuttle-urw, stress (real threads, run
+    /// again and again: a baseline whose misses do not fail the campaign)
     /// [default: loom,shuttle-random,shuttle-pct].
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub checkers: Vec<Checker>,

@@ -126,7 +126,7 @@ fn minimize(
     let (knob, from) = match attempt.checker {
         Checker::Pct => ("pct_depth", attempt.budget.pct_depth),
         Checker::Loom => ("preemption_bound", attempt.budget.preemption_bound),
-        Checker::Random | Checker::Urw => return None,
+        Checker::Random | Checker::Urw | Checker::Stress => return None,
     };
     let mut best: Option<(usize, Attempt, Failure)> = None;
     let lowest = if attempt.checker == Checker::Pct {

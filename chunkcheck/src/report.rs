@@ -367,7 +367,12 @@ impl CampaignReport {
     pub fn outcome(&self) -> i32 {
         let generated = self.generated.iter().flat_map(|g| &g.failures);
         let violated = self.clean.iter().any(|i| i.failure.is_some()) || generated.count() > 0;
-        let missed = self.seeded.iter().any(|i| !i.caught)
+        // The stress baseline has no control over the schedule: what it misses is the
+        // point of the comparison, not lost power.
+        let missed = self
+            .seeded
+            .iter()
+            .any(|i| !i.caught && i.checker != "stress")
             || self.generated_seeded.iter().any(|i| !i.caught);
         match (violated, missed) {
             (false, false) => EXIT_OK,

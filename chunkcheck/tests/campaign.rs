@@ -567,3 +567,30 @@ fn minimize_finds_smaller_failing_settings() {
         replay_reproduces(file);
     }
 }
+
+/// The stress baseline (real threads) reports what it misses without failing the campaign:
+/// one run of a one-scheduling-point race finds nothing, and that is exit 0.
+#[test]
+fn stress_misses_are_reported_not_failures() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (exit, report) = campaign(
+        dir.path(),
+        "stress",
+        &[
+            "--phase",
+            "seeded",
+            "--scenarios",
+            "eviction-vs-touch-across-reload",
+            "--checkers",
+            "stress",
+            "--schedules",
+            "1",
+        ],
+    );
+    let [item] = &report.seeded[..] else {
+        panic!("one race under stress: {:?}", report.seeded);
+    };
+    assert_eq!((item.checker.as_str(), item.schedules), ("stress", 1));
+    assert!(!item.caught && item.verdict == "missed", "{}", item.verdict);
+    assert_eq!(exit, EXIT_OK);
+}

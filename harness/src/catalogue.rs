@@ -40,6 +40,7 @@ impl Scenario {
         match checker {
             Checker::Loom => self.loom,
             Checker::Random | Checker::Pct | Checker::Urw => self.shuttle,
+            Checker::Stress => self.std,
         }
     }
 

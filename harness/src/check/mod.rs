@@ -10,6 +10,7 @@ mod budget;
 mod failure;
 mod loom_search;
 mod replay;
+mod stress;
 
 pub use budget::{
     env_or, parse_count, parse_seed, Budget, EnvError, DEFAULT_MAX_BRANCHES, DEFAULT_PCT_DEPTH,
@@ -18,6 +19,7 @@ pub use budget::{
 pub use failure::{Cause, Failure};
 pub use loom_search::{checkpoint_path, replay_loom, LOOM_CHECK_INTERVAL};
 pub use replay::replay;
+pub use stress::STRESS_HANG;
 
 use crate::execution::ExecutionLog;
 use crate::oracle::Coverage;
@@ -42,11 +44,13 @@ pub enum Checker {
     Pct,
     /// shuttle's uniform random walk scheduler.
     Urw,
+    /// No checker: real threads, run again and again (the baseline model checking beats).
+    Stress,
 }
 
 impl Checker {
     /// Every checker.
-    pub const ALL: [Checker; 4] = [Self::Loom, Self::Random, Self::Pct, Self::Urw];
+    pub const ALL: [Checker; 5] = [Self::Loom, Self::Random, Self::Pct, Self::Urw, Self::Stress];
 
     /// The name used on command lines and in reports.
     pub fn name(self) -> &'static str {
@@ -55,6 +59,7 @@ impl Checker {
             Self::Random => "shuttle-random",
             Self::Pct => "shuttle-pct",
             Self::Urw => "shuttle-urw",
+            Self::Stress => "stress",
         }
     }
 }
@@ -171,6 +176,7 @@ where
             &log,
             counted,
         ),
+        Checker::Stress => stress::run(budget.schedules, max_time, &log, counted),
     };
     let elapsed = started.elapsed();
     let schedules = log.executions_begun();

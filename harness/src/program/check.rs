@@ -41,26 +41,13 @@ pub fn check_program(
         Checker::Loom => check::run_with(checker, budget, options, move || {
             body(&|p, t| execute::<Loom>(p, setup, t))
         }),
+        Checker::Stress => check::run_with(checker, budget, options, move || {
+            body(&|p, t| execute::<Std>(p, setup, t))
+        }),
         _ => check::run_with(checker, budget, options, move || {
             body(&|p, t| execute::<Shuttle>(p, setup, t))
         }),
     };
     let overlaps = overlaps.lock().unwrap_or_else(|e| e.into_inner()).clone();
     ProgramReport { report, overlaps }
-}
-
-/// Runs `program` on real threads (the [`Std`] platform) up to `runs` times, stopping at
-/// the first failure: what a user without a model checker gets. Returns the runs made and
-/// the failure's message, if one run failed.
-pub fn stress_program(program: &Program, setup: Setup, runs: u64) -> (u64, Option<String>) {
-    for run in 1..=runs {
-        let trace = Arc::new(Trace::default());
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            execute::<Std>(program, setup, &trace)
-        }));
-        if let Err(payload) = outcome {
-            return (run, Some(store::platform::panic_message(&*payload)));
-        }
-    }
-    (runs, None)
 }

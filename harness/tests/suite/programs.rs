@@ -4,8 +4,8 @@
 
 use harness::check::{Budget, Cause, Checker, RunOptions, DEFAULT_MAX_BRANCHES, DEFAULT_PCT_DEPTH};
 use harness::program::{
-    check_program, generate, minimize, stress_program, Age, BackendKind, ClockStep, Granularity,
-    Op, OpKind, Past, Proc, Program,
+    check_program, generate, minimize, Age, BackendKind, ClockStep, Granularity, Op, OpKind, Past,
+    Proc, Program,
 };
 use harness::world::Setup;
 use std::collections::BTreeSet;
@@ -191,14 +191,29 @@ fn minimization_keeps_the_property_of_a_seeded_failure() {
 #[test]
 fn stress_runs_programs_on_real_threads() {
     let program = generate(0);
+    let stress = |setup| {
+        let report = check_program(
+            &program,
+            setup,
+            Checker::Stress,
+            &budget(5, 0, 0),
+            &RunOptions::default(),
+        );
+        report.report
+    };
+    let clean = stress(Setup::clean());
     assert_eq!(
-        stress_program(&program, Setup::clean(), 5),
-        (5, None),
+        (clean.schedules, clean.failure.is_none()),
+        (5, true),
         "{program}"
     );
-    let (runs, failure) =
-        stress_program(&program, Setup::with_bug(SeededBug::TouchWithoutMutex), 5);
-    let message = failure.expect("the unguarded touch is caught");
-    assert_eq!(runs, 1);
-    assert!(message.contains("P1 violated"), "{message}");
+    let buggy = stress(Setup::with_bug(SeededBug::TouchWithoutMutex));
+    let failure = buggy.failure.expect("the unguarded touch is caught");
+    assert_eq!(buggy.schedules, 1);
+    assert_eq!(
+        failure.cause,
+        Cause::Violation(harness::oracle::Property::P1),
+        "{}",
+        failure.message
+    );
 }
