@@ -91,7 +91,7 @@ impl ProgramFile {
 
 fn budget(seed: u64, schedules: usize, pct_depth: usize) -> Budget {
     Budget {
-        preemption_bound: 2,
+        preemption_bound: LOOM_PROGRAM_BOUND,
         max_branches: DEFAULT_MAX_BRANCHES,
         schedules,
         pct_depth,
@@ -99,19 +99,37 @@ fn budget(seed: u64, schedules: usize, pct_depth: usize) -> Budget {
     }
 }
 
-/// The shuttle schedulers among the campaign's checkers (shuttle-random if none).
-fn schedulers(settings: &Settings) -> Vec<Checker> {
-    let shuttle: Vec<_> = settings
+/// Programs of at most this many steps (history items, operations and backup steps) with
+/// two threads also run under loom, when the campaign's checkers include it.
+pub const LOOM_PROGRAM_STEPS: usize = 8;
+
+/// loom's preemption bound for those programs (unless `--preemption-bound` says otherwise).
+pub const LOOM_PROGRAM_BOUND: usize = 2;
+
+/// Whether loom explores `program` exhaustively in this campaign.
+fn under_loom(settings: &Settings, program: &Program) -> bool {
+    settings.spec.checkers.contains(&Checker::Loom)
+        && program.size() <= LOOM_PROGRAM_STEPS
+        && program.threads.len() == 2
+}
+
+/// The checkers a program runs under: the campaign's shuttle schedulers (and stress), in
+/// order (shuttle-random if none), then loom for a small program.
+fn checkers_for(settings: &Settings, program: &Program) -> Vec<Checker> {
+    let mut checkers: Vec<_> = settings
         .spec
         .checkers
         .iter()
         .copied()
         .filter(|c| *c != Checker::Loom)
         .collect();
-    match shuttle.is_empty() {
-        true => vec![Checker::Random],
-        false => shuttle,
+    if checkers.is_empty() {
+        checkers.push(Checker::Random);
     }
+    if under_loom(settings, program) {
+        checkers.push(Checker::Loom);
+    }
+    checkers
 }
 
 /// One program under each scheduler until one fails.
@@ -131,8 +149,11 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
         max_time: settings.max_time,
         ..RunOptions::default()
     };
-    for checker in schedulers(settings) {
-        let budget = budget(seed, settings.spec.program_schedules, settings.pct_depth);
+    for checker in checkers_for(settings, program) {
+        let mut budget = budget(seed, settings.spec.program_schedules, settings.pct_depth);
+        if let Some(bound) = settings.preemption_bound {
+            budget.preemption_bound = bound;
+        }
         let go = || check_program(program, setup, checker, &budget, &options);
         let report = match settings.silence_checkers {
             true => crate::quiet::silenced(go),

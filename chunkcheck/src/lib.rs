@@ -50,7 +50,7 @@ pub const DEFAULT_SCHEDULES: usize = 20_000;
 pub const DEFAULT_BATCH_SCHEDULES: usize = 1_000;
 
 /// Generated programs in the generated phase (`--programs`).
-pub const DEFAULT_PROGRAMS: usize = 1_000;
+pub const DEFAULT_PROGRAMS: usize = 3_000;
 
 /// Shuttle schedules per generated program and scheduler (`--program-schedules`).
 pub const DEFAULT_PROGRAM_SCHEDULES: usize = 100;

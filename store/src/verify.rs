@@ -40,12 +40,17 @@ impl<P: Platform> Process<P> {
             return Ok(VerifyOutcome::Good);
         }
         let stat_atime = self.chunk_store.stat(&guard, digest)?.map(|st| st.atime);
+        // Out of the LRU before the file goes: with a sharded chunk store mutex, a thread
+        // holding another shard may take the LRU mutex in between, and must not find an
+        // entry without content (found by the generated phase).
+        if let Some(cache) = &self.cache {
+            cache.forget(&guard, digest);
+        }
         let name = self
             .chunk_store
             .quarantine(&guard, digest)?
             .ok_or(StoreError::MissingChunk(*digest))?;
-        if let Some(cache) = &self.cache {
-            cache.forget(&guard, digest);
+        if self.cache.is_some() {
             // The bucket object is still good: keep its GC mark with a marker.
             if let Some(atime) = stat_atime {
                 self.chunk_store

@@ -49,8 +49,9 @@ pub struct Ghost {
     /// Each process's LRU content, as its events built it (compared with the real LRU at
     /// every release of its mutex).
     pub lru: BTreeMap<ProcessId, BTreeSet<Digest>>,
-    /// Entries of each process's LRU that another process invalidated since (evicted or
-    /// removed the chunk through the shared cache directory): they need no local content.
+    /// Chunks another process emptied, removed or renamed aside (through the shared cache
+    /// directory) since this process last wrote their content: this process's LRU entries
+    /// for them need no local content.
     pub lru_stale: BTreeMap<ProcessId, BTreeSet<Digest>>,
     /// Holder of each held lock.
     pub holders: BTreeMap<LockKind, Holder>,
@@ -72,15 +73,25 @@ impl Ghost {
     }
 
     /// The cache directory is shared by every process: once one of them evicts, removes or
-    /// renames aside a chunk, the others' LRU entries for it are stale. A stale hit is only
-    /// served after checking the file against the digest (anything else is fetched again),
-    /// so "LRU entry ⇒ content" holds per process, not across a reload (found by the
-    /// state-machine test). The entries stay (the real LRUs keep them), marked.
-    fn invalidate_elsewhere(&mut self, process: ProcessId, digest: Digest) {
-        for (other, lru) in &self.lru {
-            if *other != process && lru.contains(&digest) {
+    /// renames aside a chunk, the others' LRU entries for it are stale, whether they list
+    /// it yet or not (another process may have written the chunk before the eviction
+    /// emptied it, and list it only after; found by the generated phase). A stale hit is
+    /// only served after checking the file against the digest (anything else is fetched
+    /// again), so "LRU entry ⇒ content" holds per process, not across a reload (found by
+    /// the state-machine test). The mark lasts until the process writes the content again
+    /// ([`Ghost::content_written`]).
+    pub fn invalidate_elsewhere(&mut self, process: ProcessId, digest: Digest) {
+        for other in self.lru.keys() {
+            if *other != process {
                 self.lru_stale.entry(*other).or_default().insert(digest);
             }
+        }
+    }
+
+    /// `process` wrote `digest`'s full content: its own LRU entry needs it again.
+    pub fn content_written(&mut self, process: ProcessId, digest: Digest) {
+        if let Some(stale) = self.lru_stale.get_mut(&process) {
+            stale.remove(&digest);
         }
     }
 
@@ -171,7 +182,6 @@ impl Ghost {
             }),
             Fact::LruInserted { process, digest } => {
                 self.lru.entry(process).or_default().insert(digest);
-                self.lru_stale.entry(process).or_default().remove(&digest);
             }
             Fact::LruRemoved { process, digest } => {
                 self.invalidate_elsewhere(process, digest);

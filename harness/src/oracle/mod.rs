@@ -205,6 +205,22 @@ impl Oracle {
         }
         self.before(&state.ghost, event)?;
         state.ghost.apply(event);
+        if let Event::Fact(Fact::ChunkStamped {
+            process,
+            digest,
+            written: true,
+            ..
+        }) = *event
+        {
+            // A write that leaves a marker (an eviction emptying the file) makes the other
+            // processes' LRU entries stale when it happens, which may be after the evicting
+            // process's LRU removal and after another process cached the chunk again (found
+            // by the generated phase).
+            match self.ground.has_content(&digest) {
+                true => state.ghost.content_written(process, digest),
+                false => state.ghost.invalidate_elsewhere(process, digest),
+            }
+        }
         self.after(&state.ghost, event)
     }
 

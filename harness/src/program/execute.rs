@@ -12,8 +12,8 @@ use super::trace::{Span, Trace};
 use crate::oracle::CutoffRule;
 use crate::world::{ModelStorage, Setup};
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, MutexGuard};
-use store::platform::spawn;
+use std::sync::Arc;
+use store::platform::{spawn, Mutex, MutexGuard};
 use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir};
 use store::{
     BackupWriter, Clock, Datastore, Digest, Platform, Process, SnapshotId, StoreConfig, StoreError,
@@ -28,9 +28,11 @@ pub struct Run<P: Platform> {
     pub ds: Arc<Datastore<P>>,
     /// The first process.
     pub first: Arc<Process<P>>,
-    /// The newest process (the first, until a reload). A plain std lock: it is only held
-    /// to read or swap the handle, never across a scheduling point.
-    current: Mutex<Arc<Process<P>>>,
+    /// The newest process (the first, until a reload). A platform mutex, not a std one:
+    /// the new process is built in the reloading thread, and loom must see the hand-over
+    /// to another thread as synchronization (behind a std lock, loom reported the other
+    /// thread's first read of the new process's atomics as a causality violation).
+    current: Mutex<P, Arc<Process<P>>>,
     /// The model chunk directory.
     pub chunks: Arc<ModelChunkDir<P>>,
     /// The model bucket.
@@ -39,11 +41,13 @@ pub struct Run<P: Platform> {
     pub rotted: BTreeSet<Digest>,
     /// The program's knobs.
     pub knobs: Knobs,
+    /// Whether the program reloads.
+    reloads: bool,
 }
 
 impl<P: Platform> Run<P> {
-    fn current(&self) -> MutexGuard<'_, Arc<Process<P>>> {
-        self.current.lock().unwrap_or_else(|e| e.into_inner())
+    fn current(&self) -> MutexGuard<'_, P, Arc<Process<P>>> {
+        self.current.lock()
     }
 
     /// The newest process.
@@ -51,10 +55,12 @@ impl<P: Platform> Run<P> {
         self.current().clone()
     }
 
+    /// The process `proc` names. Without a reload in the program, both name the first
+    /// process, and no lock (no scheduling point) is spent finding it.
     fn process(&self, proc: Proc) -> Arc<Process<P>> {
-        match proc {
-            Proc::Current => self.newest(),
-            Proc::Old => self.first.clone(),
+        match (proc, self.reloads) {
+            (Proc::Current, true) => self.newest(),
+            _ => self.first.clone(),
         }
     }
 }
@@ -133,6 +139,7 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
         bucket,
         rotted: BTreeSet::new(),
         knobs,
+        reloads: program.reloads(),
     };
     write_history(&mut run, &program.history);
     run.ds.clock().advance(NOW - run.ds.clock().now());

@@ -164,10 +164,17 @@ fn lru_entries_another_process_invalidated_pass() {
         }),
         "A's stale entry for a chunk B evicted",
     );
+    // A writes the content again (the mark goes), then the file becomes a marker with no
+    // other process's doing.
+    f.file(1, 0);
+    f.lock(T1, store_mutex(PA));
+    f.stamp(PA, T1, d, true);
+    f.unlock(T1, store_mutex(PA));
+    f.marker(1, 0);
     expect(
         Property::LruContent,
         f.violation_of(|| f.lru_insert(PA, T1, d)),
-        "A caches it again but the file is still a marker",
+        "A cached it again but the file is a marker",
     );
 }
 
