@@ -49,6 +49,10 @@ pub enum Checker {
 }
 
 impl Checker {
+    /// The model checkers: every checker but the stress baseline, which controls no
+    /// schedule.
+    pub const MODEL: [Checker; 4] = [Self::Loom, Self::Random, Self::Pct, Self::Urw];
+
     /// Every checker.
     pub const ALL: [Checker; 5] = [Self::Loom, Self::Random, Self::Pct, Self::Urw, Self::Stress];
 

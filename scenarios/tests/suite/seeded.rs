@@ -160,7 +160,7 @@ fn faulty_steps_run_by_every_schedule_are_caught_on_the_first() {
     for (bug, property) in cases {
         let scenario = SeededRace::of(bug).scenario();
         for lock in [LockGranularity::Single, LockGranularity::sharded()] {
-            for checker in Checker::ALL {
+            for checker in Checker::MODEL {
                 let setup = Setup::with_bug(bug).with_granularity(lock);
                 let report = scenario.check(checker, setup, &scenario.budget());
                 let failure = report.failure.expect("caught");
