@@ -291,7 +291,6 @@ pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut Campaign
         settings.progress,
         settings.announce,
     );
-    let started = Instant::now();
     let mut record = GeneratedRecord::default();
     let mut reached = BTreeSet::new();
     let mut clean_ran = false;
@@ -300,6 +299,7 @@ pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut Campaign
         match item.work {
             Work::Generated { first, count } => {
                 clean_ran = true;
+                let started = Instant::now();
                 let mut schedules = 0;
                 for number in first..first + count {
                     let drawn = Drawn::new(settings, number);
@@ -316,6 +316,7 @@ pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut Campaign
                     }
                 }
                 record.schedules += schedules;
+                record.wall_secs += started.elapsed().as_secs_f64();
                 progress.done(schedules);
             }
             Work::GeneratedSeeded(bug) => {
@@ -331,7 +332,6 @@ pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut Campaign
     }
     progress.finish();
     if clean_ran {
-        record.wall_secs = started.elapsed().as_secs_f64();
         record.programs_per_sec = rate(record.programs, record.wall_secs);
         record.schedules_per_sec = rate(record.schedules, record.wall_secs);
         record.pairs = Pair::all()

@@ -192,9 +192,9 @@ pub struct SeededItem {
 pub struct GeneratedRecord {
     /// Programs run.
     pub programs: u64,
-    /// Schedules over all of them and every shuttle scheduler.
+    /// Schedules over all of them and every scheduler.
     pub schedules: u64,
-    /// Wall time, seconds.
+    /// Wall time of these programs, seconds (the seeded bugs' hunts not included).
     pub wall_secs: f64,
     /// Programs per second.
     pub programs_per_sec: f64,
