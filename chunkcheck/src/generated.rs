@@ -9,7 +9,7 @@ use crate::report::{
 };
 use crate::{bug_names, Settings, INVOCATION};
 use harness::check::{Budget, Checker, Failure, RunOptions, DEFAULT_MAX_BRANCHES};
-use harness::program::{check_program, generate, minimize, Pair, Program, ProgramReport};
+use harness::program::{check_program, generate, minimize, replay_program, Pair, Program};
 use harness::world::Setup;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -46,6 +46,8 @@ pub struct ProgramFile {
     pub bugs: Vec<String>,
     /// The verdict it failed with.
     pub verdict: String,
+    /// Shuttle: the failing schedule of the minimized program, replayed exactly.
+    pub schedule: Option<String>,
 }
 
 impl ProgramFile {
@@ -72,20 +74,21 @@ impl ProgramFile {
         })
     }
 
-    /// Runs it again.
+    /// Runs it again: its recorded schedule, when it has one, else the same search (the
+    /// checker from the same seed, or loom's exhaustive search). Returns the failure, if
+    /// the run failed.
     ///
     /// # Errors
-    /// An unknown checker or seeded bug name.
-    pub fn run(&self) -> Result<ProgramReport, String> {
-        let budget = budget(self.seed, self.schedules, self.pct_depth);
+    /// An unknown checker or seeded bug name; a schedule that does not fit the program.
+    pub fn run(&self) -> Result<Option<Failure>, String> {
         let (setup, checker) = (self.setup()?, self.checker()?);
-        Ok(check_program(
-            &self.program,
-            setup,
-            checker,
-            &budget,
-            &RunOptions::default(),
-        ))
+        if let Some(encoded) = &self.schedule {
+            return replay_program(&self.program, setup, encoded).map_err(|e| format!("{e:#}"));
+        }
+        let budget = budget(self.seed, self.schedules, self.pct_depth);
+        let options = RunOptions::default();
+        let report = check_program(&self.program, setup, checker, &budget, &options);
+        Ok(report.report.failure)
     }
 }
 
@@ -214,10 +217,13 @@ fn record_failure(
     let (small, _) = minimize(program, attempts, |p| {
         run(p).report.failure.is_some_and(|f| f.cause == cause)
     });
-    let message = run(&small)
-        .report
-        .failure
-        .map_or_else(|| failure.message.clone(), |f| f.message);
+    let last = run(&small).report.failure;
+    let message = last
+        .as_ref()
+        .map_or_else(|| failure.message.clone(), |f| f.message.clone());
+    let schedule = last
+        .and_then(|f| f.schedule)
+        .filter(|_| checker != Checker::Loom);
     let file = ProgramFile {
         format: PROGRAM_FORMAT.to_string(),
         program: small.clone(),
@@ -227,6 +233,7 @@ fn record_failure(
         pct_depth: settings.pct_depth,
         bugs: bug_names(setup.bugs),
         verdict: failure.verdict(),
+        schedule,
     };
     let bugs = bug_names(setup.bugs);
     let tag = if bugs.is_empty() {

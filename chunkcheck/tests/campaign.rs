@@ -493,7 +493,9 @@ fn bad_input_is_one_line_and_exit_2() {
         "position.schedule",
         &format!("{header}scenario=fs-insert-vs-sweep\nchecker=loom\npreemption_bound=2\n{{\"pos\":0}}\n"),
     );
-    let cases: [(&[&str], &str); 11] = [
+    let program = write("bad.program.json", "{}");
+    let cases: [(&[&str], &str); 12] = [
+        (&["replay", &program], "not a program file"),
         (&["--programs", "0"], "expected a positive integer"),
         (&["--program-seed", "seven"], "expected a decimal or 0x-hex"),
         (&["--scenarios", "nope"], "unknown scenario \"nope\""),

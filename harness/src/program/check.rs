@@ -3,7 +3,7 @@
 use super::execute::execute;
 use super::model::Program;
 use super::trace::{Pair, Trace};
-use crate::check::{self, Budget, Checker, Report, RunOptions};
+use crate::check::{self, Budget, Checker, Failure, Report, RunOptions};
 use crate::platform::{Loom, Shuttle};
 use crate::world::Setup;
 use std::collections::BTreeSet;
@@ -50,4 +50,21 @@ pub fn check_program(
     };
     let overlaps = overlaps.lock().unwrap_or_else(|e| e.into_inner()).clone();
     ProgramReport { report, overlaps }
+}
+
+/// Replays one recorded shuttle schedule of `program` with `setup`: `Some` with the failure
+/// it reproduces, `None` when the schedule runs through without failing.
+///
+/// # Errors
+/// When the schedule is not valid or does not fit the program (another program or setup,
+/// or changed code).
+pub fn replay_program(
+    program: &Program,
+    setup: Setup,
+    encoded: &str,
+) -> anyhow::Result<Option<Failure>> {
+    let program = Arc::new(program.clone());
+    check::replay(encoded, move || {
+        execute::<Shuttle>(&program, setup, &Arc::new(Trace::default()))
+    })
 }

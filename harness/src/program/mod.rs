@@ -18,7 +18,7 @@ mod render;
 mod shrink;
 mod trace;
 
-pub use check::{check_program, ProgramReport};
+pub use check::{check_program, replay_program, ProgramReport};
 pub use end::end_check;
 pub use execute::{execute, group_name, Run, NOW};
 pub use generate::{generate, Rng};
