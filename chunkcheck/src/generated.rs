@@ -42,6 +42,8 @@ pub struct ProgramFile {
     pub schedules: usize,
     /// PCT depth.
     pub pct_depth: usize,
+    /// loom preemption bound.
+    pub preemption_bound: usize,
     /// Seeded bugs switched on (their names).
     pub bugs: Vec<String>,
     /// The verdict it failed with.
@@ -85,7 +87,8 @@ impl ProgramFile {
         if let Some(encoded) = &self.schedule {
             return replay_program(&self.program, setup, encoded).map_err(|e| format!("{e:#}"));
         }
-        let budget = budget(self.seed, self.schedules, self.pct_depth);
+        let mut budget = budget(self.seed, self.schedules, self.pct_depth);
+        budget.preemption_bound = self.preemption_bound;
         let options = RunOptions::default();
         let report = check_program(&self.program, setup, checker, &budget, &options);
         Ok(report.report.failure)
@@ -135,6 +138,24 @@ fn checkers_for(settings: &Settings, program: &Program) -> Vec<Checker> {
     checkers
 }
 
+/// A program's budget in this campaign.
+fn program_budget(settings: &Settings, seed: u64) -> Budget {
+    let mut budget = budget(seed, settings.spec.program_schedules, settings.pct_depth);
+    if let Some(bound) = settings.preemption_bound {
+        budget.preemption_bound = bound;
+    }
+    budget
+}
+
+/// The knob of `checker`'s search that bounds a schedule's preemptions, if it has one.
+fn schedule_knob(checker: Checker) -> Option<(&'static str, fn(&mut Budget) -> &mut usize)> {
+    match checker {
+        Checker::Pct => Some(("PCT depth", |b| &mut b.pct_depth)),
+        Checker::Loom => Some(("preemption bound", |b| &mut b.preemption_bound)),
+        _ => None,
+    }
+}
+
 /// One program under each scheduler until one fails.
 struct Outcome {
     schedules: u64,
@@ -153,10 +174,7 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
         ..RunOptions::default()
     };
     for checker in checkers_for(settings, program) {
-        let mut budget = budget(seed, settings.spec.program_schedules, settings.pct_depth);
-        if let Some(bound) = settings.preemption_bound {
-            budget.preemption_bound = bound;
-        }
+        let budget = program_budget(settings, seed);
         let go = || check_program(program, setup, checker, &budget, &options);
         let report = match settings.silence_checkers {
             true => crate::quiet::silenced(go),
@@ -204,20 +222,35 @@ fn record_failure(
         program,
     } = drawn;
     let (number, seed) = (*number, *seed);
-    let budget = budget(seed, settings.spec.program_schedules, settings.pct_depth);
-    let run = |p: &Program| {
-        let go = || check_program(p, setup, checker, &budget, &RunOptions::default());
-        match settings.silence_checkers {
+    let run = |p: &Program, budget: &Budget| {
+        let go = || check_program(p, setup, checker, budget, &RunOptions::default());
+        let report = match settings.silence_checkers {
             true => crate::quiet::silenced(go),
             false => go(),
-        }
+        };
+        report.report.failure
     };
     let cause = failure.cause;
+    let fails = |p: &Program, b: &Budget| run(p, b).is_some_and(|f| f.cause == cause);
+    let mut budget = program_budget(settings, seed);
     let attempts = if shrink { SHRINK_ATTEMPTS } else { 0 };
-    let (small, _) = minimize(program, attempts, |p| {
-        run(p).report.failure.is_some_and(|f| f.cause == cause)
-    });
-    let last = run(&small).report.failure;
+    let (small, _) = minimize(program, attempts, |p| fails(p, &budget));
+    // Then the schedule: the smallest PCT depth or preemption bound that still fails.
+    let mut schedule_shrunk = None;
+    if let (true, Some((name, knob))) = (shrink, schedule_knob(checker)) {
+        let from = *knob(&mut budget);
+        let lowest = usize::from(checker == Checker::Pct);
+        for value in lowest..from {
+            let mut smaller = budget;
+            *knob(&mut smaller) = value;
+            if fails(&small, &smaller) {
+                budget = smaller;
+                schedule_shrunk = Some(format!("{name} {from} -> {value}"));
+                break;
+            }
+        }
+    }
+    let last = run(&small, &budget);
     let message = last
         .as_ref()
         .map_or_else(|| failure.message.clone(), |f| f.message.clone());
@@ -230,7 +263,8 @@ fn record_failure(
         checker: checker.to_string(),
         seed,
         schedules: settings.spec.program_schedules,
-        pct_depth: settings.pct_depth,
+        pct_depth: budget.pct_depth,
+        preemption_bound: budget.preemption_bound,
         bugs: bug_names(setup.bugs),
         verdict: failure.verdict(),
         schedule,
@@ -257,6 +291,7 @@ fn record_failure(
         text: program.to_string(),
         minimized: small.to_string(),
         sizes: (program.size(), small.size()),
+        schedule_shrunk,
         message,
         file: saved,
         replay,

@@ -76,13 +76,16 @@ pub fn seeded_table(report: &CampaignReport) -> Table {
         ("schedules", true),
         ("time", true),
         ("verdict", false),
-        ("minimized", true),
+        ("minimized", false),
     ]);
     for item in &report.generated_seeded {
-        let minimized = item
-            .failure
-            .as_ref()
-            .map_or(String::new(), |f| format!("{} -> {}", f.sizes.0, f.sizes.1));
+        let minimized = item.failure.as_ref().map_or(String::new(), |f| {
+            let schedule = f
+                .schedule_shrunk
+                .as_ref()
+                .map_or(String::new(), |s| format!(", {s}"));
+            format!("{} -> {} steps{schedule}", f.sizes.0, f.sizes.1)
+        });
         table.rows.push(vec![
             item.bug.clone(),
             item.programs.to_string(),

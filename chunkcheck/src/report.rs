@@ -236,6 +236,9 @@ pub struct ProgramFailure {
     pub minimized: String,
     /// Operations and history items of the program, and of the minimized one.
     pub sizes: (usize, usize),
+    /// How the failing schedule was shrunk after the program (`PCT depth 3 -> 1`), if it
+    /// could be.
+    pub schedule_shrunk: Option<String>,
     /// The minimized program's failure message, trail included.
     pub message: String,
     /// The persisted program file.
