@@ -147,8 +147,11 @@ fn program_budget(settings: &Settings, seed: u64) -> Budget {
     budget
 }
 
+/// A budget's field that bounds a schedule's preemptions.
+type Knob = fn(&mut Budget) -> &mut usize;
+
 /// The knob of `checker`'s search that bounds a schedule's preemptions, if it has one.
-fn schedule_knob(checker: Checker) -> Option<(&'static str, fn(&mut Budget) -> &mut usize)> {
+fn schedule_knob(checker: Checker) -> Option<(&'static str, Knob)> {
     match checker {
         Checker::Pct => Some(("PCT depth", |b| &mut b.pct_depth)),
         Checker::Loom => Some(("preemption bound", |b| &mut b.preemption_bound)),
