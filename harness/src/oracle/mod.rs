@@ -323,12 +323,14 @@ impl Oracle {
     fn after(&self, ghost: &Ghost, event: &Event<'_>) -> Checked {
         match *event {
             Event::Fact(Fact::LruReleased { process, .. }) => {
-                checks::cache::lru_has_content(&self.ground, ghost, process)
+                let granularity = self.options.granularity;
+                checks::cache::lru_has_content(&self.ground, ghost, granularity, process)
             }
             Event::Fact(Fact::LockReleased { lock, .. }) => match lock {
                 LockKind::Chunk(digest) => checks::cache::bucket_backs_file(&self.ground, &digest),
                 LockKind::Lru(process) => {
-                    checks::cache::lru_has_content(&self.ground, ghost, process)
+                    let granularity = self.options.granularity;
+                    checks::cache::lru_has_content(&self.ground, ghost, granularity, process)
                 }
                 LockKind::ChunkStore(..) => Ok(()),
             },

@@ -5,7 +5,7 @@ use crate::oracle::ghost::Ghost;
 use crate::oracle::ground::Ground;
 use crate::oracle::property::{Checked, Property, Violation};
 use std::collections::BTreeSet;
-use store::{lru_fingerprint, Backend, Digest, ProcessId};
+use store::{lru_fingerprint, Backend, Digest, LockGranularity, LockKind, ProcessId};
 
 /// At the release of `digest`'s per-chunk lock (S3): a local file implies the object.
 #[inline]
@@ -22,12 +22,27 @@ pub fn bucket_backs_file(ground: &Ground, digest: &Digest) -> Checked {
     Ok(())
 }
 
-/// At the release of `process`'s LRU mutex: every entry of its LRU has content.
+/// At the release of `process`'s LRU mutex: every entry of its LRU has content, except
+/// those another process made stale, and those whose shard another process's chunk store
+/// mutex holds right now: that process may be emptying the file, and reports it only
+/// after the change, before it lets the mutex go (found by the generated phase: an
+/// eviction in the old process emptied a file the new process had just cached).
 #[inline]
-pub fn lru_has_content(ground: &Ground, ghost: &Ghost, process: ProcessId) -> Checked {
+pub fn lru_has_content(
+    ground: &Ground,
+    ghost: &Ghost,
+    granularity: LockGranularity,
+    process: ProcessId,
+) -> Checked {
     let stale = ghost.lru_stale.get(&process);
+    let changing_elsewhere = |d: &Digest| {
+        let shard = granularity.shard_of(d);
+        ghost.holders.keys().any(|lock| {
+            matches!(lock, LockKind::ChunkStore(other, s) if *other != process && *s == shard)
+        })
+    };
     let lru = ghost.lru.get(&process).into_iter().flatten();
-    let live = lru.filter(|d| stale.is_none_or(|s| !s.contains(d)));
+    let live = lru.filter(|d| stale.is_none_or(|s| !s.contains(d)) && !changing_elsewhere(d));
     match live.into_iter().find(|d| !ground.has_content(d)) {
         Some(digest) => Err(Violation::new(
             Property::LruContent,

@@ -213,6 +213,31 @@ fn lru_entries_another_process_quarantined_pass() {
     );
 }
 
+/// Another process empties a file this process lists while holding its chunk store mutex,
+/// and reports it only after the change: until it lets the mutex go, this process's entry
+/// is exempt; after that, an unreported change is a violation.
+#[test]
+fn lru_entry_another_process_is_changing_passes_until_it_lets_go() {
+    let f = Fixture::new(Backend::S3);
+    let d = f.present(1);
+    f.event(Fact::ProcessStarted { process: PB });
+    f.lru_insert(PA, T1, d);
+    f.lock(T2, store_mutex(PB));
+    f.marker(1, 0);
+    f.lock(T1, LockKind::Lru(PA));
+    expect_none(
+        f.violation_of(|| f.lru_release(PA, T1, &[d])),
+        "B holds its mutex over the file change",
+    );
+    f.unlock(T2, store_mutex(PB));
+    f.lock(T1, LockKind::Lru(PA));
+    expect(
+        Property::LruContent,
+        f.violation_of(|| f.lru_release(PA, T1, &[d])),
+        "B let go without reporting the change",
+    );
+}
+
 #[test]
 fn readable_rotten_copy_served_while_the_bucket_holds_the_object_is_caught() {
     let f = Fixture::new(Backend::S3);

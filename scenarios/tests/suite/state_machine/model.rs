@@ -269,9 +269,11 @@ impl ModelState {
         if let Some(pos) = self.lrus[p].iter().position(|c| *c == chunk) {
             self.lrus[p].remove(pos);
             self.lrus[p].insert(0, chunk);
-            // A hit returns the local content when it hashes to the digest (the empty
-            // chunk's empty file included); a marker is fetched again.
-            if self.chunks.get(&chunk).is_some_and(|m| m.content) {
+            // A hit returns the local file when it hashes to the digest: full content, or
+            // any file of the empty chunk (its marker is its content); another chunk's
+            // marker is fetched again.
+            let served = |m: &ModelChunk| m.content || chunk_len(chunk) == 0;
+            if self.chunks.get(&chunk).is_some_and(served) {
                 return Expect::Read(Some(chunk));
             }
         }
