@@ -213,7 +213,7 @@ fn json_lists_every_scenario_and_seeded_race() {
         "all",
         // 300: the narrowest seeded race (eviction-rolls-back-atime, one scheduling point
         // wide) is first caught after 127-173 schedules under these seeds. 100 programs
-        // catch most seeded bugs; that race needs 2,415 (the default campaign runs 3,000),
+        // catch most seeded bugs; that race needs 804 (the default campaign runs 3,000),
         // so here it may be missed by the generated phase alone.
         &[
             "--schedules",
