@@ -53,10 +53,17 @@ fn seeded_cell(item: &SeededItem) -> String {
     }
 }
 
+/// The seeded races: per bug, each checker's first detection in the bug's scenario, and,
+/// when the generated phase hunted it too, the generated programs' (without being told
+/// the scenario).
 fn seeded_table(report: &CampaignReport) -> Table {
     let mut header = vec![("bug", false), ("scenario", false)];
     let checkers: Vec<&str> = report.config.checkers.iter().map(String::as_str).collect();
     header.extend(checkers.iter().map(|c| (*c, false)));
+    let generated = !report.generated_seeded.is_empty();
+    if generated {
+        header.push(("generated programs", false));
+    }
     let mut t = Table::new(&header);
     let mut bugs: Vec<(&str, &str)> = Vec::new();
     for item in &report.seeded {
@@ -74,6 +81,10 @@ fn seeded_table(report: &CampaignReport) -> Table {
                     .find(|i| i.bug == bug && i.checker == *checker)
                     .map_or_else(|| "-".to_string(), seeded_cell),
             );
+        }
+        if generated {
+            let hunt = report.generated_seeded.iter().find(|i| i.bug == bug);
+            row.push(hunt.map_or_else(|| "-".to_string(), |i| i.verdict.clone()));
         }
         t.rows.push(row);
     }
