@@ -178,11 +178,9 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
     };
     for checker in checkers_for(settings, program) {
         let budget = program_budget(settings, seed);
-        let go = || check_program(program, setup, checker, &budget, &options);
-        let report = match settings.silence_checkers {
-            true => crate::quiet::silenced(go),
-            false => go(),
-        };
+        let report = crate::quiet::silenced_if(settings.silence_checkers, || {
+            check_program(program, setup, checker, &budget, &options)
+        });
         outcome.schedules += report.report.schedules;
         outcome.overlaps.extend(report.overlaps);
         if let Some(failure) = report.report.failure {
@@ -226,11 +224,9 @@ fn record_failure(
     } = drawn;
     let (number, seed) = (*number, *seed);
     let run = |p: &Program, budget: &Budget| {
-        let go = || check_program(p, setup, checker, budget, &RunOptions::default());
-        let report = match settings.silence_checkers {
-            true => crate::quiet::silenced(go),
-            false => go(),
-        };
+        let report = crate::quiet::silenced_if(settings.silence_checkers, || {
+            check_program(p, setup, checker, budget, &RunOptions::default())
+        });
         report.report.failure
     };
     let cause = failure.cause;

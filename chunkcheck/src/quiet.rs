@@ -74,6 +74,14 @@ pub fn silenced<T>(f: impl FnOnce() -> T) -> T {
     imp::silenced(f)
 }
 
+/// Runs `f` [`silenced`] when `quiet`, as it is otherwise.
+pub fn silenced_if<T>(quiet: bool, f: impl FnOnce() -> T) -> T {
+    match quiet {
+        true => silenced(f),
+        false => f(),
+    }
+}
+
 /// The process's real stderr, still writable while [`silenced`] runs (`None` when it cannot
 /// be duplicated, or off Unix).
 pub fn real_stderr() -> Option<File> {

@@ -150,11 +150,7 @@ pub fn replay_file(catalogue: &Catalogue, path: &Path, quiet: bool) -> Result<Re
         }
         _ => check::replay(&file.schedule, move || entry(setup)),
     };
-    let result = if quiet {
-        crate::quiet::silenced(go)
-    } else {
-        go()
-    };
+    let result = crate::quiet::silenced_if(quiet, go);
     let failure = result.map_err(|e| format!("{shown}: {e:#}"))?;
     Ok(Replayed {
         scenario: scenario.name,

@@ -33,12 +33,9 @@ impl Attempt {
             max_time: self.max_time,
             loom_checkpoint: (self.checker == Checker::Loom).then(check::checkpoint_path),
         };
-        let go = || check::run_with(self.checker, &self.budget, &options, move || f(setup));
-        if self.quiet {
-            crate::quiet::silenced(go)
-        } else {
-            go()
-        }
+        crate::quiet::silenced_if(self.quiet, || {
+            check::run_with(self.checker, &self.budget, &options, move || f(setup))
+        })
     }
 }
 

@@ -56,6 +56,14 @@ impl Setup {
         }
     }
 
+    /// A store configuration for `backend` with this setup's seeded bugs and lock
+    /// granularity (cutoff, cache and batch are the caller's).
+    pub fn store_config(&self, backend: Backend) -> StoreConfig {
+        StoreConfig::new(backend)
+            .with_bugs(self.bugs)
+            .with_lock_granularity(self.granularity)
+    }
+
     /// What the oracle of a datastore with `backend` and this setup checks.
     pub fn oracle_options(&self, backend: Backend) -> OracleOptions {
         let cutoff = CutoffRule {
@@ -138,11 +146,10 @@ impl<P: Platform> World<P> {
             chunks,
             bucket,
         } = model;
-        let config = StoreConfig::new(backend)
+        let config = setup
+            .store_config(backend)
             .with_cutoff(GRACE, MARGIN)
-            .with_cache_capacity(cache_capacity)
-            .with_bugs(setup.bugs)
-            .with_lock_granularity(setup.granularity);
+            .with_cache_capacity(cache_capacity);
         let ds = Datastore::new(config, storage, Clock::manual(NOW - PAST), observer);
         let process = ds.start_process();
         Self {

@@ -15,9 +15,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use store::platform::{spawn, Mutex, MutexGuard};
 use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir};
-use store::{
-    BackupWriter, Clock, Datastore, Digest, Platform, Process, SnapshotId, StoreConfig, StoreError,
-};
+use store::{BackupWriter, Clock, Datastore, Digest, Platform, Process, SnapshotId, StoreError};
 
 /// When the threads start.
 pub const NOW: i64 = 100_000;
@@ -118,12 +116,11 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
         chunks,
         bucket,
     } = model;
-    let config = StoreConfig::new(backend)
+    let config = setup
+        .store_config(backend)
         .with_cutoff(knobs.grace, knobs.margin)
         .with_cache_capacity(usize::from(knobs.cache_capacity))
-        .with_delete_batch(usize::from(knobs.delete_batch))
-        .with_bugs(setup.bugs)
-        .with_lock_granularity(setup.granularity);
+        .with_delete_batch(usize::from(knobs.delete_batch));
     let ds = Datastore::new(
         config,
         storage,

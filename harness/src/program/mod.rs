@@ -25,6 +25,5 @@ pub use generate::{generate, Rng};
 pub use model::{
     Age, BackendKind, Chunk, ClockStep, Granularity, Knobs, Op, OpKind, Past, Proc, Program, Step,
 };
-pub use render::op as render_op;
 pub use shrink::{minimize, smaller};
 pub use trace::{Pair, Span, Trace};
