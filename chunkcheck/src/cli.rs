@@ -7,14 +7,15 @@
 use crate::plan::{Phases, PlanSpec, Shard};
 use crate::{progress, Settings};
 use crate::{
-    DEFAULT_BATCH_SCHEDULES, DEFAULT_CHECKERS, DEFAULT_PROGRAMS, DEFAULT_PROGRAM_SCHEDULES,
-    DEFAULT_SCHEDULES,
+    DEFAULT_BATCH_SCHEDULES, DEFAULT_CHECKERS, DEFAULT_DETECTION_SEEDS, DEFAULT_PROGRAMS,
+    DEFAULT_PROGRAM_SCHEDULES, DEFAULT_SCHEDULES,
 };
 use clap::{Args, Parser, Subcommand};
 use harness::catalogue::Catalogue;
 #[cfg(test)]
 use harness::check::DEFAULT_SEED;
 use harness::check::{Checker, DEFAULT_PCT_DEPTH};
+use harness::program::Weights;
 use harness::world::Setup;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -115,6 +116,23 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_PROGRAM_SCHEDULES,
           value_parser = parse_positive)]
     pub program_schedules: usize,
+    /// Inject storage faults into generated programs: at most N per execution (`--faults`
+    /// alone: 1), where the checker chooses; the fault-handling seeded bugs are hunted too.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_value_t = 0,
+          default_missing_value = "1", value_parser = clap::value_parser!(u8).range(0..=3))]
+    pub faults: u8,
+    /// Generator biases: `default`, or `flat` and `reload-light` to measure it against
+    /// (BENCHMARKS.md).
+    #[arg(long, value_name = "PROFILE", default_value = "default")]
+    pub weights: Weights,
+    /// Independent trials per seeded bug and checker (and over generated programs, each
+    /// trial drawing its own programs); the report gives the medians. loom runs once.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_DETECTION_SEEDS,
+          value_parser = parse_positive)]
+    pub detection_seeds: usize,
+    /// Work items run at the same time [default: the number of CPUs].
+    #[arg(long, value_name = "N", value_parser = parse_positive)]
+    pub jobs: Option<usize>,
     /// PCT bug depth.
     #[arg(long, env = "HARNESS_PCT_DEPTH", default_value_t = DEFAULT_PCT_DEPTH,
           value_parser = parse_positive)]
@@ -258,12 +276,19 @@ impl CheckArgs {
                 programs: self.programs,
                 program_seed: self.program_seed,
                 program_schedules: self.program_schedules,
+                detection_seeds: self.detection_seeds,
+                weights: self.weights,
+                faults: self.faults,
             },
+            jobs: self.jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            }),
             shard: self.shard,
             setup: Setup {
                 bugs,
                 unchecked_lock_order: self.unchecked_lock_order,
                 granularity: self.lock,
+                faults: self.faults,
                 ..Setup::default()
             },
             pct_depth: self.pct_depth,
@@ -317,6 +342,12 @@ mod tests {
             &["chunkcheck", "--programs", "0"],
             &["chunkcheck", "--program-seed", "seven"],
             &["chunkcheck", "--program-schedules", "0"],
+            &["chunkcheck", "--detection-seeds", "0"],
+            &["chunkcheck", "--weights", "heavy"],
+            &["chunkcheck", "--faults", "9"],
+            &["chunkcheck", "--faults=x"],
+            &["chunkcheck", "--jobs", "0"],
+            &["chunkcheck", "--jobs", "two"],
         ] {
             let err = Cli::try_parse_from(bad).expect_err("rejected");
             assert_eq!(err.exit_code(), EXIT_BAD_INPUT, "{bad:?}");

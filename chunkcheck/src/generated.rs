@@ -9,11 +9,12 @@ use crate::report::{
 };
 use crate::{bug_names, Settings, INVOCATION};
 use harness::check::{Budget, Checker, Failure, RunOptions, DEFAULT_MAX_BRANCHES};
-use harness::program::{check_program, generate, minimize, replay_program, Pair, Program};
+use harness::program::{check_program, generate_with, minimize, replay_program, Pair, Program};
 use harness::world::Setup;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use store::{Bugs, SeededBug};
 
@@ -46,6 +47,9 @@ pub struct ProgramFile {
     pub preemption_bound: usize,
     /// Seeded bugs switched on (their names).
     pub bugs: Vec<String>,
+    /// Storage faults per execution (0: none).
+    #[serde(default)]
+    pub faults: u8,
     /// The verdict it failed with.
     pub verdict: String,
     /// Shuttle: the failing schedule of the minimized program, replayed exactly.
@@ -72,6 +76,7 @@ impl ProgramFile {
         }
         Ok(Setup {
             bugs,
+            faults: self.faults,
             ..Setup::default()
         })
     }
@@ -89,7 +94,10 @@ impl ProgramFile {
         }
         let mut budget = budget(self.seed, self.schedules, self.pct_depth);
         budget.preemption_bound = self.preemption_bound;
-        let options = RunOptions::default();
+        let options = RunOptions {
+            faults: setup.faults > 0,
+            ..RunOptions::default()
+        };
         let report = check_program(&self.program, setup, checker, &budget, &options);
         Ok(report.report.failure)
     }
@@ -174,6 +182,7 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
     };
     let options = RunOptions {
         max_time: settings.max_time,
+        faults: setup.faults > 0,
         ..RunOptions::default()
     };
     for checker in checkers_for(settings, program) {
@@ -199,12 +208,13 @@ struct Drawn {
 }
 
 impl Drawn {
-    fn new(settings: &Settings, number: usize) -> Self {
-        let seed = settings.spec.program_seed.wrapping_add(number as u64);
+    /// Program `number` of the stream whose program 0 is drawn from `program_seed`.
+    fn new(settings: &Settings, program_seed: u64, number: usize) -> Self {
+        let seed = program_seed.wrapping_add(number as u64);
         Self {
             number: number as u64,
             seed,
-            program: generate(seed),
+            program: generate_with(seed, &settings.spec.weights),
         }
     }
 }
@@ -225,7 +235,11 @@ fn record_failure(
     let (number, seed) = (*number, *seed);
     let run = |p: &Program, budget: &Budget| {
         let report = crate::quiet::silenced_if(settings.silence_checkers, || {
-            check_program(p, setup, checker, budget, &RunOptions::default())
+            let options = RunOptions {
+                faults: setup.faults > 0,
+                ..RunOptions::default()
+            };
+            check_program(p, setup, checker, budget, &options)
         });
         report.report.failure
     };
@@ -265,6 +279,7 @@ fn record_failure(
         pct_depth: budget.pct_depth,
         preemption_bound: budget.preemption_bound,
         bugs: bug_names(setup.bugs),
+        faults: setup.faults,
         verdict: failure.verdict(),
         schedule,
     };
@@ -276,7 +291,7 @@ fn record_failure(
     };
     let path = settings
         .failures
-        .join(format!("generated-{tag}-{number}-{checker}.program.json"));
+        .join(format!("generated-{tag}-{seed}-{checker}.program.json"));
     let saved = save(&path, &file).ok();
     let replay = match &saved {
         Some(p) => format!("{INVOCATION} replay {p}"),
@@ -324,7 +339,51 @@ pub fn load(text: &str) -> Result<ProgramFile, String> {
     Ok(file)
 }
 
-/// Runs the generated phase's items of this shard into `report`.
+/// What one item of generated programs found.
+struct ProgramsDone {
+    programs: u64,
+    schedules: u64,
+    reached: BTreeSet<Pair>,
+    failures: Vec<ProgramFailure>,
+}
+
+/// Runs programs `first .. first + count` on the campaign's setup. `minimized` counts the
+/// failures minimized so far across every item (at most [`MINIMIZED_FAILURES`]).
+fn programs(
+    settings: &Settings,
+    first: usize,
+    count: usize,
+    minimized: &AtomicUsize,
+) -> ProgramsDone {
+    let mut done = ProgramsDone {
+        programs: 0,
+        schedules: 0,
+        reached: BTreeSet::new(),
+        failures: Vec::new(),
+    };
+    for number in first..first + count {
+        let drawn = Drawn::new(settings, settings.spec.program_seed, number);
+        let outcome = check_one(settings, settings.setup, &drawn.program, drawn.seed);
+        done.schedules += outcome.schedules;
+        done.reached.extend(outcome.overlaps);
+        done.programs += 1;
+        if let Some((checker, failure)) = outcome.failure {
+            let shrink = minimized.fetch_add(1, Ordering::Relaxed) < MINIMIZED_FAILURES;
+            let failed = (checker, &failure);
+            done.failures.push(record_failure(
+                settings,
+                settings.setup,
+                &drawn,
+                failed,
+                shrink,
+            ));
+        }
+    }
+    done
+}
+
+/// Runs the generated phase's items of this shard into `report`: the programs on the
+/// campaign's setup first (their wall time is the phase's rate), then the seeded hunts.
 pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut CampaignReport) {
     let mut progress = PhaseProgress::new(
         "generated",
@@ -332,47 +391,38 @@ pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut Campaign
         settings.progress,
         settings.announce,
     );
-    let mut record = GeneratedRecord::default();
-    let mut reached = BTreeSet::new();
-    let mut clean_ran = false;
-    for item in items {
-        progress.start(&item.label());
-        match item.work {
-            Work::Generated { first, count } => {
-                clean_ran = true;
-                let started = Instant::now();
-                let mut schedules = 0;
-                for number in first..first + count {
-                    let drawn = Drawn::new(settings, number);
-                    let outcome = check_one(settings, settings.setup, &drawn.program, drawn.seed);
-                    schedules += outcome.schedules;
-                    reached.extend(outcome.overlaps);
-                    record.programs += 1;
-                    if let Some((checker, failure)) = outcome.failure {
-                        let shrink = record.failures.len() < MINIMIZED_FAILURES;
-                        let failed = (checker, &failure);
-                        let f = record_failure(settings, settings.setup, &drawn, failed, shrink);
-                        progress.println(&format!("program {number}: {}", f.verdict));
-                        record.failures.push(f);
-                    }
-                }
-                record.schedules += schedules;
-                record.wall_secs += started.elapsed().as_secs_f64();
-                progress.done(schedules);
+    let (clean, hunts): (Vec<_>, Vec<_>) = items
+        .iter()
+        .cloned()
+        .partition(|item| matches!(item.work, Work::Generated { .. }));
+    let started = Instant::now();
+    let minimized = AtomicUsize::new(0);
+    let done = crate::pool::map(
+        &clean,
+        settings.jobs,
+        |item| match item.work {
+            Work::Generated { first, count } => programs(settings, first, count, &minimized),
+            _ => unreachable!("programs on the campaign's setup only"),
+        },
+        |item, done| {
+            progress.done(&item.label(), done.schedules);
+            for f in &done.failures {
+                progress.println(&format!("program {}: {}", f.program, f.verdict));
             }
-            Work::GeneratedSeeded(bug) => {
-                let item = seeded(settings, item, bug);
-                progress.done(item.schedules);
-                if !item.caught {
-                    progress.println(&format!("{bug} in generated programs: missed"));
-                }
-                report.generated_seeded.push(item);
-            }
-            Work::Clean | Work::Seeded(_) => unreachable!("generated items only"),
+        },
+    );
+    if !clean.is_empty() {
+        let mut record = GeneratedRecord {
+            wall_secs: started.elapsed().as_secs_f64(),
+            ..GeneratedRecord::default()
+        };
+        let mut reached = BTreeSet::new();
+        for item in done {
+            record.programs += item.programs;
+            record.schedules += item.schedules;
+            reached.extend(item.reached);
+            record.failures.extend(item.failures);
         }
-    }
-    progress.finish();
-    if clean_ran {
         record.programs_per_sec = rate(record.programs, record.wall_secs);
         record.schedules_per_sec = rate(record.schedules, record.wall_secs);
         record.pairs = Pair::all()
@@ -386,11 +436,34 @@ pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut Campaign
             .collect();
         report.generated = Some(record);
     }
+    report.generated_seeded = crate::pool::map(
+        &hunts,
+        settings.jobs,
+        |item| match item.work {
+            Work::GeneratedSeeded { bug, trial } => seeded(settings, item, bug, trial),
+            _ => unreachable!("seeded hunts only"),
+        },
+        |item, hunt| {
+            progress.done(&item.label(), hunt.schedules);
+            if !hunt.caught {
+                progress.println(&format!("{}: missed", item.label()));
+            }
+        },
+    );
+    progress.finish();
 }
 
 /// `bug` alone over the programs in order, until one catches it (a violation or a
 /// deadlock; a bare panic is not a detection).
-fn seeded(settings: &Settings, item: &WorkItem, bug: SeededBug) -> GeneratedSeededItem {
+///
+/// Trial `trial` draws its own programs; only trial 0's catch is minimized (the others
+/// count how soon they caught it).
+fn seeded(
+    settings: &Settings,
+    item: &WorkItem,
+    bug: SeededBug,
+    trial: usize,
+) -> GeneratedSeededItem {
     let setup = Setup {
         bugs: Bugs::only(bug),
         ..settings.setup
@@ -398,14 +471,22 @@ fn seeded(settings: &Settings, item: &WorkItem, bug: SeededBug) -> GeneratedSeed
     let started = Instant::now();
     let (mut programs, mut schedules) = (0, 0);
     let mut failure = None;
+    let program_seed = settings.spec.trial_program_seed(trial);
     for number in 0..settings.spec.programs {
-        let drawn = Drawn::new(settings, number);
+        let drawn = Drawn::new(settings, program_seed, number);
         let outcome = check_one(settings, setup, &drawn.program, drawn.seed);
         programs += 1;
         schedules += outcome.schedules;
         if let Some((checker, f)) = outcome.failure {
             if f.cause.property().is_some() || f.cause == harness::check::Cause::Deadlock {
-                failure = Some(record_failure(settings, setup, &drawn, (checker, &f), true));
+                let shrink = trial == 0;
+                failure = Some(record_failure(
+                    settings,
+                    setup,
+                    &drawn,
+                    (checker, &f),
+                    shrink,
+                ));
                 break;
             }
         }
@@ -418,6 +499,8 @@ fn seeded(settings: &Settings, item: &WorkItem, bug: SeededBug) -> GeneratedSeed
         key: item.key(),
         position: item.position,
         bug: bug.to_string(),
+        trial,
+        program_seed,
         caught: failure.is_some(),
         programs,
         schedules,

@@ -2,7 +2,7 @@
 //! seeded race under every checker, with progress, a report and an exit code for CI.
 //!
 //! A campaign is a [`plan::PlanSpec`] cut into work items (see [`plan`] for the split and
-//! `--shard K/N`), run one at a time on the calling thread by [`run`], which returns a
+//! `--shard K/N`), run on `--jobs` threads by [`run`] (results in plan order), which returns a
 //! [`report::CampaignReport`]; [`render`] turns it into tables and [`cli`] wires it to the
 //! command line. The runner knows scenarios only through the
 //! [`Catalogue`](harness::catalogue::Catalogue) it is handed.
@@ -18,6 +18,7 @@ pub mod commands;
 mod failures;
 pub mod generated;
 pub mod plan;
+pub mod pool;
 pub mod progress;
 pub mod quiet;
 pub mod render;
@@ -55,6 +56,9 @@ pub const DEFAULT_PROGRAMS: usize = 3_000;
 /// Shuttle schedules per generated program and scheduler (`--program-schedules`).
 pub const DEFAULT_PROGRAM_SCHEDULES: usize = 100;
 
+/// Trials per seeded bug and checker (`--detection-seeds`).
+pub const DEFAULT_DETECTION_SEEDS: usize = 10;
+
 /// The checkers a campaign runs unless `--checkers` says otherwise.
 pub const DEFAULT_CHECKERS: [Checker; 3] = [Checker::Loom, Checker::Random, Checker::Pct];
 
@@ -65,6 +69,8 @@ pub struct Settings {
     pub spec: PlanSpec,
     /// Which part of it this run does.
     pub shard: Shard,
+    /// Work items run at the same time (`--jobs`).
+    pub jobs: usize,
     /// The clean phase's setup (seeded bugs from `--bugs`, lock-order check, lock
     /// granularity); the seeded phase uses it with one bug at a time instead.
     pub setup: Setup,
@@ -116,6 +122,9 @@ impl Settings {
             programs: self.spec.programs,
             program_seed: self.spec.program_seed,
             program_schedules: self.spec.program_schedules,
+            detection_seeds: self.spec.detection_seeds,
+            jobs: self.jobs,
+            weights: self.spec.weights.to_string(),
             phases: format!("{:?}", self.spec.phases).to_lowercase(),
             scenarios: self.spec.scenarios.iter().map(|s| s.to_string()).collect(),
             checkers: self.spec.checkers.iter().map(|c| c.to_string()).collect(),

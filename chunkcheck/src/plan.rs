@@ -9,6 +9,7 @@
 
 use harness::catalogue::SeededRace;
 use harness::check::Checker;
+use harness::program::Weights;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -117,8 +118,15 @@ pub fn batches(schedules: usize, batch_schedules: usize, seed: u64) -> Vec<Batch
 pub enum Work {
     /// A scenario with the campaign's setup (the clean store unless `--bugs`).
     Clean,
-    /// A seeded race: its scenario with the bug on, until the first detection.
-    Seeded(SeededBug),
+    /// A seeded race: its scenario with the bug on, until the first detection. Trial `t`
+    /// of a shuttle or stress checker runs its own batches (see [`PlanSpec::trial_seed`]);
+    /// loom's search is deterministic and runs once.
+    Seeded {
+        /// The bug switched on.
+        bug: SeededBug,
+        /// Which of the `--detection-seeds` trials.
+        trial: usize,
+    },
     /// Generated programs `first .. first + count` (program `i` is drawn from seed
     /// `program_seed + i`) with the campaign's setup.
     Generated {
@@ -128,7 +136,14 @@ pub enum Work {
         count: usize,
     },
     /// A seeded bug alone, over the generated programs in order until one catches it.
-    GeneratedSeeded(SeededBug),
+    /// Trial `t` draws its programs from their own stream (see
+    /// [`PlanSpec::trial_program_seed`]).
+    GeneratedSeeded {
+        /// The bug switched on.
+        bug: SeededBug,
+        /// Which of the `--detection-seeds` trials.
+        trial: usize,
+    },
 }
 
 /// One unit of a campaign: what one shard runs, reports and never shares.
@@ -153,12 +168,12 @@ impl WorkItem {
     pub fn key(&self) -> String {
         match self.work {
             Work::Generated { first, .. } => format!("generated/{first}"),
-            Work::GeneratedSeeded(bug) => format!("generated-seeded/{bug}"),
+            Work::GeneratedSeeded { bug, trial } => format!("generated-seeded/{bug}/{trial}"),
             Work::Clean => match self.batches.as_slice() {
                 [batch] => format!("clean/{}/{}/{}", self.scenario, self.checker, batch.index),
                 _ => format!("clean/{}/{}", self.scenario, self.checker),
             },
-            Work::Seeded(bug) => format!("seeded/{bug}/{}", self.checker),
+            Work::Seeded { bug, trial } => format!("seeded/{bug}/{}/{trial}", self.checker),
         }
     }
 
@@ -168,12 +183,14 @@ impl WorkItem {
             (Work::Generated { first, count }, _) => {
                 format!("programs {first}..{}", first + count)
             }
-            (Work::GeneratedSeeded(bug), _) => format!("{bug} in generated programs"),
+            (Work::GeneratedSeeded { bug, trial }, _) => {
+                format!("{bug} in generated programs, trial {trial}")
+            }
             (Work::Clean, [batch]) => {
                 format!("{} {} #{}", self.scenario, self.checker, batch.index)
             }
             (Work::Clean, _) => format!("{} {}", self.scenario, self.checker),
-            (Work::Seeded(bug), _) => format!("{bug} {}", self.checker),
+            (Work::Seeded { bug, trial }, _) => format!("{bug} {} trial {trial}", self.checker),
         }
     }
 }
@@ -201,9 +218,54 @@ pub struct PlanSpec {
     pub program_seed: u64,
     /// Shuttle schedules per generated program and scheduler (`--program-schedules`).
     pub program_schedules: usize,
+    /// Independent trials per seeded bug and checker, and per seeded bug over generated
+    /// programs (`--detection-seeds`): the report gives medians over them.
+    pub detection_seeds: usize,
+    /// The generator's biases (`--weights`).
+    pub weights: Weights,
+    /// Storage faults per execution of a generated program (`--faults`; 0: none).
+    pub faults: u8,
 }
 
+/// The stress baseline every seeded race also runs under, so that the report shows what
+/// model checking buys over running real threads again and again.
+pub const BASELINE: Checker = Checker::Stress;
+
 impl PlanSpec {
+    /// The checkers of the seeded phase: the campaign's, then the [`BASELINE`].
+    pub fn seeded_checkers(&self) -> Vec<Checker> {
+        let mut checkers = self.checkers.clone();
+        if !checkers.contains(&BASELINE) {
+            checkers.push(BASELINE);
+        }
+        checkers
+    }
+
+    /// The seeded bugs the generated phase hunts: those of the seeded races, then, when
+    /// faults are injected, the fault-handling bugs (which show only then).
+    pub fn hunts(&self) -> Vec<SeededBug> {
+        let faulty = SeededBug::FAULT_HANDLING
+            .into_iter()
+            .filter(|_| self.faults > 0);
+        self.races.iter().map(|r| r.bug).chain(faulty).collect()
+    }
+
+    /// The base seed of seeded-phase trial `trial`: trial 0 is the campaign's seed, and
+    /// each further trial starts where the previous one's batches end, so no two trials
+    /// share a batch seed.
+    pub fn trial_seed(&self, trial: usize) -> u64 {
+        let stride = self.schedules.div_ceil(self.batch_schedules.max(1)).max(1);
+        self.seed.wrapping_add((trial * stride) as u64)
+    }
+
+    /// The seed of program 0 in generated-seeded trial `trial`: trial 0 draws the
+    /// campaign's programs, each further trial the next `--programs` seeds, so no two
+    /// trials share a program.
+    pub fn trial_program_seed(&self, trial: usize) -> u64 {
+        self.program_seed
+            .wrapping_add((trial * self.programs.max(1)) as u64)
+    }
+
     /// Every work item, numbered, unsharded: clean items first, then seeded ones.
     pub fn items(&self) -> Vec<WorkItem> {
         let batches = batches(self.schedules, self.batch_schedules, self.seed);
@@ -232,12 +294,26 @@ impl PlanSpec {
         }
         if self.phases.seeded() {
             for race in &self.races {
-                for &checker in &self.checkers {
-                    let own = match checker {
-                        Checker::Loom => Vec::new(),
-                        _ => batches.clone(),
+                for checker in self.seeded_checkers() {
+                    let trials = match checker {
+                        Checker::Loom => 1,
+                        _ => self.detection_seeds.max(1),
                     };
-                    push(Work::Seeded(race.bug), race.scenario, checker, own);
+                    for trial in 0..trials {
+                        let own = match checker {
+                            Checker::Loom => Vec::new(),
+                            _ => crate::plan::batches(
+                                self.schedules,
+                                self.batch_schedules,
+                                self.trial_seed(trial),
+                            ),
+                        };
+                        let work = Work::Seeded {
+                            bug: race.bug,
+                            trial,
+                        };
+                        push(work, race.scenario, checker, own);
+                    }
                 }
             }
         }
@@ -251,13 +327,11 @@ impl PlanSpec {
                     Vec::new(),
                 );
             }
-            for race in &self.races {
-                push(
-                    Work::GeneratedSeeded(race.bug),
-                    "",
-                    Checker::Random,
-                    Vec::new(),
-                );
+            for bug in self.hunts() {
+                for trial in 0..self.detection_seeds.max(1) {
+                    let work = Work::GeneratedSeeded { bug, trial };
+                    push(work, "", Checker::Random, Vec::new());
+                }
             }
         }
         items
@@ -302,6 +376,9 @@ mod tests {
             programs: 120,
             program_seed: 0,
             program_schedules: 10,
+            detection_seeds: 1,
+            weights: Weights::DEFAULT,
+            faults: 0,
         }
     }
 
@@ -331,21 +408,23 @@ mod tests {
         let items: Vec<_> = spec(5_000, 1_000)
             .items()
             .into_iter()
-            .filter(|i| matches!(i.work, Work::Clean | Work::Seeded(_)))
+            .filter(|i| matches!(i.work, Work::Clean | Work::Seeded { .. }))
             .collect();
-        // 3 scenarios × (1 loom + 5 random + 5 pct) + 2 races × 3 checkers.
-        assert_eq!(items.len(), 3 * 11 + 2 * 3);
+        // 3 scenarios × (1 loom + 5 random + 5 pct) + 2 races × 4 checkers (the stress
+        // baseline added).
+        assert_eq!(items.len(), 3 * 11 + 2 * 4);
         let keys: BTreeSet<_> = items.iter().map(WorkItem::key).collect();
         assert_eq!(keys.len(), items.len(), "keys are unique");
         assert!(keys.contains("clean/b/shuttle-pct/4"));
         assert!(keys.contains("clean/c/loom"));
-        assert!(keys.contains("seeded/touch-without-mutex/shuttle-random"));
+        assert!(keys.contains("seeded/touch-without-mutex/shuttle-random/0"));
+        assert!(keys.contains("seeded/touch-without-mutex/stress/0"));
         for (i, item) in items.iter().enumerate() {
             assert_eq!(item.position, i, "positions number the plan");
         }
         let seeded = items
             .iter()
-            .find(|i| i.key() == "seeded/insert-skips-touch/shuttle-pct")
+            .find(|i| i.key() == "seeded/insert-skips-touch/shuttle-pct/0")
             .expect("seeded item planned");
         assert_eq!(
             seeded.batches.len(),
@@ -376,10 +455,51 @@ mod tests {
         assert_eq!(
             seeded,
             [
-                "generated-seeded/insert-skips-touch",
-                "generated-seeded/touch-without-mutex"
+                "generated-seeded/insert-skips-touch/0",
+                "generated-seeded/touch-without-mutex/0"
             ]
         );
+    }
+
+    #[test]
+    fn detection_trials_run_disjoint_seeds_and_loom_once() {
+        let mut s = spec(2_500, 1_000);
+        s.detection_seeds = 3;
+        let items = s.items();
+        let trials = |bug: &str, checker: &str| {
+            items
+                .iter()
+                .filter(|i| i.key().starts_with(&format!("seeded/{bug}/{checker}/")))
+                .count()
+        };
+        assert_eq!(
+            trials("insert-skips-touch", "loom"),
+            1,
+            "loom is deterministic"
+        );
+        assert_eq!(trials("insert-skips-touch", "shuttle-pct"), 3);
+        assert_eq!(trials("touch-without-mutex", "stress"), 3);
+        let mut seeds = BTreeSet::new();
+        for item in items.iter().filter(|i| {
+            i.key()
+                .starts_with("seeded/insert-skips-touch/shuttle-pct/")
+        }) {
+            for batch in &item.batches {
+                assert!(
+                    seeds.insert(batch.seed),
+                    "seed {} in two trials",
+                    batch.seed
+                );
+            }
+        }
+        assert_eq!(seeds.len(), 3 * 3, "three trials of three batches");
+        let generated = items
+            .iter()
+            .filter(|i| matches!(i.work, Work::GeneratedSeeded { .. }))
+            .count();
+        assert_eq!(generated, 2 * 3, "each race, each trial");
+        assert_eq!(s.trial_program_seed(0), s.program_seed);
+        assert_eq!(s.trial_program_seed(2), s.program_seed + 2 * 120);
     }
 
     #[test]
@@ -389,8 +509,8 @@ mod tests {
         assert!(s.items().iter().all(|i| i.work == Work::Clean));
         s.phases = Phases::Seeded;
         let seeded = s.items();
-        assert_eq!(seeded.len(), 6);
-        assert!(seeded.iter().all(|i| matches!(i.work, Work::Seeded(_))));
+        assert_eq!(seeded.len(), 8);
+        assert!(seeded.iter().all(|i| matches!(i.work, Work::Seeded { .. })));
         assert_eq!(
             seeded[0].position, 0,
             "positions restart in a seeded-only plan"

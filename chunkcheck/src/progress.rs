@@ -56,16 +56,13 @@ impl PhaseProgress {
         crate::report::rate(self.schedules, self.started.elapsed().as_secs_f64())
     }
 
-    /// Shows that `label` is running.
-    pub fn start(&self, label: &str) {
-        self.bar
-            .set_message(format!("{:.0} schedules/s  {label}", self.rate()));
-    }
-
-    /// Counts a finished item that explored `schedules`.
-    pub fn done(&mut self, schedules: u64) {
+    /// Counts the finished item `label`, which explored `schedules`, and shows it as the
+    /// latest done (items run on several threads, so "running" would be one of many).
+    pub fn done(&mut self, label: &str, schedules: u64) {
         self.schedules += schedules;
         self.bar.inc(1);
+        self.bar
+            .set_message(format!("{:.0} schedules/s  done: {label}", self.rate()));
     }
 
     /// Prints a line without tearing the bar.

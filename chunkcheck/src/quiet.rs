@@ -13,7 +13,7 @@ use std::fs::File;
 mod imp {
     use std::fs::File;
     use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-    use std::sync::OnceLock;
+    use std::sync::{Mutex, OnceLock};
 
     /// A copy of the process's stderr, taken the first time it is needed (before any
     /// silencing, which needs it to restore).
@@ -28,29 +28,53 @@ mod imp {
         saved()?.try_clone().ok().map(File::from)
     }
 
-    /// Points fd 2 back at the saved stderr when dropped.
-    struct Restore(&'static OwnedFd);
+    /// How many threads are inside [`silenced`]: fd 2 is pointed at `/dev/null` by the
+    /// first to enter and back at the saved stderr by the last to leave, so that work items
+    /// running on several threads (`--jobs`) do not restore it under one another.
+    static SILENCED: Mutex<usize> = Mutex::new(0);
 
-    impl Drop for Restore {
+    fn count() -> std::sync::MutexGuard<'static, usize> {
+        SILENCED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Leaves the silenced section when dropped, even on unwinding.
+    struct Leave(&'static OwnedFd);
+
+    impl Drop for Leave {
         fn drop(&mut self) {
-            // SAFETY: both descriptors are open: the saved one lives for the whole process
-            // in `SAVED`, fd 2 always exists. `dup2` only changes what fd 2 refers to.
-            unsafe { libc::dup2(self.0.as_raw_fd(), libc::STDERR_FILENO) };
+            let mut inside = count();
+            *inside -= 1;
+            if *inside == 0 {
+                // SAFETY: both descriptors are open: the saved one lives for the whole
+                // process in `SAVED`, fd 2 always exists. `dup2` only changes what fd 2
+                // refers to.
+                unsafe { libc::dup2(self.0.as_raw_fd(), libc::STDERR_FILENO) };
+            }
         }
     }
 
     pub fn silenced<T>(f: impl FnOnce() -> T) -> T {
         let Some(saved) = saved() else { return f() };
-        let Ok(null) = File::options().write(true).open("/dev/null") else {
-            return f();
-        };
-        // SAFETY: `null` is open for the duration of the call and fd 2 always exists;
-        // `dup2` only changes what fd 2 refers to (Rust's stderr is unbuffered, so no
-        // buffered output changes destination).
-        if unsafe { libc::dup2(null.as_raw_fd(), libc::STDERR_FILENO) } < 0 {
-            return f();
+        {
+            let mut inside = count();
+            if *inside == 0 {
+                let Ok(null) = File::options().write(true).open("/dev/null") else {
+                    drop(inside);
+                    return f();
+                };
+                // SAFETY: `null` is open for the duration of the call and fd 2 always
+                // exists; `dup2` only changes what fd 2 refers to (Rust's stderr is
+                // unbuffered, so no buffered output changes destination).
+                if unsafe { libc::dup2(null.as_raw_fd(), libc::STDERR_FILENO) } < 0 {
+                    drop(inside);
+                    return f();
+                }
+            }
+            *inside += 1;
         }
-        let _restore = Restore(saved);
+        let _leave = Leave(saved);
         f()
     }
 }

@@ -1,9 +1,12 @@
 //! A [`CampaignReport`] as tables: plain text for the terminal, Markdown for `CHECKING.md`.
 
+use crate::plan::BASELINE;
+use crate::render_generated;
 use crate::report::{
-    CampaignReport, CoverageRecord, FailureRecord, SeededItem, EXIT_MISSED, EXIT_OK, EXIT_VIOLATION,
+    CampaignReport, CoverageRecord, DetectionRecord, FailureRecord, EXIT_MISSED, EXIT_OK,
+    EXIT_VIOLATION, GENERATED,
 };
-use crate::table::{count, per_sec, secs, Table};
+use crate::table::{count, per_sec, secs, short_secs, Table};
 use std::fmt::Write;
 
 fn clean_table(report: &CampaignReport) -> Table {
@@ -30,36 +33,92 @@ fn clean_table(report: &CampaignReport) -> Table {
     t
 }
 
-/// A seeded race's result under one checker: when it was caught and what the report named
-/// (the broken property, or a deadlock).
-fn seeded_cell(item: &SeededItem) -> String {
-    if item.caught {
-        let named = item
-            .failure
-            .as_ref()
-            .and_then(|f| f.property.clone())
-            .unwrap_or_else(|| "deadlock".to_string());
-        format!(
-            "caught @{}: {named} ({})",
-            count(item.schedules),
-            secs(item.wall_secs)
+/// What the report named for `bug` under `checker` in its first catching trial: the broken
+/// property, or a deadlock.
+fn named(report: &CampaignReport, bug: &str, checker: &str) -> String {
+    report
+        .seeded
+        .iter()
+        .filter(|i| i.bug == bug && i.checker == checker && i.caught)
+        .find_map(|i| i.failure.as_ref())
+        .map_or_else(
+            || "-".to_string(),
+            |f| f.property.clone().unwrap_or_else(|| "deadlock".to_string()),
         )
-    } else {
-        format!(
-            "{} after {}",
-            item.verdict.to_uppercase(),
-            count(item.schedules)
-        )
+}
+
+/// A seeded race under one checker across its trials: how many caught it, the median
+/// schedules to the first detection and the median wall time, and what was named.
+fn seeded_cell(report: &CampaignReport, d: &DetectionRecord) -> String {
+    let trials = match d.trials {
+        1 => String::new(),
+        n => format!("{}/{n}, median ", d.caught),
+    };
+    match d.median_schedules {
+        Some(n) => format!(
+            "{trials}@{} ({}): {}",
+            count(n),
+            short_secs(d.median_wall_secs),
+            named(report, &d.bug, &d.checker)
+        ),
+        None => format!(
+            "MISSED in {}/{} ({} each)",
+            d.trials - d.caught,
+            d.trials,
+            short_secs(d.median_wall_secs)
+        ),
     }
 }
 
-/// The seeded races: per bug, each checker's first detection in the bug's scenario, and,
-/// when the generated phase hunted it too, the generated programs' (without being told
-/// the scenario).
+/// The stress baseline's median wall time over the fastest model checker's, for `bug`: what
+/// a user buys with model checking. `>` when stress's median trial missed (its time is then
+/// what it spent without finding the bug).
+fn stress_ratio(report: &CampaignReport, bug: &str) -> String {
+    let baseline = BASELINE.to_string();
+    let of = |d: &&DetectionRecord| d.bug == bug;
+    let Some(stress) = report
+        .detections
+        .iter()
+        .filter(of)
+        .find(|d| d.checker == baseline)
+    else {
+        return "-".to_string();
+    };
+    let best = report
+        .detections
+        .iter()
+        .filter(of)
+        .filter(|d| d.checker != baseline && d.checker != GENERATED && d.holds())
+        .map(|d| d.median_wall_secs)
+        .fold(f64::INFINITY, f64::min);
+    if !best.is_finite() {
+        return "-".to_string();
+    }
+    let more = if stress.median_schedules.is_none() {
+        ">"
+    } else {
+        ""
+    };
+    format!("{more}{:.0}x", stress.median_wall_secs / best.max(1e-6))
+}
+
+/// The seeded races: per bug, each checker's detections in the bug's scenario over its
+/// trials, then the stress baseline's time over the best model checker's and, when the
+/// generated phase hunted it too, the generated programs' (without being told the
+/// scenario).
 fn seeded_table(report: &CampaignReport) -> Table {
+    let mut checkers: Vec<&str> = Vec::new();
+    for d in &report.detections {
+        if d.checker != GENERATED && !checkers.contains(&d.checker.as_str()) {
+            checkers.push(&d.checker);
+        }
+    }
     let mut header = vec![("bug", false), ("scenario", false)];
-    let checkers: Vec<&str> = report.config.checkers.iter().map(String::as_str).collect();
     header.extend(checkers.iter().map(|c| (*c, false)));
+    let stress = checkers.contains(&BASELINE.to_string().as_str());
+    if stress {
+        header.push(("stress / best", true));
+    }
     let generated = !report.generated_seeded.is_empty();
     if generated {
         header.push(("generated programs", false));
@@ -71,20 +130,24 @@ fn seeded_table(report: &CampaignReport) -> Table {
             bugs.push((&item.bug, &item.scenario));
         }
     }
+    let find = |bug: &str, checker: &str| {
+        report
+            .detections
+            .iter()
+            .find(|d| d.bug == bug && d.checker == checker)
+    };
     for (bug, scenario) in bugs {
         let mut row = vec![bug.to_string(), scenario.to_string()];
         for checker in &checkers {
-            row.push(
-                report
-                    .seeded
-                    .iter()
-                    .find(|i| i.bug == bug && i.checker == *checker)
-                    .map_or_else(|| "-".to_string(), seeded_cell),
-            );
+            let cell = find(bug, checker).map(|d| seeded_cell(report, d));
+            row.push(cell.unwrap_or_else(|| "-".to_string()));
+        }
+        if stress {
+            row.push(stress_ratio(report, bug));
         }
         if generated {
-            let hunt = report.generated_seeded.iter().find(|i| i.bug == bug);
-            row.push(hunt.map_or_else(|| "-".to_string(), |i| i.verdict.clone()));
+            let cell = find(bug, GENERATED).map(render_generated::detection_cell);
+            row.push(cell.unwrap_or_else(|| "-".to_string()));
         }
         t.rows.push(row);
     }
@@ -163,13 +226,15 @@ fn settings_line(report: &CampaignReport) -> String {
         .map_or("per scenario".to_string(), |b| b.to_string());
     let mut line = format!(
         "seed {:#x}, {} shuttle schedules per scenario and scheduler (items of {}), PCT depth {}, \
-         loom bound {bound}, lock {}, shard {}",
+         loom bound {bound}, lock {}, shard {}, {} detection seeds, {} jobs",
         c.seed,
         count(c.schedules as u64),
         count(c.batch_schedules as u64),
         c.pct_depth,
         c.lock,
-        c.shard
+        c.shard,
+        c.detection_seeds,
+        c.jobs
     );
     if !c.bugs.is_empty() {
         line.push_str(&format!(", bugs on: {}", c.bugs.join(",")));
@@ -177,13 +242,27 @@ fn settings_line(report: &CampaignReport) -> String {
     if let Some(t) = c.max_time_secs {
         line.push_str(&format!(", max {t}s per item"));
     }
+    if c.weights != harness::program::Weights::DEFAULT.name {
+        line.push_str(&format!(", generator weights {}", c.weights));
+    }
     line
 }
 
 /// What the exit code means, in one line.
 pub fn verdict_line(report: &CampaignReport) -> String {
     let failed = report.clean.iter().filter(|i| i.failure.is_some()).count();
-    let caught = report.seeded.iter().filter(|i| i.caught).count();
+    let baseline = BASELINE.to_string();
+    let model: Vec<_> = report
+        .detections
+        .iter()
+        .filter(|d| d.checker != GENERATED && d.checker != baseline)
+        .collect();
+    let caught = model.iter().filter(|d| d.holds()).count();
+    let hunts: Vec<_> = report
+        .detections
+        .iter()
+        .filter(|d| d.checker == GENERATED)
+        .collect();
     let word = match report.exit_code {
         EXIT_OK => "PASS",
         EXIT_VIOLATION => "FAIL (property violated)",
@@ -212,11 +291,11 @@ pub fn verdict_line(report: &CampaignReport) -> String {
         ),
         None => String::new(),
     };
-    let generated_seeded = match report.generated_seeded.len() {
+    let generated_seeded = match hunts.len() {
         0 => String::new(),
         n => format!(
             "; seeded bugs caught by generated programs {}/{n}",
-            report.generated_seeded.iter().filter(|i| i.caught).count()
+            hunts.iter().filter(|d| d.holds()).count()
         ),
     };
     format!(
@@ -224,7 +303,7 @@ pub fn verdict_line(report: &CampaignReport) -> String {
          {generated_seeded}{cut}; {:.1}s (exit {})",
         report.clean.len() - failed,
         report.clean.len(),
-        report.seeded.len(),
+        model.len(),
         report.wall_secs,
         report.exit_code
     )
@@ -286,7 +365,11 @@ pub fn details(report: &CampaignReport, seeded: bool) -> String {
             out.push('\n');
         }
     }
-    for item in report.seeded.iter().filter(|i| seeded || !i.caught) {
+    for item in report
+        .seeded
+        .iter()
+        .filter(|i| (seeded && i.trial == 0) || !i.caught)
+    {
         if let Some(f) = &item.failure {
             let title = format!(
                 "seeded {} in {} under {} ({})",

@@ -1,8 +1,8 @@
 //! The generated phase in the report: its figures, which pairs of operation kinds
 //! overlapped, its failures, and how soon generated programs caught each seeded bug.
 
-use crate::report::{CampaignReport, GeneratedRecord, PairRecord};
-use crate::table::Table;
+use crate::report::{CampaignReport, DetectionRecord, GeneratedRecord, PairRecord, GENERATED};
+use crate::table::{count, short_secs, Table};
 use harness::program::OpKind;
 use std::fmt::Write as _;
 
@@ -68,30 +68,55 @@ pub fn never_line(g: &GeneratedRecord) -> Option<String> {
     (!never.is_empty()).then(|| format!("never overlapped: {}", never.join(", ")))
 }
 
-/// Each seeded bug: programs and schedules to the first generated program that caught it.
+/// A seeded bug over generated programs across its trials: how many caught it and the
+/// median programs to the first detection.
+pub fn detection_cell(d: &DetectionRecord) -> String {
+    match d.median_programs {
+        Some(n) => format!(
+            "{}/{}, median @{} programs ({})",
+            d.caught,
+            d.trials,
+            count(n),
+            short_secs(d.median_wall_secs)
+        ),
+        None => format!("MISSED in {}/{}", d.trials - d.caught, d.trials),
+    }
+}
+
+/// Each seeded bug: over its trials, the median programs, schedules and time to the first
+/// generated program that caught it; the first trial's verdict and its minimization.
 pub fn seeded_table(report: &CampaignReport) -> Table {
     let mut table = Table::new(&[
         ("bug", false),
-        ("programs", true),
-        ("schedules", true),
-        ("time", true),
-        ("verdict", false),
+        ("caught", true),
+        ("median programs", true),
+        ("median schedules", true),
+        ("median time", true),
+        ("first trial", false),
         ("minimized", false),
     ]);
-    for item in &report.generated_seeded {
-        let minimized = item.failure.as_ref().map_or(String::new(), |f| {
-            let schedule = f
-                .schedule_shrunk
-                .as_ref()
-                .map_or(String::new(), |s| format!(", {s}"));
-            format!("{} -> {} steps{schedule}", f.sizes.0, f.sizes.1)
-        });
+    for d in report.detections.iter().filter(|d| d.checker == GENERATED) {
+        let first = report
+            .generated_seeded
+            .iter()
+            .find(|i| i.bug == d.bug && i.trial == 0);
+        let minimized = first
+            .and_then(|i| i.failure.as_ref())
+            .map_or(String::new(), |f| {
+                let schedule = f
+                    .schedule_shrunk
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(", {s}"));
+                format!("{} -> {} steps{schedule}", f.sizes.0, f.sizes.1)
+            });
+        let missed = || "missed".to_string();
         table.rows.push(vec![
-            item.bug.clone(),
-            item.programs.to_string(),
-            item.schedules.to_string(),
-            format!("{:.2}s", item.wall_secs),
-            item.verdict.clone(),
+            d.bug.clone(),
+            format!("{}/{}", d.caught, d.trials),
+            d.median_programs.map_or_else(missed, count),
+            d.median_schedules.map_or_else(missed, count),
+            short_secs(d.median_wall_secs),
+            first.map_or_else(String::new, |i| i.verdict.clone()),
             minimized,
         ]);
     }

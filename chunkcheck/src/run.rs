@@ -32,6 +32,7 @@ impl Attempt {
         let options = RunOptions {
             max_time: self.max_time,
             loom_checkpoint: (self.checker == Checker::Loom).then(check::checkpoint_path),
+            faults: setup.faults > 0,
         };
         crate::quiet::silenced_if(self.quiet, || {
             check::run_with(self.checker, &self.budget, &options, move || f(setup))
@@ -50,7 +51,12 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
         .spec
         .shard(settings.shard)
         .into_iter()
-        .partition(|item| matches!(item.work, Work::Generated { .. } | Work::GeneratedSeeded(_)));
+        .partition(|item| {
+            matches!(
+                item.work,
+                Work::Generated { .. } | Work::GeneratedSeeded { .. }
+            )
+        });
     let (clean, seeded): (Vec<_>, Vec<_>) = scenario_items
         .into_iter()
         .partition(|item| item.work == Work::Clean);
@@ -64,24 +70,30 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
         coverage: Default::default(),
         generated: None,
         generated_seeded: Vec::new(),
+        detections: Vec::new(),
         wall_secs: 0.0,
         exit_code: 0,
     };
     if !clean.is_empty() {
         let mut progress =
             PhaseProgress::new("clean", clean.len(), settings.progress, settings.announce);
-        for item in &clean {
-            progress.start(&item.label());
-            let (record, coverage) = run_clean(catalogue, settings, item);
-            progress.done(record.schedules);
-            if let Some(failure) = &record.failure {
-                progress.println(&format!(
-                    "{}: {} ({})",
-                    item.label(),
-                    failure.verdict,
-                    failure.headline
-                ));
-            }
+        let results = crate::pool::map(
+            &clean,
+            settings.jobs,
+            |item| run_clean(catalogue, settings, item),
+            |item, (record, _)| {
+                progress.done(&item.label(), record.schedules);
+                if let Some(failure) = &record.failure {
+                    progress.println(&format!(
+                        "{}: {} ({})",
+                        item.label(),
+                        failure.verdict,
+                        failure.headline
+                    ));
+                }
+            },
+        );
+        for (record, coverage) in results {
             report
                 .coverage
                 .entry(record.scenario.clone())
@@ -94,21 +106,24 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
     if !seeded.is_empty() {
         let mut progress =
             PhaseProgress::new("seeded", seeded.len(), settings.progress, settings.announce);
-        for item in &seeded {
-            progress.start(&item.label());
-            let record = run_seeded(catalogue, settings, item);
-            progress.done(record.schedules);
-            if !record.caught {
-                progress.println(&format!("{}: {}", item.label(), record.verdict));
-            }
-            report.seeded.push(record);
-        }
+        report.seeded = crate::pool::map(
+            &seeded,
+            settings.jobs,
+            |item| run_seeded(catalogue, settings, item),
+            |item, record| {
+                progress.done(&item.label(), record.schedules);
+                if !record.caught && item.checker != crate::plan::BASELINE {
+                    progress.println(&format!("{}: {}", item.label(), record.verdict));
+                }
+            },
+        );
         progress.finish();
     }
     if !generated.is_empty() {
         crate::generated::run(settings, &generated, &mut report);
     }
     report.matrix = CampaignReport::summarize(&report.clean);
+    report.detections = report.detections();
     report.wall_secs = started.elapsed().as_secs_f64();
     report.exit_code = report.outcome();
     report
@@ -168,7 +183,7 @@ fn run_clean(
 
 /// Runs one seeded race under one checker until its first detection.
 fn run_seeded(catalogue: &Catalogue, settings: &Settings, item: &WorkItem) -> SeededItem {
-    let Work::Seeded(bug) = item.work else {
+    let Work::Seeded { bug, trial } = item.work else {
         unreachable!("seeded items only")
     };
     let race = catalogue
@@ -232,6 +247,7 @@ fn run_seeded(catalogue: &Catalogue, settings: &Settings, item: &WorkItem) -> Se
         bug: bug.to_string(),
         scenario: scenario.name.to_string(),
         checker: item.checker.to_string(),
+        trial,
         caught,
         schedules,
         wall_secs: secs,

@@ -69,6 +69,14 @@ pub(super) fn secs(s: f64) -> String {
     format!("{s:.2}s")
 }
 
+/// A short duration: milliseconds below a second, else seconds.
+pub(super) fn short_secs(s: f64) -> String {
+    match s < 1.0 {
+        true => format!("{:.1} ms", s * 1e3),
+        false => format!("{s:.2}s"),
+    }
+}
+
 /// An integer with thousands separators.
 pub(super) fn count(n: u64) -> String {
     let digits = n.to_string();
@@ -101,6 +109,12 @@ mod tests {
             t.markdown(),
             "| name | n |\n| --- | ---: |\n| a | 10 |\n| long | 2 |\n"
         );
+    }
+
+    #[test]
+    fn short_durations_switch_to_milliseconds_below_a_second() {
+        assert_eq!(short_secs(0.0003), "0.3 ms");
+        assert_eq!(short_secs(2.5), "2.50s");
     }
 
     #[test]

@@ -53,7 +53,8 @@ fn campaign(dir: &Path, name: &str, args: &[&str]) -> (i32, CampaignReport) {
     (code(&out), report)
 }
 
-/// What must agree between a single run and its shards: every item and its result.
+/// What must agree between a single run and its shards: every item and its result (but
+/// the stress baseline's, which real threads decide).
 fn results(report: &CampaignReport) -> BTreeMap<String, (u64, String)> {
     let clean = report
         .clean
@@ -62,6 +63,7 @@ fn results(report: &CampaignReport) -> BTreeMap<String, (u64, String)> {
     let seeded = report
         .seeded
         .iter()
+        .filter(|i| i.checker != "stress")
         .map(|i| (i.key.clone(), (i.schedules, i.verdict.clone())));
     let generated = report
         .generated_seeded
@@ -114,12 +116,13 @@ fn real_plan_shards_are_disjoint_and_cover_the_plan() {
         .iter()
         .map(WorkItem::key)
         .collect();
-    // Every scenario × (loom + 3 schedulers × 3 batches) + every race × 4 checkers, then
-    // 3,000 generated programs in items of 50 and every race over generated programs.
+    // Every scenario × (loom + 3 schedulers × 3 batches); every race under loom once and
+    // 10 trials under each of the 3 schedulers and the stress baseline; 3,000 generated
+    // programs in items of 50; every race over generated programs, 10 trials.
     let races = scenarios::seeded::SEEDED.len();
     assert_eq!(
         whole.len(),
-        scenarios::ALL.len() * 10 + races * 4 + 3_000 / 50 + races
+        scenarios::ALL.len() * 10 + races * (1 + 4 * 10) + 3_000 / 50 + races * 10
     );
     for count in [2, 3, 4, 5] {
         let mut union = Vec::new();
@@ -155,6 +158,8 @@ fn two_shards_report_what_one_run_reports() {
         "120",
         "--program-schedules",
         "20",
+        "--detection-seeds",
+        "1",
     ];
     let with = |shard: &'static str| {
         let mut args = common.to_vec();
@@ -182,8 +187,8 @@ fn two_shards_report_what_one_run_reports() {
         union, all,
         "the shards' items and results = the single run's"
     );
-    // 3 scenarios × (loom + 2 schedulers × 3 batches) + 5 races × 3 checkers + 5 races
-    // over generated programs.
+    // 3 scenarios × (loom + 2 schedulers × 3 batches) + 5 races × 3 checkers (stress left
+    // out) + 5 races over generated programs, one trial each.
     assert_eq!(all.len(), 3 * 7 + 5 * 3 + 5);
     let programs = |r: &CampaignReport| r.generated.as_ref().map_or(0, |g| g.programs);
     assert_eq!(
@@ -222,18 +227,48 @@ fn json_lists_every_scenario_and_seeded_race() {
             "100",
             "--programs",
             "100",
+            "--detection-seeds",
+            "3",
         ],
     );
     let generated_misses = report.generated_seeded.iter().filter(|i| !i.caught).count();
-    let expected = if generated_misses == 0 {
-        EXIT_OK
+    let lost: Vec<_> = report.detections.iter().filter(|d| !d.holds()).collect();
+    let expected = if lost
+        .iter()
+        .all(|d| d.checker == "generated" || d.checker == "stress")
+    {
+        if lost.iter().any(|d| d.checker == "generated") {
+            EXIT_MISSED
+        } else {
+            EXIT_OK
+        }
     } else {
-        EXIT_MISSED
+        panic!("a scenario race lost under a model checker: {lost:?}")
     };
     assert_eq!(
         exit, expected,
         "clean store passes, every scenario race caught"
     );
+    // Per race: loom once, 3 trials of each scheduler, of the stress baseline and over
+    // generated programs, summed up as medians.
+    for race in scenarios::seeded::SEEDED {
+        for (checker, trials) in [
+            ("loom", 1),
+            ("shuttle-random", 3),
+            ("shuttle-pct", 3),
+            ("stress", 3),
+            ("generated", 3),
+        ] {
+            let d = report
+                .detections
+                .iter()
+                .find(|d| d.bug == race.bug.name() && d.checker == checker)
+                .unwrap_or_else(|| panic!("{} x {checker}: no detection record", race.bug));
+            assert_eq!(d.trials, trials, "{} x {checker}", race.bug);
+            assert_eq!(d.median_schedules.is_some(), d.holds(), "{d:?}");
+            assert!(d.median_wall_secs > 0.0, "{d:?}");
+        }
+    }
     let checkers = ["loom", "shuttle-random", "shuttle-pct"];
     for scenario in scenarios::ALL {
         for checker in checkers {
@@ -255,7 +290,7 @@ fn json_lists_every_scenario_and_seeded_race() {
             let item = report
                 .seeded
                 .iter()
-                .find(|i| i.bug == race.bug.name() && i.checker == checker)
+                .find(|i| i.bug == race.bug.name() && i.checker == checker && i.trial == 0)
                 .unwrap_or_else(|| panic!("{} x {checker} missing", race.bug));
             assert!(item.caught, "{} x {checker}: {}", race.bug, item.verdict);
             let failure = item
@@ -275,12 +310,17 @@ fn json_lists_every_scenario_and_seeded_race() {
     assert_eq!(generated.programs, 100);
     assert!(generated.schedules >= 100 * 2 && generated.failures.is_empty());
     assert!(generated.pairs.iter().any(|p| p.reached));
-    assert_eq!(report.generated_seeded.len(), store::SeededBug::ALL.len());
-    assert!(
-        generated_misses <= 2,
-        "most bugs are caught within 100 programs"
+    assert_eq!(
+        report.generated_seeded.len(),
+        scenarios::seeded::SEEDED.len() * 3,
+        "every race's bug, three trials (no fault-handling bugs without --faults)"
     );
-    for item in &report.generated_seeded {
+    let lost = |d: &&chunkcheck::report::DetectionRecord| d.checker == "generated" && !d.holds();
+    assert!(
+        report.detections.iter().filter(lost).count() <= 2,
+        "most bugs are caught within 100 programs ({generated_misses} trials missed)"
+    );
+    for item in report.generated_seeded.iter().filter(|i| i.trial == 0) {
         if !item.caught {
             assert_eq!((item.verdict.as_str(), item.programs), ("missed", 100));
             continue;
@@ -315,6 +355,8 @@ fn seeded_replay_file(dir: &Path, scenario: &str, checker: &str, bug: &str) -> (
         "--failures",
         failures.to_str().expect("utf-8 temp path"),
         "--verbose",
+        "--detection-seeds",
+        "1",
     ]);
     assert_eq!(code(&out), EXIT_OK, "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -402,6 +444,8 @@ fn exit_codes_tell_violation_from_lost_power() {
         "--no-progress",
         "--programs",
         "20",
+        "--detection-seeds",
+        "1",
     ];
     let run = |name: &str, extra: &[&str]| {
         let mut args = base.to_vec();
@@ -559,11 +603,13 @@ fn minimize_finds_smaller_failing_settings() {
             "--checkers",
             "loom,shuttle-pct",
             "--minimize",
+            "--detection-seeds",
+            "1",
         ],
     );
     assert_eq!(exit, EXIT_OK);
-    assert_eq!(report.seeded.len(), 2, "one race x two checkers");
-    for item in &report.seeded {
+    assert_eq!(report.seeded.len(), 3, "one race x two checkers and stress");
+    for item in report.seeded.iter().filter(|i| i.checker != "stress") {
         let failure = item.failure.as_ref().expect("caught");
         let min = failure.minimized.as_ref().expect("--minimize reports");
         let (knob, from) = match item.checker.as_str() {
@@ -603,6 +649,8 @@ fn stress_misses_are_reported_not_failures() {
             "--checkers",
             "stress",
             "--schedules",
+            "1",
+            "--detection-seeds",
             "1",
         ],
     );

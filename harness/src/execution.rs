@@ -16,10 +16,16 @@
 //!
 //! The log takes only std locks and atomics, which add no scheduling point.
 
+use crate::faults::FaultChoice;
 use crate::oracle::{Coverage, Property};
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use store::storage::{Fault, Site};
+
+/// Faults injected over a checker run, per site and fault.
+pub type FaultTally = BTreeMap<(Site, Fault), u64>;
 
 thread_local! {
     static CURRENT: RefCell<Option<Arc<ExecutionLog>>> = const { RefCell::new(None) };
@@ -47,6 +53,9 @@ pub struct ExecutionLog {
     executions: AtomicU64,
     violation: Mutex<Option<Property>>,
     coverage: Mutex<Coverage>,
+    fault_choice: Mutex<FaultChoice>,
+    fault_point_reached: AtomicBool,
+    faults: Mutex<FaultTally>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -119,6 +128,39 @@ impl ExecutionLog {
     /// The coverage summed over every execution so far.
     pub fn coverage(&self) -> Coverage {
         lock(&self.coverage).clone()
+    }
+
+    /// How the fault injectors of this run choose (set by the driver for its checker).
+    pub fn set_fault_choice(&self, choice: FaultChoice) {
+        *lock(&self.fault_choice) = choice;
+        self.fault_point_reached.store(false, Ordering::SeqCst);
+    }
+
+    /// How the fault injectors of this run choose.
+    pub fn fault_choice(&self) -> FaultChoice {
+        *lock(&self.fault_choice)
+    }
+
+    /// An execution reached the operation a [`FaultChoice::Nth`] names.
+    pub fn fault_point_reached(&self) {
+        self.fault_point_reached.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether any execution since the last [`ExecutionLog::set_fault_choice`] reached the
+    /// operation its [`FaultChoice::Nth`] names (when none did, later operations are out of
+    /// reach too).
+    pub fn reached_fault_point(&self) -> bool {
+        self.fault_point_reached.load(Ordering::SeqCst)
+    }
+
+    /// Counts an injected fault.
+    pub fn record_fault(&self, site: Site, fault: Fault) {
+        *lock(&self.faults).entry((site, fault)).or_default() += 1;
+    }
+
+    /// The faults injected over every execution so far.
+    pub fn faults(&self) -> FaultTally {
+        lock(&self.faults).clone()
     }
 
     /// Whether every live thread of the last execution was inside a blocking call when it

@@ -17,6 +17,7 @@
 pub mod catalogue;
 pub mod check;
 pub mod execution;
+pub mod faults;
 pub mod oracle;
 pub mod platform;
 pub mod program;

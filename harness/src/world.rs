@@ -2,10 +2,11 @@
 //! oracle, with helpers to set up history (old backups, garbage) through the store itself
 //! so the oracle sees every event.
 
+use crate::faults::Injector;
 use crate::oracle::{CutoffRule, Oracle, OracleOptions};
 use std::sync::Arc;
 use store::platform::{spawn, JoinHandle};
-use store::storage::{ModelBucket, ModelChunkDir, ModelIndexDir};
+use store::storage::{FaultSource, ModelBucket, ModelChunkDir, ModelIndexDir};
 use store::{
     Backend, BackupWriter, Bugs, Clock, Datastore, Digest, GcStatus, LockGranularity, NoopObserver,
     Observer, Platform, Process, SeededBug, Storage, StoreConfig,
@@ -32,6 +33,9 @@ pub struct Setup {
     /// Run with the no-op observer instead of the oracle: nothing is checked. Only for
     /// measuring what the oracle costs (the `oracle` benchmark).
     pub without_oracle: bool,
+    /// At most this many storage faults per execution, where the checker chooses (see
+    /// [`crate::faults`]); 0, the default, injects none.
+    pub faults: u8,
 }
 
 impl Setup {
@@ -52,6 +56,14 @@ impl Setup {
     pub fn with_granularity(self, granularity: LockGranularity) -> Self {
         Self {
             granularity,
+            ..self
+        }
+    }
+
+    /// The same setup with at most `budget` storage faults per execution.
+    pub fn with_faults(self, budget: u8) -> Self {
+        Self {
+            faults: budget,
             ..self
         }
     }
@@ -88,6 +100,8 @@ pub struct ModelStorage<P: Platform> {
     pub chunks: Arc<ModelChunkDir<P>>,
     /// Its bucket.
     pub bucket: Arc<ModelBucket<P>>,
+    /// Its index directory.
+    pub indexes: Arc<ModelIndexDir<P>>,
 }
 
 impl<P: Platform> ModelStorage<P> {
@@ -95,16 +109,34 @@ impl<P: Platform> ModelStorage<P> {
     pub fn new() -> Self {
         let chunks = Arc::new(ModelChunkDir::<P>::new());
         let bucket = Arc::new(ModelBucket::<P>::new());
+        let indexes = Arc::new(ModelIndexDir::<P>::new());
         let storage = Storage {
             chunks: chunks.clone(),
             bucket: bucket.clone(),
-            indexes: Arc::new(ModelIndexDir::<P>::new()),
+            indexes: indexes.clone(),
         };
         Self {
             storage,
             chunks,
             bucket,
+            indexes,
         }
+    }
+
+    /// The fault injector `setup` asks for, attached to every part of this storage (unarmed:
+    /// arm it once the history is written) and reporting to `observer`; `None` when the
+    /// setup injects no faults.
+    pub fn injector(
+        &self,
+        setup: &Setup,
+        observer: &Arc<dyn Observer>,
+    ) -> Option<Arc<Injector<P>>> {
+        let injector = Injector::for_execution(setup.faults, observer)?;
+        let source: Arc<dyn FaultSource> = injector.clone();
+        self.chunks.set_faults(Some(source.clone()));
+        self.bucket.set_faults(Some(source.clone()));
+        self.indexes.set_faults(Some(source));
+        Some(injector)
     }
 
     /// The observer `setup` asks for over this storage: the oracle checking as `options`
@@ -145,6 +177,7 @@ impl<P: Platform> World<P> {
             storage,
             chunks,
             bucket,
+            ..
         } = model;
         let config = setup
             .store_config(backend)

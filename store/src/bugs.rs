@@ -42,11 +42,28 @@ pub enum SeededBug {
     /// cache directory, not the chunk store mutex) is rolled back, and the chunk that writer
     /// uses looks older than its start. Found by the generated phase.
     EvictionRollsBackAtime,
+    /// A failed touch (an I/O error) is taken for a successful one: the chunk keeps its old
+    /// atime while GC's mark, or the writer re-using it, believes it protected. Shows only
+    /// under fault injection.
+    TouchErrorAsSuccess,
+    /// A failed stat (an I/O error) is taken for "no such file": the S3 sweep then judges an
+    /// object without a local marker as unmarked garbage and deletes it. Shows only under
+    /// fault injection.
+    FailedStatAsAbsent,
+    /// A batched delete that failed (part of the batch may be left) is taken as done: GC
+    /// completes and reports success with garbage left behind. Shows only under fault
+    /// injection.
+    FailedDeleteAsDone,
+    /// S3 verify renames a rotten cached copy aside, then writes a marker in its place: when
+    /// that write fails, the good bucket object is left without its GC mark and the next
+    /// sweep deletes it although an index references it. Shows only under fault
+    /// injection. Found by the generated phase under faults.
+    VerifyUnmarksObject,
 }
 
 impl SeededBug {
     /// Every seeded bug.
-    pub const ALL: [SeededBug; 10] = [
+    pub const ALL: [SeededBug; 14] = [
         Self::SweepStatOutsideMutex,
         Self::InsertSkipsTouch,
         Self::TouchWithoutMutex,
@@ -57,7 +74,25 @@ impl SeededBug {
         Self::LruHitSkipsTouch,
         Self::CacheServesRottenCopy,
         Self::EvictionRollsBackAtime,
+        Self::TouchErrorAsSuccess,
+        Self::FailedStatAsAbsent,
+        Self::FailedDeleteAsDone,
+        Self::VerifyUnmarksObject,
     ];
+
+    /// The bugs in how the store reacts to a failing storage operation: they show only when
+    /// faults are injected.
+    pub const FAULT_HANDLING: [SeededBug; 4] = [
+        Self::TouchErrorAsSuccess,
+        Self::FailedStatAsAbsent,
+        Self::FailedDeleteAsDone,
+        Self::VerifyUnmarksObject,
+    ];
+
+    /// Whether the bug shows only under fault injection.
+    pub fn needs_faults(self) -> bool {
+        Self::FAULT_HANDLING.contains(&self)
+    }
 
     /// The kebab-case name used on command lines and in reports.
     pub fn name(self) -> &'static str {
@@ -72,6 +107,10 @@ impl SeededBug {
             Self::LruHitSkipsTouch => "lru-hit-skips-touch",
             Self::CacheServesRottenCopy => "cache-serves-rotten-copy",
             Self::EvictionRollsBackAtime => "eviction-rolls-back-atime",
+            Self::TouchErrorAsSuccess => "touch-error-as-success",
+            Self::FailedStatAsAbsent => "failed-stat-as-absent",
+            Self::FailedDeleteAsDone => "failed-delete-as-done",
+            Self::VerifyUnmarksObject => "verify-unmarks-object",
         }
     }
 

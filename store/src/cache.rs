@@ -105,7 +105,12 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
             self.store.write(&guard, digest, data)?;
             let mut lru = self.lock_lru();
             let mut deferred = None;
-            if let Some((evicted, ())) = lru.lru.push(*digest, ()) {
+            let pushed = lru.lru.push(*digest, ());
+            // Reported as soon as it is in: the eviction below may fail (an I/O error), and
+            // the LRU lists the chunk whatever happens to the evicted one (found by the
+            // generated phase under faults).
+            self.emit_inserted(digest);
+            if let Some((evicted, ())) = pushed {
                 if evicted != *digest {
                     if guard.covers(&evicted) {
                         self.evict_to_marker(&guard, &evicted)?;
@@ -115,7 +120,6 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
                     }
                 }
             }
-            self.emit_inserted(digest);
             deferred
         };
         match deferred {

@@ -154,15 +154,41 @@ impl<P: Platform> ChunkStore<P> {
                 how: ChunkUse::Uploaded,
             });
         }
-        let existing = self.stat(&guard, digest)?;
+        let inserted = self.insert_locked(&guard, digest, data);
+        if let (Err(_), Some(writer)) = (&inserted, writer) {
+            // Under the mutex, before a GC can judge the chunk.
+            self.upload_failed(writer, digest);
+        }
+        inserted
+    }
+
+    fn insert_locked(
+        &self,
+        guard: &ChunkStoreGuard<'_, P>,
+        digest: &Digest,
+        data: &[u8],
+    ) -> Result<InsertOutcome> {
+        let existing = self.stat(guard, digest)?;
         if existing.is_some_and(|st| st.size == data.len() as u64) {
             if !self.ds.bug(SeededBug::InsertSkipsTouch) {
-                self.touch(&guard, digest)?;
+                self.touch(guard, digest)?;
             }
             return Ok(InsertOutcome::Touched);
         }
-        self.write(&guard, digest, data)?;
+        self.write(guard, digest, data)?;
         Ok(InsertOutcome::Created)
+    }
+
+    /// Reports that `writer`'s upload of `digest` failed: it relies on nothing that upload
+    /// did (reported used before the store acted, so that a GC sees it). The caller still
+    /// holds what protected the upload (the chunk store mutex or the per-chunk lock), so no
+    /// GC judges the chunk in between (found by the generated phase under faults).
+    pub(crate) fn upload_failed(&self, writer: WriterId, digest: &Digest) {
+        self.ds.emit(Fact::ChunkUploadFailed {
+            process: self.process,
+            writer,
+            digest: *digest,
+        });
     }
 
     /// Writes a chunk file (content, or an empty marker) with atime now.
@@ -231,12 +257,10 @@ impl<P: Platform> ChunkStore<P> {
 
     fn touch_unguarded(&self, digest: &Digest) -> Result<bool> {
         let now = self.ds.clock.now();
-        let found = self
-            .ds
-            .storage
-            .chunks
-            .touch(digest, now)
-            .with_context(|| format!("touching chunk {digest}"))?;
+        let found = match self.ds.storage.chunks.touch(digest, now) {
+            Err(_) if self.ds.bug(SeededBug::TouchErrorAsSuccess) => return Ok(true),
+            found => found.with_context(|| format!("touching chunk {digest}"))?,
+        };
         if found {
             self.stamped(digest, now, false);
         }
@@ -282,11 +306,10 @@ impl<P: Platform> ChunkStore<P> {
             digest: *digest,
             thread: P::thread_id(),
         });
-        self.ds
-            .storage
-            .chunks
-            .stat(digest)
-            .with_context(|| format!("stat of chunk {digest}"))
+        match self.ds.storage.chunks.stat(digest) {
+            Err(_) if self.ds.bug(SeededBug::FailedStatAsAbsent) => Ok(None),
+            stat => stat.with_context(|| format!("stat of chunk {digest}")),
+        }
     }
 
     /// Deletes a chunk's local file (a sweep step, or the file part of a cache remove).

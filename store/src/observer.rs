@@ -8,6 +8,7 @@
 
 use crate::digest::Digest;
 use crate::ids::{ProcessId, SnapshotId, WriterId};
+use crate::storage::{Fault, Site};
 
 /// Which lock an event is about, in the one order locks may be taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -124,6 +125,18 @@ pub enum Fact {
         /// The thread that did it (it must hold the chunk store mutex of the digest).
         thread: u64,
     },
+    /// The storage injected a fault into an operation (model storage, under a checker's
+    /// choice; see [`crate::storage::fault`]).
+    FaultInjected {
+        /// Where.
+        site: Site,
+        /// What.
+        fault: Fault,
+        /// The chunk the operation names, if any.
+        digest: Option<Digest>,
+        /// The thread whose operation it is.
+        thread: u64,
+    },
     /// An object is about to be put into the bucket (S3 upload).
     ObjectPutting {
         /// The chunk.
@@ -196,6 +209,22 @@ pub enum Fact {
         oldest_writer: i64,
         /// Chunks with an atime below this are garbage.
         min_atime: i64,
+    },
+    /// GC is about to list the bucket (S3 phase 2): an object put from now on may be missing
+    /// from its listing.
+    GcListingBucket {
+        /// The GC's process.
+        process: ProcessId,
+    },
+    /// A writer's upload of a chunk failed: the writer relies on nothing that upload did
+    /// (it may still reference the chunk as known from its previous snapshot).
+    ChunkUploadFailed {
+        /// Its process.
+        process: ProcessId,
+        /// The writer.
+        writer: WriterId,
+        /// The chunk.
+        digest: Digest,
     },
     /// GC skipped a chunk whose per-chunk lock was busy.
     GcSkippedBusy {

@@ -1,5 +1,6 @@
 //! Verify: re-hash a chunk and rename it aside when corrupt.
 
+use crate::bugs::SeededBug;
 use crate::digest::Digest;
 use crate::error::StoreError;
 use crate::platform::Platform;
@@ -15,13 +16,19 @@ pub enum VerifyOutcome {
     NotCached,
     /// The content was corrupt and was renamed to this name (`<digest>.N.bad`).
     Quarantined(String),
+    /// S3: the cached copy was corrupt and was emptied to a marker (the bucket object is
+    /// the chunk's home, and a read fetches it again).
+    Emptied,
 }
 
 impl<P: Platform> Process<P> {
-    /// Verifies a chunk's local content. Under the per-chunk lock and the chunk store
-    /// mutex, a corrupt chunk is renamed to `<digest>.N.bad` and evicted from the LRU, so a
-    /// later upload of a good copy writes it again. On S3 a marker with the chunk's atime
-    /// takes its place: the bucket object is still good and keeps its GC mark.
+    /// Verifies a chunk's local content, under the per-chunk lock and the chunk store mutex.
+    ///
+    /// Filesystem: a corrupt chunk is renamed to `<digest>.N.bad`, so a later upload of a
+    /// good copy writes it again. S3: the local file is only a cached copy of the bucket
+    /// object, which keeps the chunk's GC mark through the file's atime; a corrupt copy is
+    /// emptied in place to a marker, keeping that atime, in one step that either happens
+    /// or leaves the file as it was. Either way the chunk first leaves the LRU.
     ///
     /// # Errors
     /// [`StoreError::MissingChunk`] when there is no local file; I/O errors.
@@ -39,19 +46,29 @@ impl<P: Platform> Process<P> {
         if digest.verify(&data).is_ok() {
             return Ok(VerifyOutcome::Good);
         }
-        let stat_atime = self.chunk_store.stat(&guard, digest)?.map(|st| st.atime);
-        // Out of the LRU before the file goes: with a sharded chunk store mutex, a thread
+        // Out of the LRU before the file changes: with a sharded chunk store mutex, a thread
         // holding another shard may take the LRU mutex in between, and must not find an
         // entry without content (found by the generated phase).
         if let Some(cache) = &self.cache {
             cache.forget(&guard, digest);
+            if !ds.bug(SeededBug::VerifyUnmarksObject) {
+                // A marker in place of the rotten copy: were it renamed aside first and the
+                // marker written after, a failed write would leave the good object without
+                // its mark, and GC would delete it under an index (found by the generated
+                // phase under faults).
+                return match self.chunk_store.truncate(&guard, digest)? {
+                    true => Ok(VerifyOutcome::Emptied),
+                    false => Err(StoreError::MissingChunk(*digest).into()),
+                };
+            }
         }
+        let stat_atime = self.chunk_store.stat(&guard, digest)?.map(|st| st.atime);
         let name = self
             .chunk_store
             .quarantine(&guard, digest)?
             .ok_or(StoreError::MissingChunk(*digest))?;
         if self.cache.is_some() {
-            // The bucket object is still good: keep its GC mark with a marker.
+            // The seeded bug's second step: the object's mark, written again.
             if let Some(atime) = stat_atime {
                 self.chunk_store
                     .write_with_atime(&guard, digest, &[], atime)?;

@@ -201,21 +201,34 @@ impl<P: Platform> BackupWriter<P> {
                 let _lock =
                     (!ds.bug(SeededBug::UploadWithoutChunkLock)).then(|| ds.lock_chunk(digest));
                 self.emit_used(digest, ChunkUse::Uploaded);
-                if !self.present_in_cache(&digest)? {
-                    ds.emit(Fact::ObjectPutting {
-                        digest,
-                        thread: P::thread_id(),
-                    });
-                    ds.storage
-                        .bucket
-                        .put_if_absent(&digest, data)
-                        .with_context(|| format!("uploading chunk {digest}"))?;
-                    self.cache()?.insert(&digest, data)?;
+                let uploaded = self.upload_to_bucket(&digest, data);
+                if uploaded.is_err() {
+                    // Under the per-chunk lock, before a GC can judge the chunk.
+                    process.chunk_store.upload_failed(self.id, &digest);
                 }
+                uploaded?;
             }
         }
         self.session.insert(digest);
         Ok(())
+    }
+
+    /// S3, under the per-chunk lock: skip when touching the local file succeeds, else put
+    /// the object and cache it.
+    fn upload_to_bucket(&self, digest: &Digest, data: &[u8]) -> Result<()> {
+        if self.present_in_cache(digest)? {
+            return Ok(());
+        }
+        let ds = self.process.datastore();
+        ds.emit(Fact::ObjectPutting {
+            digest: *digest,
+            thread: P::thread_id(),
+        });
+        ds.storage
+            .bucket
+            .put_if_absent(digest, data)
+            .with_context(|| format!("uploading chunk {digest}"))?;
+        self.cache()?.insert(digest, data)
     }
 
     /// Re-uses a chunk that is already present (pull path): touches it and makes it known to

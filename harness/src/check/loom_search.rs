@@ -10,6 +10,7 @@
 
 use super::{Budget, Cause, Failure, RunOptions};
 use crate::execution::ExecutionLog;
+use crate::faults::FaultChoice;
 use anyhow::{bail, Context};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -59,6 +60,47 @@ pub(super) fn run<F: Fn() + Send + Sync + 'static>(
         schedule,
         steps: None,
     })
+}
+
+/// The fault kinds a site has at most (see `store::storage::Site::faults`).
+const MAX_FAULT_KINDS: usize = 3;
+
+/// Runs the search once per fault choice: operation `op` (counted from when the injector is
+/// armed) gets the `kind`-th fault of its site, for every op that some execution reaches and
+/// every kind. loom explores schedules, not data, so the choice is enumerated here; the
+/// failure names the choice that found it.
+pub(super) fn run_with_faults<F: Fn() + Send + Sync + 'static>(
+    budget: &Budget,
+    options: &RunOptions,
+    log: &ExecutionLog,
+    f: F,
+) -> Option<Failure> {
+    let f = std::sync::Arc::new(f);
+    let started = std::time::Instant::now();
+    for op in 0.. {
+        for kind in 0..MAX_FAULT_KINDS {
+            let mut options = options.clone();
+            options.max_time = match options.max_time {
+                Some(limit) if started.elapsed() >= limit => return None,
+                Some(limit) => Some(limit - started.elapsed()),
+                None => None,
+            };
+            log.set_fault_choice(FaultChoice::Nth { op, kind });
+            let body = f.clone();
+            if let Some(mut failure) = run(budget, &options, log, move || body()) {
+                failure.message = format!(
+                    "{} (loom fault choice: operation {op} after arming, fault {kind} of its site)",
+                    failure.message
+                );
+                return Some(failure);
+            }
+            if !log.reached_fault_point() {
+                // No execution has an operation `op`: nor any later one.
+                return None;
+            }
+        }
+    }
+    None
 }
 
 /// Whether `text` looks like the search position loom writes (loom itself panics on a

@@ -21,7 +21,8 @@ pub use loom_search::{checkpoint_path, replay_loom, LOOM_CHECK_INTERVAL};
 pub use replay::replay;
 pub use stress::STRESS_HANG;
 
-use crate::execution::ExecutionLog;
+use crate::execution::{ExecutionLog, FaultTally};
+use crate::faults::FaultChoice;
 use crate::oracle::Coverage;
 use crate::schedule::ScheduleRecorder;
 use shuttle::scheduler::{PctScheduler, RandomScheduler, UrwRandomScheduler};
@@ -102,6 +103,8 @@ pub struct Report {
     pub timed_out: bool,
     /// What the oracles of its executions covered, summed.
     pub coverage: Coverage,
+    /// The faults injected over its executions.
+    pub faults: FaultTally,
 }
 
 impl Report {
@@ -148,6 +151,9 @@ pub struct RunOptions {
     /// [`LOOM_CHECK_INTERVAL`] executions), so that a failure carries it in
     /// [`Failure::schedule`] and [`replay_loom`] can resume the search there.
     pub loom_checkpoint: Option<PathBuf>,
+    /// The run injects faults (its setup has a fault budget): loom then searches once per
+    /// fault choice (see [`crate::faults`]).
+    pub faults: bool,
 }
 
 /// Runs `f` under `checker` within `budget`, as `options` say.
@@ -160,7 +166,14 @@ where
     let _installed = log.install();
     let counted = log.executions(f);
     let started = Instant::now();
+    log.set_fault_choice(match checker {
+        Checker::Stress => FaultChoice::Seeded(budget.seed),
+        _ => FaultChoice::Shuttle,
+    });
     let failure = match checker {
+        Checker::Loom if options.faults => {
+            loom_search::run_with_faults(budget, options, &log, counted)
+        }
         Checker::Loom => loom_search::run(budget, options, &log, counted),
         Checker::Random => run_shuttle(
             RandomScheduler::new_from_seed(budget.seed, budget.schedules),
@@ -194,6 +207,7 @@ where
         failure,
         timed_out,
         coverage: log.coverage(),
+        faults: log.faults(),
     }
 }
 

@@ -82,6 +82,19 @@ fn describe_fact(fact: &Fact) -> String {
         Fact::ObjectPutting { digest, thread } => {
             format!("thread {thread} puts object {digest:#}")
         }
+        Fact::GcListingBucket { process } => format!("GC of {process} lists the bucket"),
+        Fact::ChunkUploadFailed { writer, digest, .. } => {
+            format!("{writer}'s upload of {digest:#} failed")
+        }
+        Fact::FaultInjected {
+            site,
+            fault,
+            digest,
+            thread,
+        } => match digest {
+            Some(digest) => format!("FAULT {fault} at {site} of {digest:#} (thread {thread})"),
+            None => format!("FAULT {fault} at {site} (thread {thread})"),
+        },
         Fact::CacheHitServed {
             process,
             digest,

@@ -15,6 +15,67 @@ pub struct GhostWriter {
     /// The chunks of `used` it uploaded or re-used (not merely registered): the store must
     /// have stamped each with an atime no older than the writer's start.
     pub stamped: BTreeSet<Digest>,
+    /// Per chunk, its uploads reported and not reported failed since.
+    uploads: BTreeMap<Digest, u32>,
+    /// Chunks it registered (known from its previous snapshot): used without a stamp.
+    registered: BTreeSet<Digest>,
+    /// Chunks it re-used (touched because present): used and stamped.
+    reused: BTreeSet<Digest>,
+}
+
+impl GhostWriter {
+    /// A writer of `process` started at `start` that used nothing yet.
+    pub fn new(process: ProcessId, start: i64) -> Self {
+        Self {
+            process,
+            start,
+            used: BTreeSet::new(),
+            stamped: BTreeSet::new(),
+            uploads: BTreeMap::new(),
+            registered: BTreeSet::new(),
+            reused: BTreeSet::new(),
+        }
+    }
+
+    /// Records a use of `digest`, `how`.
+    fn uses(&mut self, digest: Digest, how: ChunkUse) {
+        self.used.insert(digest);
+        match how {
+            ChunkUse::Uploaded => *self.uploads.entry(digest).or_default() += 1,
+            ChunkUse::Registered => {
+                self.registered.insert(digest);
+            }
+            ChunkUse::Reused => {
+                self.reused.insert(digest);
+            }
+        }
+        if how != ChunkUse::Registered {
+            self.stamped.insert(digest);
+        }
+    }
+
+    /// Records that an upload of `digest` failed: the writer relies on nothing that upload
+    /// did. Its session holds the chunk only through another upload, a registration or a
+    /// re-use (found by the generated phase under faults: a failed upload kept counting as
+    /// a use, which made a GC removing the chunk look like P3 and an old atime of a chunk
+    /// known from the previous snapshot look unprotected).
+    fn upload_failed(&mut self, digest: Digest) {
+        let Some(left) = self.uploads.get_mut(&digest) else {
+            return;
+        };
+        *left -= 1;
+        if *left > 0 {
+            return;
+        }
+        self.uploads.remove(&digest);
+        if !self.reused.contains(&digest) {
+            // The stamp stays required only for a re-use, which touched the chunk itself.
+            self.stamped.remove(&digest);
+            if !self.registered.contains(&digest) {
+                self.used.remove(&digest);
+            }
+        }
+    }
 }
 
 /// A running garbage collection.
@@ -27,6 +88,11 @@ pub struct GhostGc {
     pub overlapped_writer: bool,
     /// Whether a reload happened while it ran.
     pub overlapped_reload: bool,
+    /// Whether it began listing the bucket (S3 phase 2).
+    pub listing: bool,
+    /// Objects put since it began listing the bucket, or being put then: its listing may
+    /// miss them, so its progress is not judged on them.
+    pub put_after_listing: BTreeSet<Digest>,
 }
 
 /// Who holds a lock, which acquisition of it this is, and what was judged under it.
@@ -64,6 +130,9 @@ pub struct Ghost {
     pub quarantined: BTreeSet<Digest>,
     /// Running GCs by process.
     pub gcs: BTreeMap<ProcessId, GhostGc>,
+    /// Chunks whose object a thread announced putting and whose per-chunk lock it still
+    /// holds: the put may land on either side of a GC's listing.
+    putting: BTreeSet<Digest>,
 }
 
 impl Ghost {
@@ -141,13 +210,8 @@ impl Ghost {
                 writer,
                 start,
             } => {
-                let ghost = GhostWriter {
-                    process,
-                    start,
-                    used: BTreeSet::new(),
-                    stamped: BTreeSet::new(),
-                };
-                self.writers.insert(writer, ghost);
+                self.writers
+                    .insert(writer, GhostWriter::new(process, start));
                 for gc in self.gcs.values_mut() {
                     gc.overlapped_writer = true;
                 }
@@ -159,16 +223,16 @@ impl Ghost {
                 ..
             } => {
                 if let Some(w) = self.writers.get_mut(&writer) {
-                    w.used.insert(digest);
-                    if how != ChunkUse::Registered {
-                        w.stamped.insert(digest);
-                    }
+                    w.uses(digest, how);
                 }
             }
             Fact::WriterFinished { writer, .. } => {
                 self.writers.remove(&writer);
             }
             Fact::LockReleased { lock, thread } => {
+                if let LockKind::Chunk(digest) = lock {
+                    self.putting.remove(&digest);
+                }
                 self.holders.remove(&lock);
                 if let Some(held) = self.held.get_mut(&thread) {
                     held.retain(|h| *h != lock);
@@ -219,6 +283,8 @@ impl Ghost {
                     skipped: BTreeSet::new(),
                     overlapped_writer: false,
                     overlapped_reload: false,
+                    listing: false,
+                    put_after_listing: BTreeSet::new(),
                 };
                 self.gcs.insert(process, gc);
             }
@@ -230,13 +296,30 @@ impl Ghost {
             Fact::GcFinished { process, .. } => {
                 self.gcs.remove(&process);
             }
+            Fact::GcListingBucket { process } => {
+                if let Some(gc) = self.gcs.get_mut(&process) {
+                    gc.listing = true;
+                    gc.put_after_listing.extend(self.putting.iter().copied());
+                }
+            }
+            Fact::ObjectPutting { digest, .. } => {
+                self.putting.insert(digest);
+                for gc in self.gcs.values_mut().filter(|gc| gc.listing) {
+                    gc.put_after_listing.insert(digest);
+                }
+            }
+            Fact::ChunkUploadFailed { writer, digest, .. } => {
+                if let Some(w) = self.writers.get_mut(&writer) {
+                    w.upload_failed(digest);
+                }
+            }
             // Recorded together with its check (`checks::locks::acquired`).
             Fact::LockAcquired { .. } => {}
             // Recorded together with its check (`checks::guards::statted`).
             Fact::ChunkStatted { .. } => {}
             Fact::ChunkStamped { .. }
-            | Fact::ObjectPutting { .. }
-            | Fact::CacheHitServed { .. } => {}
+            | Fact::CacheHitServed { .. }
+            | Fact::FaultInjected { .. } => {}
         }
     }
 }

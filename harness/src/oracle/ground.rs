@@ -29,8 +29,18 @@ impl Ground {
     pub fn chunk_exists(&self, digest: &Digest) -> bool {
         match self.backend {
             Backend::Filesystem => self.has_content(digest),
-            Backend::S3 => self.storage.bucket.inspect(digest),
+            Backend::S3 => self.object_exists(digest),
         }
+    }
+
+    /// Whether `digest`'s bucket object exists, as far as the store is answerable for it:
+    /// an object lost behind the store's back (an injected fault) counts as there until the
+    /// store puts it again. Its loss is the bucket's doing; what the store does about it
+    /// (GC reports it missing, an upload puts it back) is checked apart.
+    #[inline]
+    pub fn object_exists(&self, digest: &Digest) -> bool {
+        let bucket = &self.storage.bucket;
+        bucket.inspect(digest) || bucket.inspect_lost(digest)
     }
 
     /// Whether `digest`'s local file holds content matching the digest.

@@ -16,6 +16,10 @@ use store::{Backend, Digest, Platform, SnapshotId};
 /// object must exist and a read through the newest process's cache must return it.
 pub fn end_check<P: Platform>(run: &Run<P>) {
     let knobs = run.knobs;
+    // Faults stop here: what follows checks what they left behind.
+    if let Some(faults) = &run.faults {
+        faults.disarm();
+    }
     run.ds.clock().advance(knobs.grace + knobs.margin + 1);
     let newest = run.newest();
     if let Err(err) = newest.garbage_collect() {
@@ -28,6 +32,9 @@ pub fn end_check<P: Platform>(run: &Run<P>) {
         for digest in digests {
             let damage = match run.ds.config().backend {
                 Backend::Filesystem => filesystem_damage(run, &digest),
+                // An object lost behind the store's back (an injected fault) and not uploaded
+                // again is not the store's doing.
+                Backend::S3 if run.bucket.inspect_lost(&digest) => None,
                 Backend::S3 => match run.bucket.inspect(&digest) {
                     false => Some("its bucket object is gone".to_string()),
                     true => newest

@@ -2,19 +2,20 @@
 //! program thread, then the generic end check.
 //!
 //! Each operation either succeeds or is refused in a way the store documents (locked,
-//! shutting down, unknown chunk, not found, missing, corrupt, backup time not newer); any
-//! other error panics, and the checker reports it as a failure. The oracle judges every
-//! event on the way.
+//! shutting down, unknown chunk, not found, missing, corrupt, backup time not newer), or
+//! fails with a storage fault the setup injected; any other error panics, and the checker
+//! reports it as a failure. The oracle judges every event on the way.
 
 use super::end::end_check;
 use super::model::{Age, Chunk, ClockStep, Knobs, Op, Past, Proc, Program, Step};
 use super::trace::{Span, Trace};
+use crate::faults::Injector;
 use crate::oracle::CutoffRule;
 use crate::world::{ModelStorage, Setup};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use store::platform::{spawn, Mutex, MutexGuard};
-use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir};
+use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir, StorageFault};
 use store::{BackupWriter, Clock, Datastore, Digest, Platform, Process, SnapshotId, StoreError};
 
 /// When the threads start.
@@ -41,6 +42,8 @@ pub struct Run<P: Platform> {
     pub knobs: Knobs,
     /// Whether the program reloads.
     reloads: bool,
+    /// The fault injector, when the setup injects faults (armed while the threads run).
+    pub faults: Option<Arc<Injector<P>>>,
 }
 
 impl<P: Platform> Run<P> {
@@ -111,10 +114,12 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
     };
     let model = ModelStorage::<P>::new();
     let observer = model.observer(&setup, setup.oracle_options(backend).cutoff(rule));
+    let faults = model.injector(&setup, &observer);
     let ModelStorage {
         storage,
         chunks,
         bucket,
+        ..
     } = model;
     let config = setup
         .store_config(backend)
@@ -137,9 +142,13 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
         rotted: BTreeSet::new(),
         knobs,
         reloads: program.reloads(),
+        faults,
     };
     write_history(&mut run, &program.history);
     run.ds.clock().advance(NOW - run.ds.clock().now());
+    if let Some(faults) = &run.faults {
+        faults.arm();
+    }
     run
 }
 
@@ -227,22 +236,24 @@ fn write_history<P: Platform>(run: &mut Run<P>, history: &[Past]) {
     }
 }
 
-/// Whether `err` is a refusal the store documents for the operations programs run.
+/// Whether `err` is a refusal the store documents for the operations programs run, or a
+/// storage fault (injected) the store passed on.
 fn refused(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
-        matches!(
-            cause.downcast_ref::<StoreError>(),
-            Some(
-                StoreError::Locked(_)
-                    | StoreError::ShuttingDown(_)
-                    | StoreError::UnknownChunk(_)
-                    | StoreError::NotFound(_)
-                    | StoreError::MissingChunk(_)
-                    | StoreError::DigestMismatch { .. }
-                    | StoreError::BackupTimeNotNewer { .. }
-                    | StoreError::IndexStillOpen { .. }
+        cause.is::<StorageFault>()
+            || matches!(
+                cause.downcast_ref::<StoreError>(),
+                Some(
+                    StoreError::Locked(_)
+                        | StoreError::ShuttingDown(_)
+                        | StoreError::UnknownChunk(_)
+                        | StoreError::NotFound(_)
+                        | StoreError::MissingChunk(_)
+                        | StoreError::DigestMismatch { .. }
+                        | StoreError::BackupTimeNotNewer { .. }
+                        | StoreError::IndexStillOpen { .. }
+                )
             )
-        )
     })
 }
 

@@ -5,10 +5,10 @@
 //! is `generate(s + i)`.
 //!
 //! The weights lean toward mixes that can race: most programs have a GC and at least one
-//! backup in different threads, a reload in a third of them with operations in both the
-//! old and the new process, both backends equally, and history that gives a GC something
-//! to judge (garbage of every age, snapshots to re-use and prune). BENCHMARKS.md records
-//! the detection rates that back them.
+//! backup in different threads, a reload in most of them with operations in both the old
+//! and the new process, both backends equally, and history that gives a GC something to
+//! judge (garbage of every age, snapshots to re-use and prune). [`Weights`] names the
+//! alternatives they were measured against; BENCHMARKS.md records the detection rates.
 
 use super::model::{
     Age, BackendKind, Chunk, ClockStep, Granularity, Knobs, Op, Past, Proc, Program, Step,
@@ -74,10 +74,99 @@ impl Rng {
 /// How many groups programs back up.
 const GROUPS: u64 = 2;
 
-/// The program of seed `seed`.
+/// The biases of the generator: which mixes it draws how often. [`Weights::DEFAULT`] is
+/// what the campaign uses; the others exist to measure it against (`chunkcheck
+/// --weights`), and BENCHMARKS.md records the detection rates that chose it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Weights {
+    /// The profile's name on the command line.
+    pub name: &'static str,
+    /// Percent of programs whose first thread starts with a GC.
+    pub core_gc: u64,
+    /// Percent of programs whose second thread starts with a backup.
+    pub core_backup: u64,
+    /// Percent of programs with a reload.
+    pub reload: u64,
+    /// Whether the reload opens its thread (else it lands anywhere in it).
+    pub reload_first: bool,
+    /// Percent of operations in the old process, in programs with a reload.
+    pub old_process: u64,
+    /// Percent of programs on the S3 backend.
+    pub s3: u64,
+    /// Weights of the further operations: backup, GC, read, verify, prune, clock step.
+    pub ops: [u64; 6],
+}
+
+impl Weights {
+    /// The campaign's: a GC and a backup in different threads of most programs, a reload
+    /// in most programs, opening its thread, with half their operations in the old process,
+    /// both backends alike. Chosen over [`Weights::RELOAD_LIGHT`] and [`Weights::FLAT`] by
+    /// the programs each needed to catch the seeded bugs (BENCHMARKS.md).
+    pub const DEFAULT: Weights = Weights {
+        name: "default",
+        core_gc: 85,
+        core_backup: 90,
+        reload: 60,
+        reload_first: true,
+        old_process: 50,
+        s3: 50,
+        ops: [5, 3, 2, 2, 2, 3],
+    };
+
+    /// No bias toward a mix: every operation kind alike, nothing forced, the reload
+    /// anywhere in its thread.
+    pub const FLAT: Weights = Weights {
+        name: "flat",
+        core_gc: 0,
+        core_backup: 0,
+        reload: 35,
+        reload_first: false,
+        old_process: 40,
+        s3: 50,
+        ops: [1, 1, 1, 1, 1, 1],
+    };
+
+    /// The default with a reload in a third of the programs and 40 % of their operations in
+    /// the old process (the default before the comparison).
+    pub const RELOAD_LIGHT: Weights = Weights {
+        name: "reload-light",
+        reload: 35,
+        old_process: 40,
+        ..Weights::DEFAULT
+    };
+
+    /// Every profile.
+    pub const ALL: [Weights; 3] = [Weights::DEFAULT, Weights::FLAT, Weights::RELOAD_LIGHT];
+}
+
+impl std::str::FromStr for Weights {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|w| w.name == s).ok_or_else(|| {
+            let names: Vec<_> = Self::ALL.iter().map(|w| w.name).collect();
+            format!(
+                "unknown weights {s:?}: expected one of {}",
+                names.join(", ")
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for Weights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// The program of seed `seed`, with the campaign's [`Weights::DEFAULT`].
 pub fn generate(seed: u64) -> Program {
+    generate_with(seed, &Weights::DEFAULT)
+}
+
+/// The program of seed `seed` under `weights`.
+pub fn generate_with(seed: u64, weights: &Weights) -> Program {
     let mut rng = Rng::new(seed);
-    let knobs = knobs(&mut rng);
+    let knobs = knobs(&mut rng, weights);
     let history = history(&mut rng, knobs.backend);
     let mut last_time = [0i64; GROUPS as usize];
     for past in &history {
@@ -85,7 +174,7 @@ pub fn generate(seed: u64) -> Program {
             last_time[usize::from(*group)] += 1;
         }
     }
-    let threads = threads(&mut rng, &history, &last_time);
+    let threads = threads(&mut rng, weights, &history, &last_time);
     Program {
         knobs,
         history,
@@ -93,9 +182,15 @@ pub fn generate(seed: u64) -> Program {
     }
 }
 
-fn knobs(rng: &mut Rng) -> Knobs {
+fn knobs(rng: &mut Rng, weights: &Weights) -> Knobs {
+    // Reduced to lowest terms, so 50 % draws exactly as the 1:1 it always was.
+    let (fs, s3) = (100 - weights.s3.min(100), weights.s3.min(100));
+    let divisor = gcd(fs, s3).max(1);
     Knobs {
-        backend: rng.weighted(&[(1, BackendKind::Filesystem), (1, BackendKind::S3)]),
+        backend: rng.weighted(&[
+            (fs / divisor, BackendKind::Filesystem),
+            (s3 / divisor, BackendKind::S3),
+        ]),
         cache_capacity: rng.range(1, 3) as u8,
         delete_batch: rng.range(1, 3) as u8,
         granularity: rng.weighted(&[(3, Granularity::Single), (1, Granularity::Sharded)]),
@@ -152,9 +247,10 @@ fn known_chunks(history: &[Past]) -> Vec<Chunk> {
     chunks
 }
 
-fn threads(rng: &mut Rng, history: &[Past], last_time: &[i64]) -> Vec<Vec<Op>> {
+fn threads(rng: &mut Rng, w: &Weights, history: &[Past], last_time: &[i64]) -> Vec<Vec<Op>> {
     let count = rng.weighted(&[(6, 2), (3, 3), (1, 4)]);
-    let reload = rng.chance(35);
+    let reload = rng.chance(w.reload);
+    let old = if reload { w.old_process } else { 0 };
     let known = known_chunks(history);
     let mut pick_chunk = |rng: &mut Rng| match known.is_empty() || rng.chance(40) {
         true => rng.chunk(),
@@ -162,19 +258,19 @@ fn threads(rng: &mut Rng, history: &[Past], last_time: &[i64]) -> Vec<Vec<Op>> {
     };
     let mut threads: Vec<Vec<Op>> = vec![Vec::new(); count];
     // The dangerous core: a GC and a backup in different threads, most of the time.
-    if rng.chance(85) {
+    if rng.chance(w.core_gc) {
         threads[0].push(Op::Gc {
-            proc: proc(rng, reload),
+            proc: proc(rng, old),
         });
     }
-    if rng.chance(90) {
-        threads[1].push(backup(rng, last_time, reload, &mut pick_chunk));
+    if rng.chance(w.core_backup) {
+        threads[1].push(backup(rng, last_time, old, &mut pick_chunk));
     }
     // The reload opens its thread: operations of the old process in other threads then
-    // start around it, and the old process's writers outlive it (the cross-process cache
-    // race eviction-rolls-back-atime is first caught at program 804 this way, at 2,415
-    // with the reload last).
-    if reload {
+    // start around it, and the old process's writers outlive it (with the reload last, the
+    // cross-process cache race eviction-rolls-back-atime was first caught at program 2,415;
+    // opening its thread, at 804).
+    if reload && w.reload_first {
         let t = rng.below(count as u64) as usize;
         threads[t].insert(0, Op::Reload);
     }
@@ -182,21 +278,22 @@ fn threads(rng: &mut Rng, history: &[Past], last_time: &[i64]) -> Vec<Vec<Op>> {
     for thread in threads.iter_mut() {
         let extra = rng.weighted(&[(3, 0), (4, 1), (2, 2)]);
         for _ in 0..extra {
-            let op = match rng.weighted(&[(5, 0), (3, 1), (2, 2), (2, 3), (2, 4), (3, 5)]) {
-                0 => backup(rng, &next_time, reload, &mut pick_chunk),
+            let kinds: Vec<(u64, usize)> = w.ops.iter().copied().zip(0..).collect();
+            let op = match rng.weighted(&kinds) {
+                0 => backup(rng, &next_time, old, &mut pick_chunk),
                 1 => Op::Gc {
-                    proc: proc(rng, reload),
+                    proc: proc(rng, old),
                 },
                 2 => Op::Read {
-                    proc: proc(rng, reload),
+                    proc: proc(rng, old),
                     chunk: pick_chunk(rng),
                 },
                 3 => Op::Verify {
-                    proc: proc(rng, reload),
+                    proc: proc(rng, old),
                     chunk: pick_chunk(rng),
                 },
                 4 => Op::Prune {
-                    proc: proc(rng, reload),
+                    proc: proc(rng, old),
                     group: rng.below(GROUPS) as u8,
                     newest: rng.chance(30),
                 },
@@ -215,6 +312,11 @@ fn threads(rng: &mut Rng, history: &[Past], last_time: &[i64]) -> Vec<Vec<Op>> {
             thread.insert(at, op);
         }
     }
+    if reload && !w.reload_first {
+        let t = rng.below(count as u64) as usize;
+        let at = rng.below(threads[t].len() as u64 + 1) as usize;
+        threads[t].insert(at, Op::Reload);
+    }
     threads.retain(|ops| !ops.is_empty());
     while threads.len() < 2 {
         threads.push(vec![Op::Clock(ClockStep::One)]);
@@ -222,8 +324,16 @@ fn threads(rng: &mut Rng, history: &[Past], last_time: &[i64]) -> Vec<Vec<Op>> {
     threads
 }
 
-fn proc(rng: &mut Rng, reload: bool) -> Proc {
-    match reload && rng.chance(40) {
+fn gcd(a: u64, b: u64) -> u64 {
+    match b {
+        0 => a,
+        _ => gcd(b, a % b),
+    }
+}
+
+/// The current process, or the old one with probability `old`%.
+fn proc(rng: &mut Rng, old: u64) -> Proc {
+    match old > 0 && rng.chance(old) {
         true => Proc::Old,
         false => Proc::Current,
     }
@@ -234,7 +344,7 @@ fn proc(rng: &mut Rng, reload: bool) -> Proc {
 fn backup(
     rng: &mut Rng,
     last_time: &[i64],
-    reload: bool,
+    old: u64,
     pick_chunk: &mut impl FnMut(&mut Rng) -> Chunk,
 ) -> Op {
     let group = rng.below(GROUPS) as u8;
@@ -266,7 +376,7 @@ fn backup(
         }
     }
     Op::Backup {
-        proc: proc(rng, reload),
+        proc: proc(rng, old),
         group,
         time,
         steps,

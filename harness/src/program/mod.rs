@@ -21,7 +21,7 @@ mod trace;
 pub use check::{check_program, replay_program, ProgramReport};
 pub use end::end_check;
 pub use execute::{execute, group_name, Run, NOW};
-pub use generate::{generate, Rng};
+pub use generate::{generate, generate_with, Rng, Weights};
 pub use model::{
     Age, BackendKind, Chunk, ClockStep, Granularity, Knobs, Op, OpKind, Past, Proc, Program, Step,
 };

@@ -58,7 +58,7 @@ threads:
   t1                                                                  | t2
   gc (old)                                                            | reload
   backup vm/101@3: up B, up D, open idx0, idx0+=B, close idx0, finish | backup (old) vm/100@1: reuse C, open idx0, idx0+=A1, close idx0, open idx1, idx1+=C, close idx1, finish
-  gc                                                                  | clock +0
+  gc (old)                                                            | clock +0
 ";
     assert_eq!(generate(0).to_string(), expected);
 }

@@ -65,15 +65,17 @@ macro_rules! seeded {
             seeded_with!($bug, sharded => LockGranularity::sharded());
         }
     )*
-        /// Every seeded bug has a race entry and tests here.
+        /// Every seeded bug that shows without faults has a race entry and tests here (the
+        /// fault-handling ones are tested under fault injection, in the harness's suite).
         #[test]
         fn every_seeded_bug_is_tested() {
             let tested = [$($bug),*];
-            assert_eq!(tested, SeededBug::ALL, "SeededBug::ALL and the tests differ");
+            let races: Vec<_> = SeededBug::ALL.into_iter().filter(|b| !b.needs_faults()).collect();
+            assert_eq!(tested.to_vec(), races, "SeededBug::ALL and the tests differ");
             for race in SEEDED {
                 assert!(scenarios::find(race.scenario).is_some(), "{} names no scenario", race.bug);
             }
-            assert_eq!(SEEDED.len(), SeededBug::ALL.len());
+            assert_eq!(SEEDED.len(), races.len());
         }
     };
 }

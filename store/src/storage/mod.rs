@@ -16,6 +16,7 @@ use std::ops::ControlFlow;
 
 #[cfg(test)]
 mod contract;
+pub mod fault;
 mod fs_bucket;
 mod fs_chunk_dir;
 mod fs_index_dir;
@@ -24,6 +25,7 @@ mod model_cell;
 mod model_chunk_dir;
 mod model_index_dir;
 
+pub use fault::{Errno, Fault, FaultSource, Site, StorageFault};
 pub use fs_bucket::FsBucket;
 pub use fs_chunk_dir::FsChunkDir;
 pub use fs_index_dir::FsIndexDir;
@@ -105,6 +107,11 @@ pub trait Bucket: Send + Sync {
     fn inspect(&self, digest: &Digest) -> bool;
     /// Every object, without a scheduling point: for oracles.
     fn inspect_all(&self) -> Vec<Digest>;
+    /// Whether the object was lost behind the store's back (an injected fault) and not put
+    /// again since, without a scheduling point: for oracles. A real bucket cannot tell.
+    fn inspect_lost(&self, _digest: &Digest) -> bool {
+        false
+    }
 }
 
 /// Index files: `group/time/<name>.didx`, written as `<name>.tmp_didx` and renamed into place.

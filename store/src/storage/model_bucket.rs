@@ -1,15 +1,20 @@
 //! [`ModelBucket`]: the S3 stand-in in memory, one atomic step per operation.
 
-use super::model_cell::ModelCell;
+use super::fault::{Errno, Fault, FaultSource, Site, StorageFault};
+use super::model_cell::{ModelCell, Step};
 use super::Bucket;
 use crate::digest::Digest;
 use crate::platform::Platform;
 use anyhow::{anyhow, Result};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 #[derive(Default)]
 struct State {
     objects: BTreeMap<Digest, Vec<u8>>,
+    /// Objects lost behind the store's back (an injected [`Fault::LostObject`]) and not put
+    /// again since.
+    lost: BTreeSet<Digest>,
     read_only: bool,
 }
 
@@ -50,6 +55,33 @@ impl<P: Platform> ModelBucket<P> {
         self.state().objects.keys().copied().collect()
     }
 
+    /// From now on, `source` decides where faults land (see [`super::fault`]).
+    pub fn set_faults(&self, source: Option<Arc<dyn FaultSource>>) {
+        self.cell.set_faults(source);
+    }
+
+    /// One operation's step at `site` on `digest`: an injected I/O error fails it, a lost
+    /// object vanishes before it acts; any other fault is the caller's to apply.
+    fn op(
+        &self,
+        site: Site,
+        digest: Option<&Digest>,
+        what: impl FnOnce() -> String,
+    ) -> Result<(Step<'_, P, State>, Option<Fault>)> {
+        let (mut state, fault) = self.cell.step_at(site, digest);
+        match (fault, digest) {
+            (Some(Fault::Io(errno)), _) => Err(anyhow::Error::new(StorageFault { site, errno })
+                .context(format!("model bucket: {}", what()))),
+            (Some(Fault::LostObject), Some(digest)) => {
+                if state.objects.remove(digest).is_some() {
+                    state.lost.insert(*digest);
+                }
+                Ok((state, None))
+            }
+            (fault, _) => Ok((state, fault)),
+        }
+    }
+
     /// Test setup, bypassing the store: while `on`, `put_if_absent` and `delete_batch` fail
     /// with "read-only file system" and change nothing.
     pub fn set_read_only(&self, on: bool) {
@@ -65,34 +97,61 @@ impl<P: Platform> Default for ModelBucket<P> {
 
 impl<P: Platform> Bucket for ModelBucket<P> {
     fn put_if_absent(&self, digest: &Digest, data: &[u8]) -> Result<bool> {
-        let mut state = self.cell.step();
-        state.writable(|| format!("putting {}", digest.chunk_key()))?;
+        let putting = || format!("putting {}", digest.chunk_key());
+        let (mut state, _) = self.op(Site::BucketPut, Some(digest), putting)?;
+        state.writable(putting)?;
         if state.objects.contains_key(digest) {
             return Ok(false);
         }
         state.objects.insert(*digest, data.to_vec());
+        state.lost.remove(digest);
         Ok(true)
     }
 
     fn get(&self, digest: &Digest) -> Result<Option<Vec<u8>>> {
-        Ok(self.cell.step().objects.get(digest).cloned())
+        let getting = || format!("getting {}", digest.chunk_key());
+        let (state, _) = self.op(Site::BucketGet, Some(digest), getting)?;
+        Ok(state.objects.get(digest).cloned())
     }
 
     fn contains(&self, digest: &Digest) -> Result<bool> {
-        Ok(self.cell.step().objects.contains_key(digest))
+        let heading = || format!("looking up {}", digest.chunk_key());
+        let (state, _) = self.op(Site::BucketContains, Some(digest), heading)?;
+        Ok(state.objects.contains_key(digest))
     }
 
     fn list(&self) -> Result<Vec<Digest>> {
-        Ok(self.cell.step().objects.keys().copied().collect())
+        let (state, _) = self.op(Site::BucketList, None, || "listing".to_string())?;
+        Ok(state.objects.keys().copied().collect())
     }
 
     fn delete_batch(&self, digests: &[Digest]) -> Result<()> {
-        let mut state = self.cell.step();
-        state.writable(|| format!("deleting {} objects", digests.len()))?;
-        for digest in digests {
+        let deleting = || format!("deleting {} objects", digests.len());
+        let (mut state, fault) = self.op(Site::BucketDelete, None, deleting)?;
+        state.writable(deleting)?;
+        // A partial delete: the first half goes, then the request fails.
+        let done = match fault {
+            Some(Fault::PartialDelete) => digests.len() / 2,
+            _ => digests.len(),
+        };
+        for digest in &digests[..done] {
             state.objects.remove(digest);
         }
+        if done < digests.len() {
+            let fault = StorageFault {
+                site: Site::BucketDelete,
+                errno: Errno::Eio,
+            };
+            return Err(anyhow::Error::new(fault).context(format!(
+                "model bucket: deleting {} objects ({done} deleted)",
+                digests.len()
+            )));
+        }
         Ok(())
+    }
+
+    fn inspect_lost(&self, digest: &Digest) -> bool {
+        self.state().lost.contains(digest)
     }
 
     fn inspect(&self, digest: &Digest) -> bool {

@@ -1,13 +1,18 @@
 //! [`ModelCell`]: the state of a model storage object, changed one atomic step at a time.
 
+use super::fault::{Fault, FaultSource, Site, StorageFault};
+use crate::digest::Digest;
 use crate::platform::{Mutex, MutexGuard, Platform};
 use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// State behind a platform mutex (the scheduling point of each operation) and a std lock
 /// (so an oracle can peek without a scheduling point).
 pub(crate) struct ModelCell<P: Platform, S: Send> {
     step: Mutex<P, ()>,
     state: std::sync::Mutex<S>,
+    /// Who decides where faults land; none, nothing fails.
+    faults: RwLock<Option<Arc<dyn FaultSource>>>,
 }
 
 /// One operation's access to the state. The std guard is released before the platform
@@ -24,16 +29,54 @@ impl<P: Platform, S: Send> ModelCell<P, S> {
         Self {
             step: Mutex::new(()),
             state: std::sync::Mutex::new(state),
+            faults: RwLock::new(None),
         }
     }
 
-    /// Takes one step: the platform mutex, then the state.
+    /// From now on, `source` decides at each operation whether a fault lands there.
+    pub(crate) fn set_faults(&self, source: Option<Arc<dyn FaultSource>>) {
+        *self.faults.write().unwrap_or_else(PoisonError::into_inner) = source;
+    }
+
+    /// Takes one step at `site` and asks the fault source (inside the step, so the checker's
+    /// choice is tied to this point of the interleaving) whether a fault lands here. The
+    /// source must not be a scheduling point itself.
     #[track_caller]
-    pub(crate) fn step(&self) -> Step<'_, P, S> {
+    pub(crate) fn step_at(
+        &self,
+        site: Site,
+        digest: Option<&Digest>,
+    ) -> (Step<'_, P, S>, Option<Fault>) {
         let step = self.step.lock();
-        Step {
+        // Asked before the state is taken: a source may report the fault to an observer,
+        // which may peek at this state.
+        let source = self
+            .faults
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let fault = source.and_then(|s| s.decide(site, digest));
+        let step = Step {
             state: self.peek(),
             _step: step,
+        };
+        (step, fault)
+    }
+
+    /// Takes one step at `site`, where only I/O errors land: an injected one fails the
+    /// operation before it acts, with `what` (the operation and its object) as context.
+    #[track_caller]
+    pub(crate) fn step_or_fail(
+        &self,
+        site: Site,
+        digest: Option<&Digest>,
+        what: impl FnOnce() -> String,
+    ) -> anyhow::Result<Step<'_, P, S>> {
+        match self.step_at(site, digest) {
+            (_, Some(Fault::Io(errno))) => {
+                Err(anyhow::Error::new(StorageFault { site, errno }).context(what()))
+            }
+            (step, _) => Ok(step),
         }
     }
 

@@ -1,11 +1,13 @@
 //! [`ModelChunkDir`]: the chunk directory in memory, one atomic step per operation.
 
-use super::model_cell::ModelCell;
+use super::fault::{FaultSource, Site};
+use super::model_cell::{ModelCell, Step};
 use super::{ChunkDir, ChunkStat, Listing};
 use crate::digest::Digest;
 use crate::platform::Platform;
 use anyhow::{anyhow, Result};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// One chunk file: its content, access time and inode number.
 struct Entry {
@@ -117,6 +119,18 @@ impl<P: Platform> ModelChunkDir<P> {
         self.state().bad.keys().cloned().collect()
     }
 
+    /// From now on, `source` decides where faults land (see [`super::fault`]).
+    pub fn set_faults(&self, source: Option<Arc<dyn FaultSource>>) {
+        self.cell.set_faults(source);
+    }
+
+    /// One operation's step at `site` on `digest`; an injected I/O error fails it.
+    fn op(&self, site: Site, what: &str, digest: &Digest) -> Result<Step<'_, P, State>> {
+        self.cell.step_or_fail(site, Some(digest), || {
+            format!("model chunk dir: {what} {}", digest.chunk_key())
+        })
+    }
+
     /// Inspection without a scheduling point: a chunk file's inode (new on every write).
     pub fn inode(&self, digest: &Digest) -> Option<u64> {
         self.state().chunks.get(digest).map(|entry| entry.inode)
@@ -138,38 +152,39 @@ fn stat_of(entry: &Entry) -> ChunkStat {
 
 impl<P: Platform> ChunkDir for ModelChunkDir<P> {
     fn stat(&self, digest: &Digest) -> Result<Option<ChunkStat>> {
-        Ok(self.cell.step().chunks.get(digest).map(stat_of))
+        let state = self.op(Site::ChunkStat, "stat of", digest)?;
+        Ok(state.chunks.get(digest).map(stat_of))
     }
 
     fn write(&self, digest: &Digest, data: &[u8], atime: i64) -> Result<()> {
         // Copy before the step, as a file system copies into its page cache without a
         // global lock: the step itself (the scheduling point) is unchanged.
         let data = data.to_vec();
-        let mut state = self.cell.step();
+        let mut state = self.op(Site::ChunkWrite, "writing", digest)?;
         state.writable("writing", digest)?;
         state.insert(digest, data, atime);
         Ok(())
     }
 
     fn touch(&self, digest: &Digest, atime: i64) -> Result<bool> {
-        let mut state = self.cell.step();
+        let mut state = self.op(Site::ChunkTouch, "touching", digest)?;
         state.writable("touching", digest)?;
         Ok(state.set_atime(digest, atime))
     }
 
     fn read(&self, digest: &Digest) -> Result<Option<Vec<u8>>> {
-        let state = self.cell.step();
+        let state = self.op(Site::ChunkRead, "reading", digest)?;
         Ok(state.chunks.get(digest).map(|entry| entry.data.clone()))
     }
 
     fn remove(&self, digest: &Digest) -> Result<bool> {
-        let mut state = self.cell.step();
+        let mut state = self.op(Site::ChunkRemove, "removing", digest)?;
         state.writable("removing", digest)?;
         Ok(state.chunks.remove(digest).is_some())
     }
 
     fn truncate(&self, digest: &Digest) -> Result<Option<i64>> {
-        let mut state = self.cell.step();
+        let mut state = self.op(Site::ChunkTruncate, "truncating", digest)?;
         state.writable("truncating", digest)?;
         Ok(state.chunks.get_mut(digest).map(|entry| {
             entry.data.clear();
@@ -179,7 +194,7 @@ impl<P: Platform> ChunkDir for ModelChunkDir<P> {
     }
 
     fn quarantine(&self, digest: &Digest) -> Result<Option<String>> {
-        let mut state = self.cell.step();
+        let mut state = self.op(Site::ChunkQuarantine, "quarantining", digest)?;
         state.writable("quarantining", digest)?;
         let Some(entry) = state.chunks.remove(digest) else {
             return Ok(None);
@@ -195,7 +210,9 @@ impl<P: Platform> ChunkDir for ModelChunkDir<P> {
     }
 
     fn list(&self) -> Result<Listing> {
-        let state = self.cell.step();
+        let state = self.cell.step_or_fail(Site::ChunkList, None, || {
+            "model chunk dir: listing".to_string()
+        })?;
         Ok(Listing {
             digests: state.chunks.keys().copied().collect(),
             junk: state.junk.iter().cloned().collect(),

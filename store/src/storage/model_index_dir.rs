@@ -1,6 +1,7 @@
 //! [`ModelIndexDir`]: the index files in memory, one atomic step per operation.
 
-use super::model_cell::ModelCell;
+use super::fault::{FaultSource, Site};
+use super::model_cell::{ModelCell, Step};
 use super::{decode_or_nothing, IndexDir, IndexVisitor};
 use crate::digest::Digest;
 use crate::error::StoreError;
@@ -8,6 +9,7 @@ use crate::ids::SnapshotId;
 use crate::platform::Platform;
 use anyhow::{anyhow, Context, Result};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Snapshot directories and their files, by file name (with extension).
 type State = BTreeMap<SnapshotId, BTreeMap<String, Vec<u8>>>;
@@ -45,6 +47,17 @@ impl<P: Platform> ModelIndexDir<P> {
         self.cell.peek()
     }
 
+    /// From now on, `source` decides where faults land (see [`super::fault`]).
+    pub fn set_faults(&self, source: Option<Arc<dyn FaultSource>>) {
+        self.cell.set_faults(source);
+    }
+
+    /// One operation's step at `site`; an injected I/O error fails it.
+    fn op(&self, site: Site, what: impl FnOnce() -> String) -> Result<Step<'_, P, State>> {
+        self.cell
+            .step_or_fail(site, None, || format!("model index dir: {}", what()))
+    }
+
     /// Test setup, bypassing the store: writes a published `<name>.didx` with `bytes` as is
     /// (creating the snapshot if needed), e.g. to plant a corrupt index file.
     pub fn put_raw(&self, snapshot: &SnapshotId, name: &str, bytes: Vec<u8>) {
@@ -68,7 +81,9 @@ fn not_found(what: String, doing: String) -> anyhow::Error {
 
 impl<P: Platform> IndexDir for ModelIndexDir<P> {
     fn create_snapshot(&self, snapshot: &SnapshotId) -> Result<()> {
-        let mut state = self.cell.step();
+        let mut state = self.op(Site::IndexCreate, || {
+            format!("creating snapshot {snapshot}")
+        })?;
         if state.contains_key(snapshot) {
             return Err(anyhow!("snapshot directory already exists"))
                 .with_context(|| format!("model index dir: creating snapshot {snapshot}"));
@@ -78,7 +93,9 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
     }
 
     fn write_tmp(&self, snapshot: &SnapshotId, name: &str, bytes: &[u8]) -> Result<()> {
-        let mut state = self.cell.step();
+        let mut state = self.op(Site::IndexWrite, || {
+            format!("writing {snapshot}/{}", tmp_name(name))
+        })?;
         let doing = || format!("writing {snapshot}/{}", tmp_name(name));
         let files = state
             .get_mut(snapshot)
@@ -88,7 +105,9 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
     }
 
     fn publish(&self, snapshot: &SnapshotId, name: &str) -> Result<()> {
-        let mut state = self.cell.step();
+        let mut state = self.op(Site::IndexPublish, || {
+            format!("publishing {snapshot}/{}", didx_name(name))
+        })?;
         let tmp = tmp_name(name);
         let doing = || format!("publishing {snapshot}/{tmp}");
         let files = state
@@ -102,19 +121,23 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
     }
 
     fn remove_tmp(&self, snapshot: &SnapshotId, name: &str) -> Result<()> {
-        if let Some(files) = self.cell.step().get_mut(snapshot) {
+        let mut state = self.op(Site::IndexRemove, || {
+            format!("removing {snapshot}/{}", tmp_name(name))
+        })?;
+        if let Some(files) = state.get_mut(snapshot) {
             files.remove(&tmp_name(name));
         }
         Ok(())
     }
 
     fn groups(&self) -> Result<Vec<String>> {
-        let groups: BTreeSet<String> = self.cell.step().keys().map(|s| s.group.clone()).collect();
+        let state = self.op(Site::IndexList, || "listing groups".to_string())?;
+        let groups: BTreeSet<String> = state.keys().map(|s| s.group.clone()).collect();
         Ok(groups.into_iter().collect())
     }
 
     fn snapshots(&self, group: &str) -> Result<Vec<i64>> {
-        let state = self.cell.step();
+        let state = self.op(Site::IndexList, || format!("listing snapshots of {group}"))?;
         Ok(state
             .keys()
             .filter(|s| s.group == group)
@@ -123,7 +146,7 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
     }
 
     fn indexes(&self, snapshot: &SnapshotId) -> Result<Option<Vec<String>>> {
-        let state = self.cell.step();
+        let state = self.op(Site::IndexList, || format!("listing indexes of {snapshot}"))?;
         Ok(state.get(snapshot).map(|files| {
             files
                 .keys()
@@ -134,7 +157,9 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
     }
 
     fn read(&self, snapshot: &SnapshotId, name: &str) -> Result<Option<Vec<u8>>> {
-        let state = self.cell.step();
+        let state = self.op(Site::IndexRead, || {
+            format!("reading {snapshot}/{}", didx_name(name))
+        })?;
         Ok(state
             .get(snapshot)
             .and_then(|files| files.get(&didx_name(name)))
@@ -142,7 +167,10 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
     }
 
     fn remove_snapshot(&self, snapshot: &SnapshotId) -> Result<bool> {
-        Ok(self.cell.step().remove(snapshot).is_some())
+        let mut state = self.op(Site::IndexRemove, || {
+            format!("removing snapshot {snapshot}")
+        })?;
+        Ok(state.remove(snapshot).is_some())
     }
 
     fn inspect(&self, visit: &mut IndexVisitor<'_>) {

@@ -65,8 +65,9 @@ fn prune_refused_while_snapshot_is_reused_then_gc_frees_its_chunks(case: Case) {
 }
 per_case!(prune_refused_while_snapshot_is_reused_then_gc_frees_its_chunks);
 
-/// A good chunk verifies Good; a corrupt one is renamed to `<digest>.0.bad` (and leaves the
-/// LRU); a later upload of the good copy restores it.
+/// A good chunk verifies Good; a corrupt one is renamed to `<digest>.0.bad` on the
+/// filesystem, and emptied to a marker (keeping its atime) on S3, where the bucket object is
+/// its home; it leaves the LRU; a later upload of the good copy restores it.
 fn verify_quarantines_corrupt_chunk_and_reupload_restores_it(case: Case) {
     let env = Env::new(case);
     let p = env.process();
@@ -81,28 +82,40 @@ fn verify_quarantines_corrupt_chunk_and_reupload_restores_it(case: Case) {
     );
 
     env.corrupt(&bad, b"bit rot");
+    let atime = env.stat(&bad).map(|st| st.atime);
     let name = format!("{}.0.bad", bad.to_hex());
-    assert_eq!(
-        p.verify_chunk(&bad).expect("verify"),
-        VerifyOutcome::Quarantined(name.clone()),
-        "{case}: corrupt chunk renamed aside"
-    );
+    let outcome = p.verify_chunk(&bad).expect("verify");
     match case.backend {
-        Backend::Filesystem => assert!(env.stat(&bad).is_none(), "{case}: no chunk file left"),
-        // The bucket object is still good: a marker keeps its GC mark.
-        Backend::S3 => assert_eq!(
-            env.stat(&bad).map(|st| st.size),
-            Some(0),
-            "{case}: a marker replaces the corrupt cached copy"
-        ),
+        Backend::Filesystem => {
+            assert_eq!(
+                outcome,
+                VerifyOutcome::Quarantined(name.clone()),
+                "{case}: corrupt chunk renamed aside"
+            );
+            assert!(env.stat(&bad).is_none(), "{case}: no chunk file left");
+        }
+        // The bucket object is still good: the emptied file keeps its GC mark.
+        Backend::S3 => {
+            assert_eq!(
+                outcome,
+                VerifyOutcome::Emptied,
+                "{case}: cached copy emptied"
+            );
+            assert_eq!(
+                env.stat(&bad).map(|st| (st.size, st.atime)),
+                atime.map(|a| (0, a)),
+                "{case}: a marker with the same atime replaces the corrupt cached copy"
+            );
+        }
     }
-    match case.kind {
-        Kind::Model => assert_eq!(
+    match (case.kind, case.backend) {
+        (_, Backend::S3) => {}
+        (Kind::Model, _) => assert_eq!(
             env.model().chunks.quarantined(),
             vec![name.clone()],
             "{case}: quarantined file"
         ),
-        Kind::Disk => {
+        (Kind::Disk, _) => {
             let path = env.root().join(".chunks").join(bad.prefix()).join(&name);
             assert_eq!(
                 std::fs::read(&path).expect("the .bad file"),
@@ -184,12 +197,10 @@ fn s3_gc_keeps_active_writers_chunk_after_verify_quarantined_its_cached_copy(cas
     let mut w = p.start_backup("vm/100", 1).expect("writer");
     let d = w.upload_chunk(&data).expect("upload");
     env.corrupt(&d, b"bit rot in the cache");
-    assert!(
-        matches!(
-            p.verify_chunk(&d).expect("verify"),
-            VerifyOutcome::Quarantined(_)
-        ),
-        "{case}: the cached copy is quarantined"
+    assert_eq!(
+        p.verify_chunk(&d).expect("verify"),
+        VerifyOutcome::Emptied,
+        "{case}: the cached copy is emptied to a marker"
     );
     env.advance(1);
     let status = p.garbage_collect().expect("GC inside the grace period");

@@ -12,7 +12,7 @@ use store::{lru_fingerprint, Backend, Digest, LockGranularity, LockKind, Process
 pub fn bucket_backs_file(ground: &Ground, digest: &Digest) -> Checked {
     if ground.backend == Backend::S3
         && ground.storage.chunks.inspect(digest).is_some()
-        && !ground.storage.bucket.inspect(digest)
+        && !ground.object_exists(digest)
     {
         return Err(Violation::new(
             Property::CacheBucket,

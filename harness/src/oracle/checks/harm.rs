@@ -62,7 +62,7 @@ fn needed_by(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Option<String> 
 pub fn written(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Checked {
     let intact = || match ground.backend {
         Backend::Filesystem => ground.has_good_content(digest),
-        Backend::S3 => ground.storage.bucket.inspect(digest),
+        Backend::S3 => ground.object_exists(digest),
     };
     if intact() {
         return Ok(());
@@ -84,10 +84,7 @@ pub fn quarantining(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Checked 
     // needs one is only looked up (and formatted) when renaming it would do harm.
     let (harmful, why) = match ground.backend {
         Backend::Filesystem => (ground.has_good_content(digest), "its content is good"),
-        Backend::S3 => (
-            !ground.storage.bucket.inspect(digest),
-            "its bucket object is gone",
-        ),
+        Backend::S3 => (!ground.object_exists(digest), "its bucket object is gone"),
     };
     if !harmful {
         return Ok(());

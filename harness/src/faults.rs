@@ -1,0 +1,154 @@
+//! Fault injection under the checkers: which storage operation fails, and how, is a choice
+//! the checker explores, within a small budget per execution.
+//!
+//! An [`Injector`] is the model storage's [`FaultSource`] for one execution. It is armed
+//! once the history is written (faults land only while the actors run) and disarmed before
+//! the end check. How it chooses depends on the checker that runs the execution, which
+//! the driver records in the [`ExecutionLog`] ([`FaultChoice`]):
+//! - **shuttle**: at each operation a random choice the scheduler makes, records and
+//!   replays, so a failing schedule reproduces its faults too;
+//! - **loom**: loom explores schedules, not data, so the driver enumerates the choice: one
+//!   exhaustive search per (operation number, fault kind), the fault landing on that
+//!   operation of every execution (budget 1);
+//! - **real threads**: a seeded generator per execution.
+//!
+//! The injector takes only std locks and atomics: it is asked inside a storage step and
+//! must not be a scheduling point itself.
+
+use crate::execution::ExecutionLog;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use store::storage::{Fault, FaultSource, Site};
+use store::{Digest, Event, Fact, Observer, Platform};
+
+/// One operation in this many gets a fault, while the budget lasts (shuttle, real threads).
+pub const FAULT_ONE_IN: u64 = 20;
+
+/// How the injectors of a checker run choose; the driver sets it in the run's log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FaultChoice {
+    /// shuttle: a random choice the scheduler records and replays.
+    #[default]
+    Shuttle,
+    /// Real threads: a generator seeded with this plus the execution's number.
+    Seeded(u64),
+    /// loom: the `op`-th operation after arming (from 0) gets the `kind`-th fault of its
+    /// site's [`Site::faults`] (none if the site has fewer).
+    Nth {
+        /// Which operation.
+        op: usize,
+        /// Which of its faults.
+        kind: usize,
+    },
+}
+
+/// The fault source of one execution on platform `P`.
+pub struct Injector<P: Platform> {
+    choice: FaultChoice,
+    armed: AtomicBool,
+    left: AtomicUsize,
+    ops: AtomicUsize,
+    rng: Mutex<u64>,
+    log: Option<Arc<ExecutionLog>>,
+    /// Weak: the observer (the oracle) holds the storage, which holds this injector.
+    observer: Weak<dyn Observer>,
+    platform: PhantomData<fn() -> P>,
+}
+
+impl<P: Platform> Injector<P> {
+    /// An unarmed injector allowing `budget` faults, choosing as the installed
+    /// [`ExecutionLog`] says (shuttle's choice when none is installed); `None` when
+    /// `budget` is 0.
+    /// Each fault is reported to `observer` (the oracle's trail shows it) as it lands.
+    pub fn for_execution(budget: u8, observer: &Arc<dyn Observer>) -> Option<Arc<Self>> {
+        if budget == 0 {
+            return None;
+        }
+        let log = ExecutionLog::current();
+        let choice = log
+            .as_ref()
+            .map_or(FaultChoice::Shuttle, |l| l.fault_choice());
+        let seed = match choice {
+            FaultChoice::Seeded(seed) => {
+                let execution = log.as_ref().map_or(0, |l| l.executions_begun());
+                seed ^ execution.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            }
+            _ => 0,
+        };
+        Some(Arc::new(Self {
+            choice,
+            armed: AtomicBool::new(false),
+            left: AtomicUsize::new(usize::from(budget)),
+            ops: AtomicUsize::new(0),
+            rng: Mutex::new(seed),
+            log,
+            observer: Arc::downgrade(observer),
+            platform: PhantomData,
+        }))
+    }
+
+    /// Faults may land from now on.
+    pub fn arm(&self) {
+        self.armed.store(true, Ordering::SeqCst);
+    }
+
+    /// No fault lands from now on.
+    pub fn disarm(&self) {
+        self.armed.store(false, Ordering::SeqCst);
+    }
+
+    /// The next random number of this execution's choice.
+    fn random(&self) -> u64 {
+        match self.choice {
+            FaultChoice::Shuttle => {
+                shuttle::rand::RngCore::next_u64(&mut shuttle::rand::thread_rng())
+            }
+            _ => {
+                let mut state = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+                *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = *state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^ (z >> 31)
+            }
+        }
+    }
+}
+
+impl<P: Platform> FaultSource for Injector<P> {
+    fn decide(&self, site: Site, digest: Option<&Digest>) -> Option<Fault> {
+        if !self.armed.load(Ordering::SeqCst) || self.left.load(Ordering::SeqCst) == 0 {
+            return None;
+        }
+        let op = self.ops.fetch_add(1, Ordering::SeqCst);
+        let faults = site.faults();
+        let fault = match self.choice {
+            FaultChoice::Nth { op: at, kind } => {
+                if op == at {
+                    if let Some(log) = &self.log {
+                        log.fault_point_reached();
+                    }
+                }
+                (op == at).then(|| faults.get(kind).copied()).flatten()
+            }
+            _ => {
+                let r = self.random();
+                (r % FAULT_ONE_IN == 0).then(|| faults[(r / FAULT_ONE_IN) as usize % faults.len()])
+            }
+        }?;
+        self.left.fetch_sub(1, Ordering::SeqCst);
+        if let Some(log) = &self.log {
+            log.record_fault(site, fault);
+        }
+        if let Some(observer) = self.observer.upgrade() {
+            observer.event(&Event::Fact(Fact::FaultInjected {
+                site,
+                fault,
+                digest: digest.copied(),
+                thread: P::thread_id(),
+            }));
+        }
+        Some(fault)
+    }
+}
