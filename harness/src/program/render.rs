@@ -82,10 +82,10 @@ pub fn op(op: &Op) -> String {
             steps,
             finish,
         } => {
-            let steps: Vec<_> = steps.iter().map(step).collect();
             let end = if *finish { "finish" } else { "abort" };
+            let steps: Vec<_> = steps.iter().map(step).chain([end.to_string()]).collect();
             format!(
-                "backup{} {}@{time}: {}, {end}",
+                "backup{} {}@{time}: {}",
                 proc(*p),
                 group_name(*group),
                 steps.join(", ")

@@ -1,9 +1,12 @@
 //! The harness's tests, in one binary (one link, one process; `cargo test -p harness
 //! oracle::` or `platforms::` selects a part).
 //!
+//! - [`faults`]: fault injection under loom and shuttle, and the fault-handling seeded bugs;
 //! - [`oracle`]: the oracle driven by hand-written events, one module per property;
-//! - [`platforms`]: the loom and shuttle platforms find (and only find) the bugs they should.
+//! - [`platforms`]: the loom and shuttle platforms find (and only find) the bugs they should;
+//! - [`programs`]: generated actor programs: generator, checkers, minimization.
 
+mod faults;
 mod oracle;
 mod platforms;
 mod programs;

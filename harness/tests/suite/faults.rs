@@ -1,0 +1,327 @@
+//! Faults under the checkers: every fault kind lands under shuttle and under loom and the
+//! clean store survives it, and every fault-handling seeded bug is caught by both.
+
+use harness::check::{Budget, Cause, Checker, Report, RunOptions, DEFAULT_MAX_BRANCHES};
+use harness::oracle::Property;
+use harness::program::{
+    check_program, generate, Age, BackendKind, Chunk, ClockStep, Granularity, Knobs, Op, Past,
+    Proc, Program, Step,
+};
+use harness::world::Setup;
+use std::collections::BTreeSet;
+use store::storage::{Errno, Fault};
+use store::SeededBug;
+
+// The pool's chunks by name (`Chunk(0)` is the empty chunk, E).
+const A1: Chunk = Chunk(1);
+const A2: Chunk = Chunk(2);
+const B: Chunk = Chunk(3);
+const C: Chunk = Chunk(4);
+const D: Chunk = Chunk(5);
+
+fn budget(schedules: usize, preemption_bound: usize) -> Budget {
+    Budget {
+        preemption_bound,
+        max_branches: DEFAULT_MAX_BRANCHES,
+        schedules,
+        pct_depth: 3,
+        seed: 0x5eed,
+    }
+}
+
+fn run(program: &Program, setup: Setup, checker: Checker, budget: &Budget) -> Report {
+    let options = RunOptions {
+        faults: setup.faults > 0,
+        ..RunOptions::default()
+    };
+    check_program(program, setup, checker, budget, &options).report
+}
+
+fn s3(delete_batch: u8) -> Knobs {
+    Knobs {
+        backend: BackendKind::S3,
+        cache_capacity: 2,
+        delete_batch,
+        granularity: Granularity::Single,
+        grace: 100,
+        margin: 5,
+    }
+}
+
+fn gc() -> Op {
+    Op::Gc {
+        proc: Proc::Current,
+    }
+}
+
+/// S3: a referenced snapshot and old garbage; a GC against a backup that uploads, indexes
+/// and finishes. It reaches every storage operation a fault can land on: chunk stat, write,
+/// touch, read and remove, every index operation, and bucket put, head, get, list and a
+/// batched delete of two.
+fn busy_s3() -> Program {
+    Program {
+        knobs: s3(2),
+        history: vec![
+            Past::Snapshot {
+                group: 0,
+                indexes: vec![vec![A1]],
+                age: Age::Old,
+            },
+            Past::Garbage {
+                chunks: vec![D, A2],
+                age: Age::Old,
+            },
+            Past::Object {
+                chunk: C,
+                marker: None,
+            },
+        ],
+        threads: vec![
+            vec![gc()],
+            vec![
+                Op::Backup {
+                    proc: Proc::Current,
+                    group: 1,
+                    time: 1,
+                    steps: vec![
+                        Step::Upload(B),
+                        Step::Create(0),
+                        Step::Append(0, B),
+                        Step::Close(0),
+                    ],
+                    finish: true,
+                },
+                Op::Read {
+                    proc: Proc::Current,
+                    chunk: C,
+                },
+            ],
+        ],
+    }
+}
+
+fn kinds(report: &Report) -> BTreeSet<Fault> {
+    report.faults.keys().map(|(_, fault)| *fault).collect()
+}
+
+fn all_kinds() -> BTreeSet<Fault> {
+    [
+        Fault::Io(Errno::Eio),
+        Fault::Io(Errno::Enospc),
+        Fault::Io(Errno::Eacces),
+        Fault::LostObject,
+        Fault::PartialDelete,
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// loom enumerates the fault choice: one exhaustive search per (operation, fault kind), so
+/// every kind lands at every operation it fits, and the clean store survives them all.
+#[test]
+fn loom_lands_every_fault_kind_and_the_clean_store_survives() {
+    let program = busy_s3();
+    let setup = Setup::clean().with_faults(1);
+    let report = run(&program, setup, Checker::Loom, &budget(1, 0));
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert_eq!(kinds(&report), all_kinds(), "{:?}", report.faults);
+    let sites: BTreeSet<_> = report.faults.keys().map(|(site, _)| *site).collect();
+    assert!(sites.len() >= 10, "faults landed at {sites:?}");
+    let plain = run(&program, Setup::clean(), Checker::Loom, &budget(1, 0));
+    assert!(
+        report.schedules > plain.schedules * 10,
+        "one search per choice: {} vs {}",
+        report.schedules,
+        plain.schedules
+    );
+}
+
+/// shuttle chooses where faults land at random (and records the choice with the schedule):
+/// over generated programs every kind lands, and the clean store survives them.
+#[test]
+fn shuttle_lands_every_fault_kind_on_generated_programs_and_the_clean_store_survives() {
+    let setup = Setup::clean().with_faults(2);
+    let mut seen = BTreeSet::new();
+    for seed in 0..60 {
+        let program = generate(seed);
+        for checker in [Checker::Random, Checker::Pct] {
+            let report = run(&program, setup, checker, &budget(40, 1));
+            assert!(
+                report.failure.is_none(),
+                "program {seed} under {checker}:\n{program}\n{:?}",
+                report.failure
+            );
+            seen.extend(kinds(&report));
+        }
+        if seen == all_kinds() {
+            return;
+        }
+    }
+    panic!(
+        "fault kinds never injected: {:?}",
+        all_kinds().difference(&seen)
+    );
+}
+
+/// Without a fault budget nothing fails, and the fault-handling bugs are invisible: they
+/// change only how the store reacts to a failure.
+#[test]
+fn without_faults_nothing_is_injected_and_fault_handling_bugs_are_silent() {
+    let program = busy_s3();
+    for bug in SeededBug::FAULT_HANDLING {
+        let report = run(
+            &program,
+            Setup::with_bug(bug),
+            Checker::Random,
+            &budget(200, 1),
+        );
+        assert!(report.faults.is_empty());
+        assert!(report.failure.is_none(), "{bug}: {:?}", report.failure);
+    }
+}
+
+/// S3: an old snapshot and a GC alone. A failed touch in phase 1 or a failed stat in
+/// phase 2 is the whole story.
+fn lone_gc() -> Program {
+    Program {
+        knobs: s3(2),
+        history: vec![Past::Snapshot {
+            group: 0,
+            indexes: vec![vec![A1, C, B], vec![D]],
+            age: Age::Old,
+        }],
+        // The clock step gives shuttle's PCT a second thread to schedule.
+        threads: vec![vec![gc()], vec![Op::Clock(ClockStep::Zero)]],
+    }
+}
+
+/// S3: old garbage deleted in one batch of two while a backup starts and finishes.
+fn batch_delete() -> Program {
+    Program {
+        knobs: s3(3),
+        history: vec![Past::Garbage {
+            chunks: vec![D, A2],
+            age: Age::Old,
+        }],
+        threads: vec![
+            vec![gc()],
+            vec![Op::Backup {
+                proc: Proc::Current,
+                group: 1,
+                time: 1,
+                steps: vec![],
+                finish: true,
+            }],
+        ],
+    }
+}
+
+/// S3: a GC against verify of a chunk whose cached copy rotted.
+fn verify_against_gc() -> Program {
+    Program {
+        knobs: s3(1),
+        history: vec![
+            Past::Snapshot {
+                group: 0,
+                indexes: vec![vec![A1, D]],
+                age: Age::Old,
+            },
+            Past::Corrupt {
+                chunk: D,
+                same_size: true,
+            },
+        ],
+        threads: vec![
+            vec![gc()],
+            vec![Op::Verify {
+                proc: Proc::Current,
+                chunk: D,
+            }],
+        ],
+    }
+}
+
+/// `bug` on, faults on: caught with a property it breaks, under loom and under shuttle;
+/// the clean store passes the same program with the same faults.
+fn assert_caught(bug: SeededBug, program: &Program, expect: &[Property]) {
+    assert_caught_by(
+        bug,
+        program,
+        expect,
+        &[Checker::Loom, Checker::Random, Checker::Pct],
+    );
+}
+
+fn assert_caught_by(bug: SeededBug, program: &Program, expect: &[Property], by: &[Checker]) {
+    let faulty = Setup::with_bug(bug).with_faults(1);
+    for &checker in by {
+        let budget = match checker {
+            Checker::Loom => budget(1, 1),
+            _ => budget(2_000, 1),
+        };
+        let report = run(program, faulty, checker, &budget);
+        let failure = report.failure.unwrap_or_else(|| {
+            panic!(
+                "{checker} missed {bug} after {} schedules:\n{program}",
+                report.schedules
+            )
+        });
+        let broke = failure.cause.property();
+        assert!(
+            broke.is_some_and(|p| expect.contains(&p)),
+            "{checker} caught {bug} as {:?}, expected one of {expect:?}:\n{}",
+            failure.cause,
+            failure.message
+        );
+        assert!(
+            failure.message.contains("FAULT"),
+            "the trail shows the fault"
+        );
+        let clean = run(program, Setup::clean().with_faults(1), checker, &budget);
+        assert_eq!(
+            clean.failure.map(|f| f.cause),
+            None::<Cause>,
+            "{checker}: the clean store survives the same faults"
+        );
+    }
+}
+
+#[test]
+fn touch_error_as_success_is_caught() {
+    assert_caught(
+        SeededBug::TouchErrorAsSuccess,
+        &lone_gc(),
+        &[Property::P2, Property::Harm],
+    );
+}
+
+#[test]
+fn failed_stat_as_absent_is_caught() {
+    assert_caught(
+        SeededBug::FailedStatAsAbsent,
+        &lone_gc(),
+        &[Property::P2, Property::Harm],
+    );
+}
+
+#[test]
+fn failed_delete_as_done_is_caught() {
+    assert_caught(
+        SeededBug::FailedDeleteAsDone,
+        &batch_delete(),
+        &[Property::Progress],
+    );
+}
+
+/// Verify must run whole between GC's mark of the chunk and its sweep, and the fault land
+/// on verify's marker write: PCT's priority changes find that window, shuttle's random walk
+/// (switching threads at every step) did not within 20,000 schedules.
+#[test]
+fn verify_unmarks_object_is_caught() {
+    assert_caught_by(
+        SeededBug::VerifyUnmarksObject,
+        &verify_against_gc(),
+        &[Property::P2, Property::Harm],
+        &[Checker::Loom, Checker::Pct],
+    );
+}
