@@ -9,6 +9,7 @@ use crate::report::{
 };
 use crate::{bug_names, Settings, INVOCATION};
 use harness::check::{Budget, Checker, Failure, RunOptions, DEFAULT_MAX_BRANCHES};
+use harness::execution::FaultTally;
 use harness::program::{check_program, generate_with, minimize, replay_program, Pair, Program};
 use harness::world::Setup;
 use serde::{Deserialize, Serialize};
@@ -120,6 +121,11 @@ pub const LOOM_PROGRAM_STEPS: usize = 8;
 /// loom's preemption bound for those programs (unless `--preemption-bound` says otherwise).
 pub const LOOM_PROGRAM_BOUND: usize = 2;
 
+/// loom's preemption bound for those programs under `--faults`: one exhaustive search per
+/// fault choice (operation × kind) multiplies the work by the number of choices, and bound
+/// 1 keeps the phase near its cost without faults (BENCHMARKS.md).
+pub const LOOM_FAULT_BOUND: usize = 1;
+
 /// Whether loom explores `program` exhaustively in this campaign.
 fn under_loom(settings: &Settings, program: &Program) -> bool {
     settings.spec.checkers.contains(&Checker::Loom)
@@ -149,6 +155,9 @@ fn checkers_for(settings: &Settings, program: &Program) -> Vec<Checker> {
 /// A program's budget in this campaign.
 fn program_budget(settings: &Settings, seed: u64) -> Budget {
     let mut budget = budget(seed, settings.spec.program_schedules, settings.pct_depth);
+    if settings.setup.faults > 0 {
+        budget.preemption_bound = LOOM_FAULT_BOUND;
+    }
     if let Some(bound) = settings.preemption_bound {
         budget.preemption_bound = bound;
     }
@@ -171,6 +180,7 @@ fn schedule_knob(checker: Checker) -> Option<(&'static str, Knob)> {
 struct Outcome {
     schedules: u64,
     overlaps: BTreeSet<Pair>,
+    faults: FaultTally,
     failure: Option<(Checker, Failure)>,
 }
 
@@ -178,6 +188,7 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
     let mut outcome = Outcome {
         schedules: 0,
         overlaps: BTreeSet::new(),
+        faults: FaultTally::new(),
         failure: None,
     };
     let options = RunOptions {
@@ -192,6 +203,9 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
         });
         outcome.schedules += report.report.schedules;
         outcome.overlaps.extend(report.overlaps);
+        for (key, n) in report.report.faults {
+            *outcome.faults.entry(key).or_default() += n;
+        }
         if let Some(failure) = report.report.failure {
             outcome.failure = Some((checker, failure));
             break;
@@ -344,6 +358,7 @@ struct ProgramsDone {
     programs: u64,
     schedules: u64,
     reached: BTreeSet<Pair>,
+    faults: FaultTally,
     failures: Vec<ProgramFailure>,
 }
 
@@ -359,6 +374,7 @@ fn programs(
         programs: 0,
         schedules: 0,
         reached: BTreeSet::new(),
+        faults: FaultTally::new(),
         failures: Vec::new(),
     };
     for number in first..first + count {
@@ -366,6 +382,9 @@ fn programs(
         let outcome = check_one(settings, settings.setup, &drawn.program, drawn.seed);
         done.schedules += outcome.schedules;
         done.reached.extend(outcome.overlaps);
+        for (key, n) in outcome.faults {
+            *done.faults.entry(key).or_default() += n;
+        }
         done.programs += 1;
         if let Some((checker, failure)) = outcome.failure {
             let shrink = minimized.fetch_add(1, Ordering::Relaxed) < MINIMIZED_FAILURES;
@@ -422,6 +441,13 @@ pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut Campaign
             record.schedules += item.schedules;
             reached.extend(item.reached);
             record.failures.extend(item.failures);
+            for ((site, fault), n) in item.faults {
+                *record.faults.entry(fault.to_string()).or_default() += n;
+                *record
+                    .fault_sites
+                    .entry(format!("{fault} at {site}"))
+                    .or_default() += n;
+            }
         }
         record.programs_per_sec = rate(record.programs, record.wall_secs);
         record.schedules_per_sec = rate(record.schedules, record.wall_secs);

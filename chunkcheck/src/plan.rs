@@ -241,13 +241,14 @@ impl PlanSpec {
         checkers
     }
 
-    /// The seeded bugs the generated phase hunts: those of the seeded races, then, when
-    /// faults are injected, the fault-handling bugs (which show only then).
+    /// The seeded bugs the generated phase hunts: those of the seeded races; with faults
+    /// injected, the fault-handling bugs instead (they show only then, and the others are
+    /// hunted without faults, where nothing but the race decides).
     pub fn hunts(&self) -> Vec<SeededBug> {
-        let faulty = SeededBug::FAULT_HANDLING
-            .into_iter()
-            .filter(|_| self.faults > 0);
-        self.races.iter().map(|r| r.bug).chain(faulty).collect()
+        match self.faults {
+            0 => self.races.iter().map(|r| r.bug).collect(),
+            _ => SeededBug::FAULT_HANDLING.to_vec(),
+        }
     }
 
     /// The base seed of seeded-phase trial `trial`: trial 0 is the campaign's seed, and

@@ -9,14 +9,24 @@ use std::fmt::Write as _;
 /// One line of figures.
 pub fn summary(g: &GeneratedRecord) -> String {
     format!(
-        "{} programs, {} schedules, {:.1}s ({:.0} programs/s, {:.0} schedules/s), {} failing",
+        "{} programs, {} schedules, {:.1}s ({:.0} programs/s, {:.0} schedules/s), {} failing{}",
         g.programs,
         g.schedules,
         g.wall_secs,
         g.programs_per_sec,
         g.schedules_per_sec,
-        g.failures.len()
+        g.failures.len(),
+        faults_line(g).map_or(String::new(), |line| format!("; {line}"))
     )
+}
+
+/// The faults injected, per kind: `faults injected: 12 EIO, 3 lost object`.
+fn faults_line(g: &GeneratedRecord) -> Option<String> {
+    let total: u64 = g.faults.values().sum();
+    (total > 0).then(|| {
+        let kinds: Vec<_> = g.faults.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        format!("{total} faults injected ({})", kinds.join(", "))
+    })
 }
 
 fn pair(g: &GeneratedRecord, a: OpKind, b: OpKind, same: bool) -> Option<&PairRecord> {

@@ -215,6 +215,12 @@ pub struct GeneratedRecord {
     pub failures: Vec<ProgramFailure>,
     /// Every pair of operation kinds, whether some schedule ran them at the same time.
     pub pairs: Vec<PairRecord>,
+    /// Storage faults injected (`--faults`), per fault kind (`EIO`, `lost object`, ...).
+    #[serde(default)]
+    pub faults: BTreeMap<String, u64>,
+    /// Storage faults injected, per site and kind (`EIO at chunk touch`).
+    #[serde(default)]
+    pub fault_sites: BTreeMap<String, u64>,
 }
 
 /// A pair of operation kinds and whether they overlapped.

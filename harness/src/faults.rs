@@ -12,15 +12,27 @@
 //!   operation of every execution (budget 1);
 //! - **real threads**: a seeded generator per execution.
 //!
+//! A **crash** kills the process the calling thread acts for (the executor tells the injector
+//! with [`Injector::enter`]): that operation and every later storage operation of the
+//! process fail with `ProcessCrashed` and change nothing, so its threads do nothing more to
+//! the disk or the bucket while they wind down; what it wrote stays, an unpublished
+//! `.tmp_didx` included. Its locks go as its threads return, as the kernel's would, and the
+//! executor restarts a fresh process over the same storage.
+//!
 //! The injector takes only std locks and atomics: it is asked inside a storage step and
 //! must not be a scheduling point itself.
 
 use crate::execution::ExecutionLog;
+use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use store::storage::{Fault, FaultSource, Site};
-use store::{Digest, Event, Fact, Observer, Platform};
+use store::{Digest, Event, Fact, Observer, Platform, ProcessId};
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// One operation in this many gets a fault, while the budget lasts (shuttle, real threads).
 pub const FAULT_ONE_IN: u64 = 20;
@@ -51,6 +63,10 @@ pub struct Injector<P: Platform> {
     ops: AtomicUsize,
     rng: Mutex<u64>,
     log: Option<Arc<ExecutionLog>>,
+    /// The process each thread last acted for (see [`Injector::enter`]).
+    acting: Mutex<BTreeMap<u64, ProcessId>>,
+    /// Processes a [`Fault::Crash`] killed.
+    crashed: Mutex<BTreeSet<ProcessId>>,
     /// Weak: the observer (the oracle) holds the storage, which holds this injector.
     observer: Weak<dyn Observer>,
     platform: PhantomData<fn() -> P>,
@@ -83,6 +99,8 @@ impl<P: Platform> Injector<P> {
             ops: AtomicUsize::new(0),
             rng: Mutex::new(seed),
             log,
+            acting: Mutex::new(BTreeMap::new()),
+            crashed: Mutex::new(BTreeSet::new()),
             observer: Arc::downgrade(observer),
             platform: PhantomData,
         }))
@@ -98,6 +116,23 @@ impl<P: Platform> Injector<P> {
         self.armed.store(false, Ordering::SeqCst);
     }
 
+    /// The calling thread acts for `process` from now on: a crash it runs into kills that
+    /// process.
+    pub fn enter(&self, process: ProcessId) {
+        lock(&self.acting).insert(P::thread_id(), process);
+    }
+
+    /// Whether a crash killed `process`.
+    pub fn crashed(&self, process: ProcessId) -> bool {
+        lock(&self.crashed).contains(&process)
+    }
+
+    fn report(&self, fact: Fact) {
+        if let Some(observer) = self.observer.upgrade() {
+            observer.event(&Event::Fact(fact));
+        }
+    }
+
     /// The next random number of this execution's choice.
     fn random(&self) -> u64 {
         match self.choice {
@@ -105,7 +140,7 @@ impl<P: Platform> Injector<P> {
                 shuttle::rand::RngCore::next_u64(&mut shuttle::rand::thread_rng())
             }
             _ => {
-                let mut state = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut state = lock(&self.rng);
                 *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
                 let mut z = *state;
                 z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -118,6 +153,11 @@ impl<P: Platform> Injector<P> {
 
 impl<P: Platform> FaultSource for Injector<P> {
     fn decide(&self, site: Site, digest: Option<&Digest>) -> Option<Fault> {
+        let process = lock(&self.acting).get(&P::thread_id()).copied();
+        if process.is_some_and(|p| self.crashed(p)) {
+            // A dead process's threads do nothing more to storage, budget or not.
+            return Some(Fault::Crash);
+        }
         if !self.armed.load(Ordering::SeqCst) || self.left.load(Ordering::SeqCst) == 0 {
             return None;
         }
@@ -137,18 +177,22 @@ impl<P: Platform> FaultSource for Injector<P> {
                 (r % FAULT_ONE_IN == 0).then(|| faults[(r / FAULT_ONE_IN) as usize % faults.len()])
             }
         }?;
+        if fault == Fault::Crash {
+            // Only a thread acting for a process can crash it.
+            let process = process?;
+            lock(&self.crashed).insert(process);
+            self.report(Fact::ProcessCrashed { process });
+        }
         self.left.fetch_sub(1, Ordering::SeqCst);
         if let Some(log) = &self.log {
             log.record_fault(site, fault);
         }
-        if let Some(observer) = self.observer.upgrade() {
-            observer.event(&Event::Fact(Fact::FaultInjected {
-                site,
-                fault,
-                digest: digest.copied(),
-                thread: P::thread_id(),
-            }));
-        }
+        self.report(Fact::FaultInjected {
+            site,
+            fault,
+            digest: digest.copied(),
+            thread: P::thread_id(),
+        });
         Some(fault)
     }
 }

@@ -59,11 +59,16 @@ pub enum SeededBug {
     /// sweep deletes it although an index references it. Shows only under fault
     /// injection. Found by the generated phase under faults.
     VerifyUnmarksObject,
+    /// GC phase 1 reads a snapshot's unpublished `.tmp_didx` files as if they were
+    /// visible: after a writer crashed between writing its index and publishing it, GC
+    /// marks that index's chunks at every run and they are never collected. Shows only
+    /// under fault injection (a crash).
+    GcReadsTempIndex,
 }
 
 impl SeededBug {
     /// Every seeded bug.
-    pub const ALL: [SeededBug; 14] = [
+    pub const ALL: [SeededBug; 15] = [
         Self::SweepStatOutsideMutex,
         Self::InsertSkipsTouch,
         Self::TouchWithoutMutex,
@@ -78,15 +83,17 @@ impl SeededBug {
         Self::FailedStatAsAbsent,
         Self::FailedDeleteAsDone,
         Self::VerifyUnmarksObject,
+        Self::GcReadsTempIndex,
     ];
 
     /// The bugs in how the store reacts to a failing storage operation: they show only when
     /// faults are injected.
-    pub const FAULT_HANDLING: [SeededBug; 4] = [
+    pub const FAULT_HANDLING: [SeededBug; 5] = [
         Self::TouchErrorAsSuccess,
         Self::FailedStatAsAbsent,
         Self::FailedDeleteAsDone,
         Self::VerifyUnmarksObject,
+        Self::GcReadsTempIndex,
     ];
 
     /// Whether the bug shows only under fault injection.
@@ -111,6 +118,7 @@ impl SeededBug {
             Self::FailedStatAsAbsent => "failed-stat-as-absent",
             Self::FailedDeleteAsDone => "failed-delete-as-done",
             Self::VerifyUnmarksObject => "verify-unmarks-object",
+            Self::GcReadsTempIndex => "gc-reads-temp-index",
         }
     }
 

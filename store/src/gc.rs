@@ -106,6 +106,7 @@ impl<P: Platform> Process<P> {
             phase1_start,
             oldest_writer,
             min_atime,
+            thread: P::thread_id(),
         });
         let cutoff = Cutoff {
             min_atime,
@@ -192,6 +193,14 @@ impl<P: Platform> Process<P> {
             status.index_files += 1;
             for digest in index::decode(&path, &bytes)? {
                 self.mark_chunk(ds, &digest, status)?;
+            }
+        }
+        if ds.bug(SeededBug::GcReadsTempIndex) {
+            for (name, bytes) in ds.storage.indexes.unpublished(snapshot)? {
+                let path = format!("{snapshot}/{name}.tmp_didx");
+                for digest in index::decode(&path, &bytes)? {
+                    self.mark_chunk(ds, &digest, status)?;
+                }
             }
         }
         Ok(true)

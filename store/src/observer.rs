@@ -125,6 +125,12 @@ pub enum Fact {
         /// The thread that did it (it must hold the chunk store mutex of the digest).
         thread: u64,
     },
+    /// A process crashed (an injected fault): every later storage operation of it fails,
+    /// and its in-memory state (LRU, writers, mutexes) dies with it.
+    ProcessCrashed {
+        /// The process.
+        process: ProcessId,
+    },
     /// The storage injected a fault into an operation (model storage, under a checker's
     /// choice; see [`crate::storage::fault`]).
     FaultInjected {
@@ -209,6 +215,8 @@ pub enum Fact {
         oldest_writer: i64,
         /// Chunks with an atime below this are garbage.
         min_atime: i64,
+        /// The thread running it.
+        thread: u64,
     },
     /// GC is about to list the bucket (S3 phase 2): an object put from now on may be missing
     /// from its listing.

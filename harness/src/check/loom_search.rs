@@ -63,7 +63,7 @@ pub(super) fn run<F: Fn() + Send + Sync + 'static>(
 }
 
 /// The fault kinds a site has at most (see `store::storage::Site::faults`).
-const MAX_FAULT_KINDS: usize = 3;
+const MAX_FAULT_KINDS: usize = 4;
 
 /// Runs the search once per fault choice: operation `op` (counted from when the injector is
 /// armed) gets the `kind`-th fault of its site, for every op that some execution reaches and

@@ -82,6 +82,7 @@ fn describe_fact(fact: &Fact) -> String {
         Fact::ObjectPutting { digest, thread } => {
             format!("thread {thread} puts object {digest:#}")
         }
+        Fact::ProcessCrashed { process } => format!("CRASH of {process}"),
         Fact::GcListingBucket { process } => format!("GC of {process} lists the bucket"),
         Fact::ChunkUploadFailed { writer, digest, .. } => {
             format!("{writer}'s upload of {digest:#} failed")
@@ -124,8 +125,9 @@ fn describe_fact(fact: &Fact) -> String {
             phase1_start,
             oldest_writer,
             min_atime,
+            thread,
         } => format!(
-            "GC of {process} started: phase1_start={phase1_start} oldest_writer={oldest_writer} min_atime={min_atime}"
+            "GC of {process} started on thread {thread}: phase1_start={phase1_start} oldest_writer={oldest_writer} min_atime={min_atime}"
         ),
         Fact::GcSkippedBusy { digest } => format!("GC skipped busy chunk {digest:#}"),
         Fact::GcFinished { process, completed } => format!(

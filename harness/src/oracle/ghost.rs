@@ -80,6 +80,8 @@ impl GhostWriter {
 
 /// A running garbage collection.
 pub struct GhostGc {
+    /// The thread running it.
+    pub thread: u64,
     /// Its cutoff.
     pub min_atime: i64,
     /// Chunks it skipped because their per-chunk lock was busy.
@@ -130,6 +132,11 @@ pub struct Ghost {
     pub quarantined: BTreeSet<Digest>,
     /// Running GCs by process.
     pub gcs: BTreeMap<ProcessId, GhostGc>,
+    /// Every chunk a published index ever referenced (publications are checked against the
+    /// disk): a GC marks nothing else.
+    pub ever_published: BTreeSet<Digest>,
+    /// Processes a crash killed: their in-memory state (the LRU) is not judged any more.
+    pub crashed: BTreeSet<ProcessId>,
     /// Chunks whose object a thread announced putting and whose per-chunk lock it still
     /// holds: the put may land on either side of a GC's listing.
     putting: BTreeSet<Digest>,
@@ -187,10 +194,12 @@ impl Ghost {
     pub fn apply(&mut self, event: &Event<'_>) {
         match *event {
             Event::Fact(fact) => self.apply_fact(fact),
-            // Published indexes are read from the disk, where these reports are checked.
-            Event::IndexPublished { .. }
-            | Event::SnapshotPruned { .. }
-            | Event::ObjectsDeleting { .. } => {}
+            // Published indexes are read from the disk, where these reports are checked;
+            // the ghost keeps what they ever referenced.
+            Event::IndexPublished { digests, .. } => {
+                self.ever_published.extend(digests.iter().copied());
+            }
+            Event::SnapshotPruned { .. } | Event::ObjectsDeleting { .. } => {}
         }
     }
 
@@ -276,9 +285,13 @@ impl Ghost {
                 self.quarantined.remove(&digest);
             }
             Fact::GcStarted {
-                process, min_atime, ..
+                process,
+                min_atime,
+                thread,
+                ..
             } => {
                 let gc = GhostGc {
+                    thread,
                     min_atime,
                     skipped: BTreeSet::new(),
                     overlapped_writer: false,
@@ -295,6 +308,9 @@ impl Ghost {
             }
             Fact::GcFinished { process, .. } => {
                 self.gcs.remove(&process);
+            }
+            Fact::ProcessCrashed { process } => {
+                self.crashed.insert(process);
             }
             Fact::GcListingBucket { process } => {
                 if let Some(gc) = self.gcs.get_mut(&process) {

@@ -256,6 +256,7 @@ impl Oracle {
                 let granularity = self.options.granularity;
                 let what = "wrote or touched";
                 checks::guards::changed(ghost, granularity, process, digest, thread, what)?;
+                checks::gc::marks_only_published(&self.ground, ghost, digest, thread)?;
                 match written {
                     true => checks::harm::written(&self.ground, ghost, &digest),
                     false => Ok(()),
@@ -272,6 +273,11 @@ impl Oracle {
                 checks::harm::quarantining(&self.ground, ghost, &digest)
             }
             Event::SnapshotPruned { snapshot } => checks::reports::pruned(&self.ground, snapshot),
+            // A crashed process's LRU died with it: what its winding-down threads leave in
+            // the dead structure is nobody's concern.
+            Event::Fact(Fact::LruReleased { process, .. }) if ghost.crashed.contains(&process) => {
+                Ok(())
+            }
             Event::Fact(Fact::LruReleased {
                 process,
                 entries,
@@ -322,6 +328,11 @@ impl Oracle {
     #[inline]
     fn after(&self, ghost: &Ghost, event: &Event<'_>) -> Checked {
         match *event {
+            Event::Fact(Fact::LruReleased { process, .. })
+            | Event::Fact(Fact::LockReleased {
+                lock: LockKind::Lru(process),
+                ..
+            }) if ghost.crashed.contains(&process) => Ok(()),
             Event::Fact(Fact::LruReleased { process, .. }) => {
                 let granularity = self.options.granularity;
                 checks::cache::lru_has_content(&self.ground, ghost, granularity, process)

@@ -15,7 +15,7 @@ use crate::world::{ModelStorage, Setup};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use store::platform::{spawn, Mutex, MutexGuard};
-use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir, StorageFault};
+use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir, ProcessCrashed, StorageFault};
 use store::{BackupWriter, Clock, Datastore, Digest, Platform, Process, SnapshotId, StoreError};
 
 /// When the threads start.
@@ -40,7 +40,7 @@ pub struct Run<P: Platform> {
     pub rotted: BTreeSet<Digest>,
     /// The program's knobs.
     pub knobs: Knobs,
-    /// Whether the program reloads.
+    /// Whether the newest process can change: the program reloads, or a crash may restart it.
     reloads: bool,
     /// The fault injector, when the setup injects faults (armed while the threads run).
     pub faults: Option<Arc<Injector<P>>>,
@@ -62,6 +62,27 @@ impl<P: Platform> Run<P> {
         match (proc, self.reloads) {
             (Proc::Current, true) => self.newest(),
             _ => self.first.clone(),
+        }
+    }
+
+    /// The process `proc` names, which the calling thread acts for from now on (a crash it
+    /// runs into kills that process).
+    fn acting(&self, proc: Proc) -> Arc<Process<P>> {
+        let process = self.process(proc);
+        if let Some(faults) = &self.faults {
+            faults.enter(process.id());
+        }
+        process
+    }
+
+    /// After a crash of the newest process, a restart: a fresh process over the same
+    /// storage becomes the newest (the crashed one stays dead; `Proc::Old` still names the
+    /// first).
+    fn restart_if_crashed(&self) {
+        let Some(faults) = &self.faults else { return };
+        let mut current = self.current();
+        if faults.crashed(current.id()) {
+            *current = self.ds.start_process();
         }
     }
 }
@@ -86,6 +107,7 @@ pub fn execute<P: Platform>(program: &Program, setup: Setup, trace: &Arc<Trace>)
                 let begin = trace.tick();
                 let process = op.proc().map(|p| run.process(p).id());
                 apply(&run, op, t);
+                run.restart_if_crashed();
                 let end = trace.tick();
                 trace.record(Span {
                     thread: t,
@@ -115,6 +137,8 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
     let model = ModelStorage::<P>::new();
     let observer = model.observer(&setup, setup.oracle_options(backend).cutoff(rule));
     let faults = model.injector(&setup, &observer);
+    // A crash may restart the newest process, as a reload replaces it.
+    let reloads = program.reloads() || faults.is_some();
     let ModelStorage {
         storage,
         chunks,
@@ -141,7 +165,7 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
         bucket,
         rotted: BTreeSet::new(),
         knobs,
-        reloads: program.reloads(),
+        reloads,
         faults,
     };
     write_history(&mut run, &program.history);
@@ -241,6 +265,7 @@ fn write_history<P: Platform>(run: &mut Run<P>, history: &[Past]) {
 fn refused(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause.is::<StorageFault>()
+            || cause.is::<ProcessCrashed>()
             || matches!(
                 cause.downcast_ref::<StoreError>(),
                 Some(
@@ -275,7 +300,7 @@ fn apply<P: Platform>(run: &Run<P>, op: &Op, thread: usize) {
             steps,
             finish,
         } => {
-            let process = run.process(*proc);
+            let process = run.acting(*proc);
             let start = process.start_backup(&group_name(*group), *time);
             if let Some(mut writer) = settle(thread, "backup start", start) {
                 for step in steps {
@@ -287,24 +312,28 @@ fn apply<P: Platform>(run: &Run<P>, op: &Op, thread: usize) {
             }
         }
         Op::Gc { proc } => {
-            settle(thread, "gc", run.process(*proc).garbage_collect());
+            settle(thread, "gc", run.acting(*proc).garbage_collect());
         }
         Op::Reload => {
-            let new = run.newest().reload();
+            let old = run.newest();
+            if let Some(faults) = &run.faults {
+                faults.enter(old.id());
+            }
+            let new = old.reload();
             *run.current() = new;
         }
         Op::Read { proc, chunk } => {
             settle(
                 thread,
                 "read",
-                run.process(*proc).read_chunk(&chunk.digest()),
+                run.acting(*proc).read_chunk(&chunk.digest()),
             );
         }
         Op::Verify { proc, chunk } => {
             settle(
                 thread,
                 "verify",
-                run.process(*proc).verify_chunk(&chunk.digest()),
+                run.acting(*proc).verify_chunk(&chunk.digest()),
             );
         }
         Op::Prune {
@@ -313,6 +342,7 @@ fn apply<P: Platform>(run: &Run<P>, op: &Op, thread: usize) {
             newest,
         } => {
             let group = group_name(*group);
+            let process = run.acting(*proc);
             let listed = run.ds.storage().indexes.snapshots(&group);
             let times = settle(thread, "listing snapshots", listed).unwrap_or_default();
             let pick = match newest {
@@ -321,7 +351,7 @@ fn apply<P: Platform>(run: &Run<P>, op: &Op, thread: usize) {
             };
             if let Some(&time) = pick {
                 let snapshot = SnapshotId { group, time };
-                settle(thread, "prune", run.process(*proc).prune(&snapshot));
+                settle(thread, "prune", process.prune(&snapshot));
             }
         }
         Op::Clock(step) => {

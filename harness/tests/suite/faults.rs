@@ -1,5 +1,6 @@
-//! Faults under the checkers: every fault kind lands under shuttle and under loom and the
-//! clean store survives it, and every fault-handling seeded bug is caught by both.
+//! Faults under the checkers: every fault kind (crashes included) lands under shuttle and
+//! under loom and the clean store survives it, and every fault-handling seeded bug is caught
+//! by both.
 
 use harness::check::{Budget, Cause, Checker, Report, RunOptions, DEFAULT_MAX_BRANCHES};
 use harness::oracle::Property;
@@ -111,6 +112,7 @@ fn all_kinds() -> BTreeSet<Fault> {
         Fault::Io(Errno::Eacces),
         Fault::LostObject,
         Fault::PartialDelete,
+        Fault::Crash,
     ]
     .into_iter()
     .collect()
@@ -318,10 +320,70 @@ fn failed_delete_as_done_is_caught() {
 /// (switching threads at every step) did not within 20,000 schedules.
 #[test]
 fn verify_unmarks_object_is_caught() {
+    // The unmarked object is deleted under its index (P2, harm), or, listed by a GC before
+    // it lost its mark, left behind as garbage without one (progress).
     assert_caught_by(
         SeededBug::VerifyUnmarksObject,
         &verify_against_gc(),
-        &[Property::P2, Property::Harm],
+        &[Property::P2, Property::Harm, Property::Progress],
         &[Checker::Loom, Checker::Pct],
     );
+}
+
+/// Filesystem: a backup that publishes one index, and a clock step (a second thread for
+/// PCT). A crash at the publication leaves the index as `.tmp_didx`; the restarted process's
+/// GC must not read it as visible.
+fn crash_before_publication() -> Program {
+    Program {
+        knobs: Knobs {
+            backend: BackendKind::Filesystem,
+            ..s3(1)
+        },
+        history: vec![],
+        threads: vec![
+            vec![Op::Backup {
+                proc: Proc::Current,
+                group: 0,
+                time: 1,
+                steps: vec![
+                    Step::Upload(A1),
+                    Step::Create(0),
+                    Step::Append(0, A1),
+                    Step::Close(0),
+                ],
+                finish: true,
+            }],
+            vec![Op::Clock(ClockStep::Zero)],
+        ],
+    }
+}
+
+#[test]
+fn gc_reads_temp_index_is_caught() {
+    assert_caught(
+        SeededBug::GcReadsTempIndex,
+        &crash_before_publication(),
+        &[Property::Progress],
+    );
+}
+
+/// A crash stops the process: the executor restarts a fresh one, whose GC completes at the
+/// end check and collects what the crashed writer left, and the trail shows the crash.
+#[test]
+fn a_crash_restarts_the_process_and_its_garbage_is_collected() {
+    let program = crash_before_publication();
+    let report = run(
+        &program,
+        Setup::clean().with_faults(1),
+        Checker::Loom,
+        &budget(1, 1),
+    );
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    let crashes: u64 = report
+        .faults
+        .iter()
+        .filter(|((_, fault), _)| *fault == Fault::Crash)
+        .map(|(_, n)| n)
+        .sum();
+    assert!(crashes > 0, "{:?}", report.faults);
 }

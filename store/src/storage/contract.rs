@@ -24,7 +24,8 @@ pub(crate) fn contains_answers_without_content(bucket: &dyn Bucket) {
 }
 
 /// `inspect` visits every published index with its digests (an unpublished one is not
-/// visited, a corrupt one is visited with none) and stops when told to.
+/// visited, a corrupt one is visited with none) and stops when told to; `unpublished` lists
+/// exactly the unpublished ones.
 pub(crate) fn inspect_visits_published_indexes(dir: &dyn super::IndexDir) {
     use crate::ids::SnapshotId;
     use std::ops::ControlFlow;
@@ -61,4 +62,14 @@ pub(crate) fn inspect_visits_published_indexes(dir: &dyn super::IndexDir) {
         ControlFlow::Break(())
     });
     assert_eq!(visits, 1, "the walk stops at Break");
+    assert_eq!(
+        dir.unpublished(&snapshot).expect("unpublished"),
+        [("c".to_string(), crate::index::encode(&[d]))],
+        "only the unpublished c, with its bytes"
+    );
+    let gone = SnapshotId {
+        group: "vm/100".to_string(),
+        time: 2,
+    };
+    assert!(dir.unpublished(&gone).expect("no snapshot").is_empty());
 }

@@ -79,15 +79,16 @@ impl Site {
     ];
 
     /// The faults that can land here: an I/O error anywhere (ENOSPC only where something is
-    /// written), the named object lost just before a bucket operation on it, and a batched
-    /// delete that stops part-way.
+    /// written), the named object lost just before a bucket operation on it, a batched
+    /// delete that stops part-way, and a crash of the calling process anywhere.
     pub fn faults(self) -> &'static [Fault] {
         use Errno::{Eacces, Eio, Enospc};
-        const READ: &[Fault] = &[Fault::Io(Eio), Fault::Io(Eacces)];
-        const WRITE: &[Fault] = &[Fault::Io(Eio), Fault::Io(Enospc), Fault::Io(Eacces)];
-        const BUCKET_READ: &[Fault] = &[Fault::Io(Eio), Fault::LostObject];
-        const BUCKET_PUT: &[Fault] = &[Fault::Io(Eio), Fault::Io(Enospc), Fault::LostObject];
-        const BUCKET_DELETE: &[Fault] = &[Fault::Io(Eio), Fault::PartialDelete];
+        use Fault::{Crash, Io, LostObject, PartialDelete};
+        const READ: &[Fault] = &[Io(Eio), Crash, Io(Eacces)];
+        const WRITE: &[Fault] = &[Io(Eio), Crash, Io(Enospc), Io(Eacces)];
+        const BUCKET_READ: &[Fault] = &[Io(Eio), Crash, LostObject];
+        const BUCKET_PUT: &[Fault] = &[Io(Eio), Crash, Io(Enospc), LostObject];
+        const BUCKET_DELETE: &[Fault] = &[Io(Eio), Crash, PartialDelete];
         match self {
             Site::ChunkStat
             | Site::ChunkRead
@@ -174,6 +175,10 @@ pub enum Fault {
     LostObject,
     /// A batched delete deletes the first half of its batch (rounded down), then fails.
     PartialDelete,
+    /// The calling thread's process crashes here: this operation and every later storage
+    /// operation of that process fail with [`ProcessCrashed`] and change nothing, as if its
+    /// threads had stopped; what it wrote stays (an unpublished `.tmp_didx` too).
+    Crash,
 }
 
 impl Fault {
@@ -183,6 +188,17 @@ impl Fault {
             Fault::Io(errno) => errno.name(),
             Fault::LostObject => "lost object",
             Fault::PartialDelete => "partial delete",
+            Fault::Crash => "crash",
+        }
+    }
+
+    /// The error an operation fails with at once under this fault (an I/O error, a crash);
+    /// `None` for a fault the operation applies itself.
+    pub fn failure(self, site: Site) -> Option<anyhow::Error> {
+        match self {
+            Fault::Io(errno) => Some(StorageFault { site, errno }.into()),
+            Fault::Crash => Some(ProcessCrashed { site }.into()),
+            Fault::LostObject | Fault::PartialDelete => None,
         }
     }
 }
@@ -191,6 +207,14 @@ impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// The error every storage operation of a crashed process fails with (see [`Fault::Crash`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the process crashed (at {site}, injected)")]
+pub struct ProcessCrashed {
+    /// The operation that failed.
+    pub site: Site,
 }
 
 /// Decides, at each storage operation, whether a fault lands there.

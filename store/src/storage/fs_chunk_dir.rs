@@ -79,6 +79,12 @@ impl FsChunkDir {
                     None,
                 )
                 .with_context(|| format!("setting atime of {}", tmp.display()))
+            })
+            // On disk before the rename makes it the chunk: an index published after this
+            // write never names a chunk whose content a power loss could take back.
+            .and_then(|()| {
+                file.sync_all()
+                    .with_context(|| format!("syncing temporary chunk file {}", tmp.display()))
             });
         if result.is_err() {
             // Best effort: the write already failed and that is the error to report.

@@ -1,7 +1,8 @@
 //! Index files on the file system: `<root>/<type>/<id>/<time>/<name>.didx`.
 //!
-//! An index is written whole as `<name>.tmp_didx` and renamed to `<name>.didx` when it is
-//! complete; only the latter is listed, so GC never reads a partial index. Group and index
+//! An index is written whole as `<name>.tmp_didx`, synced, and renamed to `<name>.didx` when
+//! it is complete, then the snapshot directory is synced; only `.didx` files are listed, so
+//! GC never reads a partial index, and a crash leaves at most a `.tmp_didx` nobody reads. Group and index
 //! names are checked before they become paths, so no name can escape the root.
 
 use super::IndexDir;
@@ -9,8 +10,8 @@ use crate::error::StoreError;
 use crate::ids::{check_group_name, check_index_name, SnapshotId};
 use anyhow::{Context, Result};
 use std::fs;
-use std::io::ErrorKind;
-use std::path::PathBuf;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
 
 /// An [`IndexDir`] on the local file system.
 #[derive(Debug)]
@@ -83,6 +84,27 @@ fn subdirs(dir: &std::path::Path) -> Result<Option<Vec<String>>> {
     Ok(Some(names))
 }
 
+/// The index names in `dir` whose files end in `suffix`, sorted; `None` when `dir` is gone.
+fn index_names(dir: &Path, suffix: &str) -> Result<Option<Vec<String>>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err).with_context(|| format!("listing {}", dir.display())),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(suffix) {
+            if check_index_name(stem).is_ok() {
+                names.push(stem.to_string());
+            }
+        }
+    }
+    names.sort_unstable();
+    Ok(Some(names))
+}
+
 impl IndexDir for FsIndexDir {
     fn create_snapshot(&self, snapshot: &SnapshotId) -> Result<()> {
         let dir = self.snapshot_dir(snapshot)?;
@@ -95,7 +117,12 @@ impl IndexDir for FsIndexDir {
 
     fn write_tmp(&self, snapshot: &SnapshotId, name: &str, bytes: &[u8]) -> Result<()> {
         let path = self.file(snapshot, name, ".tmp_didx")?;
-        fs::write(&path, bytes)
+        let written = fs::File::create(&path).and_then(|mut file| {
+            file.write_all(bytes)?;
+            // Whole on disk before `publish` renames it into sight.
+            file.sync_all()
+        });
+        written
             .map_err(|err| not_found_or(err, || format!("snapshot {snapshot}")))
             .with_context(|| format!("writing index {}", path.display()))
     }
@@ -111,7 +138,13 @@ impl IndexDir for FsIndexDir {
                     path.display(),
                     tmp.display()
                 )
-            })
+            })?;
+        // The rename itself lives in the directory: synced, the publication survives a
+        // power loss too.
+        let dir = self.snapshot_dir(snapshot)?;
+        fs::File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .with_context(|| format!("syncing snapshot directory {}", dir.display()))
     }
 
     fn remove_tmp(&self, snapshot: &SnapshotId, name: &str) -> Result<()> {
@@ -159,24 +192,22 @@ impl IndexDir for FsIndexDir {
     }
 
     fn indexes(&self, snapshot: &SnapshotId) -> Result<Option<Vec<String>>> {
-        let dir = self.snapshot_dir(snapshot)?;
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(err).with_context(|| format!("listing {}", dir.display())),
-        };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(stem) = name.strip_suffix(".didx") {
-                if check_index_name(stem).is_ok() {
-                    names.push(stem.to_string());
-                }
+        index_names(&self.snapshot_dir(snapshot)?, ".didx")
+    }
+
+    fn unpublished(&self, snapshot: &SnapshotId) -> Result<Vec<(String, Vec<u8>)>> {
+        let names = index_names(&self.snapshot_dir(snapshot)?, ".tmp_didx")?;
+        let mut found = Vec::new();
+        for name in names.unwrap_or_default() {
+            let path = self.file(snapshot, &name, ".tmp_didx")?;
+            match fs::read(&path) {
+                Ok(bytes) => found.push((name, bytes)),
+                // Published or removed since the listing.
+                Err(err) if err.kind() == ErrorKind::NotFound => {}
+                Err(err) => return Err(err).with_context(|| format!("reading {}", path.display())),
             }
         }
-        names.sort_unstable();
-        Ok(Some(names))
+        Ok(found)
     }
 
     fn read(&self, snapshot: &SnapshotId, name: &str) -> Result<Option<Vec<u8>>> {

@@ -25,7 +25,7 @@ mod model_cell;
 mod model_chunk_dir;
 mod model_index_dir;
 
-pub use fault::{Errno, Fault, FaultSource, Site, StorageFault};
+pub use fault::{Errno, Fault, FaultSource, ProcessCrashed, Site, StorageFault};
 pub use fs_bucket::FsBucket;
 pub use fs_chunk_dir::FsChunkDir;
 pub use fs_index_dir::FsIndexDir;
@@ -134,6 +134,10 @@ pub trait IndexDir: Send + Sync {
     fn read(&self, snapshot: &SnapshotId, name: &str) -> Result<Option<Vec<u8>>>;
     /// Deletes a snapshot with all its files; `Ok(false)` when it did not exist.
     fn remove_snapshot(&self, snapshot: &SnapshotId) -> Result<bool>;
+    /// The unpublished `<name>.tmp_didx` files of a snapshot with their bytes: what a
+    /// crashed writer left. Nothing the store does reads them (GC, restore and prune see
+    /// published indexes only); they are for inspection and cleanup.
+    fn unpublished(&self, snapshot: &SnapshotId) -> Result<Vec<(String, Vec<u8>)>>;
     /// Visits every published index as it is now, for oracles: `visit` gets the snapshot,
     /// the index name and its digests, and may stop the walk. Reads without a scheduling
     /// point (the model overrides this to peek at its state) and never fails: an index that

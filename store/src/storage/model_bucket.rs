@@ -69,9 +69,10 @@ impl<P: Platform> ModelBucket<P> {
         what: impl FnOnce() -> String,
     ) -> Result<(Step<'_, P, State>, Option<Fault>)> {
         let (mut state, fault) = self.cell.step_at(site, digest);
+        if let Some(err) = fault.and_then(|f| f.failure(site)) {
+            return Err(err.context(format!("model bucket: {}", what())));
+        }
         match (fault, digest) {
-            (Some(Fault::Io(errno)), _) => Err(anyhow::Error::new(StorageFault { site, errno })
-                .context(format!("model bucket: {}", what()))),
             (Some(Fault::LostObject), Some(digest)) => {
                 if state.objects.remove(digest).is_some() {
                     state.lost.insert(*digest);

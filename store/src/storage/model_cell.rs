@@ -1,6 +1,6 @@
 //! [`ModelCell`]: the state of a model storage object, changed one atomic step at a time.
 
-use super::fault::{Fault, FaultSource, Site, StorageFault};
+use super::fault::{Fault, FaultSource, Site};
 use crate::digest::Digest;
 use crate::platform::{Mutex, MutexGuard, Platform};
 use std::ops::{Deref, DerefMut};
@@ -63,8 +63,9 @@ impl<P: Platform, S: Send> ModelCell<P, S> {
         (step, fault)
     }
 
-    /// Takes one step at `site`, where only I/O errors land: an injected one fails the
-    /// operation before it acts, with `what` (the operation and its object) as context.
+    /// Takes one step at `site`, where only faults that fail the operation land (an I/O
+    /// error, a crash): one fails it before it acts, with `what` (the operation and its
+    /// object) as context.
     #[track_caller]
     pub(crate) fn step_or_fail(
         &self,
@@ -72,11 +73,10 @@ impl<P: Platform, S: Send> ModelCell<P, S> {
         digest: Option<&Digest>,
         what: impl FnOnce() -> String,
     ) -> anyhow::Result<Step<'_, P, S>> {
-        match self.step_at(site, digest) {
-            (_, Some(Fault::Io(errno))) => {
-                Err(anyhow::Error::new(StorageFault { site, errno }).context(what()))
-            }
-            (step, _) => Ok(step),
+        let (step, fault) = self.step_at(site, digest);
+        match fault.and_then(|f| f.failure(site)) {
+            Some(err) => Err(err.context(what())),
+            None => Ok(step),
         }
     }
 

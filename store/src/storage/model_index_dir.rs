@@ -166,6 +166,21 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
             .cloned())
     }
 
+    fn unpublished(&self, snapshot: &SnapshotId) -> Result<Vec<(String, Vec<u8>)>> {
+        let state = self.op(Site::IndexList, || {
+            format!("listing unpublished indexes of {snapshot}")
+        })?;
+        Ok(state.get(snapshot).map_or_else(Vec::new, |files| {
+            files
+                .iter()
+                .filter_map(|(file, bytes)| {
+                    let name = file.strip_suffix(".tmp_didx")?;
+                    Some((name.to_string(), bytes.clone()))
+                })
+                .collect()
+        }))
+    }
+
     fn remove_snapshot(&self, snapshot: &SnapshotId) -> Result<bool> {
         let mut state = self.op(Site::IndexRemove, || {
             format!("removing snapshot {snapshot}")

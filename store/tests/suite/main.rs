@@ -7,6 +7,7 @@ mod common;
 
 mod bad_input;
 mod cache;
+mod crash;
 mod gc;
 mod locks;
 mod prune_verify;

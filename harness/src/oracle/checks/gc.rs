@@ -129,3 +129,31 @@ pub fn progress(ground: &Ground, ghost: &Ghost, gc: &GhostGc) -> Checked {
         None => Ok(()),
     }
 }
+
+/// A GC stamps (touches, or leaves a marker for) only chunks some published index
+/// referenced: phase 1 marks what visible indexes list, and the sweeps stamp nothing. A
+/// chunk no index ever listed that a GC marks stays forever, garbage nobody can collect
+/// (an unpublished `.tmp_didx` a crashed writer left, read as visible).
+///
+/// An index is on disk from its rename, reported a step later: the disk is asked too, so a
+/// GC that read an index between the two is not misjudged. It cannot be pruned before the
+/// report, which its writer makes holding the snapshot's lock.
+#[inline]
+pub fn marks_only_published(
+    ground: &Ground,
+    ghost: &Ghost,
+    digest: Digest,
+    thread: u64,
+) -> Checked {
+    let by_gc = ghost.gcs.values().any(|gc| gc.thread == thread);
+    if !by_gc
+        || ghost.ever_published.contains(&digest)
+        || ground.index_referencing(&digest).is_some()
+    {
+        return Ok(());
+    }
+    Err(Violation::new(
+        Property::Progress,
+        format!("GC marked {digest}, which no published index ever referenced: it keeps garbage"),
+    ))
+}

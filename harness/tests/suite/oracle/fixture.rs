@@ -14,6 +14,9 @@ use store::{
     Storage, WriterId,
 };
 
+/// The thread every hand-written GC runs on.
+const GC_THREAD: u64 = 990;
+
 pub(super) const PA: ProcessId = ProcessId(1);
 pub(super) const PB: ProcessId = ProcessId(2);
 pub(super) const T1: u64 = 1;
@@ -374,6 +377,7 @@ impl Fixture {
             phase1_start,
             oldest_writer: phase1_start,
             min_atime,
+            thread: GC_THREAD,
         });
     }
 

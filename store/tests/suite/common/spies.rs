@@ -204,4 +204,7 @@ impl IndexDir for SpyIndexDir {
     fn remove_snapshot(&self, snapshot: &SnapshotId) -> anyhow::Result<bool> {
         self.inner.remove_snapshot(snapshot)
     }
+    fn unpublished(&self, snapshot: &SnapshotId) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+        self.inner.unpublished(snapshot)
+    }
 }
