@@ -78,6 +78,7 @@ fn persist(
             attempt.setup.unchecked_lock_order.to_string(),
         ),
         ("lock", attempt.setup.granularity.to_string()),
+        ("faults", attempt.setup.faults.to_string()),
     ];
     if loom {
         meta.push((

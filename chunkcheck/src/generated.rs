@@ -121,9 +121,9 @@ pub const LOOM_PROGRAM_STEPS: usize = 8;
 /// loom's preemption bound for those programs (unless `--preemption-bound` says otherwise).
 pub const LOOM_PROGRAM_BOUND: usize = 2;
 
-/// loom's preemption bound for those programs under `--faults`: one exhaustive search per
-/// fault choice (operation × kind) multiplies the work by the number of choices, and bound
-/// 1 keeps the phase near its cost without faults (BENCHMARKS.md).
+/// loom's preemption bound under `--faults`, for generated programs and scenarios alike: one
+/// exhaustive search per fault choice (operation × kind) multiplies the work by the number
+/// of choices, and bound 1 keeps a run near its cost without faults (BENCHMARKS.md).
 pub const LOOM_FAULT_BOUND: usize = 1;
 
 /// Whether loom explores `program` exhaustively in this campaign.

@@ -96,10 +96,15 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The budget of one run of `scenario`: loom within the scenario's bound (or the
-    /// override), shuttle over `batch` (or the whole `--schedules` from the base seed).
-    pub fn budget(&self, scenario: &Scenario, batch: Option<&Batch>) -> Budget {
+    /// The budget of one run of `scenario` with `setup`: loom within the scenario's bound
+    /// (bound [`generated::LOOM_FAULT_BOUND`] when `setup` injects faults, where loom
+    /// searches once per fault choice) or the override, shuttle over `batch` (or the whole
+    /// `--schedules` from the base seed).
+    pub fn budget(&self, scenario: &Scenario, batch: Option<&Batch>, setup: &Setup) -> Budget {
         let mut budget = Budget::from_env(scenario.loom_bound);
+        if setup.faults > 0 {
+            budget.preemption_bound = generated::LOOM_FAULT_BOUND;
+        }
         if let Some(bound) = self.preemption_bound {
             budget.preemption_bound = bound;
         }
@@ -125,6 +130,7 @@ impl Settings {
             detection_seeds: self.spec.detection_seeds,
             jobs: self.jobs,
             weights: self.spec.weights.to_string(),
+            faults: self.setup.faults,
             phases: format!("{:?}", self.spec.phases).to_lowercase(),
             scenarios: self.spec.scenarios.iter().map(|s| s.to_string()).collect(),
             checkers: self.spec.checkers.iter().map(|c| c.to_string()).collect(),

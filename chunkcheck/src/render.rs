@@ -221,9 +221,11 @@ fn never_reached_line(report: &CampaignReport) -> Option<String> {
 /// The settings in one line.
 fn settings_line(report: &CampaignReport) -> String {
     let c = &report.config;
-    let bound = c
-        .preemption_bound
-        .map_or("per scenario".to_string(), |b| b.to_string());
+    let bound = match (c.preemption_bound, c.faults) {
+        (Some(b), _) => b.to_string(),
+        (None, 0) => "per scenario".to_string(),
+        (None, _) => format!("{} (under faults)", crate::generated::LOOM_FAULT_BOUND),
+    };
     let mut line = format!(
         "seed {:#x}, {} shuttle schedules per scenario and scheduler (items of {}), PCT depth {}, \
          loom bound {bound}, lock {}, shard {}, {} detection seeds, {} jobs",
@@ -241,6 +243,12 @@ fn settings_line(report: &CampaignReport) -> String {
     }
     if let Some(t) = c.max_time_secs {
         line.push_str(&format!(", max {t}s per item"));
+    }
+    if c.faults > 0 {
+        line.push_str(&format!(
+            ", up to {} storage faults per execution",
+            c.faults
+        ));
     }
     if c.weights != harness::program::Weights::DEFAULT.name {
         line.push_str(&format!(", generator weights {}", c.weights));

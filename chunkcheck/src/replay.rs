@@ -136,14 +136,31 @@ pub fn replay_file(catalogue: &Catalogue, path: &Path, quiet: bool) -> Result<Re
         .unwrap_or("single")
         .parse()
         .map_err(|e| format!("{shown}: {e}"))?;
+    let faults: u8 = file
+        .get("faults")
+        .unwrap_or("0")
+        .parse()
+        .map_err(|_| format!("{shown}: faults= is not a small number"))?;
     let setup = Setup {
         bugs,
         unchecked_lock_order,
         granularity,
+        faults,
         ..Setup::default()
     };
     let entry = scenario.entry(checker);
     let go = || match checker {
+        // loom's checkpoint holds the schedule, not the fault choice: with faults, the same
+        // search runs again from the start (it is deterministic) and finds the failure.
+        Checker::Loom if faults > 0 => {
+            let budget = loom_budget(&file).map_err(|e| anyhow::anyhow!(e))?;
+            let options = check::RunOptions {
+                faults: true,
+                ..check::RunOptions::default()
+            };
+            let report = check::run_with(checker, &budget, &options, move || entry(setup));
+            Ok(report.failure)
+        }
         Checker::Loom => {
             let budget = loom_budget(&file).map_err(|e| anyhow::anyhow!(e))?;
             check::replay_loom(&file.schedule, &budget, move || entry(setup))

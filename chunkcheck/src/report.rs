@@ -107,6 +107,9 @@ pub struct ConfigRecord {
     pub jobs: usize,
     /// The generator's biases (`--weights`).
     pub weights: String,
+    /// Storage faults per execution (`--faults`; 0: none).
+    #[serde(default)]
+    pub faults: u8,
     /// Phases run (`all`, `clean`, `seeded`, `generated`).
     pub phases: String,
     /// Scenarios selected.

@@ -661,3 +661,45 @@ fn stress_misses_are_reported_not_failures() {
     assert!(!item.caught && item.verdict == "missed", "{}", item.verdict);
     assert_eq!(exit, EXIT_OK);
 }
+
+/// `--faults`: generated programs with storage faults pass on the clean store, the report
+/// counts the faults per kind, and every fault-handling seeded bug is hunted and caught.
+#[test]
+fn faults_pass_the_clean_store_and_catch_every_fault_handling_bug() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (exit, report) = campaign(
+        dir.path(),
+        "faults",
+        &[
+            "--phase",
+            "generated",
+            "--faults",
+            "--programs",
+            "100",
+            "--detection-seeds",
+            "1",
+        ],
+    );
+    assert_eq!(exit, EXIT_OK, "{:?}", report.generated_seeded);
+    assert_eq!(report.config.faults, 1);
+    let generated = report.generated.as_ref().expect("the generated phase ran");
+    assert!(generated.failures.is_empty());
+    for kind in ["EIO", "crash", "lost object"] {
+        assert!(
+            generated.faults.get(kind).is_some_and(|n| *n > 0),
+            "{kind} injected: {:?}",
+            generated.faults
+        );
+    }
+    let hunted: Vec<_> = report
+        .generated_seeded
+        .iter()
+        .map(|i| i.bug.as_str())
+        .collect();
+    let expected: Vec<_> = store::SeededBug::FAULT_HANDLING
+        .iter()
+        .map(|b| b.name())
+        .collect();
+    assert_eq!(hunted, expected, "--faults hunts the fault-handling bugs");
+    assert!(report.generated_seeded.iter().all(|i| i.caught));
+}

@@ -29,10 +29,15 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// Runs this scenario with `setup` under `checker` within `budget`.
+    /// Runs this scenario with `setup` under `checker` within `budget` (with a fault
+    /// budget, loom searches once per fault choice).
     pub fn check(&self, checker: Checker, setup: Setup, budget: &Budget) -> Report {
         let f = self.entry(checker);
-        check::run(checker, budget, move || f(setup))
+        let options = check::RunOptions {
+            faults: setup.faults > 0,
+            ..check::RunOptions::default()
+        };
+        check::run_with(checker, budget, &options, move || f(setup))
     }
 
     /// The entry point a checker runs (loom's, or shuttle's for every shuttle scheduler).

@@ -1,9 +1,9 @@
 //! Fault injection under the checkers: which storage operation fails, and how, is a choice
 //! the checker explores, within a small budget per execution.
 //!
-//! An [`Injector`] is the model storage's [`FaultSource`] for one execution. It is armed
-//! once the history is written (faults land only while the actors run) and disarmed before
-//! the end check. How it chooses depends on the checker that runs the execution, which
+//! An [`Injector`] is the model storage's [`FaultSource`] for one execution. Faults land
+//! only on the actors' threads, never on the execution's main thread (which writes the
+//! history and checks the end), and only while it is armed. How it chooses depends on the checker that runs the execution, which
 //! the driver records in the [`ExecutionLog`] ([`FaultChoice`]):
 //! - **shuttle**: at each operation a random choice the scheduler makes, records and
 //!   replays, so a failing schedule reproduces its faults too;
@@ -67,6 +67,11 @@ pub struct Injector<P: Platform> {
     acting: Mutex<BTreeMap<u64, ProcessId>>,
     /// Processes a [`Fault::Crash`] killed.
     crashed: Mutex<BTreeSet<ProcessId>>,
+    /// The faults that landed so far.
+    landed: Mutex<BTreeSet<Fault>>,
+    /// The thread that built the injector (the execution's main thread), which writes the
+    /// history and checks the end: no fault lands on it.
+    main: u64,
     /// Weak: the observer (the oracle) holds the storage, which holds this injector.
     observer: Weak<dyn Observer>,
     platform: PhantomData<fn() -> P>,
@@ -101,6 +106,8 @@ impl<P: Platform> Injector<P> {
             log,
             acting: Mutex::new(BTreeMap::new()),
             crashed: Mutex::new(BTreeSet::new()),
+            landed: Mutex::new(BTreeSet::new()),
+            main: P::thread_id(),
             observer: Arc::downgrade(observer),
             platform: PhantomData,
         }))
@@ -120,6 +127,12 @@ impl<P: Platform> Injector<P> {
     /// process.
     pub fn enter(&self, process: ProcessId) {
         lock(&self.acting).insert(P::thread_id(), process);
+    }
+
+    /// Whether a fault of `kind` landed so far (`None`: any fault).
+    pub fn landed(&self, kind: Option<Fault>) -> bool {
+        let landed = lock(&self.landed);
+        kind.map_or(!landed.is_empty(), |k| landed.contains(&k))
     }
 
     /// Whether a crash killed `process`.
@@ -158,7 +171,8 @@ impl<P: Platform> FaultSource for Injector<P> {
             // A dead process's threads do nothing more to storage, budget or not.
             return Some(Fault::Crash);
         }
-        if !self.armed.load(Ordering::SeqCst) || self.left.load(Ordering::SeqCst) == 0 {
+        let idle = !self.armed.load(Ordering::SeqCst) || self.left.load(Ordering::SeqCst) == 0;
+        if idle || P::thread_id() == self.main {
             return None;
         }
         let op = self.ops.fetch_add(1, Ordering::SeqCst);
@@ -184,6 +198,7 @@ impl<P: Platform> FaultSource for Injector<P> {
             self.report(Fact::ProcessCrashed { process });
         }
         self.left.fetch_sub(1, Ordering::SeqCst);
+        lock(&self.landed).insert(fault);
         if let Some(log) = &self.log {
             log.record_fault(site, fault);
         }

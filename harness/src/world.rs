@@ -6,10 +6,12 @@ use crate::faults::Injector;
 use crate::oracle::{CutoffRule, Oracle, OracleOptions};
 use std::sync::Arc;
 use store::platform::{spawn, JoinHandle};
-use store::storage::{FaultSource, ModelBucket, ModelChunkDir, ModelIndexDir};
+use store::storage::{
+    Fault, FaultSource, ModelBucket, ModelChunkDir, ModelIndexDir, ProcessCrashed, StorageFault,
+};
 use store::{
     Backend, BackupWriter, Bugs, Clock, Datastore, Digest, GcStatus, LockGranularity, NoopObserver,
-    Observer, Platform, Process, SeededBug, Storage, StoreConfig,
+    Observer, Platform, Process, SeededBug, Storage, StoreConfig, StoreError,
 };
 
 /// Logical time at which scenarios start ("now"); history is written before it.
@@ -165,6 +167,56 @@ pub struct World<P: Platform> {
     pub chunks: Arc<ModelChunkDir<P>>,
     /// The model bucket, for inspection.
     pub bucket: Arc<ModelBucket<P>>,
+    /// The fault injector, when the setup injects faults (on the actors' threads only).
+    faults: Option<Arc<Injector<P>>>,
+}
+
+/// How a scenario's actors take the store's answers under fault injection (see
+/// [`World::settle`]).
+pub struct Settle<P: Platform>(Option<Arc<Injector<P>>>);
+
+impl<P: Platform> Clone for Settle<P> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<P: Platform> Settle<P> {
+    /// `result`'s value. An operation failing because of an injected fault (an I/O error, a
+    /// crash, or a missing chunk after an object was lost) gives `None`: the actor stops
+    /// there, as a real one would give up. Any other error panics, naming `what`.
+    ///
+    /// # Panics
+    /// On an error no injected fault explains.
+    pub fn ok<T>(&self, result: anyhow::Result<T>, what: &str) -> Option<T> {
+        let err = match result {
+            Ok(value) => return Some(value),
+            Err(err) => err,
+        };
+        let lost = self
+            .0
+            .as_ref()
+            .is_some_and(|f| f.landed(Some(Fault::LostObject)));
+        let explained = err.chain().any(|cause| {
+            cause.is::<StorageFault>()
+                || cause.is::<ProcessCrashed>()
+                || (lost
+                    && matches!(
+                        cause.downcast_ref::<StoreError>(),
+                        Some(StoreError::MissingChunk(_))
+                    ))
+        });
+        match explained {
+            true => None,
+            false => panic!("{what}: {err:#}"),
+        }
+    }
+
+    /// Whether a fault landed in this execution so far: what the actors did may then be
+    /// cut short, and a scenario's own asserts about their results do not apply.
+    pub fn faulted(&self) -> bool {
+        self.0.as_ref().is_some_and(|f| f.landed(None))
+    }
 }
 
 impl<P: Platform> World<P> {
@@ -173,6 +225,10 @@ impl<P: Platform> World<P> {
     pub fn new(setup: Setup, backend: Backend, cache_capacity: usize) -> Self {
         let model = ModelStorage::<P>::new();
         let observer = model.observer(&setup, setup.oracle_options(backend));
+        let faults = model.injector(&setup, &observer);
+        if let Some(faults) = &faults {
+            faults.arm();
+        }
         let ModelStorage {
             storage,
             chunks,
@@ -190,7 +246,18 @@ impl<P: Platform> World<P> {
             process,
             chunks,
             bucket,
+            faults,
         }
+    }
+
+    /// How this world's actors take the store's answers (see [`Settle::ok`]).
+    pub fn settle(&self) -> Settle<P> {
+        Settle(self.faults.clone())
+    }
+
+    /// Whether a fault landed so far (see [`Settle::faulted`]).
+    pub fn faulted(&self) -> bool {
+        self.settle().faulted()
     }
 
     /// Moves the clock from the past to [`NOW`].
@@ -211,8 +278,8 @@ impl<P: Platform> World<P> {
     /// When the store refuses (setup must succeed).
     pub fn backup(&self, group: &str, time: i64, chunks: &[&[u8]]) -> Vec<Digest> {
         let mut writer = self.start(group, time);
-        let digests = upload_all(&mut writer, chunks);
-        publish(&mut writer, "disk", &digests);
+        let digests = upload_all(&mut writer, chunks).expect("setup uploads");
+        publish(&mut writer, "disk", &digests).expect("setup publishes");
         writer.finish().expect("setup backup finishes");
         digests
     }
@@ -223,7 +290,7 @@ impl<P: Platform> World<P> {
     /// When the store refuses.
     pub fn garbage(&self, chunks: &[&[u8]]) -> Vec<Digest> {
         let mut writer = self.start("garbage/0", self.ds.clock().now());
-        let digests = upload_all(&mut writer, chunks);
+        let digests = upload_all(&mut writer, chunks).expect("setup uploads");
         drop(writer);
         digests
     }
@@ -238,32 +305,36 @@ impl<P: Platform> World<P> {
             .expect("setup backup starts")
     }
 
-    /// Spawns `gc`: a full GC in the first process, which must complete.
-    pub fn spawn_gc(&self) -> JoinHandle<P, GcStatus> {
-        let process = self.process.clone();
+    /// Spawns `gc`: a full GC in the first process, which must complete unless a fault
+    /// stops it.
+    pub fn spawn_gc(&self) -> JoinHandle<P, Option<GcStatus>> {
+        let (process, settle) = (self.process.clone(), self.settle());
         spawn::<P, _, _>("gc", move || {
-            process.garbage_collect().expect("gc completes")
+            settle.ok(process.garbage_collect(), "gc completes")
         })
     }
 
     /// Spawns a writer thread `name`: it starts a backup of `group` at `time` in the first
-    /// process, lets `body` upload (returning the digests to reference), publishes them as
-    /// index `disk` and finishes.
+    /// process, lets `body` upload (returning the digests to reference, or `None` when a
+    /// fault stopped it), publishes them as index `disk` and finishes.
     pub fn spawn_backup<F>(&self, name: &str, group: &str, time: i64, body: F) -> JoinHandle<P, ()>
     where
-        F: FnOnce(&mut BackupWriter<P>) -> Vec<Digest> + Send + 'static,
+        F: FnOnce(&mut BackupWriter<P>, &Settle<P>) -> Option<Vec<Digest>> + Send + 'static,
     {
-        let process = self.process.clone();
+        let (process, settle) = (self.process.clone(), self.settle());
         let (role, group) = (name.to_string(), group.to_string());
         spawn::<P, _, _>(name, move || {
-            let mut writer = process
-                .start_backup(&group, time)
-                .unwrap_or_else(|err| panic!("{role} cannot start: {err:#}"));
-            let digests = body(&mut writer);
-            publish(&mut writer, "disk", &digests);
-            writer
-                .finish()
-                .unwrap_or_else(|err| panic!("{role} cannot finish: {err:#}"));
+            let start = process.start_backup(&group, time);
+            let Some(mut writer) = settle.ok(start, &format!("{role} starts")) else {
+                return;
+            };
+            let Some(digests) = body(&mut writer, &settle) else {
+                return;
+            };
+            let published = publish(&mut writer, "disk", &digests);
+            if settle.ok(published, &format!("{role} publishes")).is_some() {
+                settle.ok(writer.finish(), &format!("{role} finishes"));
+            }
         })
     }
 
@@ -279,23 +350,27 @@ impl<P: Platform> World<P> {
 
 /// Uploads every chunk; returns their digests.
 ///
-/// # Panics
-/// When an upload fails.
-pub fn upload_all<P: Platform>(writer: &mut BackupWriter<P>, chunks: &[&[u8]]) -> Vec<Digest> {
-    chunks
-        .iter()
-        .map(|c| writer.upload_chunk(c).expect("upload succeeds"))
-        .collect()
+/// # Errors
+/// The first upload that fails.
+pub fn upload_all<P: Platform>(
+    writer: &mut BackupWriter<P>,
+    chunks: &[&[u8]],
+) -> anyhow::Result<Vec<Digest>> {
+    chunks.iter().map(|c| writer.upload_chunk(c)).collect()
 }
 
 /// Writes and publishes index `name` with `digests`.
 ///
-/// # Panics
-/// When the store refuses.
-pub fn publish<P: Platform>(writer: &mut BackupWriter<P>, name: &str, digests: &[Digest]) {
-    writer.create_index(name).expect("index opens");
+/// # Errors
+/// The first step the store refuses.
+pub fn publish<P: Platform>(
+    writer: &mut BackupWriter<P>,
+    name: &str,
+    digests: &[Digest],
+) -> anyhow::Result<()> {
+    writer.create_index(name)?;
     for d in digests {
-        writer.append(name, *d).expect("known chunk appends");
+        writer.append(name, *d)?;
     }
-    writer.close_index(name).expect("index publishes");
+    writer.close_index(name)
 }

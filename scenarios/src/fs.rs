@@ -22,10 +22,15 @@ pub fn insert_vs_sweep<P: Platform>(setup: Setup) {
     let x = writer.upload_chunk(b"X").expect("X uploads");
     world.advance(2 * GRACE);
     let gc = world.spawn_gc();
+    let settle = world.settle();
     let w = spawn::<P, _, _>("writer-1", move || {
-        let new = upload_all(&mut writer, &[b"A", b"N"]);
-        publish(&mut writer, "disk", &[x, new[0], new[1]]);
-        writer.finish().expect("writer-1 finishes");
+        let Some(new) = settle.ok(upload_all(&mut writer, &[b"A", b"N"]), "uploads") else {
+            return;
+        };
+        let published = publish(&mut writer, "disk", &[x, new[0], new[1]]);
+        if settle.ok(published, "writer-1 publishes").is_some() {
+            settle.ok(writer.finish(), "writer-1 finishes");
+        }
     });
     w.join();
     gc.join();
@@ -45,15 +50,13 @@ pub fn pull_reuse_vs_sweep<P: Platform>(setup: Setup) {
     let old = world.garbage(&[pulled[0], pulled[1], pulled[2], b"G"]);
     world.to_now();
     let gc = world.spawn_gc();
-    let w = world.spawn_backup("writer-1", "vm/100", NOW, move |writer| {
+    let w = world.spawn_backup("writer-1", "vm/100", NOW, move |writer, settle| {
         for (digest, data) in old.iter().zip(pulled) {
-            if !writer.reuse_chunk(*digest).expect("reuse answers") {
-                writer
-                    .upload(*digest, data)
-                    .expect("upload of a pulled chunk");
+            if !settle.ok(writer.reuse_chunk(*digest), "reuse answers")? {
+                settle.ok(writer.upload(*digest, data), "upload of a pulled chunk")?;
             }
         }
-        old[..3].to_vec()
+        Some(old[..3].to_vec())
     });
     w.join();
     gc.join();

@@ -19,21 +19,21 @@ pub fn incremental_vs_prune<P: Platform>(setup: Setup) {
     let history = world.backup("vm/100", 1, &[b"K1", b"K2"]);
     world.garbage(&[b"G"]);
     world.to_now();
-    let process = world.process.clone();
+    let (process, settle) = (world.process.clone(), world.settle());
     let k1 = history[0];
     let w = spawn::<P, _, _>("writer-1", move || {
         let mut writer = match process.start_backup("vm/100", 2) {
             Ok(writer) => writer,
             // Prune holds the previous snapshot: upstream fails such a backup too.
-            Err(err) if matches!(StoreError::of(&err), Some(StoreError::Locked(_))) => return,
-            Err(err) => panic!("writer-1 cannot start: {err:#}"),
+            Err(err) if matches!(StoreError::of(&err), Some(StoreError::Locked(_))) => return None,
+            Err(err) => settle.ok(Err(err), "writer-1 starts")?,
         };
         if !writer.known_chunks().contains(&k1) {
-            writer.upload(k1, b"K1").expect("K1 uploads");
+            settle.ok(writer.upload(k1, b"K1"), "K1 uploads")?;
         }
-        let n = writer.upload_chunk(b"N").expect("N uploads");
-        publish(&mut writer, "disk", &[k1, n]);
-        writer.finish().expect("writer-1 finishes");
+        let n = settle.ok(writer.upload_chunk(b"N"), "N uploads")?;
+        settle.ok(publish(&mut writer, "disk", &[k1, n]), "writer-1 publishes")?;
+        settle.ok(writer.finish(), "writer-1 finishes")
     });
     let process = world.process.clone();
     let prune = spawn::<P, _, _>("prune", move || {

@@ -18,23 +18,24 @@ use store::{Backend, Digest, Platform, Process, StoreError};
 pub fn reload_during_backup<P: Platform>(setup: Setup) {
     let world = World::<P>::new(setup, Backend::Filesystem, 8);
     let w1 = spawn_old_writer(&world);
-    let old = world.process.clone();
+    let (old, settle) = (world.process.clone(), world.settle());
     let reload = spawn::<P, _, _>("reload", move || {
         let new = old.reload();
-        let new2 = new.clone();
+        let (new2, settle2) = (new.clone(), settle.clone());
         let w2 = spawn::<P, _, _>("writer-2", move || {
-            let mut writer = new2
-                .start_backup("vm/200", NOW + 2 * GRACE)
-                .expect("writer-2 starts");
-            let z = upload_all(&mut writer, &[b"Z"]);
-            publish(&mut writer, "disk", &z);
-            writer.finish().expect("writer-2 finishes");
+            let start = new2.start_backup("vm/200", NOW + 2 * GRACE);
+            let mut writer = settle2.ok(start, "writer-2 starts")?;
+            let z = settle2.ok(upload_all(&mut writer, &[b"Z"]), "Z uploads")?;
+            settle2.ok(publish(&mut writer, "disk", &z), "writer-2 publishes")?;
+            settle2.ok(writer.finish(), "writer-2 finishes")
         });
         if let Err(err) = new.garbage_collect() {
-            assert!(
-                matches!(StoreError::of(&err), Some(StoreError::Locked(_))),
-                "GC of the new process may only be refused by the lock: {err:#}"
-            );
+            if !matches!(StoreError::of(&err), Some(StoreError::Locked(_))) {
+                settle.ok(
+                    Err::<(), _>(err),
+                    "GC of the new process may only be refused by the lock",
+                );
+            }
         }
         w2.join();
         new
@@ -59,26 +60,31 @@ pub fn reload_during_backup<P: Platform>(setup: Setup) {
 pub fn gc_during_reload<P: Platform>(setup: Setup) {
     let world = World::<P>::new(setup, Backend::Filesystem, 8);
     let w1 = spawn_old_writer(&world);
-    let old = world.process.clone();
+    let (old, settle) = (world.process.clone(), world.settle());
     let gc_old = spawn::<P, _, _>("gc-old", move || {
         if let Err(err) = old.garbage_collect() {
-            assert!(
-                matches!(
-                    StoreError::of(&err),
-                    Some(StoreError::ShuttingDown(_) | StoreError::Locked(_))
-                ),
-                "the old GC may only stop for the reload or the new GC: {err:#}"
+            let stopped = matches!(
+                StoreError::of(&err),
+                Some(StoreError::ShuttingDown(_) | StoreError::Locked(_))
             );
+            if !stopped {
+                settle.ok(
+                    Err::<(), _>(err),
+                    "the old GC may only stop for the reload or the new GC",
+                );
+            }
         }
     });
-    let old = world.process.clone();
+    let (old, settle) = (world.process.clone(), world.settle());
     let reload = spawn::<P, _, _>("reload", move || {
         let new = old.reload();
         if let Err(err) = new.garbage_collect() {
-            assert!(
-                matches!(StoreError::of(&err), Some(StoreError::Locked(_))),
-                "GC of the new process may only be refused by the lock: {err:#}"
-            );
+            if !matches!(StoreError::of(&err), Some(StoreError::Locked(_))) {
+                settle.ok(
+                    Err::<(), _>(err),
+                    "GC of the new process may only be refused by the lock",
+                );
+            }
         }
         new
     });
@@ -91,20 +97,23 @@ pub fn gc_during_reload<P: Platform>(setup: Setup) {
 /// The shared history: G was written long ago and nothing references it; writer W1 of
 /// process 1 started at NOW and inserted X; then more than the grace period passed. Spawns
 /// `writer-1`, which goes on with W1: inserts Y, publishes [X, Y] and finishes.
-fn spawn_old_writer<P: Platform>(world: &World<P>) -> JoinHandle<P, ()> {
+fn spawn_old_writer<P: Platform>(world: &World<P>) -> JoinHandle<P, Option<()>> {
     world.garbage(&[b"G"]);
     world.to_now();
     let mut old_writer = world.start("vm/100", NOW);
     let x = old_writer.upload_chunk(b"X").expect("X uploads");
     world.advance(2 * GRACE);
+    let settle = world.settle();
     spawn::<P, _, _>("writer-1", move || {
-        let y = upload_all(&mut old_writer, &[b"Y"]);
-        publish(&mut old_writer, "disk", &[x, y[0]]);
-        old_writer.finish().expect("writer-1 finishes");
+        let y = settle.ok(upload_all(&mut old_writer, &[b"Y"]), "Y uploads")?;
+        let published = publish(&mut old_writer, "disk", &[x, y[0]]);
+        settle.ok(published, "writer-1 publishes")?;
+        settle.ok(old_writer.finish(), "writer-1 finishes")
     })
 }
 
-/// Once every writer is done, a GC in the new process must succeed and collect G.
+/// Once every writer is done, a GC in the new process must succeed and collect G (on the
+/// main thread: no fault lands there).
 fn collect_after_all<P: Platform>(world: &World<P>, new: &Process<P>) {
     new.garbage_collect()
         .expect("GC after every writer finished");
@@ -130,14 +139,16 @@ pub fn eviction_vs_touch_across_reload<P: Platform>(setup: Setup) {
     let mut old = world.start("vm/100", NOW);
     let new = world.process.reload();
     let mut writer = new.start_backup("vm/200", NOW).expect("new-writer starts");
+    let settle = world.settle();
     let old_writer = spawn::<P, _, _>("old-writer", move || {
-        old.upload_chunk(b"Y").expect("old-writer uploads Y");
+        settle.ok(old.upload_chunk(b"Y"), "old-writer uploads Y");
         drop(old);
     });
+    let settle = world.settle();
     let new_writer = spawn::<P, _, _>("new-writer", move || {
-        writer.upload(x, b"X").expect("new-writer uploads X");
-        publish(&mut writer, "disk", &[x]);
-        writer.finish().expect("new-writer finishes");
+        settle.ok(writer.upload(x, b"X"), "new-writer uploads X")?;
+        settle.ok(publish(&mut writer, "disk", &[x]), "new-writer publishes")?;
+        settle.ok(writer.finish(), "new-writer finishes")
     });
     old_writer.join();
     new_writer.join();
