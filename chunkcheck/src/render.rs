@@ -10,25 +10,34 @@ use crate::table::{count, per_sec, secs, short_secs, Table};
 use std::fmt::Write;
 
 fn clean_table(report: &CampaignReport) -> Table {
-    let mut t = Table::new(&[
+    let faults = report.config.faults > 0;
+    let mut header = vec![
         ("scenario", false),
         ("checker", false),
         ("items", true),
         ("schedules", true),
         ("wall", true),
         ("schedules/s", true),
-        ("verdict", false),
-    ]);
+    ];
+    if faults {
+        header.push(("faults", true));
+    }
+    header.push(("verdict", false));
+    let mut t = Table::new(&header);
     for row in &report.matrix {
-        t.rows.push(vec![
+        let mut cells = vec![
             row.scenario.clone(),
             row.checker.clone(),
             row.items.to_string(),
             count(row.schedules),
             secs(row.wall_secs),
             per_sec(row.schedules_per_sec),
-            row.verdict.clone(),
-        ]);
+        ];
+        if faults {
+            cells.push(count(row.faults));
+        }
+        cells.push(row.verdict.clone());
+        t.rows.push(cells);
     }
     t
 }

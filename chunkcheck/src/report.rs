@@ -147,6 +147,9 @@ pub struct CleanItem {
     pub wall_secs: f64,
     /// Schedules per second.
     pub schedules_per_sec: f64,
+    /// Storage faults injected over its schedules (`--faults`).
+    #[serde(default)]
+    pub faults: u64,
     /// `pass`, `timeout` (stopped at `--max-time`, nothing found) or the failure's verdict.
     pub verdict: String,
     /// The failure, if any.
@@ -168,6 +171,9 @@ pub struct MatrixRow {
     pub wall_secs: f64,
     /// Schedules per second.
     pub schedules_per_sec: f64,
+    /// Storage faults injected (`--faults`).
+    #[serde(default)]
+    pub faults: u64,
     /// `pass`, `timeout`, or the first failure's verdict.
     pub verdict: String,
 }
@@ -518,6 +524,7 @@ impl CampaignReport {
                         schedules: 0,
                         wall_secs: 0.0,
                         schedules_per_sec: 0.0,
+                        faults: 0,
                         verdict: "pass".to_string(),
                     });
                     rows.len() - 1
@@ -527,6 +534,7 @@ impl CampaignReport {
             row.schedules += item.schedules;
             row.wall_secs += item.wall_secs;
             row.schedules_per_sec = rate(row.schedules, row.wall_secs);
+            row.faults += item.faults;
             if row.verdict == "pass" && item.verdict != "pass" {
                 row.verdict = item.verdict.clone();
             }
@@ -569,6 +577,7 @@ mod tests {
             schedules,
             wall_secs: 1.0,
             schedules_per_sec: schedules as f64,
+            faults: 0,
             verdict: verdict.into(),
             failure: None,
         }

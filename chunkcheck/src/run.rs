@@ -175,6 +175,7 @@ fn run_clean(
         schedules: outcome.schedules,
         wall_secs: secs,
         schedules_per_sec: rate(outcome.schedules, secs),
+        faults: outcome.faults.values().sum(),
         verdict,
         failure,
     };
