@@ -23,11 +23,12 @@
 //! must not be a scheduling point itself.
 
 use crate::execution::ExecutionLog;
+use crate::program::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use store::storage::{Fault, FaultSource, Site};
+use store::storage::{Fault, FaultSource, ProcessCrashed, Site, StorageFault};
 use store::{Digest, Event, Fact, Observer, Platform, ProcessId};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -36,6 +37,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// One operation in this many gets a fault, while the budget lasts (shuttle, real threads).
 pub const FAULT_ONE_IN: u64 = 20;
+
+/// Whether `err` comes from an injected fault: an I/O error or a crash that the storage
+/// reported and the store passed on.
+pub fn injected(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|cause| cause.is::<StorageFault>() || cause.is::<ProcessCrashed>())
+}
 
 /// How the injectors of a checker run choose; the driver sets it in the run's log.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,7 +69,7 @@ pub struct Injector<P: Platform> {
     armed: AtomicBool,
     left: AtomicUsize,
     ops: AtomicUsize,
-    rng: Mutex<u64>,
+    rng: Mutex<Rng>,
     log: Option<Arc<ExecutionLog>>,
     /// The process each thread last acted for (see [`Injector::enter`]).
     acting: Mutex<BTreeMap<u64, ProcessId>>,
@@ -102,7 +110,7 @@ impl<P: Platform> Injector<P> {
             armed: AtomicBool::new(false),
             left: AtomicUsize::new(usize::from(budget)),
             ops: AtomicUsize::new(0),
-            rng: Mutex::new(seed),
+            rng: Mutex::new(Rng::new(seed)),
             log,
             acting: Mutex::new(BTreeMap::new()),
             crashed: Mutex::new(BTreeSet::new()),
@@ -152,14 +160,7 @@ impl<P: Platform> Injector<P> {
             FaultChoice::Shuttle => {
                 shuttle::rand::RngCore::next_u64(&mut shuttle::rand::thread_rng())
             }
-            _ => {
-                let mut state = lock(&self.rng);
-                *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                let mut z = *state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                z ^ (z >> 31)
-            }
+            _ => lock(&self.rng).next_u64(),
         }
     }
 }

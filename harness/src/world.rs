@@ -2,13 +2,11 @@
 //! oracle, with helpers to set up history (old backups, garbage) through the store itself
 //! so the oracle sees every event.
 
-use crate::faults::Injector;
+use crate::faults::{injected, Injector};
 use crate::oracle::{CutoffRule, Oracle, OracleOptions};
 use std::sync::Arc;
 use store::platform::{spawn, JoinHandle};
-use store::storage::{
-    Fault, FaultSource, ModelBucket, ModelChunkDir, ModelIndexDir, ProcessCrashed, StorageFault,
-};
+use store::storage::{Fault, FaultSource, ModelBucket, ModelChunkDir, ModelIndexDir};
 use store::{
     Backend, BackupWriter, Bugs, Clock, Datastore, Digest, GcStatus, LockGranularity, NoopObserver,
     Observer, Platform, Process, SeededBug, Storage, StoreConfig, StoreError,
@@ -197,15 +195,13 @@ impl<P: Platform> Settle<P> {
             .0
             .as_ref()
             .is_some_and(|f| f.landed(Some(Fault::LostObject)));
-        let explained = err.chain().any(|cause| {
-            cause.is::<StorageFault>()
-                || cause.is::<ProcessCrashed>()
-                || (lost
-                    && matches!(
-                        cause.downcast_ref::<StoreError>(),
-                        Some(StoreError::MissingChunk(_))
-                    ))
-        });
+        let missing = |cause: &(dyn std::error::Error + 'static)| {
+            matches!(
+                cause.downcast_ref::<StoreError>(),
+                Some(StoreError::MissingChunk(_))
+            )
+        };
+        let explained = injected(&err) || (lost && err.chain().any(missing));
         match explained {
             true => None,
             false => panic!("{what}: {err:#}"),

@@ -9,13 +9,13 @@
 use super::end::end_check;
 use super::model::{Age, Chunk, ClockStep, Knobs, Op, Past, Proc, Program, Step};
 use super::trace::{Span, Trace};
-use crate::faults::Injector;
+use crate::faults::{injected, Injector};
 use crate::oracle::CutoffRule;
 use crate::world::{ModelStorage, Setup};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use store::platform::{spawn, Mutex, MutexGuard};
-use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir, ProcessCrashed, StorageFault};
+use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir};
 use store::{BackupWriter, Clock, Datastore, Digest, Platform, Process, SnapshotId, StoreError};
 
 /// When the threads start.
@@ -263,10 +263,9 @@ fn write_history<P: Platform>(run: &mut Run<P>, history: &[Past]) {
 /// Whether `err` is a refusal the store documents for the operations programs run, or a
 /// storage fault (injected) the store passed on.
 fn refused(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause.is::<StorageFault>()
-            || cause.is::<ProcessCrashed>()
-            || matches!(
+    injected(err)
+        || err.chain().any(|cause| {
+            matches!(
                 cause.downcast_ref::<StoreError>(),
                 Some(
                     StoreError::Locked(_)
@@ -279,7 +278,7 @@ fn refused(err: &anyhow::Error) -> bool {
                         | StoreError::IndexStillOpen { .. }
                 )
             )
-    })
+        })
 }
 
 /// Accepts a documented refusal; panics on anything else.

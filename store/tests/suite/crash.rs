@@ -9,6 +9,7 @@
 //! The kill point is chosen by counting the child's steps (lines on its stdout), not by
 //! time; within a step the operating system decides where the signal lands.
 
+use harness::program::Rng;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -25,14 +26,6 @@ const ROUNDS: u64 = 60;
 
 /// The child runs at most this many steps before the kill (1 to this, drawn per round).
 const MAX_STEPS: u64 = 60;
-
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 /// Starts the workload on `dir` and reads `steps` of its lines; returns it still running.
 fn run_until(dir: &Path, seed: u64, steps: u64) -> Child {
@@ -107,10 +100,10 @@ fn check_visible_indexes(root: &Path) -> BTreeSet<Digest> {
 fn kill_9_at_random_steps_loses_no_visible_index() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("store");
-    let mut rng = 0xC0FFEE;
+    let mut rng = Rng::new(0xC0FFEE);
     let mut referenced = BTreeSet::new();
     for round in 0..ROUNDS {
-        let steps = 1 + splitmix(&mut rng) % MAX_STEPS;
+        let steps = rng.range(1, MAX_STEPS);
         let mut child = run_until(dir.path(), round, steps);
         child.kill().expect("SIGKILL");
         child.wait().expect("the child is reaped");
