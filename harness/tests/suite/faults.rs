@@ -49,6 +49,23 @@ fn s3(delete_batch: u8) -> Knobs {
     }
 }
 
+/// A backup of group `group` at time 1 that uploads `chunk`, publishes it in one index and
+/// finishes.
+fn backup_of(group: u8, chunk: Chunk) -> Op {
+    Op::Backup {
+        proc: Proc::Current,
+        group,
+        time: 1,
+        steps: vec![
+            Step::Upload(chunk),
+            Step::Create(0),
+            Step::Append(0, chunk),
+            Step::Close(0),
+        ],
+        finish: true,
+    }
+}
+
 fn gc() -> Op {
     Op::Gc {
         proc: Proc::Current,
@@ -80,18 +97,7 @@ fn busy_s3() -> Program {
         threads: vec![
             vec![gc()],
             vec![
-                Op::Backup {
-                    proc: Proc::Current,
-                    group: 1,
-                    time: 1,
-                    steps: vec![
-                        Step::Upload(B),
-                        Step::Create(0),
-                        Step::Append(0, B),
-                        Step::Close(0),
-                    ],
-                    finish: true,
-                },
+                backup_of(1, B),
                 Op::Read {
                     proc: Proc::Current,
                     chunk: C,
@@ -340,21 +346,7 @@ fn crash_before_publication() -> Program {
             ..s3(1)
         },
         history: vec![],
-        threads: vec![
-            vec![Op::Backup {
-                proc: Proc::Current,
-                group: 0,
-                time: 1,
-                steps: vec![
-                    Step::Upload(A1),
-                    Step::Create(0),
-                    Step::Append(0, A1),
-                    Step::Close(0),
-                ],
-                finish: true,
-            }],
-            vec![Op::Clock(ClockStep::Zero)],
-        ],
+        threads: vec![vec![backup_of(0, A1)], vec![Op::Clock(ClockStep::Zero)]],
     }
 }
 

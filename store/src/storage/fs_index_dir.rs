@@ -67,40 +67,39 @@ fn parse_time(name: &str) -> Option<i64> {
     name.parse::<i64>().ok().filter(|t| t.to_string() == name)
 }
 
-/// The names of the subdirectories of `dir`; `None` when `dir` does not exist.
-fn subdirs(dir: &std::path::Path) -> Result<Option<Vec<String>>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
+/// The entries of `dir` as (name, is a directory); `None` when `dir` does not exist.
+fn entries(dir: &Path) -> Result<Option<Vec<(String, bool)>>> {
+    let listed = match fs::read_dir(dir) {
+        Ok(listed) => listed,
         Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
         Err(err) => return Err(err).with_context(|| format!("listing {}", dir.display())),
     };
-    let mut names = Vec::new();
-    for entry in entries {
+    let mut found = Vec::new();
+    for entry in listed {
         let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
-        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-            names.push(entry.file_name().to_string_lossy().into_owned());
-        }
+        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        found.push((entry.file_name().to_string_lossy().into_owned(), is_dir));
     }
-    Ok(Some(names))
+    Ok(Some(found))
+}
+
+/// The names of the subdirectories of `dir`; `None` when `dir` does not exist.
+fn subdirs(dir: &Path) -> Result<Option<Vec<String>>> {
+    let found = entries(dir)?;
+    Ok(found.map(|all| all.into_iter().filter(|e| e.1).map(|e| e.0).collect()))
 }
 
 /// The index names in `dir` whose files end in `suffix`, sorted; `None` when `dir` is gone.
 fn index_names(dir: &Path, suffix: &str) -> Result<Option<Vec<String>>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(err).with_context(|| format!("listing {}", dir.display())),
+    let Some(found) = entries(dir)? else {
+        return Ok(None);
     };
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(stem) = name.strip_suffix(suffix) {
-            if check_index_name(stem).is_ok() {
-                names.push(stem.to_string());
-            }
-        }
-    }
+    let mut names: Vec<String> = found
+        .iter()
+        .filter_map(|(name, _)| name.strip_suffix(suffix))
+        .filter(|stem| check_index_name(stem).is_ok())
+        .map(str::to_string)
+        .collect();
     names.sort_unstable();
     Ok(Some(names))
 }
