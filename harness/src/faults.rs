@@ -3,7 +3,7 @@
 //!
 //! An [`Injector`] is the model storage's [`FaultSource`] for one execution. Faults land
 //! only on the actors' threads, never on the execution's main thread (which writes the
-//! history and checks the end), and only while it is armed. How it chooses depends on the checker that runs the execution, which
+//! history and checks the end). How it chooses depends on the checker that runs the execution, which
 //! the driver records in the [`ExecutionLog`] ([`FaultChoice`]):
 //! - **shuttle**: at each operation a random choice the scheduler makes, records and
 //!   replays, so a failing schedule reproduces its faults too;
@@ -26,7 +26,7 @@ use crate::execution::ExecutionLog;
 use crate::program::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use store::storage::{Fault, FaultSource, ProcessCrashed, Site, StorageFault};
 use store::{Digest, Event, Fact, Observer, Platform, ProcessId};
@@ -53,7 +53,7 @@ pub enum FaultChoice {
     Shuttle,
     /// Real threads: a generator seeded with this plus the execution's number.
     Seeded(u64),
-    /// loom: the `op`-th operation after arming (from 0) gets the `kind`-th fault of its
+    /// loom: the `op`-th operation of the actors' threads (from 0) gets the `kind`-th fault of its
     /// site's [`Site::faults`] (none if the site has fewer).
     Nth {
         /// Which operation.
@@ -66,7 +66,6 @@ pub enum FaultChoice {
 /// The fault source of one execution on platform `P`.
 pub struct Injector<P: Platform> {
     choice: FaultChoice,
-    armed: AtomicBool,
     left: AtomicUsize,
     ops: AtomicUsize,
     rng: Mutex<Rng>,
@@ -86,7 +85,7 @@ pub struct Injector<P: Platform> {
 }
 
 impl<P: Platform> Injector<P> {
-    /// An unarmed injector allowing `budget` faults, choosing as the installed
+    /// An injector allowing `budget` faults, choosing as the installed
     /// [`ExecutionLog`] says (shuttle's choice when none is installed); `None` when
     /// `budget` is 0.
     /// Each fault is reported to `observer` (the oracle's trail shows it) as it lands.
@@ -107,7 +106,6 @@ impl<P: Platform> Injector<P> {
         };
         Some(Arc::new(Self {
             choice,
-            armed: AtomicBool::new(false),
             left: AtomicUsize::new(usize::from(budget)),
             ops: AtomicUsize::new(0),
             rng: Mutex::new(Rng::new(seed)),
@@ -119,16 +117,6 @@ impl<P: Platform> Injector<P> {
             observer: Arc::downgrade(observer),
             platform: PhantomData,
         }))
-    }
-
-    /// Faults may land from now on.
-    pub fn arm(&self) {
-        self.armed.store(true, Ordering::SeqCst);
-    }
-
-    /// No fault lands from now on.
-    pub fn disarm(&self) {
-        self.armed.store(false, Ordering::SeqCst);
     }
 
     /// The calling thread acts for `process` from now on: a crash it runs into kills that
@@ -172,8 +160,7 @@ impl<P: Platform> FaultSource for Injector<P> {
             // A dead process's threads do nothing more to storage, budget or not.
             return Some(Fault::Crash);
         }
-        let idle = !self.armed.load(Ordering::SeqCst) || self.left.load(Ordering::SeqCst) == 0;
-        if idle || P::thread_id() == self.main {
+        if self.left.load(Ordering::SeqCst) == 0 || P::thread_id() == self.main {
             return None;
         }
         let op = self.ops.fetch_add(1, Ordering::SeqCst);

@@ -123,9 +123,20 @@ impl<P: Platform> ModelStorage<P> {
         }
     }
 
-    /// The fault injector `setup` asks for, attached to every part of this storage (unarmed:
-    /// arm it once the history is written) and reporting to `observer`; `None` when the
-    /// setup injects no faults.
+    /// What checks a run over this storage with `setup`: its observer (see
+    /// [`ModelStorage::observer`]) and its fault injector (see [`ModelStorage::injector`]).
+    pub fn checked(
+        &self,
+        setup: &Setup,
+        options: OracleOptions,
+    ) -> (Arc<dyn Observer>, Option<Arc<Injector<P>>>) {
+        let observer = self.observer(setup, options);
+        let faults = self.injector(setup, &observer);
+        (observer, faults)
+    }
+
+    /// The fault injector `setup` asks for, attached to every part of this storage and
+    /// reporting to `observer`; `None` when the setup injects no faults.
     pub fn injector(
         &self,
         setup: &Setup,
@@ -220,11 +231,7 @@ impl<P: Platform> World<P> {
     /// [`GRACE`]/[`MARGIN`] and a cache of `cache_capacity` chunks.
     pub fn new(setup: Setup, backend: Backend, cache_capacity: usize) -> Self {
         let model = ModelStorage::<P>::new();
-        let observer = model.observer(&setup, setup.oracle_options(backend));
-        let faults = model.injector(&setup, &observer);
-        if let Some(faults) = &faults {
-            faults.arm();
-        }
+        let (observer, faults) = model.checked(&setup, setup.oracle_options(backend));
         let ModelStorage {
             storage,
             chunks,

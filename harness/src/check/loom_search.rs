@@ -65,9 +65,9 @@ pub(super) fn run<F: Fn() + Send + Sync + 'static>(
 /// The fault kinds a site has at most (see `store::storage::Site::faults`).
 const MAX_FAULT_KINDS: usize = 4;
 
-/// Runs the search once per fault choice: operation `op` (counted from when the injector is
-/// armed) gets the `kind`-th fault of its site, for every op that some execution reaches and
-/// every kind. loom explores schedules, not data, so the choice is enumerated here; the
+/// Runs the search once per fault choice: operation `op` (counted over the actors'
+/// threads) gets the `kind`-th fault of its site, for every op that some execution reaches
+/// and every kind. loom explores schedules, not data, so the choice is enumerated here; the
 /// failure names the choice that found it.
 pub(super) fn run_with_faults<F: Fn() + Send + Sync + 'static>(
     budget: &Budget,
@@ -89,7 +89,7 @@ pub(super) fn run_with_faults<F: Fn() + Send + Sync + 'static>(
             let body = f.clone();
             if let Some(mut failure) = run(budget, &options, log, move || body()) {
                 failure.message = format!(
-                    "{} (loom fault choice: operation {op} after arming, fault {kind} of its site)",
+                    "{} (loom fault choice: operation {op} of the actors, fault {kind} of its site)",
                     failure.message
                 );
                 return Some(failure);

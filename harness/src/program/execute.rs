@@ -42,7 +42,7 @@ pub struct Run<P: Platform> {
     pub knobs: Knobs,
     /// Whether the newest process can change: the program reloads, or a crash may restart it.
     reloads: bool,
-    /// The fault injector, when the setup injects faults (armed while the threads run).
+    /// The fault injector, when the setup injects faults (on the program's threads only).
     pub faults: Option<Arc<Injector<P>>>,
 }
 
@@ -135,8 +135,7 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
         margin: knobs.margin,
     };
     let model = ModelStorage::<P>::new();
-    let observer = model.observer(&setup, setup.oracle_options(backend).cutoff(rule));
-    let faults = model.injector(&setup, &observer);
+    let (observer, faults) = model.checked(&setup, setup.oracle_options(backend).cutoff(rule));
     // A crash may restart the newest process, as a reload replaces it.
     let reloads = program.reloads() || faults.is_some();
     let ModelStorage {
@@ -170,9 +169,6 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
     };
     write_history(&mut run, &program.history);
     run.ds.clock().advance(NOW - run.ds.clock().now());
-    if let Some(faults) = &run.faults {
-        faults.arm();
-    }
     run
 }
 
