@@ -123,16 +123,21 @@ impl<P: Platform> ModelStorage<P> {
         }
     }
 
-    /// What checks a run over this storage with `setup`: its observer (see
-    /// [`ModelStorage::observer`]) and its fault injector (see [`ModelStorage::injector`]).
-    pub fn checked(
-        &self,
-        setup: &Setup,
-        options: OracleOptions,
-    ) -> (Arc<dyn Observer>, Option<Arc<Injector<P>>>) {
-        let observer = self.observer(setup, options);
+    /// What checks a run over this storage with `setup`: the oracle checking as `options`
+    /// say (the no-op observer when the setup runs without one) and the fault injector (see
+    /// [`ModelStorage::injector`]).
+    pub fn checked(&self, setup: &Setup, options: OracleOptions) -> Checking<P> {
+        let oracle = (!setup.without_oracle).then(|| Oracle::with_options(&self.storage, options));
+        let observer: Arc<dyn Observer> = match &oracle {
+            Some(oracle) => oracle.clone(),
+            None => Arc::new(NoopObserver),
+        };
         let faults = self.injector(setup, &observer);
-        (observer, faults)
+        Checking {
+            observer,
+            oracle,
+            faults,
+        }
     }
 
     /// The fault injector `setup` asks for, attached to every part of this storage and
@@ -149,21 +154,23 @@ impl<P: Platform> ModelStorage<P> {
         self.indexes.set_faults(Some(source));
         Some(injector)
     }
-
-    /// The observer `setup` asks for over this storage: the oracle checking as `options`
-    /// say, or the no-op observer.
-    pub fn observer(&self, setup: &Setup, options: OracleOptions) -> Arc<dyn Observer> {
-        match setup.without_oracle {
-            true => Arc::new(NoopObserver),
-            false => Oracle::with_options(&self.storage, options),
-        }
-    }
 }
 
 impl<P: Platform> Default for ModelStorage<P> {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// What checks one run: the store's observer, the oracle behind it (none when the setup
+/// measures without one) and the fault injector (none without a fault budget).
+pub struct Checking<P: Platform> {
+    /// The observer the datastore reports to.
+    pub observer: Arc<dyn Observer>,
+    /// The oracle, which is the observer unless the setup runs without one.
+    pub oracle: Option<Arc<Oracle>>,
+    /// The fault injector.
+    pub faults: Option<Arc<Injector<P>>>,
 }
 
 /// A datastore under test with its oracle.
@@ -231,7 +238,9 @@ impl<P: Platform> World<P> {
     /// [`GRACE`]/[`MARGIN`] and a cache of `cache_capacity` chunks.
     pub fn new(setup: Setup, backend: Backend, cache_capacity: usize) -> Self {
         let model = ModelStorage::<P>::new();
-        let (observer, faults) = model.checked(&setup, setup.oracle_options(backend));
+        let Checking {
+            observer, faults, ..
+        } = model.checked(&setup, setup.oracle_options(backend));
         let ModelStorage {
             storage,
             chunks,

@@ -64,11 +64,16 @@ pub enum SeededBug {
     /// marks that index's chunks at every run and they are never collected. Shows only
     /// under fault injection (a crash).
     GcReadsTempIndex,
+    /// S3 GC trusts a chunk's local marker as proof that its object exists: after the
+    /// object was lost behind the store's back, GC never reports it missing, and every
+    /// upload of the chunk finds the marker and skips the put, so the object stays gone.
+    /// Shows only under fault injection (a lost object).
+    GcTrustsMarker,
 }
 
 impl SeededBug {
     /// Every seeded bug.
-    pub const ALL: [SeededBug; 15] = [
+    pub const ALL: [SeededBug; 16] = [
         Self::SweepStatOutsideMutex,
         Self::InsertSkipsTouch,
         Self::TouchWithoutMutex,
@@ -84,16 +89,18 @@ impl SeededBug {
         Self::FailedDeleteAsDone,
         Self::VerifyUnmarksObject,
         Self::GcReadsTempIndex,
+        Self::GcTrustsMarker,
     ];
 
     /// The bugs in how the store reacts to a failing storage operation: they show only when
     /// faults are injected.
-    pub const FAULT_HANDLING: [SeededBug; 5] = [
+    pub const FAULT_HANDLING: [SeededBug; 6] = [
         Self::TouchErrorAsSuccess,
         Self::FailedStatAsAbsent,
         Self::FailedDeleteAsDone,
         Self::VerifyUnmarksObject,
         Self::GcReadsTempIndex,
+        Self::GcTrustsMarker,
     ];
 
     /// Whether the bug shows only under fault injection.
@@ -119,6 +126,7 @@ impl SeededBug {
             Self::FailedDeleteAsDone => "failed-delete-as-done",
             Self::VerifyUnmarksObject => "verify-unmarks-object",
             Self::GcReadsTempIndex => "gc-reads-temp-index",
+            Self::GcTrustsMarker => "gc-trusts-marker",
         }
     }
 

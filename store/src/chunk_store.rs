@@ -340,6 +340,30 @@ impl<P: Platform> ChunkStore<P> {
             .with_context(|| format!("removing chunk {digest}"))
     }
 
+    /// Deletes the local file of a chunk whose bucket object is gone (S3 GC, which holds the
+    /// chunk's per-chunk lock and checked the bucket under it). Unlike
+    /// [`Self::remove_chunk`], an index may reference the chunk: the file is a marker that
+    /// claims an object that no longer exists, and dropping it loses nothing; it makes the
+    /// next upload of the chunk put the object back instead of skipping it.
+    pub(crate) fn forget_lost(
+        &self,
+        guard: &ChunkStoreGuard<'_, P>,
+        digest: &Digest,
+    ) -> Result<()> {
+        self.check_guard(guard, digest);
+        self.ds.emit(Fact::LostChunkForgotten {
+            process: self.process,
+            digest: *digest,
+            thread: P::thread_id(),
+        });
+        self.ds
+            .storage
+            .chunks
+            .remove(digest)
+            .with_context(|| format!("dropping the local marker of lost chunk {digest}"))?;
+        Ok(())
+    }
+
     /// Renames a corrupt chunk to `<digest>.N.bad`; `None` when it is not there.
     pub(crate) fn quarantine(
         &self,

@@ -8,7 +8,11 @@
 //!   cutoff, unlinked, under the mutex. S3: every listed object is try-locked (skipped when
 //!   busy), its local marker stat'ed under the mutex, and if old removed from the cache and
 //!   queued for deletion keeping its per-chunk lock; queued objects are deleted in batches;
-//! - **phase 3 (S3)**: leftover local markers are swept the same way.
+//! - **phase 3 (S3)**: leftover local markers are swept the same way. A marked local file
+//!   whose object the bucket listing lacked is checked against the bucket under its
+//!   per-chunk lock: an object lost behind the store's back is put back from an intact
+//!   cached copy, or else reported missing and its marker dropped, so that the next upload
+//!   of the chunk puts the object back instead of trusting the marker.
 //!
 //! Between steps GC checks whether a reload told its process to shut down, and aborts.
 
@@ -34,8 +38,13 @@ pub struct GcStatus {
     pub index_files: u64,
     /// Chunk references touched in phase 1.
     pub marked_chunks: u64,
-    /// Referenced chunks found nowhere in phase 1 (locally, nor in the bucket on S3).
+    /// References to chunks found nowhere (locally, nor in the bucket on S3): in phase 1,
+    /// or, on S3, in phase 3 for a chunk whose local marker outlived its object.
     pub missing_chunks: u64,
+    /// The chunks behind [`GcStatus::missing_chunks`], each once.
+    pub missing: BTreeSet<Digest>,
+    /// Lost bucket objects put back from an intact cached copy in phase 3 (S3).
+    pub restored_objects: u64,
     /// Chunks removed (local files on the filesystem backend, bucket objects on S3).
     pub removed_chunks: u64,
     /// Bytes of removed local chunk files.
@@ -130,9 +139,10 @@ impl<P: Platform> Process<P> {
         match ds.config.backend {
             Backend::Filesystem => self.sweep_files(ds, cutoff, status),
             Backend::S3 => {
-                self.sweep_bucket(ds, cutoff, status)
+                let listed = self
+                    .sweep_bucket(ds, cutoff, status)
                     .context("GC phase 2 (bucket sweep)")?;
-                self.sweep_markers(ds, cutoff, status)
+                self.sweep_markers(ds, cutoff, &listed, status)
                     .context("GC phase 3 (marker sweep)")
             }
         }
@@ -223,9 +233,14 @@ impl<P: Platform> Process<P> {
         if in_bucket {
             self.chunk_store.write(&guard, digest, &[])?;
         } else {
-            status.missing_chunks += 1;
+            Self::missing(status, digest);
         }
         Ok(())
+    }
+
+    fn missing(status: &mut GcStatus, digest: &Digest) {
+        status.missing_chunks += 1;
+        status.missing.insert(*digest);
     }
 
     fn count(status: &mut GcStatus, verdict: &Verdict, size: u64) {
@@ -277,10 +292,16 @@ impl<P: Platform> Process<P> {
         Ok(())
     }
 
-    /// Phase 2, S3 backend: sweep the bucket.
-    fn sweep_bucket(&self, ds: &Datastore<P>, cutoff: Cutoff, status: &mut GcStatus) -> Result<()> {
+    /// Phase 2, S3 backend: sweep the bucket; returns the objects it listed.
+    fn sweep_bucket(
+        &self,
+        ds: &Datastore<P>,
+        cutoff: Cutoff,
+        status: &mut GcStatus,
+    ) -> Result<BTreeSet<Digest>> {
         ds.emit(Fact::GcListingBucket { process: self.id() });
         let objects = ds.storage.bucket.list().context("listing the bucket")?;
+        let listed: BTreeSet<Digest> = objects.iter().copied().collect();
         let mut queue: Vec<ChunkLockGuard<'_, P>> = Vec::new();
         for digest in objects {
             if let Err(err) = self.check_shutdown() {
@@ -306,7 +327,8 @@ impl<P: Platform> Process<P> {
                 self.delete_objects(ds, &mut queue)?;
             }
         }
-        self.delete_objects(ds, &mut queue)
+        self.delete_objects(ds, &mut queue)?;
+        Ok(listed)
     }
 
     /// Removes a chunk from this process's cache during a sweep.
@@ -348,11 +370,13 @@ impl<P: Platform> Process<P> {
         Ok(())
     }
 
-    /// Phase 3, S3 backend: remove leftover local markers older than the cutoff.
+    /// Phase 3, S3 backend: remove leftover local markers older than the cutoff, and check
+    /// the kept ones the bucket listing (`listed`) lacked.
     fn sweep_markers(
         &self,
         ds: &Datastore<P>,
         cutoff: Cutoff,
+        listed: &BTreeSet<Digest>,
         status: &mut GcStatus,
     ) -> Result<()> {
         let listing = ds
@@ -374,8 +398,51 @@ impl<P: Platform> Process<P> {
             if let Verdict::Remove = cutoff.judge(stat.atime) {
                 self.remove_cached(&guard, &digest)?;
                 status.removed_markers += 1;
+            } else if !listed.contains(&digest) && !ds.bug(SeededBug::GcTrustsMarker) {
+                self.recover_lost(ds, &guard, &digest, status)?;
             }
         }
+        Ok(())
+    }
+
+    /// A kept local file whose object the listing lacked, under its per-chunk lock and
+    /// shard: the object may have been put after the listing began (then all is well), or
+    /// lost behind the store's back. A lost one is put back from an intact cached copy;
+    /// without one it is reported missing and the marker dropped, so that it no longer
+    /// claims an object and the next upload of the chunk puts it back.
+    fn recover_lost(
+        &self,
+        ds: &Datastore<P>,
+        guard: &ChunkStoreGuard<'_, P>,
+        digest: &Digest,
+        status: &mut GcStatus,
+    ) -> Result<()> {
+        let exists = ds
+            .storage
+            .bucket
+            .contains(digest)
+            .with_context(|| format!("looking up chunk {digest} in the bucket"))?;
+        if exists {
+            return Ok(());
+        }
+        let cached = self.chunk_store.read(guard, digest)?;
+        if let Some(data) = cached.filter(|data| digest.verify(data).is_ok()) {
+            ds.emit(Fact::ObjectPutting {
+                digest: *digest,
+                thread: P::thread_id(),
+            });
+            ds.storage
+                .bucket
+                .put_if_absent(digest, &data)
+                .with_context(|| format!("putting lost chunk {digest} back from the cache"))?;
+            status.restored_objects += 1;
+            return Ok(());
+        }
+        if let Some(cache) = self.cache() {
+            cache.forget(guard, digest);
+        }
+        self.chunk_store.forget_lost(guard, digest)?;
+        Self::missing(status, digest);
         Ok(())
     }
 }

@@ -196,6 +196,17 @@ pub enum Fact {
         /// The calling thread.
         thread: u64,
     },
+    /// GC is about to drop the local file (and LRU entry) of a chunk whose bucket object it
+    /// found gone: a marker that no longer stands for an object, so the next upload of the
+    /// chunk puts it back instead of trusting the marker.
+    LostChunkForgotten {
+        /// The GC's process.
+        process: ProcessId,
+        /// The chunk.
+        digest: Digest,
+        /// The thread doing it (it must hold the chunk's per-chunk lock and shard).
+        thread: u64,
+    },
     /// Verify is about to rename a corrupt chunk aside.
     ChunkQuarantined {
         /// The process whose chunk store does it.

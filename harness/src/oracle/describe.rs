@@ -117,6 +117,9 @@ fn describe_fact(fact: &Fact) -> String {
             digest,
             thread,
         } => format!("thread {thread} ({process}) calls remove({digest:#})"),
+        Fact::LostChunkForgotten { digest, thread, .. } => {
+            format!("thread {thread} drops the local file of lost chunk {digest:#}")
+        }
         Fact::ChunkQuarantined { digest, thread, .. } => {
             format!("thread {thread} renames chunk {digest:#} aside (bad)")
         }

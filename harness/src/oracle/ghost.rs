@@ -262,7 +262,7 @@ impl Ghost {
                     lru.remove(&digest);
                 }
             }
-            // Verify renaming a chunk aside, or GC removing it, changes the shared cache
+            // Verify renaming a chunk aside, or GC removing it (or dropping a lost one), changes the shared cache
             // directory whether or not the acting process's LRU listed the chunk (found by
             // the generated phase: a verify in the new process made the old process's entry
             // stale without any LRU removal).
@@ -270,6 +270,9 @@ impl Ghost {
                 process, digest, ..
             }
             | Fact::RemoveCalled {
+                process, digest, ..
+            }
+            | Fact::LostChunkForgotten {
                 process, digest, ..
             } => {
                 if let Fact::ChunkQuarantined { .. } = fact {

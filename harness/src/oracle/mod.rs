@@ -32,6 +32,11 @@
 //!   the bucket has no object to fetch instead;
 //! - **lock order**: per-chunk lock → chunk store mutex → LRU mutex, for blocking acquires;
 //! - **single GC**: at most one GC runs across all processes;
+//! - **recovery**: a GC drops the local file of a chunk as lost only when its object is
+//!   gone; after a final GC with nothing else running, every referenced object lost behind
+//!   the store's back was reported missing and left no marker, nothing else was reported,
+//!   and an upload of each puts it back (judged by the program end check through
+//!   [`Oracle::judge`]) ([`checks::recovery`]);
 //! - **progress**: when a GC completes, no chunk older than its cutoff is left (except
 //!   those it skipped because their per-chunk lock was busy), and a chunk reported busy
 //!   was locked by someone at that moment.
@@ -175,6 +180,38 @@ impl Oracle {
         self.state().coverage.clone()
     }
 
+    /// Judges the ground truth with `check` once the execution's threads are done (the
+    /// program end check): a violation is recorded and reported with the event trail, as
+    /// one found at an event is.
+    ///
+    /// # Panics
+    /// On a violation.
+    pub(crate) fn judge(&self, check: impl FnOnce(&Ground) -> Checked) {
+        let state = self.state();
+        if state.violation.is_some() {
+            return;
+        }
+        if let Err(violation) = check(&self.ground) {
+            self.fail(state, violation);
+        }
+    }
+
+    /// Records `violation` as this execution's and panics with it and the event trail.
+    fn fail(&self, mut state: MutexGuard<'_, State>, violation: Violation) -> ! {
+        let message = format!(
+            "{} violated: {}\nevent trail (oldest first):\n{}",
+            violation.property,
+            violation.detail,
+            state.trail.render()
+        );
+        state.violation = Some((violation.property, message.clone()));
+        drop(state);
+        if let Some(log) = &self.log {
+            log.record_violation(violation.property);
+        }
+        panic!("{message}");
+    }
+
     /// The first violation seen, if any: its property and full message.
     pub fn violation(&self) -> Option<(Property, String)> {
         self.state().violation.clone()
@@ -271,6 +308,17 @@ impl Oracle {
                 let what = "renamed aside";
                 checks::guards::changed(ghost, granularity, process, digest, thread, what)?;
                 checks::harm::quarantining(&self.ground, ghost, &digest)
+            }
+            Event::Fact(Fact::LostChunkForgotten {
+                process,
+                digest,
+                thread,
+            }) => {
+                let granularity = self.options.granularity;
+                let what = "dropped the local file of";
+                checks::guards::changed(ghost, granularity, process, digest, thread, what)?;
+                checks::guards::bucket_changed(ghost, &[digest], thread, what)?;
+                checks::recovery::forgotten(&self.ground, &digest)
             }
             Event::SnapshotPruned { snapshot } => checks::reports::pruned(&self.ground, snapshot),
             // A crashed process's LRU died with it: what its winding-down threads leave in
@@ -402,18 +450,7 @@ impl Observer for Oracle {
             return;
         }
         if let Err(violation) = self.check(&mut state, event) {
-            let message = format!(
-                "{} violated: {}\nevent trail (oldest first):\n{}",
-                violation.property,
-                violation.detail,
-                state.trail.render()
-            );
-            state.violation = Some((violation.property, message.clone()));
-            drop(state);
-            if let Some(log) = &self.log {
-                log.record_violation(violation.property);
-            }
-            panic!("{message}");
+            self.fail(state, violation);
         }
     }
 }

@@ -31,11 +31,14 @@ pub enum Property {
     ChunkLock,
     /// A read served a copy that does not hash to its digest while a good one existed.
     Readable,
+    /// A lost bucket object a GC did not report missing (or left a marker claiming), a
+    /// chunk reported missing that is not, or an upload that did not put a lost one back.
+    Recovery,
 }
 
 impl Property {
     /// Every property.
-    pub const ALL: [Property; 13] = [
+    pub const ALL: [Property; 14] = [
         Self::P1,
         Self::P2,
         Self::P3,
@@ -49,6 +52,7 @@ impl Property {
         Self::Cutoff,
         Self::ChunkLock,
         Self::Readable,
+        Self::Recovery,
     ];
 
     /// The name used in violation messages (`"<name> violated: ..."`) and reports.
@@ -67,6 +71,7 @@ impl Property {
             Self::Cutoff => "cutoff",
             Self::ChunkLock => "chunk lock",
             Self::Readable => "readable",
+            Self::Recovery => "recovery",
         }
     }
 }

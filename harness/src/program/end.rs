@@ -1,12 +1,17 @@
 //! The end check every program shares, once its threads have joined: with every writer
 //! done and the clock past the grace period, a GC in the newest process completes (the
-//! oracle's progress check then asks that it collected every unreferenced chunk), and every
-//! chunk of every index on disk is readable.
+//! oracle's progress check then asks that it collected every unreferenced chunk); on S3 it
+//! reported every referenced object lost behind the store's back, and a backup uploading
+//! those chunks puts them back (the oracle's recovery checks); then every chunk of every
+//! index on disk is readable.
 
-use super::execute::{chunk_of, Run};
+use super::execute::{chunk_of, group_name, Run};
+use crate::oracle::checks::recovery;
+use std::collections::BTreeSet;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use store::storage::{Bucket, ChunkDir};
-use store::{Backend, Digest, Platform, SnapshotId};
+use store::{Backend, Digest, GcStatus, Platform, Process, SnapshotId};
 
 /// Runs the end check on a program's datastore.
 ///
@@ -19,19 +24,22 @@ pub fn end_check<P: Platform>(run: &Run<P>) {
     // On the main thread no fault lands: what follows checks what the faults left behind.
     run.ds.clock().advance(knobs.grace + knobs.margin + 1);
     let newest = run.newest();
-    if let Err(err) = newest.garbage_collect() {
-        panic!(
+    let status = match newest.garbage_collect() {
+        Ok(status) => status,
+        Err(err) => panic!(
             "end check: GC in the newest process ({}) failed after every writer finished: {err:#}",
             newest.id()
-        );
+        ),
+    };
+    let indexes = visible_indexes(run);
+    if run.ds.config().backend == Backend::S3 {
+        recover_lost(run, &newest, &indexes, &status);
     }
-    for (snapshot, name, digests) in visible_indexes(run) {
+    for (snapshot, name, digests) in indexes {
         for digest in digests {
             let damage = match run.ds.config().backend {
                 Backend::Filesystem => filesystem_damage(run, &digest),
-                // An object lost behind the store's back (an injected fault) and not uploaded
-                // again is not the store's doing.
-                Backend::S3 if run.bucket.inspect_lost(&digest) => None,
+                // Lost objects were put back above (or the oracle failed the run).
                 Backend::S3 => match run.bucket.inspect(&digest) {
                     false => Some("its bucket object is gone".to_string()),
                     true => newest
@@ -46,6 +54,42 @@ pub fn end_check<P: Platform>(run: &Run<P>) {
             }
         }
     }
+}
+
+/// S3, after the final GC: it reported every referenced chunk whose object was lost (an
+/// injected fault) and left no marker claiming one, and reported nothing else; then a
+/// backup in the newest process uploads each of them, which must put its object back.
+/// Judged by the oracle (property recovery), so a failure carries the event trail.
+fn recover_lost<P: Platform>(
+    run: &Run<P>,
+    newest: &Arc<Process<P>>,
+    indexes: &[(SnapshotId, String, Vec<Digest>)],
+    status: &GcStatus,
+) {
+    let Some(oracle) = &run.oracle else { return };
+    let referenced: BTreeSet<Digest> = indexes.iter().flat_map(|(.., d)| d).copied().collect();
+    oracle.judge(|ground| recovery::reported(ground, &referenced, &status.missing));
+    let lost: BTreeSet<Digest> = referenced
+        .into_iter()
+        .filter(|d| run.bucket.inspect_lost(d))
+        .collect();
+    if lost.is_empty() {
+        return;
+    }
+    let now = run.ds.clock().now();
+    let mut writer = newest
+        .start_backup(&group_name(u8::MAX), now)
+        .unwrap_or_else(|err| panic!("end check: a backup to upload lost chunks: {err:#}"));
+    for digest in &lost {
+        let chunk = chunk_of(digest).expect("programs only reference the pool's chunks");
+        if let Err(err) = writer.upload(*digest, chunk.data()) {
+            panic!("end check: uploading lost chunk {digest}: {err:#}");
+        }
+    }
+    if let Err(err) = writer.finish() {
+        panic!("end check: finishing the backup of lost chunks: {err:#}");
+    }
+    oracle.judge(|ground| recovery::put_back(ground, &lost));
 }
 
 fn filesystem_damage<P: Platform>(run: &Run<P>, digest: &Digest) -> Option<String> {

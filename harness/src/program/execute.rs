@@ -10,8 +10,8 @@ use super::end::end_check;
 use super::model::{Age, Chunk, ClockStep, Knobs, Op, Past, Proc, Program, Step};
 use super::trace::{Span, Trace};
 use crate::faults::{injected, Injector};
-use crate::oracle::CutoffRule;
-use crate::world::{ModelStorage, Setup};
+use crate::oracle::{CutoffRule, Oracle};
+use crate::world::{Checking, ModelStorage, Setup};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use store::platform::{spawn, Mutex, MutexGuard};
@@ -44,6 +44,8 @@ pub struct Run<P: Platform> {
     reloads: bool,
     /// The fault injector, when the setup injects faults (on the program's threads only).
     pub faults: Option<Arc<Injector<P>>>,
+    /// The oracle, which also judges the end check (none when measuring without one).
+    pub oracle: Option<Arc<Oracle>>,
 }
 
 impl<P: Platform> Run<P> {
@@ -135,7 +137,11 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
         margin: knobs.margin,
     };
     let model = ModelStorage::<P>::new();
-    let (observer, faults) = model.checked(&setup, setup.oracle_options(backend).cutoff(rule));
+    let Checking {
+        observer,
+        oracle,
+        faults,
+    } = model.checked(&setup, setup.oracle_options(backend).cutoff(rule));
     // A crash may restart the newest process, as a reload replaces it.
     let reloads = program.reloads() || faults.is_some();
     let ModelStorage {
@@ -166,6 +172,7 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
         knobs,
         reloads,
         faults,
+        oracle,
     };
     write_history(&mut run, &program.history);
     run.ds.clock().advance(NOW - run.ds.clock().now());

@@ -379,3 +379,33 @@ fn a_crash_restarts_the_process_and_its_garbage_is_collected() {
         .sum();
     assert!(crashes > 0, "{:?}", report.faults);
 }
+
+/// S3, a cache of 2: an old snapshot of three chunks, so the first is only a marker by now;
+/// a read of it (and a clock step, a second thread for PCT). The object lost at the read's
+/// bucket get leaves the marker claiming it.
+fn read_of_evicted_chunk() -> Program {
+    Program {
+        knobs: s3(2),
+        history: vec![Past::Snapshot {
+            group: 0,
+            indexes: vec![vec![A1, B, C]],
+            age: Age::Old,
+        }],
+        threads: vec![
+            vec![Op::Read {
+                proc: Proc::Current,
+                chunk: A1,
+            }],
+            vec![Op::Clock(ClockStep::Zero)],
+        ],
+    }
+}
+
+#[test]
+fn gc_trusts_marker_is_caught() {
+    assert_caught(
+        SeededBug::GcTrustsMarker,
+        &read_of_evicted_chunk(),
+        &[Property::Recovery],
+    );
+}

@@ -205,3 +205,63 @@ fn access_of_missing_chunk_is_missing_chunk(case: Case) {
     );
 }
 per_case!(access_of_missing_chunk_is_missing_chunk: s3_model, s3_disk);
+
+/// Objects lost behind the store's back (deleted outside it) while an index references
+/// them. GC puts back the one whose cached copy is intact, and reports the one that is only
+/// a marker missing and drops its marker. The next backup that uploads that chunk puts its
+/// object back, and reads work again.
+fn gc_reports_lost_objects_and_an_upload_puts_them_back(case: Case) {
+    let env = Env::with_config(case, case.config().with_cache_capacity(2));
+    let p = env.process();
+    let data: Vec<Vec<u8>> = (1..=3).map(chunk_data).collect();
+    let digests = backup(&p, "vm/100", 1, &data);
+    let [evicted, cached, _] = digests[..] else {
+        panic!("three digests")
+    };
+    assert_eq!(
+        env.stat(&evicted).map(|s| s.size),
+        Some(0),
+        "{case}: a marker"
+    );
+    env.storage
+        .bucket
+        .delete_batch(&[evicted, cached])
+        .expect("deleting objects outside the store");
+
+    let status = p.garbage_collect().expect("GC");
+    assert_eq!(
+        status.missing,
+        [evicted].into_iter().collect(),
+        "{case}: the lost marker-only chunk is reported missing"
+    );
+    assert_eq!(status.missing_chunks, 1, "{case}");
+    assert_eq!(
+        status.restored_objects, 1,
+        "{case}: the cached one is put back"
+    );
+    assert!(env.bucket_objects().contains(&cached), "{case}: restored");
+    assert!(
+        env.stat(&evicted).is_none(),
+        "{case}: the lost chunk's marker is dropped"
+    );
+    assert_eq!(
+        kind(&p.read_chunk(&evicted).expect_err("still lost")),
+        StoreError::MissingChunk(evicted),
+        "{case}"
+    );
+
+    env.advance(1);
+    let again = backup(&p, "vm/100", 2, &data[..1]);
+    assert_eq!(again, [evicted], "{case}");
+    assert!(
+        env.bucket_objects().contains(&evicted),
+        "{case}: the upload put the lost object back"
+    );
+    assert_eq!(p.read_chunk(&evicted).expect("readable again"), data[0]);
+    let status = p.garbage_collect().expect("second GC");
+    assert!(
+        status.missing.is_empty(),
+        "{case}: nothing missing any more"
+    );
+}
+per_case!(gc_reports_lost_objects_and_an_upload_puts_them_back: s3_model, s3_disk);

@@ -6,5 +6,6 @@ pub mod gc;
 pub mod guards;
 pub mod harm;
 pub mod locks;
+pub mod recovery;
 pub mod remove;
 pub mod reports;
