@@ -308,6 +308,12 @@ impl<P: Platform> Process<P> {
                 self.delete_objects(ds, &mut queue)?;
                 return Err(err.into());
             }
+            if status.missing.contains(&digest) {
+                // Phase 1 found it referenced with neither a local file nor an object, so no
+                // marker carries its mark. An upload has put it back since (its cache write
+                // may have failed, leaving no local file): it is no garbage.
+                continue;
+            }
             let Some(lock) = ds.try_lock_chunk(digest) else {
                 status.skipped_busy += 1;
                 continue;

@@ -1,6 +1,7 @@
 //! Ghost state: the ground truth the oracle rebuilds from the store's events.
 
 use std::collections::{BTreeMap, BTreeSet};
+use store::storage::Fault;
 use store::{ChunkUse, Digest, Event, Fact, LockKind, ProcessId, WriterId};
 
 /// An active writer session.
@@ -336,6 +337,18 @@ impl Ghost {
             Fact::LockAcquired { .. } => {}
             // Recorded together with its check (`checks::guards::statted`).
             Fact::ChunkStatted { .. } => {}
+            // A stale listing misses the object put last: to the GC listing on that thread,
+            // it was put after the listing began.
+            Fact::FaultInjected {
+                fault: Fault::StaleListing,
+                digest: Some(digest),
+                thread,
+                ..
+            } => {
+                for gc in self.gcs.values_mut().filter(|gc| gc.thread == thread) {
+                    gc.put_after_listing.insert(digest);
+                }
+            }
             Fact::ChunkStamped { .. }
             | Fact::CacheHitServed { .. }
             | Fact::FaultInjected { .. } => {}

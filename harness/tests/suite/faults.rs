@@ -118,6 +118,7 @@ fn all_kinds() -> BTreeSet<Fault> {
         Fault::Io(Errno::Eacces),
         Fault::LostObject,
         Fault::PartialDelete,
+        Fault::StaleListing,
         Fault::Crash,
     ]
     .into_iter()

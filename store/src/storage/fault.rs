@@ -80,22 +80,24 @@ impl Site {
 
     /// The faults that can land here: an I/O error anywhere (ENOSPC only where something is
     /// written), the named object lost just before a bucket operation on it, a batched
-    /// delete that stops part-way, and a crash of the calling process anywhere.
+    /// delete that stops part-way, a bucket listing one change behind, and a crash of the
+    /// calling process anywhere.
     pub fn faults(self) -> &'static [Fault] {
         use Errno::{Eacces, Eio, Enospc};
-        use Fault::{Crash, Io, LostObject, PartialDelete};
+        use Fault::{Crash, Io, LostObject, PartialDelete, StaleListing};
         const READ: &[Fault] = &[Io(Eio), Crash, Io(Eacces)];
         const WRITE: &[Fault] = &[Io(Eio), Crash, Io(Enospc), Io(Eacces)];
         const BUCKET_READ: &[Fault] = &[Io(Eio), Crash, LostObject];
         const BUCKET_PUT: &[Fault] = &[Io(Eio), Crash, Io(Enospc), LostObject];
         const BUCKET_DELETE: &[Fault] = &[Io(Eio), Crash, PartialDelete];
+        const BUCKET_LIST: &[Fault] = &[Io(Eio), Crash, StaleListing];
         match self {
             Site::ChunkStat
             | Site::ChunkRead
             | Site::ChunkList
             | Site::IndexList
-            | Site::IndexRead
-            | Site::BucketList => READ,
+            | Site::IndexRead => READ,
+            Site::BucketList => BUCKET_LIST,
             Site::ChunkWrite
             | Site::ChunkTouch
             | Site::ChunkTruncate
@@ -175,6 +177,11 @@ pub enum Fault {
     LostObject,
     /// A batched delete deletes the first half of its batch (rounded down), then fails.
     PartialDelete,
+    /// A bucket listing lags one change behind (an eventually consistent listing, or one
+    /// that began before the change): it misses the object put last, or still lists the
+    /// objects deleted (or lost) last. The fault names the object put last, if that was the
+    /// last change.
+    StaleListing,
     /// The calling thread's process crashes here: this operation and every later storage
     /// operation of that process fail with [`ProcessCrashed`] and change nothing, as if its
     /// threads had stopped; what it wrote stays (an unpublished `.tmp_didx` too).
@@ -188,6 +195,7 @@ impl Fault {
             Fault::Io(errno) => errno.name(),
             Fault::LostObject => "lost object",
             Fault::PartialDelete => "partial delete",
+            Fault::StaleListing => "stale listing",
             Fault::Crash => "crash",
         }
     }
@@ -198,7 +206,7 @@ impl Fault {
         match self {
             Fault::Io(errno) => Some(StorageFault { site, errno }.into()),
             Fault::Crash => Some(ProcessCrashed { site }.into()),
-            Fault::LostObject | Fault::PartialDelete => None,
+            Fault::LostObject | Fault::PartialDelete | Fault::StaleListing => None,
         }
     }
 }

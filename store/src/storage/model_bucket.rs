@@ -15,7 +15,28 @@ struct State {
     /// Objects lost behind the store's back (an injected [`Fault::LostObject`]) and not put
     /// again since.
     lost: BTreeSet<Digest>,
+    /// The last change to the set of objects, which a stale listing does not show yet.
+    last_change: Option<Change>,
     read_only: bool,
+}
+
+/// A change to the set of objects in the bucket.
+#[derive(Clone, Debug)]
+enum Change {
+    /// This object was put.
+    Put(Digest),
+    /// These objects were deleted (or lost).
+    Gone(Vec<Digest>),
+}
+
+impl Change {
+    /// The object a stale listing misses (the one put), else the first one it still lists.
+    fn digest(&self) -> Option<&Digest> {
+        match self {
+            Change::Put(digest) => Some(digest),
+            Change::Gone(digests) => digests.first(),
+        }
+    }
 }
 
 impl State {
@@ -76,6 +97,7 @@ impl<P: Platform> ModelBucket<P> {
             (Some(Fault::LostObject), Some(digest)) => {
                 if state.objects.remove(digest).is_some() {
                     state.lost.insert(*digest);
+                    state.last_change = Some(Change::Gone(vec![*digest]));
                 }
                 Ok((state, None))
             }
@@ -106,6 +128,7 @@ impl<P: Platform> Bucket for ModelBucket<P> {
         }
         state.objects.insert(*digest, data.to_vec());
         state.lost.remove(digest);
+        state.last_change = Some(Change::Put(*digest));
         Ok(true)
     }
 
@@ -122,8 +145,21 @@ impl<P: Platform> Bucket for ModelBucket<P> {
     }
 
     fn list(&self) -> Result<Vec<Digest>> {
-        let (state, _) = self.op(Site::BucketList, None, || "listing".to_string())?;
-        Ok(state.objects.keys().copied().collect())
+        let last = |state: &State| state.last_change.as_ref().and_then(Change::digest).copied();
+        let (state, fault) = self.cell.step_naming(Site::BucketList, last);
+        if let Some(err) = fault.and_then(|f| f.failure(Site::BucketList)) {
+            return Err(err.context("model bucket: listing"));
+        }
+        let mut listed: BTreeSet<Digest> = state.objects.keys().copied().collect();
+        if let (Some(Fault::StaleListing), Some(change)) = (fault, &state.last_change) {
+            match change {
+                Change::Put(digest) => {
+                    listed.remove(digest);
+                }
+                Change::Gone(digests) => listed.extend(digests.iter().copied()),
+            }
+        }
+        Ok(listed.into_iter().collect())
     }
 
     fn delete_batch(&self, digests: &[Digest]) -> Result<()> {
@@ -135,8 +171,13 @@ impl<P: Platform> Bucket for ModelBucket<P> {
             Some(Fault::PartialDelete) => digests.len() / 2,
             _ => digests.len(),
         };
-        for digest in &digests[..done] {
-            state.objects.remove(digest);
+        let gone: Vec<Digest> = digests[..done]
+            .iter()
+            .filter(|digest| state.objects.remove(*digest).is_some())
+            .copied()
+            .collect();
+        if !gone.is_empty() {
+            state.last_change = Some(Change::Gone(gone));
         }
         if done < digests.len() {
             let fault = StorageFault {
@@ -218,5 +259,43 @@ mod tests {
     fn contains_answers_without_content() {
         let bucket = ModelBucket::<Std>::new();
         crate::storage::contract::contains_answers_without_content(&bucket);
+    }
+
+    /// Lands `fault` at every operation of `site`, naming what the operation named.
+    struct Always(Site, Fault, std::sync::Mutex<Vec<Option<Digest>>>);
+
+    impl FaultSource for Always {
+        fn decide(&self, site: Site, digest: Option<&Digest>) -> Option<Fault> {
+            self.2.lock().expect("names").push(digest.copied());
+            (site == self.0).then_some(self.1)
+        }
+    }
+
+    #[test]
+    fn a_stale_listing_lags_one_change_behind() {
+        let bucket = ModelBucket::<Std>::new();
+        let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
+        let source = Arc::new(Always(
+            Site::BucketList,
+            Fault::StaleListing,
+            Default::default(),
+        ));
+        bucket.set_faults(Some(source.clone()));
+        assert_eq!(bucket.list().expect("list"), vec![], "nothing changed yet");
+        bucket.put_if_absent(&a, b"a").expect("put");
+        bucket.put_if_absent(&b, b"b").expect("put");
+        assert_eq!(bucket.list().expect("list"), vec![a], "misses the put of b");
+        bucket.delete_batch(&[a, b]).expect("delete");
+        let mut both = vec![a, b];
+        both.sort();
+        assert_eq!(bucket.list().expect("list"), both, "still lists both");
+        assert_eq!(bucket.objects(), vec![], "while both are gone");
+        let named = source.2.lock().expect("names").clone();
+        let lists: Vec<_> = [0, 3, 5].iter().map(|i| named[*i]).collect();
+        assert_eq!(
+            lists,
+            [None, Some(b), Some(a)],
+            "the fault names the change"
+        );
     }
 }

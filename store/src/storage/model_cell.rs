@@ -47,7 +47,20 @@ impl<P: Platform, S: Send> ModelCell<P, S> {
         site: Site,
         digest: Option<&Digest>,
     ) -> (Step<'_, P, S>, Option<Fault>) {
+        self.step_naming(site, |_| digest.copied())
+    }
+
+    /// As [`Self::step_at`], where the object a fault would name depends on the state at
+    /// the step (a stale listing names the change it misses): `name` reads it once the step
+    /// is taken, when no other operation can change it.
+    #[track_caller]
+    pub(crate) fn step_naming(
+        &self,
+        site: Site,
+        name: impl FnOnce(&S) -> Option<Digest>,
+    ) -> (Step<'_, P, S>, Option<Fault>) {
         let step = self.step.lock();
+        let digest = name(&self.peek());
         // Asked before the state is taken: a source may report the fault to an observer,
         // which may peek at this state.
         let source = self
@@ -55,7 +68,7 @@ impl<P: Platform, S: Send> ModelCell<P, S> {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        let fault = source.and_then(|s| s.decide(site, digest));
+        let fault = source.and_then(|s| s.decide(site, digest.as_ref()));
         let step = Step {
             state: self.peek(),
             _step: step,

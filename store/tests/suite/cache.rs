@@ -265,3 +265,41 @@ fn gc_reports_lost_objects_and_an_upload_puts_them_back(case: Case) {
     );
 }
 per_case!(gc_reports_lost_objects_and_an_upload_puts_them_back: s3_model, s3_disk);
+
+/// A referenced chunk GC phase 1 found missing (its object lost, its marker dropped by an
+/// earlier GC) is uploaded again between phase 1 and the bucket listing, and its local file
+/// is gone (as when the upload's cache write fails): the object is back without one. Phase 2 must not take it
+/// for unmarked garbage: phase 1 saw it referenced.
+fn chunk_missing_in_phase1_and_put_back_before_the_listing_is_kept(case: Case) {
+    let (env, spies) = Env::spied(case, case.config().with_cache_capacity(1));
+    let p = env.process();
+    let data: Vec<Vec<u8>> = (1..=2).map(chunk_data).collect();
+    let digests = backup(&p, "vm/100", 1, &data);
+    let x = digests[0];
+    env.storage.bucket.delete_batch(&[x]).expect("losing X");
+    let status = p.garbage_collect().expect("GC drops the lost marker");
+    assert!(status.missing.contains(&x), "{case}");
+    assert!(env.stat(&x).is_none(), "{case}");
+
+    env.advance(1);
+    let mut writer = p.start_backup("vm/200", 2).expect("a second backup");
+    let chunks = env.storage.chunks.clone();
+    let x_data = data[0].clone();
+    spies.bucket.before_list.arm(None, move || {
+        writer.upload(x, &x_data).expect("X uploads again");
+        // As if the cache write after the put had failed.
+        assert!(chunks.remove(&x).expect("dropping X's local file"));
+        drop(writer);
+    });
+    let status = p.garbage_collect().expect("GC");
+    assert!(
+        status.missing.contains(&x),
+        "{case}: phase 1 found it missing"
+    );
+    assert!(
+        env.bucket_objects().contains(&x),
+        "{case}: the object put back is kept ({status:?})"
+    );
+    assert_eq!(p.read_chunk(&x).expect("readable again"), data[0]);
+}
+per_case!(chunk_missing_in_phase1_and_put_back_before_the_listing_is_kept: s3_model, s3_disk);

@@ -25,6 +25,7 @@ impl Env {
                 bucket: Arc::new(SpyBucket {
                     inner: s.bucket.clone(),
                     after_get: Hook::default(),
+                    before_list: Hook::default(),
                 }),
                 indexes: Arc::new(SpyIndexDir {
                     inner: s.indexes.clone(),
@@ -136,10 +137,12 @@ impl ChunkDir for SpyChunkDir {
     }
 }
 
-/// A bucket that can run a hook right after a `get` returned.
+/// A bucket that can run a hook right after a `get` returned, and one right before a
+/// `list`.
 pub struct SpyBucket {
     pub inner: Arc<dyn Bucket>,
     pub after_get: Hook,
+    pub before_list: Hook,
 }
 
 impl Bucket for SpyBucket {
@@ -155,6 +158,7 @@ impl Bucket for SpyBucket {
         self.inner.contains(digest)
     }
     fn list(&self) -> anyhow::Result<Vec<Digest>> {
+        self.before_list.fire(None);
         self.inner.list()
     }
     fn delete_batch(&self, digests: &[Digest]) -> anyhow::Result<()> {
