@@ -231,6 +231,32 @@ impl<P: Platform> Settle<P> {
     pub fn faulted(&self) -> bool {
         self.0.as_ref().is_some_and(|f| f.landed(None))
     }
+
+    /// Whether a crash killed `process`.
+    pub fn crashed(&self, process: &Process<P>) -> bool {
+        self.0.as_ref().is_some_and(|f| f.crashed(process.id()))
+    }
+
+    /// Spawns actor `name`, acting for `process` (a crash it runs into kills that process):
+    /// `body` gets the process and how to take the store's answers.
+    pub fn actor<R, F>(&self, name: &str, process: &Arc<Process<P>>, body: F) -> JoinHandle<P, R>
+    where
+        F: FnOnce(Arc<Process<P>>, Settle<P>) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (process, settle) = (process.clone(), self.clone());
+        spawn::<P, _, _>(name, move || {
+            settle.enter(&process);
+            body(process, settle)
+        })
+    }
+
+    /// The calling thread acts for `process` from now on (after a reload, the new one).
+    pub fn enter(&self, process: &Process<P>) {
+        if let Some(faults) = &self.0 {
+            faults.enter(process.id());
+        }
+    }
 }
 
 impl<P: Platform> World<P> {
@@ -317,11 +343,28 @@ impl<P: Platform> World<P> {
             .expect("setup backup starts")
     }
 
+    /// Spawns actor `name` acting for the first process (see [`Settle::actor`]).
+    pub fn actor<R, F>(&self, name: &str, body: F) -> JoinHandle<P, R>
+    where
+        F: FnOnce(Arc<Process<P>>, Settle<P>) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.settle().actor(name, &self.process, body)
+    }
+
+    /// `process`, or, when a crash killed it, a fresh process started over the same storage
+    /// (a restart), for checks after the actors are done.
+    pub fn survivor(&self, process: &Arc<Process<P>>) -> Arc<Process<P>> {
+        match self.settle().crashed(process) {
+            true => self.ds.start_process(),
+            false => process.clone(),
+        }
+    }
+
     /// Spawns `gc`: a full GC in the first process, which must complete unless a fault
     /// stops it.
     pub fn spawn_gc(&self) -> JoinHandle<P, Option<GcStatus>> {
-        let (process, settle) = (self.process.clone(), self.settle());
-        spawn::<P, _, _>("gc", move || {
+        self.actor("gc", |process, settle| {
             settle.ok(process.garbage_collect(), "gc completes")
         })
     }
@@ -333,9 +376,8 @@ impl<P: Platform> World<P> {
     where
         F: FnOnce(&mut BackupWriter<P>, &Settle<P>) -> Option<Vec<Digest>> + Send + 'static,
     {
-        let (process, settle) = (self.process.clone(), self.settle());
         let (role, group) = (name.to_string(), group.to_string());
-        spawn::<P, _, _>(name, move || {
+        self.actor(name, move |process, settle| {
             let start = process.start_backup(&group, time);
             let Some(mut writer) = settle.ok(start, &format!("{role} starts")) else {
                 return;

@@ -1,7 +1,6 @@
 //! Filesystem backend: writers inserting and re-using chunks while GC sweeps.
 
 use harness::world::{publish, upload_all, Setup, World, GRACE, NOW};
-use store::platform::spawn;
 use store::{Backend, Platform};
 
 /// Writer inserting new and existing chunks vs GC phase 2.
@@ -22,8 +21,7 @@ pub fn insert_vs_sweep<P: Platform>(setup: Setup) {
     let x = writer.upload_chunk(b"X").expect("X uploads");
     world.advance(2 * GRACE);
     let gc = world.spawn_gc();
-    let settle = world.settle();
-    let w = spawn::<P, _, _>("writer-1", move || {
+    let w = world.actor("writer-1", move |_, settle| {
         let Some(new) = settle.ok(upload_all(&mut writer, &[b"A", b"N"]), "uploads") else {
             return;
         };

@@ -1,7 +1,6 @@
 //! Incremental backup: chunks known from the previous snapshot, prune and GC.
 
 use harness::world::{publish, Setup, World};
-use store::platform::spawn;
 use store::{Backend, Platform, SnapshotId, StoreError};
 
 /// Incremental backup with known chunks from the previous snapshot vs prune vs GC.
@@ -19,9 +18,8 @@ pub fn incremental_vs_prune<P: Platform>(setup: Setup) {
     let history = world.backup("vm/100", 1, &[b"K1", b"K2"]);
     world.garbage(&[b"G"]);
     world.to_now();
-    let (process, settle) = (world.process.clone(), world.settle());
     let k1 = history[0];
-    let w = spawn::<P, _, _>("writer-1", move || {
+    let w = world.actor("writer-1", move |process, settle| {
         let mut writer = match process.start_backup("vm/100", 2) {
             Ok(writer) => writer,
             // Prune holds the previous snapshot: upstream fails such a backup too.
@@ -35,8 +33,7 @@ pub fn incremental_vs_prune<P: Platform>(setup: Setup) {
         settle.ok(publish(&mut writer, "disk", &[k1, n]), "writer-1 publishes")?;
         settle.ok(writer.finish(), "writer-1 finishes")
     });
-    let process = world.process.clone();
-    let prune = spawn::<P, _, _>("prune", move || {
+    let prune = world.actor("prune", |process, _| {
         let first = SnapshotId {
             group: "vm/100".into(),
             time: 1,

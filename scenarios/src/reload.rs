@@ -2,7 +2,8 @@
 //! wait for it.
 
 use harness::world::{publish, upload_all, Setup, World, GRACE, NOW};
-use store::platform::{spawn, JoinHandle};
+use std::sync::Arc;
+use store::platform::JoinHandle;
 use store::{Backend, Digest, Platform, Process, StoreError};
 
 /// An old-process writer still running, a new-process writer, and a GC in the new process.
@@ -18,16 +19,15 @@ use store::{Backend, Digest, Platform, Process, StoreError};
 pub fn reload_during_backup<P: Platform>(setup: Setup) {
     let world = World::<P>::new(setup, Backend::Filesystem, 8);
     let w1 = spawn_old_writer(&world);
-    let (old, settle) = (world.process.clone(), world.settle());
-    let reload = spawn::<P, _, _>("reload", move || {
+    let reload = world.actor("reload", move |old, settle| {
         let new = old.reload();
-        let (new2, settle2) = (new.clone(), settle.clone());
-        let w2 = spawn::<P, _, _>("writer-2", move || {
-            let start = new2.start_backup("vm/200", NOW + 2 * GRACE);
-            let mut writer = settle2.ok(start, "writer-2 starts")?;
-            let z = settle2.ok(upload_all(&mut writer, &[b"Z"]), "Z uploads")?;
-            settle2.ok(publish(&mut writer, "disk", &z), "writer-2 publishes")?;
-            settle2.ok(writer.finish(), "writer-2 finishes")
+        settle.enter(&new);
+        let w2 = settle.actor("writer-2", &new, |new, settle| {
+            let start = new.start_backup("vm/200", NOW + 2 * GRACE);
+            let mut writer = settle.ok(start, "writer-2 starts")?;
+            let z = settle.ok(upload_all(&mut writer, &[b"Z"]), "Z uploads")?;
+            settle.ok(publish(&mut writer, "disk", &z), "writer-2 publishes")?;
+            settle.ok(writer.finish(), "writer-2 finishes")
         });
         if let Err(err) = new.garbage_collect() {
             if !matches!(StoreError::of(&err), Some(StoreError::Locked(_))) {
@@ -60,8 +60,7 @@ pub fn reload_during_backup<P: Platform>(setup: Setup) {
 pub fn gc_during_reload<P: Platform>(setup: Setup) {
     let world = World::<P>::new(setup, Backend::Filesystem, 8);
     let w1 = spawn_old_writer(&world);
-    let (old, settle) = (world.process.clone(), world.settle());
-    let gc_old = spawn::<P, _, _>("gc-old", move || {
+    let gc_old = world.actor("gc-old", |old, settle| {
         if let Err(err) = old.garbage_collect() {
             let stopped = matches!(
                 StoreError::of(&err),
@@ -75,9 +74,9 @@ pub fn gc_during_reload<P: Platform>(setup: Setup) {
             }
         }
     });
-    let (old, settle) = (world.process.clone(), world.settle());
-    let reload = spawn::<P, _, _>("reload", move || {
+    let reload = world.actor("reload", |old, settle| {
         let new = old.reload();
+        settle.enter(&new);
         if let Err(err) = new.garbage_collect() {
             if !matches!(StoreError::of(&err), Some(StoreError::Locked(_))) {
                 settle.ok(
@@ -103,8 +102,7 @@ fn spawn_old_writer<P: Platform>(world: &World<P>) -> JoinHandle<P, Option<()>> 
     let mut old_writer = world.start("vm/100", NOW);
     let x = old_writer.upload_chunk(b"X").expect("X uploads");
     world.advance(2 * GRACE);
-    let settle = world.settle();
-    spawn::<P, _, _>("writer-1", move || {
+    world.actor("writer-1", move |_, settle| {
         let y = settle.ok(upload_all(&mut old_writer, &[b"Y"]), "Y uploads")?;
         let published = publish(&mut old_writer, "disk", &[x, y[0]]);
         settle.ok(published, "writer-1 publishes")?;
@@ -112,10 +110,12 @@ fn spawn_old_writer<P: Platform>(world: &World<P>) -> JoinHandle<P, Option<()>> 
     })
 }
 
-/// Once every writer is done, a GC in the new process must succeed and collect G (on the
-/// main thread: no fault lands there).
-fn collect_after_all<P: Platform>(world: &World<P>, new: &Process<P>) {
-    new.garbage_collect()
+/// Once every writer is done, a GC in the new process (restarted, if a crash killed it)
+/// must succeed and collect G (on the main thread: no fault lands there).
+fn collect_after_all<P: Platform>(world: &World<P>, new: &Arc<Process<P>>) {
+    world
+        .survivor(new)
+        .garbage_collect()
         .expect("GC after every writer finished");
     assert!(!world.exists(&Digest::of(b"G")), "progress: G survived");
 }
@@ -139,13 +139,11 @@ pub fn eviction_vs_touch_across_reload<P: Platform>(setup: Setup) {
     let mut old = world.start("vm/100", NOW);
     let new = world.process.reload();
     let mut writer = new.start_backup("vm/200", NOW).expect("new-writer starts");
-    let settle = world.settle();
-    let old_writer = spawn::<P, _, _>("old-writer", move || {
+    let old_writer = world.actor("old-writer", move |_, settle| {
         settle.ok(old.upload_chunk(b"Y"), "old-writer uploads Y");
         drop(old);
     });
-    let settle = world.settle();
-    let new_writer = spawn::<P, _, _>("new-writer", move || {
+    let new_writer = world.settle().actor("new-writer", &new, move |_, settle| {
         settle.ok(writer.upload(x, b"X"), "new-writer uploads X")?;
         settle.ok(publish(&mut writer, "disk", &[x]), "new-writer publishes")?;
         settle.ok(writer.finish(), "new-writer finishes")

@@ -1,7 +1,6 @@
 //! Verify: renaming a corrupt chunk aside while a writer uploads a good copy.
 
 use harness::world::{publish, Setup, World};
-use store::platform::spawn;
 use store::{Backend, Platform, VerifyOutcome};
 
 /// Verify renaming a corrupt chunk vs upload of a good copy.
@@ -18,16 +17,14 @@ pub fn verify_vs_upload<P: Platform>(setup: Setup) {
     let x = world.backup("vm/100", 1, &[b"X good"])[0];
     world.chunks.corrupt(&x, b"X".to_vec());
     world.to_now();
-    let (process, settle) = (world.process.clone(), world.settle());
-    let w = spawn::<P, _, _>("writer-1", move || {
+    let w = world.actor("writer-1", move |process, settle| {
         let start = process.start_backup("vm/100", 2);
         let mut writer = settle.ok(start, "writer-1 starts")?;
         settle.ok(writer.upload(x, b"X good"), "good copy uploads")?;
         settle.ok(publish(&mut writer, "disk", &[x]), "writer-1 publishes")?;
         settle.ok(writer.finish(), "writer-1 finishes")
     });
-    let (process, settle) = (world.process.clone(), world.settle());
-    let verify = spawn::<P, _, _>("verify", move || {
+    let verify = world.actor("verify", move |process, settle| {
         settle.ok(process.verify_chunk(&x), "verify answers")
     });
     w.join();
