@@ -38,8 +38,10 @@
 //!   and an upload of each puts it back (judged by the program end check through
 //!   [`Oracle::judge`]) ([`checks::recovery`]);
 //! - **progress**: when a GC completes, no chunk older than its cutoff is left (except
-//!   those it skipped because their per-chunk lock was busy), and a chunk reported busy
-//!   was locked by someone at that moment.
+//!   those it skipped because their per-chunk lock was busy, and objects its bucket
+//!   listing could not show: put after it began, or hidden by a stale listing), a chunk
+//!   reported busy was locked by someone at that moment, and a GC marks only chunks some
+//!   published index referenced.
 //!
 //! A violation panics with the property's name, the details and the recent event trail, so
 //! loom and shuttle report it with the failing schedule; the property itself reaches the
