@@ -69,3 +69,88 @@ pub fn put_back(ground: &Ground, lost: &BTreeSet<Digest>) -> Checked {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::ModelStorage;
+    use std::sync::Arc;
+    use store::storage::{Bucket, ChunkDir, Fault, FaultSource, Site};
+    use store::{Backend, Std};
+
+    /// Loses the object of every bucket get.
+    struct LoseAtGet;
+
+    impl FaultSource for LoseAtGet {
+        fn decide(&self, site: Site, _: Option<&Digest>) -> Option<Fault> {
+            (site == Site::BucketGet).then_some(Fault::LostObject)
+        }
+    }
+
+    /// S3 model storage holding objects `a` (lost, with a marker left) and `b` (intact).
+    fn storage() -> (ModelStorage<Std>, Ground, Digest, Digest) {
+        let model = ModelStorage::<Std>::new();
+        let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
+        for (d, data) in [(a, b"a"), (b, b"b")] {
+            model.bucket.put_if_absent(&d, data).expect("put");
+            model.chunks.write(&d, &[], 0).expect("marker");
+        }
+        model.bucket.set_faults(Some(Arc::new(LoseAtGet)));
+        assert_eq!(model.bucket.get(&a).expect("get"), None, "a is lost");
+        model.bucket.set_faults(None);
+        let ground = Ground {
+            storage: model.storage.clone(),
+            backend: Backend::S3,
+            empty: Digest::of(&[]),
+        };
+        (model, ground, a, b)
+    }
+
+    fn property(checked: Checked) -> Option<Property> {
+        checked.err().map(|v| v.property)
+    }
+
+    #[test]
+    fn reported_catches_a_lost_object_unreported_or_still_claimed_and_a_false_report() {
+        let (model, ground, a, b) = storage();
+        let referenced: BTreeSet<Digest> = [a, b].into();
+        let none = BTreeSet::new();
+        let only_a: BTreeSet<Digest> = [a].into();
+        let both: BTreeSet<Digest> = [a, b].into();
+        let recovery = Some(Property::Recovery);
+        assert_eq!(property(reported(&ground, &referenced, &none)), recovery);
+        assert_eq!(
+            property(reported(&ground, &referenced, &only_a)),
+            recovery,
+            "marker left"
+        );
+        model.chunks.remove(&a).expect("dropping a's marker");
+        assert_eq!(property(reported(&ground, &referenced, &only_a)), None);
+        assert_eq!(
+            property(reported(&ground, &referenced, &both)),
+            recovery,
+            "b is there"
+        );
+        assert_eq!(
+            property(reported(&ground, &[b].into(), &none)),
+            None,
+            "a unreferenced"
+        );
+    }
+
+    #[test]
+    fn put_back_catches_a_lost_object_still_gone() {
+        let (model, ground, a, _) = storage();
+        let lost: BTreeSet<Digest> = [a].into();
+        assert_eq!(property(put_back(&ground, &lost)), Some(Property::Recovery));
+        model.bucket.put_if_absent(&a, b"a").expect("put back");
+        assert_eq!(property(put_back(&ground, &lost)), None);
+    }
+
+    #[test]
+    fn forgotten_only_when_the_object_is_gone() {
+        let (_model, ground, a, b) = storage();
+        assert_eq!(property(forgotten(&ground, &a)), None);
+        assert_eq!(property(forgotten(&ground, &b)), Some(Property::Recovery));
+    }
+}

@@ -13,6 +13,8 @@
 //! - `gc`: single GC and progress;
 //! - `gc_start`: what must hold when a GC starts (no other process's writer, the cutoff);
 //! - `guards`: P1 across the decision, the per-chunk lock around bucket puts and deletes;
+//! - `recovery`: dropping a lost chunk's marker (the end check's recovery judgements are
+//!   unit-tested with the check);
 //! - `reports`: the store's reports against the disk and against what the oracle saw;
 //! - `reporting`: first violation, event trail, coverage.
 
@@ -24,6 +26,7 @@ mod gc_start;
 mod guards;
 mod harm;
 mod lock_order;
+mod recovery;
 mod removal;
 mod reporting;
 mod reports;
