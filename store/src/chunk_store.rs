@@ -327,17 +327,30 @@ impl<P: Platform> ChunkStore<P> {
         guard: &ChunkStoreGuard<'_, P>,
         digest: &Digest,
     ) -> Result<bool> {
-        self.check_guard(guard, digest);
-        self.ds.emit(Fact::RemoveCalled {
+        let fact = Fact::RemoveCalled {
             process: self.process,
             digest: *digest,
             thread: P::thread_id(),
-        });
+        };
+        self.unlink(guard, digest, fact, "removing chunk")
+    }
+
+    /// Reports `fact`, then deletes `digest`'s local file (`what` names the deletion in an
+    /// error); `Ok(false)` when there was none.
+    fn unlink(
+        &self,
+        guard: &ChunkStoreGuard<'_, P>,
+        digest: &Digest,
+        fact: Fact,
+        what: &str,
+    ) -> Result<bool> {
+        self.check_guard(guard, digest);
+        self.ds.emit(fact);
         self.ds
             .storage
             .chunks
             .remove(digest)
-            .with_context(|| format!("removing chunk {digest}"))
+            .with_context(|| format!("{what} {digest}"))
     }
 
     /// Deletes the local file of a chunk whose bucket object is gone (S3 GC, which holds the
@@ -350,17 +363,17 @@ impl<P: Platform> ChunkStore<P> {
         guard: &ChunkStoreGuard<'_, P>,
         digest: &Digest,
     ) -> Result<()> {
-        self.check_guard(guard, digest);
-        self.ds.emit(Fact::LostChunkForgotten {
+        let fact = Fact::LostChunkForgotten {
             process: self.process,
             digest: *digest,
             thread: P::thread_id(),
-        });
-        self.ds
-            .storage
-            .chunks
-            .remove(digest)
-            .with_context(|| format!("dropping the local marker of lost chunk {digest}"))?;
+        };
+        self.unlink(
+            guard,
+            digest,
+            fact,
+            "dropping the local marker of lost chunk",
+        )?;
         Ok(())
     }
 

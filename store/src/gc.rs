@@ -38,8 +38,8 @@ pub struct GcStatus {
     pub index_files: u64,
     /// Chunk references touched in phase 1.
     pub marked_chunks: u64,
-    /// References to chunks found nowhere (locally, nor in the bucket on S3): in phase 1,
-    /// or, on S3, in phase 3 for a chunk whose local marker outlived its object.
+    /// References to chunks found nowhere (locally, nor in the bucket on S3) in phase 1,
+    /// plus, on S3, each chunk phase 3 found with a local marker that outlived its object.
     pub missing_chunks: u64,
     /// The chunks behind [`GcStatus::missing_chunks`], each once.
     pub missing: BTreeSet<Digest>,
