@@ -65,7 +65,9 @@ use crate::execution::ExecutionLog;
 use ghost::Ghost;
 use ground::Ground;
 use std::sync::{Arc, Mutex, MutexGuard};
-use store::{Backend, Digest, Event, Fact, LockGranularity, LockKind, Observer, Storage};
+use store::{
+    Backend, Digest, Event, Fact, LockGranularity, LockKind, Observer, ProcessId, Storage,
+};
 use trail::Trail;
 
 /// How many events a violation report shows.
@@ -263,6 +265,21 @@ impl Oracle {
         self.after(&state.ghost, event)
     }
 
+    /// P1 at a change of `digest`'s local file by `thread` of `process`: it holds the chunk
+    /// store mutex of the digest's shard.
+    #[inline]
+    fn changed(
+        &self,
+        ghost: &Ghost,
+        process: ProcessId,
+        digest: Digest,
+        thread: u64,
+        what: &str,
+    ) -> Checked {
+        let granularity = self.options.granularity;
+        checks::guards::changed(ghost, granularity, process, digest, thread, what)
+    }
+
     #[inline]
     fn before(&self, ghost: &Ghost, event: &Event<'_>) -> Checked {
         match *event {
@@ -292,9 +309,8 @@ impl Oracle {
                 thread,
                 ..
             }) => {
-                let granularity = self.options.granularity;
                 let what = "wrote or touched";
-                checks::guards::changed(ghost, granularity, process, digest, thread, what)?;
+                self.changed(ghost, process, digest, thread, what)?;
                 checks::gc::marks_only_published(&self.ground, ghost, digest, thread)?;
                 match written {
                     true => checks::harm::written(&self.ground, ghost, &digest),
@@ -306,9 +322,8 @@ impl Oracle {
                 digest,
                 thread,
             }) => {
-                let granularity = self.options.granularity;
                 let what = "renamed aside";
-                checks::guards::changed(ghost, granularity, process, digest, thread, what)?;
+                self.changed(ghost, process, digest, thread, what)?;
                 checks::harm::quarantining(&self.ground, ghost, &digest)
             }
             Event::Fact(Fact::LostChunkForgotten {
@@ -316,9 +331,8 @@ impl Oracle {
                 digest,
                 thread,
             }) => {
-                let granularity = self.options.granularity;
                 let what = "dropped the local file of";
-                checks::guards::changed(ghost, granularity, process, digest, thread, what)?;
+                self.changed(ghost, process, digest, thread, what)?;
                 checks::guards::bucket_changed(ghost, &[digest], thread, what)?;
                 checks::recovery::forgotten(&self.ground, &digest)
             }
