@@ -7,7 +7,7 @@
 //! reports it as a failure. The oracle judges every event on the way.
 
 use super::end::end_check;
-use super::model::{Age, Chunk, ClockStep, Knobs, Op, Past, Proc, Program, Step};
+use super::model::{Age, Chunk, Knobs, Past, Proc, Program};
 use super::trace::{Span, Trace};
 use crate::faults::{injected, Injector};
 use crate::oracle::{CutoffRule, Oracle};
@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use store::platform::{spawn, Mutex, MutexGuard};
 use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir};
-use store::{BackupWriter, Clock, Datastore, Digest, Platform, Process, SnapshotId, StoreError};
+use store::{Clock, Datastore, Digest, Platform, Process, StoreError};
 
 /// When the threads start.
 pub const NOW: i64 = 100_000;
@@ -69,12 +69,23 @@ impl<P: Platform> Run<P> {
 
     /// The process `proc` names, which the calling thread acts for from now on (a crash it
     /// runs into kills that process).
-    fn acting(&self, proc: Proc) -> Arc<Process<P>> {
+    pub(super) fn acting(&self, proc: Proc) -> Arc<Process<P>> {
         let process = self.process(proc);
         if let Some(faults) = &self.faults {
             faults.enter(process.id());
         }
         process
+    }
+
+    /// A service reload: the newest process (which the calling thread acts for from now
+    /// on) is told to shut down, and a new one becomes the newest.
+    pub(super) fn reload(&self) {
+        let old = self.newest();
+        if let Some(faults) = &self.faults {
+            faults.enter(old.id());
+        }
+        let new = old.reload();
+        *self.current() = new;
     }
 
     /// After a crash of the newest process, a restart: a fresh process over the same
@@ -108,7 +119,7 @@ pub fn execute<P: Platform>(program: &Program, setup: Setup, trace: &Arc<Trace>)
             for op in &ops {
                 let begin = trace.tick();
                 let process = op.proc().map(|p| run.process(p).id());
-                apply(&run, op, t);
+                op.run(&run, t);
                 run.restart_if_crashed();
                 let end = trace.tick();
                 trace.record(Span {
@@ -285,131 +296,11 @@ fn refused(err: &anyhow::Error) -> bool {
 }
 
 /// Accepts a documented refusal; panics on anything else.
-fn settle<T>(thread: usize, what: &str, result: anyhow::Result<T>) -> Option<T> {
+pub(super) fn settle<T>(thread: usize, what: &str, result: anyhow::Result<T>) -> Option<T> {
     match result {
         Ok(value) => Some(value),
         Err(err) if refused(&err) => None,
         Err(err) => panic!("t{}: {what} failed unexpectedly: {err:#}", thread + 1),
-    }
-}
-
-fn apply<P: Platform>(run: &Run<P>, op: &Op, thread: usize) {
-    match op {
-        Op::Backup {
-            proc,
-            group,
-            time,
-            steps,
-            finish,
-        } => {
-            let process = run.acting(*proc);
-            let start = process.start_backup(&group_name(*group), *time);
-            if let Some(mut writer) = settle(thread, "backup start", start) {
-                for step in steps {
-                    backup_step(&mut writer, step, thread);
-                }
-                if *finish {
-                    settle(thread, "backup finish", writer.finish());
-                }
-            }
-        }
-        Op::Gc { proc } => {
-            settle(thread, "gc", run.acting(*proc).garbage_collect());
-        }
-        Op::Reload => {
-            let old = run.newest();
-            if let Some(faults) = &run.faults {
-                faults.enter(old.id());
-            }
-            let new = old.reload();
-            *run.current() = new;
-        }
-        Op::Read { proc, chunk } => {
-            settle(
-                thread,
-                "read",
-                run.acting(*proc).read_chunk(&chunk.digest()),
-            );
-        }
-        Op::Verify { proc, chunk } => {
-            settle(
-                thread,
-                "verify",
-                run.acting(*proc).verify_chunk(&chunk.digest()),
-            );
-        }
-        Op::Prune {
-            proc,
-            group,
-            newest,
-        } => {
-            let group = group_name(*group);
-            let process = run.acting(*proc);
-            let listed = run.ds.storage().indexes.snapshots(&group);
-            let times = settle(thread, "listing snapshots", listed).unwrap_or_default();
-            let pick = match newest {
-                true => times.last(),
-                false => times.first(),
-            };
-            if let Some(&time) = pick {
-                let snapshot = SnapshotId { group, time };
-                settle(thread, "prune", process.prune(&snapshot));
-            }
-        }
-        Op::Clock(step) => {
-            let knobs = &run.knobs;
-            let secs = match step {
-                ClockStep::Zero => 0,
-                ClockStep::One => 1,
-                ClockStep::Margin => knobs.margin,
-                ClockStep::PastGrace => knobs.grace + 1,
-            };
-            run.ds.clock().advance(secs);
-        }
-    }
-}
-
-fn index_name(index: u8) -> String {
-    format!("idx{index}")
-}
-
-fn backup_step<P: Platform>(writer: &mut BackupWriter<P>, step: &Step, thread: usize) {
-    match *step {
-        Step::Upload(chunk) => {
-            settle(
-                thread,
-                "upload",
-                writer.upload(chunk.digest(), chunk.data()),
-            );
-        }
-        Step::Reuse(chunk) => {
-            let reused = settle(thread, "reuse", writer.reuse_chunk(chunk.digest()));
-            if reused == Some(false) {
-                settle(
-                    thread,
-                    "upload",
-                    writer.upload(chunk.digest(), chunk.data()),
-                );
-            }
-        }
-        Step::Create(index) => {
-            settle(
-                thread,
-                "create index",
-                writer.create_index(&index_name(index)),
-            );
-        }
-        Step::Append(index, chunk) => {
-            let appended = writer.append(&index_name(index), chunk.digest());
-            settle(thread, "append", appended);
-        }
-        Step::Close(index) => {
-            settle(
-                thread,
-                "close index",
-                writer.close_index(&index_name(index)),
-            );
-        }
     }
 }
 

@@ -10,9 +10,9 @@
 //! judge (garbage of every age, snapshots to re-use and prune). [`Weights`] names the
 //! alternatives they were measured against; BENCHMARKS.md records the detection rates.
 
-use super::model::{
-    Age, BackendKind, Chunk, ClockStep, Granularity, Knobs, Op, Past, Proc, Program, Step,
-};
+use super::model::{Age, BackendKind, Chunk, Granularity, Knobs, Past, Program};
+use super::ops::clock::ClockStep;
+use super::ops::{Backup, Clock, Draw, Gc, Op, OpKind, Operation, Reload, GROUPS};
 
 /// SplitMix64: small, fast and the same everywhere.
 #[derive(Clone, Debug)]
@@ -62,7 +62,7 @@ impl Rng {
     }
 
     /// A chunk of the pool.
-    fn chunk(&mut self) -> Chunk {
+    pub(super) fn chunk(&mut self) -> Chunk {
         Chunk(self.below(u64::from(Chunk::COUNT)) as u8)
     }
 
@@ -70,9 +70,6 @@ impl Rng {
         self.weighted(&[(4, Age::Old), (3, Age::InsideGrace), (2, Age::Fresh)])
     }
 }
-
-/// How many groups programs back up.
-const GROUPS: u64 = 2;
 
 /// The biases of the generator: which mixes it draws how often. [`Weights::DEFAULT`] is
 /// what the campaign uses; the others exist to measure it against (`chunkcheck
@@ -93,8 +90,8 @@ pub struct Weights {
     pub old_process: u64,
     /// Percent of programs on the S3 backend.
     pub s3: u64,
-    /// Weights of the further operations: backup, GC, read, verify, prune, clock step.
-    pub ops: [u64; 6],
+    /// Weights of a thread's further operations, by kind.
+    pub ops: &'static [(OpKind, u64)],
 }
 
 impl Weights {
@@ -110,7 +107,7 @@ impl Weights {
         reload_first: true,
         old_process: 50,
         s3: 50,
-        ops: [5, 3, 2, 2, 2, 3],
+        ops: OpKind::WEIGHTS,
     };
 
     /// No bias toward a mix: every operation kind alike, nothing forced, the reload
@@ -123,7 +120,7 @@ impl Weights {
         reload_first: false,
         old_process: 40,
         s3: 50,
-        ops: [1, 1, 1, 1, 1, 1],
+        ops: OpKind::FLAT_WEIGHTS,
     };
 
     /// The default with a reload in a third of the programs and 40 % of their operations in
@@ -250,76 +247,48 @@ fn known_chunks(history: &[Past]) -> Vec<Chunk> {
 fn threads(rng: &mut Rng, w: &Weights, history: &[Past], last_time: &[i64]) -> Vec<Vec<Op>> {
     let count = rng.weighted(&[(6, 2), (3, 3), (1, 4)]);
     let reload = rng.chance(w.reload);
-    let old = if reload { w.old_process } else { 0 };
-    let known = known_chunks(history);
-    let mut pick_chunk = |rng: &mut Rng| match known.is_empty() || rng.chance(40) {
-        true => rng.chunk(),
-        false => known[rng.below(known.len() as u64) as usize],
+    let mut draw = Draw {
+        rng,
+        old: if reload { w.old_process } else { 0 },
+        known: known_chunks(history),
+        times: last_time.to_vec(),
     };
     let mut threads: Vec<Vec<Op>> = vec![Vec::new(); count];
     // The dangerous core: a GC and a backup in different threads, most of the time.
-    if rng.chance(w.core_gc) {
-        threads[0].push(Op::Gc {
-            proc: proc(rng, old),
-        });
+    if draw.rng.chance(w.core_gc) {
+        threads[0].push(Gc::draw(&mut draw).into());
     }
-    if rng.chance(w.core_backup) {
-        threads[1].push(backup(rng, last_time, old, &mut pick_chunk));
+    if draw.rng.chance(w.core_backup) {
+        threads[1].push(Backup::draw(&mut draw).into());
     }
+    // The core backup's time does not count for the others: a further backup of its group
+    // may take the same time and race it for the group's lock.
+    draw.times = last_time.to_vec();
     // The reload opens its thread: operations of the old process in other threads then
     // start around it, and the old process's writers outlive it (with the reload last, the
     // cross-process cache race eviction-rolls-back-atime was first caught at program 2,415;
     // opening its thread, at 804).
     if reload && w.reload_first {
-        let t = rng.below(count as u64) as usize;
-        threads[t].insert(0, Op::Reload);
+        let t = draw.rng.below(count as u64) as usize;
+        threads[t].insert(0, Reload.into());
     }
-    let mut next_time = last_time.to_vec();
+    let kinds: Vec<(u64, OpKind)> = w.ops.iter().map(|&(kind, weight)| (weight, kind)).collect();
     for thread in threads.iter_mut() {
-        let extra = rng.weighted(&[(3, 0), (4, 1), (2, 2)]);
+        let extra = draw.rng.weighted(&[(3, 0), (4, 1), (2, 2)]);
         for _ in 0..extra {
-            let kinds: Vec<(u64, usize)> = w.ops.iter().copied().zip(0..).collect();
-            let op = match rng.weighted(&kinds) {
-                0 => backup(rng, &next_time, old, &mut pick_chunk),
-                1 => Op::Gc {
-                    proc: proc(rng, old),
-                },
-                2 => Op::Read {
-                    proc: proc(rng, old),
-                    chunk: pick_chunk(rng),
-                },
-                3 => Op::Verify {
-                    proc: proc(rng, old),
-                    chunk: pick_chunk(rng),
-                },
-                4 => Op::Prune {
-                    proc: proc(rng, old),
-                    group: rng.below(GROUPS) as u8,
-                    newest: rng.chance(30),
-                },
-                _ => Op::Clock(rng.weighted(&[
-                    (1, ClockStep::Zero),
-                    (2, ClockStep::One),
-                    (2, ClockStep::Margin),
-                    (2, ClockStep::PastGrace),
-                ])),
-            };
-            if let Op::Backup { group, time, .. } = &op {
-                let slot = &mut next_time[usize::from(*group)];
-                *slot = (*slot).max(*time);
-            }
-            let at = rng.below(thread.len() as u64 + 1) as usize;
+            let op = draw.rng.weighted(&kinds).draw(&mut draw);
+            let at = draw.rng.below(thread.len() as u64 + 1) as usize;
             thread.insert(at, op);
         }
     }
     if reload && !w.reload_first {
-        let t = rng.below(count as u64) as usize;
-        let at = rng.below(threads[t].len() as u64 + 1) as usize;
-        threads[t].insert(at, Op::Reload);
+        let t = draw.rng.below(count as u64) as usize;
+        let at = draw.rng.below(threads[t].len() as u64 + 1) as usize;
+        threads[t].insert(at, Reload.into());
     }
     threads.retain(|ops| !ops.is_empty());
     while threads.len() < 2 {
-        threads.push(vec![Op::Clock(ClockStep::One)]);
+        threads.push(vec![Clock(ClockStep::One).into()]);
     }
     threads
 }
@@ -328,59 +297,6 @@ fn gcd(a: u64, b: u64) -> u64 {
     match b {
         0 => a,
         _ => gcd(b, a % b),
-    }
-}
-
-/// The current process, or the old one with probability `old`%.
-fn proc(rng: &mut Rng, old: u64) -> Proc {
-    match old > 0 && rng.chance(old) {
-        true => Proc::Old,
-        false => Proc::Current,
-    }
-}
-
-/// A backup session: a few chunks uploaded, re-used or known from the previous snapshot,
-/// one or two indexes over them, finished or aborted.
-fn backup(
-    rng: &mut Rng,
-    last_time: &[i64],
-    old: u64,
-    pick_chunk: &mut impl FnMut(&mut Rng) -> Chunk,
-) -> Op {
-    let group = rng.below(GROUPS) as u8;
-    let last = last_time[usize::from(group)];
-    // Mostly newer than the group's last snapshot; sometimes the same time (refused).
-    let time = match rng.chance(10) && last > 0 {
-        true => last,
-        false => last + rng.range(1, 2) as i64,
-    };
-    let mut steps = Vec::new();
-    let chunks: Vec<Chunk> = (0..rng.range(1, 3)).map(|_| pick_chunk(rng)).collect();
-    for &chunk in &chunks {
-        match rng.weighted(&[(6, 0), (3, 1), (2, 2)]) {
-            0 => steps.push(Step::Upload(chunk)),
-            1 => steps.push(Step::Reuse(chunk)),
-            // Known from the previous snapshot, or refused at append.
-            _ => {}
-        }
-    }
-    for index in 0..rng.range(1, 2) as u8 {
-        steps.push(Step::Create(index));
-        for &chunk in &chunks {
-            if rng.chance(85) {
-                steps.push(Step::Append(index, chunk));
-            }
-        }
-        if rng.chance(95) {
-            steps.push(Step::Close(index));
-        }
-    }
-    Op::Backup {
-        proc: proc(rng, old),
-        group,
-        time,
-        steps,
-        finish: rng.chance(85),
     }
 }
 

@@ -3,9 +3,9 @@
 //! A [`Program`] fixes a world (backend, cache capacity, delete batch, lock granularity,
 //! grace and margin), a history written before threads start (snapshots over a small
 //! chunk pool, garbage of several ages, S3 objects with or without local markers, bit rot)
-//! and two to four threads of operations (backup sessions with several indexes, GC,
-//! reload, restore reads, verify, prune, clock steps), each in the current or the old
-//! process. [`generate`] draws one from a seed; [`execute`] runs it on any platform, so
+//! and two to four threads of operations ([`ops`], one module each: backup sessions with
+//! several indexes, GC, reload, restore reads, verify, prune, clock steps), each in the
+//! current or the old process. [`generate`] draws one from a seed; [`execute`] runs it on any platform, so
 //! loom, shuttle and real threads run the same program; the oracle judges every event,
 //! and [`end_check`] replaces the per-scenario asserts.
 
@@ -14,6 +14,7 @@ mod end;
 mod execute;
 mod generate;
 mod model;
+pub mod ops;
 mod render;
 mod shrink;
 mod trace;
@@ -22,8 +23,9 @@ pub use check::{check_program, replay_program, ProgramReport};
 pub use end::end_check;
 pub use execute::{execute, group_name, Run, NOW};
 pub use generate::{generate, generate_with, Rng, Weights};
-pub use model::{
-    Age, BackendKind, Chunk, ClockStep, Granularity, Knobs, Op, OpKind, Past, Proc, Program, Step,
-};
+pub use model::{Age, BackendKind, Chunk, Granularity, Knobs, Past, Proc, Program};
+pub use ops::backup::Step;
+pub use ops::clock::ClockStep;
+pub use ops::{Op, OpKind, Operation};
 pub use shrink::{minimize, smaller};
 pub use trace::{Pair, Span, Trace};

@@ -1,6 +1,7 @@
 //! The types of a generated actor program: the world it runs in, the history written
 //! before its threads start, and each thread's operations.
 
+use super::ops::Op;
 use serde::{Deserialize, Serialize};
 use store::{Backend, Digest, LockGranularity};
 
@@ -168,164 +169,6 @@ pub enum Proc {
     Old,
 }
 
-/// A step of a backup session.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Step {
-    /// Upload a chunk (new, or already present: the store touches it).
-    Upload(Chunk),
-    /// Re-use a chunk if present (pull path); upload it if not.
-    Reuse(Chunk),
-    /// Create index `i`.
-    Create(u8),
-    /// Append a chunk to index `i` (refused if the session does not know the chunk).
-    Append(u8, Chunk),
-    /// Close (publish) index `i`.
-    Close(u8),
-}
-
-/// How far a clock step moves the store's clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum ClockStep {
-    /// Not at all (a clock read racing nothing).
-    Zero,
-    /// One second.
-    One,
-    /// The writer margin.
-    Margin,
-    /// More than the grace period.
-    PastGrace,
-}
-
-/// One operation of a thread.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Op {
-    /// A backup session of group `group` at backup time `time`.
-    Backup {
-        /// Its process.
-        proc: Proc,
-        /// Group number.
-        group: u8,
-        /// Backup time (refused unless newer than the group's last snapshot).
-        time: i64,
-        /// Its steps, in order.
-        steps: Vec<Step>,
-        /// Finish, or drop the session (abort).
-        finish: bool,
-    },
-    /// A garbage collection.
-    Gc {
-        /// Its process.
-        proc: Proc,
-    },
-    /// A service reload: a new process starts, the current one is told to shut down.
-    Reload,
-    /// A restore read of a chunk (through the cache on S3).
-    Read {
-        /// Its process.
-        proc: Proc,
-        /// The chunk.
-        chunk: Chunk,
-    },
-    /// Verify a chunk's local copy, renaming it aside if corrupt.
-    Verify {
-        /// Its process.
-        proc: Proc,
-        /// The chunk.
-        chunk: Chunk,
-    },
-    /// Prune the oldest or newest snapshot of a group.
-    Prune {
-        /// Its process.
-        proc: Proc,
-        /// Group number.
-        group: u8,
-        /// Newest instead of oldest.
-        newest: bool,
-    },
-    /// Move the clock forward.
-    Clock(ClockStep),
-}
-
-/// What an operation is, for coverage of which kinds overlapped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum OpKind {
-    /// [`Op::Backup`].
-    Backup,
-    /// [`Op::Gc`].
-    Gc,
-    /// [`Op::Reload`].
-    Reload,
-    /// [`Op::Read`].
-    Read,
-    /// [`Op::Verify`].
-    Verify,
-    /// [`Op::Prune`].
-    Prune,
-    /// [`Op::Clock`].
-    Clock,
-}
-
-impl OpKind {
-    /// Every kind.
-    pub const ALL: [OpKind; 7] = [
-        Self::Backup,
-        Self::Gc,
-        Self::Reload,
-        Self::Read,
-        Self::Verify,
-        Self::Prune,
-        Self::Clock,
-    ];
-
-    /// Its name in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Backup => "backup",
-            Self::Gc => "gc",
-            Self::Reload => "reload",
-            Self::Read => "read",
-            Self::Verify => "verify",
-            Self::Prune => "prune",
-            Self::Clock => "clock",
-        }
-    }
-}
-
-impl Op {
-    /// Its kind.
-    pub fn kind(&self) -> OpKind {
-        match self {
-            Self::Backup { .. } => OpKind::Backup,
-            Self::Gc { .. } => OpKind::Gc,
-            Self::Reload => OpKind::Reload,
-            Self::Read { .. } => OpKind::Read,
-            Self::Verify { .. } => OpKind::Verify,
-            Self::Prune { .. } => OpKind::Prune,
-            Self::Clock(_) => OpKind::Clock,
-        }
-    }
-
-    /// The process it names, if any.
-    pub fn proc(&self) -> Option<Proc> {
-        match self {
-            Self::Backup { proc, .. }
-            | Self::Gc { proc }
-            | Self::Read { proc, .. }
-            | Self::Verify { proc, .. }
-            | Self::Prune { proc, .. } => Some(*proc),
-            Self::Reload | Self::Clock(_) => None,
-        }
-    }
-
-    /// Scheduling-relevant size: steps of a backup, one for anything else.
-    pub fn size(&self) -> usize {
-        match self {
-            Self::Backup { steps, .. } => 1 + steps.len(),
-            _ => 1,
-        }
-    }
-}
-
 /// A generated actor program.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Program {
@@ -346,6 +189,9 @@ impl Program {
 
     /// Whether the threads hold a reload.
     pub fn reloads(&self) -> bool {
-        self.threads.iter().flatten().any(|op| *op == Op::Reload)
+        self.threads
+            .iter()
+            .flatten()
+            .any(|op| matches!(op, Op::Reload(_)))
     }
 }

@@ -1,9 +1,8 @@
 //! Programs as short readable text: the world, the history, then one column per thread.
 
 use super::execute::group_name;
-use super::model::{
-    Age, BackendKind, Chunk, ClockStep, Granularity, Op, Past, Proc, Program, Step,
-};
+use super::model::{Age, BackendKind, Chunk, Granularity, Past, Program};
+use super::ops::Op;
 use std::fmt::{self, Write as _};
 
 fn age(age: Age) -> &'static str {
@@ -55,63 +54,6 @@ fn past(past: &Past) -> String {
     }
 }
 
-fn proc(proc: Proc) -> &'static str {
-    match proc {
-        Proc::Current => "",
-        Proc::Old => " (old)",
-    }
-}
-
-fn step(step: &Step) -> String {
-    match step {
-        Step::Upload(c) => format!("up {}", c.name()),
-        Step::Reuse(c) => format!("reuse {}", c.name()),
-        Step::Create(i) => format!("open idx{i}"),
-        Step::Append(i, c) => format!("idx{i}+={}", c.name()),
-        Step::Close(i) => format!("close idx{i}"),
-    }
-}
-
-/// One operation as a line.
-pub fn op(op: &Op) -> String {
-    match op {
-        Op::Backup {
-            proc: p,
-            group,
-            time,
-            steps,
-            finish,
-        } => {
-            let end = if *finish { "finish" } else { "abort" };
-            let steps: Vec<_> = steps.iter().map(step).chain([end.to_string()]).collect();
-            format!(
-                "backup{} {}@{time}: {}",
-                proc(*p),
-                group_name(*group),
-                steps.join(", ")
-            )
-        }
-        Op::Gc { proc: p } => format!("gc{}", proc(*p)),
-        Op::Reload => "reload".to_string(),
-        Op::Read { proc: p, chunk } => format!("read{} {}", proc(*p), chunk.name()),
-        Op::Verify { proc: p, chunk } => format!("verify{} {}", proc(*p), chunk.name()),
-        Op::Prune {
-            proc: p,
-            group,
-            newest,
-        } => {
-            let which = if *newest { "newest" } else { "oldest" };
-            format!("prune{} {which} of {}", proc(*p), group_name(*group))
-        }
-        Op::Clock(step) => match step {
-            ClockStep::Zero => "clock +0".to_string(),
-            ClockStep::One => "clock +1".to_string(),
-            ClockStep::Margin => "clock +margin".to_string(),
-            ClockStep::PastGrace => "clock +grace+1".to_string(),
-        },
-    }
-}
-
 impl fmt::Display for Program {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let k = &self.knobs;
@@ -142,7 +84,7 @@ impl fmt::Display for Program {
         let columns: Vec<Vec<String>> = self
             .threads
             .iter()
-            .map(|ops| ops.iter().map(op).collect())
+            .map(|ops| ops.iter().map(Op::render).collect())
             .collect();
         let widths: Vec<usize> = columns
             .iter()

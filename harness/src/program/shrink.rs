@@ -1,11 +1,11 @@
 //! Minimization: the smallest variant of a failing program that still fails the same way.
 //!
 //! Greedy and deterministic: candidates are tried in a fixed order (drop a thread, an
-//! operation, a history item, a backup step; soften a clock step; split the chunk store
-//! mutex back to one), and the first one that still fails is kept; it stops when no
+//! operation, a history item; an operation's own edits, such as a backup step dropped or a
+//! clock step softened; the chunk store mutex back to one), and the first one that still fails is kept; it stops when no
 //! candidate fails or after a number of attempts.
 
-use super::model::{ClockStep, Granularity, Op, Program};
+use super::model::{Granularity, Program};
 
 /// Programs one edit smaller than `program`, the larger cuts first.
 pub fn smaller(program: &Program) -> Vec<Program> {
@@ -38,22 +38,8 @@ pub fn smaller(program: &Program) -> Vec<Program> {
     }
     for (t, ops) in program.threads.iter().enumerate() {
         for (o, op) in ops.iter().enumerate() {
-            match op {
-                Op::Backup { steps, .. } => {
-                    for s in 0..steps.len() {
-                        out.push(with(&|p| {
-                            if let Op::Backup { steps, .. } = &mut p.threads[t][o] {
-                                steps.remove(s);
-                            }
-                        }));
-                    }
-                }
-                Op::Clock(step) => {
-                    if let Some(softer) = softer(*step) {
-                        out.push(with(&|p| p.threads[t][o] = Op::Clock(softer)));
-                    }
-                }
-                _ => {}
+            for smaller in op.smaller() {
+                out.push(with(&|p| p.threads[t][o] = smaller.clone()));
             }
         }
     }
@@ -61,15 +47,6 @@ pub fn smaller(program: &Program) -> Vec<Program> {
         out.push(with(&|p| p.knobs.granularity = Granularity::Single));
     }
     out
-}
-
-fn softer(step: ClockStep) -> Option<ClockStep> {
-    match step {
-        ClockStep::PastGrace => Some(ClockStep::Margin),
-        ClockStep::Margin => Some(ClockStep::One),
-        ClockStep::One => Some(ClockStep::Zero),
-        ClockStep::Zero => None,
-    }
 }
 
 /// Shrinks `program` while `still_fails` holds, trying at most `attempts` candidates.
@@ -124,7 +101,7 @@ mod tests {
             p.threads
                 .iter()
                 .flatten()
-                .any(|op| matches!(op, Op::Gc { .. }))
+                .any(|op| matches!(op, crate::program::Op::Gc(_)))
         };
         let program = (0..)
             .map(generate)

@@ -1,7 +1,7 @@
 //! Which operations of a program overlapped in time, per pair of kinds: coverage of the
 //! mixes the generated phase actually reached.
 
-use super::model::OpKind;
+use super::ops::OpKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -4,6 +4,7 @@
 
 use harness::check::{Budget, Cause, Checker, Report, RunOptions, DEFAULT_MAX_BRANCHES};
 use harness::oracle::Property;
+use harness::program::ops::{Backup, Clock, Gc, Read, Verify};
 use harness::program::{
     check_program, generate, Age, BackendKind, Chunk, ClockStep, Granularity, Knobs, Op, Past,
     Proc, Program, Step,
@@ -52,7 +53,7 @@ fn s3(delete_batch: u8) -> Knobs {
 /// A backup of group `group` at time 1 that uploads `chunk`, publishes it in one index and
 /// finishes.
 fn backup_of(group: u8, chunk: Chunk) -> Op {
-    Op::Backup {
+    Op::Backup(Backup {
         proc: Proc::Current,
         group,
         time: 1,
@@ -63,13 +64,13 @@ fn backup_of(group: u8, chunk: Chunk) -> Op {
             Step::Close(0),
         ],
         finish: true,
-    }
+    })
 }
 
 fn gc() -> Op {
-    Op::Gc {
+    Op::Gc(Gc {
         proc: Proc::Current,
-    }
+    })
 }
 
 /// S3: a referenced snapshot and old garbage; a GC against a backup that uploads, indexes
@@ -98,10 +99,10 @@ fn busy_s3() -> Program {
             vec![gc()],
             vec![
                 backup_of(1, B),
-                Op::Read {
+                Op::Read(Read {
                     proc: Proc::Current,
                     chunk: C,
-                },
+                }),
             ],
         ],
     }
@@ -200,7 +201,7 @@ fn lone_gc() -> Program {
             age: Age::Old,
         }],
         // The clock step gives shuttle's PCT a second thread to schedule.
-        threads: vec![vec![gc()], vec![Op::Clock(ClockStep::Zero)]],
+        threads: vec![vec![gc()], vec![Op::Clock(Clock(ClockStep::Zero))]],
     }
 }
 
@@ -214,13 +215,13 @@ fn batch_delete() -> Program {
         }],
         threads: vec![
             vec![gc()],
-            vec![Op::Backup {
+            vec![Op::Backup(Backup {
                 proc: Proc::Current,
                 group: 1,
                 time: 1,
                 steps: vec![],
                 finish: true,
-            }],
+            })],
         ],
     }
 }
@@ -242,10 +243,10 @@ fn verify_against_gc() -> Program {
         ],
         threads: vec![
             vec![gc()],
-            vec![Op::Verify {
+            vec![Op::Verify(Verify {
                 proc: Proc::Current,
                 chunk: D,
-            }],
+            })],
         ],
     }
 }
@@ -347,7 +348,10 @@ fn crash_before_publication() -> Program {
             ..s3(1)
         },
         history: vec![],
-        threads: vec![vec![backup_of(0, A1)], vec![Op::Clock(ClockStep::Zero)]],
+        threads: vec![
+            vec![backup_of(0, A1)],
+            vec![Op::Clock(Clock(ClockStep::Zero))],
+        ],
     }
 }
 
@@ -393,11 +397,11 @@ fn read_of_evicted_chunk() -> Program {
             age: Age::Old,
         }],
         threads: vec![
-            vec![Op::Read {
+            vec![Op::Read(Read {
                 proc: Proc::Current,
                 chunk: A1,
-            }],
-            vec![Op::Clock(ClockStep::Zero)],
+            })],
+            vec![Op::Clock(Clock(ClockStep::Zero))],
         ],
     }
 }

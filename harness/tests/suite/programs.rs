@@ -3,6 +3,7 @@
 //! is caught by some program and minimization keeps its property.
 
 use harness::check::{Budget, Cause, Checker, RunOptions, DEFAULT_MAX_BRANCHES, DEFAULT_PCT_DEPTH};
+use harness::program::ops::{Backup, Clock};
 use harness::program::{
     check_program, generate, minimize, Age, BackendKind, ClockStep, Granularity, Op, OpKind, Past,
     Proc, Program,
@@ -71,11 +72,11 @@ fn every_operation_kind_and_knob_appears_in_300_programs() {
         .flat_map(|p| p.threads.iter().flatten())
         .collect();
     let kinds: BTreeSet<OpKind> = ops.iter().map(|op| op.kind()).collect();
-    assert_eq!(kinds, OpKind::ALL.into_iter().collect());
+    assert_eq!(kinds, OpKind::ALL.iter().copied().collect());
     let clocks: BTreeSet<ClockStep> = ops
         .iter()
         .filter_map(|op| match op {
-            Op::Clock(step) => Some(*step),
+            Op::Clock(Clock(step)) => Some(*step),
             _ => None,
         })
         .collect();
@@ -83,7 +84,7 @@ fn every_operation_kind_and_knob_appears_in_300_programs() {
     assert!(ops.iter().any(|op| op.proc() == Some(Proc::Old)));
     assert!(ops
         .iter()
-        .any(|op| matches!(op, Op::Backup { finish: false, .. })));
+        .any(|op| matches!(op, Op::Backup(Backup { finish: false, .. }))));
     let knobs: Vec<_> = programs.iter().map(|p| p.knobs).collect();
     for backend in [BackendKind::Filesystem, BackendKind::S3] {
         assert!(knobs.iter().any(|k| k.backend == backend));

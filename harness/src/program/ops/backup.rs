@@ -1,0 +1,172 @@
+//! A backup session: chunks uploaded, re-used or known from the previous snapshot, one or
+//! two indexes over them, finished or aborted.
+
+use super::{proc_suffix, Draw, Operation};
+use crate::program::execute::{group_name, settle, Run};
+use crate::program::model::{Chunk, Proc};
+use serde::{Deserialize, Serialize};
+use store::{BackupWriter, Platform};
+
+/// A backup session of group `group` at backup time `time`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Backup {
+    /// Its process.
+    pub proc: Proc,
+    /// Group number.
+    pub group: u8,
+    /// Backup time (refused unless newer than the group's last snapshot).
+    pub time: i64,
+    /// Its steps, in order.
+    pub steps: Vec<Step>,
+    /// Finish, or drop the session (abort).
+    pub finish: bool,
+}
+
+/// A step of a backup session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Step {
+    /// Upload a chunk (new, or already present: the store touches it).
+    Upload(Chunk),
+    /// Re-use a chunk if present (pull path); upload it if not.
+    Reuse(Chunk),
+    /// Create index `i`.
+    Create(u8),
+    /// Append a chunk to index `i` (refused if the session does not know the chunk).
+    Append(u8, Chunk),
+    /// Close (publish) index `i`.
+    Close(u8),
+}
+
+impl Operation for Backup {
+    const NAME: &'static str = "backup";
+    const WEIGHT: u64 = 5;
+
+    fn proc(&self) -> Option<Proc> {
+        Some(self.proc)
+    }
+
+    fn size(&self) -> usize {
+        1 + self.steps.len()
+    }
+
+    fn draw(draw: &mut Draw<'_>) -> Self {
+        let group = draw.group();
+        let last = draw.last_time(group);
+        // Mostly newer than the group's last snapshot; sometimes the same time (refused).
+        let time = match draw.rng.chance(10) && last > 0 {
+            true => last,
+            false => last + draw.rng.range(1, 2) as i64,
+        };
+        let mut steps = Vec::new();
+        let chunks: Vec<Chunk> = (0..draw.rng.range(1, 3)).map(|_| draw.chunk()).collect();
+        for &chunk in &chunks {
+            match draw.rng.weighted(&[(6, 0), (3, 1), (2, 2)]) {
+                0 => steps.push(Step::Upload(chunk)),
+                1 => steps.push(Step::Reuse(chunk)),
+                // Known from the previous snapshot, or refused at append.
+                _ => {}
+            }
+        }
+        for index in 0..draw.rng.range(1, 2) as u8 {
+            steps.push(Step::Create(index));
+            for &chunk in &chunks {
+                if draw.rng.chance(85) {
+                    steps.push(Step::Append(index, chunk));
+                }
+            }
+            if draw.rng.chance(95) {
+                steps.push(Step::Close(index));
+            }
+        }
+        draw.backed_up(group, time);
+        Backup {
+            proc: draw.proc(),
+            group,
+            time,
+            steps,
+            finish: draw.rng.chance(85),
+        }
+    }
+
+    fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {
+        let process = run.acting(self.proc);
+        let start = process.start_backup(&group_name(self.group), self.time);
+        if let Some(mut writer) = settle(thread, "backup start", start) {
+            for step in &self.steps {
+                step.run(&mut writer, thread);
+            }
+            if self.finish {
+                settle(thread, "backup finish", writer.finish());
+            }
+        }
+    }
+
+    fn render(&self) -> String {
+        let end = if self.finish { "finish" } else { "abort" };
+        let steps: Vec<_> = (self.steps.iter().map(Step::render))
+            .chain([end.to_string()])
+            .collect();
+        format!(
+            "backup{} {}@{}: {}",
+            proc_suffix(self.proc),
+            group_name(self.group),
+            self.time,
+            steps.join(", ")
+        )
+    }
+
+    /// Each step dropped in turn.
+    fn smaller(&self) -> Vec<Self> {
+        (0..self.steps.len())
+            .map(|s| {
+                let mut smaller = self.clone();
+                smaller.steps.remove(s);
+                smaller
+            })
+            .collect()
+    }
+}
+
+fn index_name(index: u8) -> String {
+    format!("idx{index}")
+}
+
+impl Step {
+    fn run<P: Platform>(&self, writer: &mut BackupWriter<P>, thread: usize) {
+        match *self {
+            Step::Upload(chunk) => {
+                let uploaded = writer.upload(chunk.digest(), chunk.data());
+                settle(thread, "upload", uploaded);
+            }
+            Step::Reuse(chunk) => {
+                let reused = settle(thread, "reuse", writer.reuse_chunk(chunk.digest()));
+                if reused == Some(false) {
+                    let uploaded = writer.upload(chunk.digest(), chunk.data());
+                    settle(thread, "upload", uploaded);
+                }
+            }
+            Step::Create(index) => {
+                let created = writer.create_index(&index_name(index));
+                settle(thread, "create index", created);
+            }
+            Step::Append(index, chunk) => {
+                let appended = writer.append(&index_name(index), chunk.digest());
+                settle(thread, "append", appended);
+            }
+            Step::Close(index) => {
+                let closed = writer.close_index(&index_name(index));
+                settle(thread, "close index", closed);
+            }
+        }
+    }
+
+    fn render(&self) -> String {
+        match self {
+            Step::Upload(c) => format!("up {}", c.name()),
+            Step::Reuse(c) => format!("reuse {}", c.name()),
+            Step::Create(i) => format!("open idx{i}"),
+            Step::Append(i, c) => format!("idx{i}+={}", c.name()),
+            Step::Close(i) => format!("close idx{i}"),
+        }
+    }
+}

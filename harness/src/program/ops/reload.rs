@@ -1,0 +1,35 @@
+//! A service reload.
+
+use super::{Draw, Operation};
+use crate::program::execute::Run;
+use crate::program::model::Proc;
+use serde::{Deserialize, Serialize};
+use store::Platform;
+
+/// A service reload: a new process starts, the current one is told to shut down.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Reload;
+
+impl Operation for Reload {
+    const NAME: &'static str = "reload";
+    /// The generator places the reload itself (in a share of the programs, opening its
+    /// thread), never as a further operation.
+    const WEIGHT: u64 = 0;
+
+    /// None: a reload belongs to every process.
+    fn proc(&self) -> Option<Proc> {
+        None
+    }
+
+    fn draw(_: &mut Draw<'_>) -> Self {
+        Reload
+    }
+
+    fn run<P: Platform>(&self, run: &Run<P>, _thread: usize) {
+        run.reload();
+    }
+
+    fn render(&self) -> String {
+        "reload".to_string()
+    }
+}
