@@ -24,15 +24,20 @@ use store::{Bugs, LockGranularity, SeededBug};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  the clean store passed every scenario and every seeded race was caught
-     (replay: the schedule ran without the failure)
-  1  the clean store violated a property: a real race (expected with --bugs)
+  0  the clean store passed every scenario and every generated program, and every seeded
+     bug was caught by every phase that hunts it
+     (replay: the schedule or program ran without the failure)
+  1  the clean store violated a property in a scenario or a generated program: a real
+     race (expected with --bugs)
      (replay: the failure reproduced)
-  2  bad input: unknown scenario, checker or bug, malformed option, bad schedule file
-  3  a seeded race was not caught: the harness lost power
+  2  bad input: unknown scenario, checker or bug, malformed option, bad schedule or
+     program file
+  3  a seeded bug was not caught (by a model checker on its scenario, or by generated
+     programs): the harness lost power; the stress baseline's misses do not count
   4  both 1 and 3";
 
-/// Model-checks the chunk store: every scenario under every checker, then the seeded races.
+/// Model-checks the chunk store: every scenario under every checker, the seeded-race
+/// matrix, then generated actor programs, each seeded bug hunted by them.
 #[derive(Parser, Debug)]
 #[command(
     name = "chunkcheck",
@@ -66,10 +71,12 @@ impl Cli {
 /// A subcommand.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the campaign: scenarios under every checker, then the seeded-race matrix (default).
+    /// Run the campaign: scenarios under every checker, the seeded-race matrix, then the
+    /// generated programs and their seeded-bug hunts (default).
     #[command(after_help = EXIT_CODES)]
     Check(Box<CheckArgs>),
-    /// Replay a failing shuttle schedule written by `check` (exit 1 if it fails again).
+    /// Replay a failure file written by `check`: a scenario's schedule (shuttle, or loom from
+    /// its checkpoint) or a generated program with its schedule (exit 1 if it fails again).
     Replay(ReplayArgs),
     /// List scenarios, checkers and seeded bugs.
     List,

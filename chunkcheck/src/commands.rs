@@ -6,15 +6,16 @@
 use crate::cli::{CheckArgs, Cli, Command};
 use crate::failures::shell_quote;
 use crate::report::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION};
+use crate::table::Table;
 use crate::{render, replay, run, DEFAULT_CHECKERS, INVOCATION};
 use clap::error::ErrorKind;
 use clap::Parser;
 use harness::catalogue::Catalogue;
 use harness::check::{Budget, Checker};
 use std::ffi::OsString;
-use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;
+use store::SeededBug;
 
 /// The binary's `main`: parses `std::env::args_os()` and runs the command.
 pub fn main(catalogue: Catalogue) -> ExitCode {
@@ -174,38 +175,52 @@ fn replay_program(path: &Path) -> i32 {
 
 /// The `list` output.
 pub fn list(catalogue: &Catalogue) -> String {
-    let mut out = String::from("Scenarios (threads, loom preemption bound, story):\n");
+    let mut scenarios = Table::new(&[
+        ("scenario", false),
+        ("threads", true),
+        ("loom bound", true),
+        ("who races whom", false),
+    ]);
     for s in catalogue.scenarios {
-        let _ = writeln!(
-            out,
-            "  {:<24} {}  {}  {}",
-            s.name, s.threads, s.loom_bound, s.summary
-        );
+        let (threads, bound) = (s.threads.to_string(), s.loom_bound.to_string());
+        scenarios.row([s.name, &threads, &bound, s.summary]);
     }
-    out.push_str("\nCheckers:\n");
+    let mut checkers = Table::new(&[("checker", false), ("default", false)]);
     for c in Checker::ALL {
         let default = if DEFAULT_CHECKERS.contains(&c) {
-            " (default)"
+            "yes"
         } else {
             ""
         };
-        let _ = writeln!(out, "  {c}{default}");
+        checkers.row([&c.to_string(), default]);
     }
-    out.push_str("\nSeeded bugs (scenario exposing it, reports that count as caught):\n");
+    let mut races = Table::new(&[
+        ("seeded bug", false),
+        ("scenario exposing it", false),
+        ("reports that count as caught", false),
+        ("race", false),
+    ]);
     for race in catalogue.seeded {
         let mut expect: Vec<String> = race.expect.iter().map(|p| p.to_string()).collect();
         if race.deadlock {
             expect.push("deadlock".to_string());
         }
-        let _ = writeln!(
-            out,
-            "  {:<32} {:<22} {}",
-            race.bug.name(),
-            race.scenario,
-            expect.join(", ")
-        );
+        let bug = race.bug;
+        races.row([bug.name(), race.scenario, &expect.join(", "), bug.summary()]);
     }
-    out
+    let mut faults = Table::new(&[("seeded bug", false), ("wrong reaction", false)]);
+    for bug in SeededBug::FAULT_HANDLING {
+        faults.row([bug.name(), bug.summary()]);
+    }
+    format!(
+        "Scenarios:\n{}\nCheckers:\n{}\nSeeded races (every checker on their scenario; generated \
+         programs hunt them too):\n{}\nSeeded fault-handling bugs (shown only under faults: \
+         generated programs with --faults hunt them; any violation or deadlock counts):\n{}",
+        scenarios.text(),
+        checkers.text(),
+        races.text(),
+        faults.text()
+    )
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! The campaign runner behind `chunkcheck`: every scenario under every checker, then every
-//! seeded race under every checker, with progress, a report and an exit code for CI.
+//! The campaign runner behind `chunkcheck`: every scenario under every checker, every seeded
+//! race under every checker, then generated actor programs (the clean store, and each
+//! seeded bug hunted by them), with progress, a report and an exit code for CI.
 //!
 //! A campaign is a [`plan::PlanSpec`] cut into work items (see [`plan`] for the split and
 //! `--shard K/N`), run on `--jobs` threads by [`run`] (results in plan order), which returns a

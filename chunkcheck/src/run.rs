@@ -1,4 +1,5 @@
-//! Runs a campaign's work items one after the other on the calling thread.
+//! Runs a campaign's work items, phase by phase, on `--jobs` worker threads (results in plan
+//! order, whatever order they finish in).
 
 use crate::failures;
 use crate::plan::{Batch, Work, WorkItem};

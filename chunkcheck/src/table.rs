@@ -20,6 +20,12 @@ impl Table {
         }
     }
 
+    /// Adds a row of cells.
+    pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) {
+        self.rows
+            .push(cells.into_iter().map(str::to_string).collect());
+    }
+
     /// Aligned columns, two spaces apart, each line indented by two.
     pub fn text(&self) -> String {
         let widths: Vec<usize> = (0..self.header.len())

@@ -703,3 +703,33 @@ fn faults_pass_the_clean_store_and_catch_every_fault_handling_bug() {
     assert_eq!(hunted, expected, "--faults hunts the fault-handling bugs");
     assert!(report.generated_seeded.iter().all(|i| i.caught));
 }
+
+#[test]
+fn list_names_every_seeded_bug_in_aligned_columns() {
+    let out = chunkcheck(&["list"]);
+    assert_eq!(code(&out), EXIT_OK);
+    let listing = text(&out.stdout);
+    let rows: Vec<&str> = listing.lines().collect();
+    for bug in store::SeededBug::ALL {
+        let row = rows
+            .iter()
+            .find(|line| line.trim_start().starts_with(&format!("{bug} ")))
+            .unwrap_or_else(|| panic!("{bug} missing from the listing:\n{listing}"));
+        assert!(row.contains(bug.summary()), "{row}");
+    }
+    // In each table of seeded bugs, the second column starts at one place in every row, the
+    // longest names included.
+    for table in listing
+        .split("\n\n")
+        .filter(|t| t.contains("  seeded bug  "))
+    {
+        let lines: Vec<&str> = table.lines().skip(1).collect();
+        let second_column = |line: &str| {
+            let first = line.trim_start();
+            let name_end = line.len() - first.len() + first.find("  ").unwrap_or(first.len());
+            name_end + line[name_end..].find(|c: char| c != ' ').unwrap_or(0)
+        };
+        let starts: BTreeSet<usize> = lines.iter().map(|l| second_column(l)).collect();
+        assert!(starts.len() <= 1, "misaligned table:\n{table}");
+    }
+}

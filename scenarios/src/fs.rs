@@ -8,7 +8,7 @@ use store::{Backend, Platform};
 /// History: chunks A and G were written long ago and nothing references them; writer W
 /// started at NOW and inserted X; then more than the grace period passed.
 /// Threads: `gc` runs a full GC in the same process; `writer-1` inserts A (present: must be
-/// touched) and N, publishes [X, A, N] and finishes.
+/// touched) and N, publishes `[X, A, N]` and finishes.
 /// Races: GC stats A as old, W touches A, GC unlinks A (`sweep-stat-outside-mutex`); W's
 /// insert of A skips the touch and GC sweeps it (`insert-skips-touch`); the cutoff ignores
 /// W, older than the grace period, and X is swept (`cutoff-ignores-oldest-writer`).
@@ -39,7 +39,7 @@ pub fn insert_vs_sweep<P: Platform>(setup: Setup) {
 /// History: chunks X1, X2, X3 and G were written long ago and nothing references them.
 /// Threads: `gc` runs a GC; `writer-1` (a pull) starts a backup and, for each X, finds it
 /// present, touches it and re-uses it without uploading (or uploads it when GC already
-/// removed it), then publishes [X1, X2, X3] and finishes.
+/// removed it), then publishes `[X1, X2, X3]` and finishes.
 /// Race: GC stats an X as old under the mutex, W touches it without the mutex and decides to
 /// re-use it, GC unlinks it (`touch-without-mutex`). Progress: G must be gone.
 pub fn pull_reuse_vs_sweep<P: Platform>(setup: Setup) {

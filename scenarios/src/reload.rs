@@ -10,7 +10,7 @@ use store::{Backend, Digest, Platform, Process, StoreError};
 ///
 /// History: G was written long ago and nothing references it; writer W1 of process 1
 /// started at NOW and inserted X; then more than the grace period passed.
-/// Threads: `writer-1` (old process) inserts Y, publishes [X, Y] and finishes; `reload`
+/// Threads: `writer-1` (old process) inserts Y, publishes `[X, Y]` and finishes; `reload`
 /// starts process 2 (process 1 is told to shut down), spawns `writer-2` (process 2: inserts
 /// Z, publishes, finishes) and runs a GC in process 2, which must be refused while W1 runs.
 /// After all joins, a GC in process 2 must succeed and collect G.
@@ -53,7 +53,7 @@ pub fn reload_during_backup<P: Platform>(setup: Setup) {
 /// Threads: `gc-old` runs a GC in process 1, which completes, aborts (shutting down) or is
 /// refused (the new process's GC runs);
 /// `reload` starts process 2 and runs a GC there, refused while W1 runs or while the old GC
-/// holds the exclusive lock; `writer-1` (process 1) inserts Y, publishes [X, Y] and
+/// holds the exclusive lock; `writer-1` (process 1) inserts Y, publishes `[X, Y]` and
 /// finishes. After all joins, a GC in process 2 must succeed and collect G.
 /// Races: the old GC removing chunks after the reload (P4 for the old writer holds through
 /// the shared process lock), two GCs across processes (single GC).
@@ -95,7 +95,7 @@ pub fn gc_during_reload<P: Platform>(setup: Setup) {
 
 /// The shared history: G was written long ago and nothing references it; writer W1 of
 /// process 1 started at NOW and inserted X; then more than the grace period passed. Spawns
-/// `writer-1`, which goes on with W1: inserts Y, publishes [X, Y] and finishes.
+/// `writer-1`, which goes on with W1: inserts Y, publishes `[X, Y]` and finishes.
 fn spawn_old_writer<P: Platform>(world: &World<P>) -> JoinHandle<P, Option<()>> {
     world.garbage(&[b"G"]);
     world.to_now();
@@ -127,7 +127,7 @@ fn collect_after_all<P: Platform>(world: &World<P>, new: &Arc<Process<P>>) {
 /// started a backup in the first process; then a reload started the second process, where
 /// `new-writer` started a backup of vm/200.
 /// Threads: `old-writer` uploads Y, whose cache insert evicts X to a marker in the old
-/// process; `new-writer` uploads X (the object exists: a touch), publishes [X] and
+/// process; `new-writer` uploads X (the object exists: a touch), publishes `[X]` and
 /// finishes.
 /// Race: the eviction reads X's old atime, the new writer touches X, the eviction writes a
 /// marker with the old atime (`eviction-rolls-back-atime`): X looks older than the writer

@@ -11,7 +11,7 @@ use store::{Backend, Platform};
 /// was evicted to a marker, C and G are cached.
 /// Threads: `gc` runs a GC (bucket sweep, then marker sweep); `writer-1` starts a backup,
 /// uploads C (LRU hit), E (marker: touch) and N (new: upload, cache insert, evicting the
-/// least recently used), publishes [C, E, N] and finishes.
+/// least recently used), publishes `[C, E, N]` and finishes.
 /// Races: W uploads N outside the per-chunk lock, GC finds N in the bucket without a local
 /// file and deletes it (`upload-without-chunk-lock`); W skips C on an LRU hit without
 /// touching it and GC removes it (`lru-hit-skips-touch`). Progress: G must be gone.
@@ -56,7 +56,7 @@ pub fn eviction_vs_remove<P: Platform>(setup: Setup) {
 /// History (cache of 1): E was uploaded long ago, unreferenced, and is cached. With the
 /// default 16 shards E and N live in different shards (9 and 12).
 /// Threads: `writer-1` starts a backup, uploads N (cache insert: write N, pop E from the LRU,
-/// then E's marker, under E's own shard when sharded) and publishes [N]; `reader` reads E
+/// then E's marker, under E's own shard when sharded) and publishes `[N]`; `reader` reads E
 /// through the cache (a hit, or a miss that fetches E from the bucket and caches it again,
 /// evicting N).
 /// Race: E's deferred marker lands after the reader cached E again, so the LRU lists E

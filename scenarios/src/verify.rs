@@ -8,7 +8,7 @@ use store::{Backend, Platform, VerifyOutcome};
 /// History: snapshot vm/100/1 references X; X's file has since been truncated (bit rot of a
 /// different size, so an insert rewrites it).
 /// Threads: `verify` checks X and renames it to `X.0.bad` if it is corrupt when read;
-/// `writer-1` backs up vm/100 at time 2, uploads a good copy of X, publishes [X].
+/// `writer-1` backs up vm/100 at time 2, uploads a good copy of X, publishes `[X]`.
 /// Race: verify reads the corrupt copy, the writer writes the good one, verify renames the
 /// good one aside; the writer's index then references a missing chunk (harm). The per-chunk
 /// lock and the chunk store mutex around verify's read-check-rename prevent it.

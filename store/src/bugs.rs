@@ -130,6 +130,40 @@ impl SeededBug {
         }
     }
 
+    /// One line: the race, or the wrong reaction to a fault.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Self::SweepStatOutsideMutex => {
+                "GC stats a chunk outside the mutex, a writer re-uses it, GC unlinks it"
+            }
+            Self::InsertSkipsTouch => "inserting an existing chunk does not refresh its atime",
+            Self::TouchWithoutMutex => {
+                "the pull / S3 \"already present\" path touches without the mutex"
+            }
+            Self::LockForgetsOtherProcesses => "after a reload, GC cannot see old-process writers",
+            Self::CutoffIgnoresOldestWriter => {
+                "the cutoff ignores a writer older than the grace period"
+            }
+            Self::UploadWithoutChunkLock => "S3 upload and cache insert outside the per-chunk lock",
+            Self::EvictionLocksStoreInsideLru => {
+                "eviction takes the chunk store mutex inside the LRU mutex"
+            }
+            Self::LruHitSkipsTouch => "an S3 upload skips an LRU hit without touching it",
+            Self::CacheServesRottenCopy => "a cache hit serves a rotten local copy",
+            Self::EvictionRollsBackAtime => {
+                "an old-process eviction writes a marker with a stale atime"
+            }
+            Self::TouchErrorAsSuccess => "a failed touch is taken as done",
+            Self::FailedStatAsAbsent => "a failed stat is taken as \"no such file\"",
+            Self::FailedDeleteAsDone => "a failed batched delete is taken as done",
+            Self::VerifyUnmarksObject => {
+                "S3 verify renames a rotten copy aside, then a marker write can fail"
+            }
+            Self::GcReadsTempIndex => "GC marks the chunks of unpublished .tmp_didx files",
+            Self::GcTrustsMarker => "S3 GC takes a local marker as proof that the object exists",
+        }
+    }
+
     fn bit(self) -> u32 {
         1 << (self as u32)
     }

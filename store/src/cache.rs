@@ -87,7 +87,7 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
     ///
     /// When the evicted chunk Y belongs to another shard than `digest`, it is only popped
     /// from the LRU under `digest`'s shard; Y's marker is written afterwards under Y's own
-    /// shard ([`Self::evict_deferred`]). Meanwhile Y has content but no LRU entry, which the
+    /// shard (`evict_deferred`). Meanwhile Y has content but no LRU entry, which the
     /// cache allows (the LRU only promises content for what it lists).
     ///
     /// # Errors

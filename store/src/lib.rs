@@ -3,7 +3,7 @@
 //! **Problem.** The datastore of Proxmox Backup Server keeps one file per chunk, lets backup
 //! writers insert or re-use chunks while a garbage collector marks and sweeps them, and, with
 //! the S3 backend, caches chunks locally in an LRU whose `unsafe fn remove` is only sound under
-//! four preconditions (P1–P4, see [`LocalDatastoreLruCache::remove`]). Races between these
+//! four preconditions (P1–P4, see the safety section of `LocalDatastoreLruCache::remove`, crate-private). Races between these
 //! actors, and with a service reload, have lost chunks upstream more than once.
 //!
 //! **Idea.** This crate implements the same protocol, small but complete, generic over a

@@ -3,8 +3,9 @@
 //! The store calls [`Observer::event`] at the exact point where something happens (while
 //! still holding whatever lock makes it happen), so an observer can keep ghost state that
 //! is never stale with respect to the store's critical sections. The default observer,
-//! [`NoopObserver`], is zero-sized and does nothing; the store's behaviour never depends on
-//! the observer.
+//! [`NoopObserver`], is zero-sized and does nothing. What the store does to storage and
+//! locks never depends on the observer; only which events it reports and what it computes
+//! for them does ([`Observer::inspects_lru`]).
 
 use crate::digest::Digest;
 use crate::ids::{ProcessId, SnapshotId, WriterId};
@@ -317,8 +318,8 @@ pub trait Observer: Send + Sync {
     fn event(&self, event: &Event<'_>);
 
     /// Whether the store should report a cache's LRU contents ([`Fact::LruReleased`]) at
-    /// every release of its mutex: collecting them costs an allocation the production
-    /// observer does not want.
+    /// every release of its mutex: fingerprinting them walks the whole LRU at every release,
+    /// which the production observer does not want.
     fn inspects_lru(&self) -> bool {
         false
     }

@@ -74,7 +74,7 @@ pub trait Platform: Sized + Send + Sync + 'static {
     /// Whether the checker is tearing the calling thread down after a failure elsewhere, so
     /// a guard that drops must not call back into the platform or the observer (under loom
     /// that would panic again and abort the process). Always false on real threads. The
-    /// store asks it through [`unless_torn_down`] only.
+    /// store asks it through its crate-private `unless_torn_down` only.
     fn tearing_down() -> bool;
 }
 

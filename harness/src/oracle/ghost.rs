@@ -87,7 +87,7 @@ pub struct GhostGc {
     pub min_atime: i64,
     /// Chunks it skipped because their per-chunk lock was busy.
     pub skipped: BTreeSet<Digest>,
-    /// Whether a reload happened or a writer started while it ran (for coverage).
+    /// Whether a writer started while it ran (for coverage).
     pub overlapped_writer: bool,
     /// Whether a reload happened while it ran.
     pub overlapped_reload: bool,

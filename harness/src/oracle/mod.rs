@@ -36,7 +36,7 @@
 //!   gone; after a final GC with nothing else running, every referenced object lost behind
 //!   the store's back was reported missing and left no marker, nothing else was reported,
 //!   and an upload of each puts it back (judged by the program end check through
-//!   [`Oracle::judge`]) ([`checks::recovery`]);
+//!   `Oracle::judge`) ([`checks::recovery`]);
 //! - **progress**: when a GC completes, no chunk older than its cutoff is left (except
 //!   those it skipped because their per-chunk lock was busy, and objects its bucket
 //!   listing could not show: put after it began, or hidden by a stale listing), a chunk

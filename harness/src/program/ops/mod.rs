@@ -1,7 +1,7 @@
 //! The operations of a program's threads, one module each, and their registry.
 //!
 //! An operation is a type implementing [`Operation`]: its file owns how it is drawn, run,
-//! printed and shrunk, its name in reports and its default weight. [`operations!`] turns the
+//! printed and shrunk, its name in reports and its default weight. The `operations!` macro turns the
 //! list at the bottom of this file into [`Op`] (one variant per operation, serialized by
 //! name), [`OpKind`], and every dispatch over them, so registering an operation is one line
 //! and no `match` elsewhere needs to learn about it.
@@ -32,7 +32,7 @@ pub trait Operation: Sized {
     fn draw(draw: &mut Draw<'_>) -> Self;
 
     /// Runs it on program thread `thread` (0-based). A refusal the store documents is an
-    /// accepted outcome ([`settle`](super::execute::settle)); anything else panics.
+    /// accepted outcome; anything else panics.
     fn run<P: Platform>(&self, run: &Run<P>, thread: usize);
 
     /// It as one line of a printed program.
