@@ -87,6 +87,31 @@ fn describe_fact(fact: &Fact) -> String {
         Fact::ChunkUploadFailed { writer, digest, .. } => {
             format!("{writer}'s upload of {digest:#} failed")
         }
+        Fact::RemoveCalled {
+            process,
+            digest,
+            thread,
+        } => format!("thread {thread} ({process}) calls remove({digest:#})"),
+        Fact::LostChunkForgotten { digest, thread, .. } => {
+            format!("thread {thread} drops the local file of lost chunk {digest:#}")
+        }
+        Fact::ChunkQuarantined { digest, thread, .. } => {
+            format!("thread {thread} renames chunk {digest:#} aside (bad)")
+        }
+        Fact::FaultInjected { .. }
+        | Fact::CacheHitServed { .. }
+        | Fact::LruInserted { .. }
+        | Fact::LruRemoved { .. }
+        | Fact::LruReleased { .. }
+        | Fact::GcStarted { .. }
+        | Fact::GcSkippedBusy { .. }
+        | Fact::GcFinished { .. } => describe_cache_or_gc(fact),
+    }
+}
+
+/// [`describe_fact`] for a fault, a cache or LRU fact, or a GC's start and end.
+fn describe_cache_or_gc(fact: &Fact) -> String {
+    match fact {
         Fact::FaultInjected {
             site,
             fault,
@@ -112,17 +137,6 @@ fn describe_fact(fact: &Fact) -> String {
             entries,
             ..
         } => format!("thread {thread} released LRU mutex of process {} ({entries} chunks)", process.0),
-        Fact::RemoveCalled {
-            process,
-            digest,
-            thread,
-        } => format!("thread {thread} ({process}) calls remove({digest:#})"),
-        Fact::LostChunkForgotten { digest, thread, .. } => {
-            format!("thread {thread} drops the local file of lost chunk {digest:#}")
-        }
-        Fact::ChunkQuarantined { digest, thread, .. } => {
-            format!("thread {thread} renames chunk {digest:#} aside (bad)")
-        }
         Fact::GcStarted {
             process,
             phase1_start,
@@ -137,6 +151,7 @@ fn describe_fact(fact: &Fact) -> String {
             "GC of {process} {}",
             if *completed { "completed" } else { "aborted" }
         ),
+        _ => unreachable!("not a fault, cache or GC fact: {fact:?}"),
     }
 }
 

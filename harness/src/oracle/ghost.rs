@@ -1,8 +1,9 @@
 //! Ghost state: the ground truth the oracle rebuilds from the store's events.
 
+use super::ground::Ground;
 use std::collections::{BTreeMap, BTreeSet};
 use store::storage::Fault;
-use store::{ChunkUse, Digest, Event, Fact, LockKind, ProcessId, WriterId};
+use store::{ChunkUse, Digest, Event, Fact, LockGranularity, LockKind, ProcessId, WriterId};
 
 /// An active writer session.
 pub struct GhostWriter {
@@ -98,6 +99,21 @@ pub struct GhostGc {
     pub put_after_listing: BTreeSet<Digest>,
 }
 
+impl GhostGc {
+    /// A GC on `thread` with cutoff `min_atime` that has done nothing yet.
+    fn new(thread: u64, min_atime: i64) -> Self {
+        Self {
+            thread,
+            min_atime,
+            skipped: BTreeSet::new(),
+            overlapped_writer: false,
+            overlapped_reload: false,
+            listing: false,
+            put_after_listing: BTreeSet::new(),
+        }
+    }
+}
+
 /// Who holds a lock, which acquisition of it this is, and what was judged under it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Holder {
@@ -111,8 +127,9 @@ pub struct Holder {
 }
 
 /// Everything the oracle knows.
-#[derive(Default)]
 pub struct Ghost {
+    /// How the chunk store mutex is split (which shard a stat is judged under).
+    granularity: LockGranularity,
     /// Active writers.
     pub writers: BTreeMap<WriterId, GhostWriter>,
     /// Each process's LRU content, as its events built it (compared with the real LRU at
@@ -144,6 +161,24 @@ pub struct Ghost {
 }
 
 impl Ghost {
+    /// Nothing known yet, for a store whose chunk store mutex is split as `granularity` says.
+    pub fn new(granularity: LockGranularity) -> Self {
+        Self {
+            granularity,
+            writers: BTreeMap::new(),
+            lru: BTreeMap::new(),
+            lru_stale: BTreeMap::new(),
+            holders: BTreeMap::new(),
+            acquisitions: 0,
+            held: BTreeMap::new(),
+            quarantined: BTreeSet::new(),
+            gcs: BTreeMap::new(),
+            ever_published: BTreeSet::new(),
+            crashed: BTreeSet::new(),
+            putting: BTreeSet::new(),
+        }
+    }
+
     /// The holding of `lock` by `thread`, if it holds it.
     pub fn held_by(&self, lock: LockKind, thread: u64) -> Option<&Holder> {
         self.holders.get(&lock).filter(|h| h.thread == thread)
@@ -157,7 +192,7 @@ impl Ghost {
     /// again), so "LRU entry ⇒ content" holds per process, not across a reload (found by
     /// the state-machine test). The mark lasts until the process writes the content again
     /// ([`Ghost::content_written`]).
-    pub fn invalidate_elsewhere(&mut self, process: ProcessId, digest: Digest) {
+    fn invalidate_elsewhere(&mut self, process: ProcessId, digest: Digest) {
         for other in self.lru.keys() {
             if *other != process {
                 self.lru_stale.entry(*other).or_default().insert(digest);
@@ -166,7 +201,7 @@ impl Ghost {
     }
 
     /// `process` wrote `digest`'s full content: its own LRU entry needs it again.
-    pub fn content_written(&mut self, process: ProcessId, digest: Digest) {
+    fn content_written(&mut self, process: ProcessId, digest: Digest) {
         if let Some(stale) = self.lru_stale.get_mut(&process) {
             stale.remove(&digest);
         }
@@ -190,11 +225,12 @@ impl Ghost {
     }
 
     /// Updates the ghost state with `event`, after the checks that judge the state before it
-    /// (a lock acquisition is recorded by its check, which shares the lookups).
+    /// and before those that judge the state after it. Every change of the ghost goes
+    /// through here; `ground` is the storage as the event left it.
     #[inline]
-    pub fn apply(&mut self, event: &Event<'_>) {
+    pub(crate) fn apply(&mut self, event: &Event<'_>, ground: &Ground) {
         match *event {
-            Event::Fact(fact) => self.apply_fact(fact),
+            Event::Fact(fact) => self.apply_fact(fact, ground),
             // Published indexes are read from the disk, where these reports are checked;
             // the ghost keeps what they ever referenced.
             Event::IndexPublished { digests, .. } => {
@@ -205,16 +241,15 @@ impl Ghost {
     }
 
     #[inline]
-    fn apply_fact(&mut self, fact: Fact) {
+    fn apply_fact(&mut self, fact: Fact, ground: &Ground) {
         match fact {
             Fact::ProcessStarted { process } => {
                 self.lru.insert(process, BTreeSet::new());
             }
-            Fact::Reload { .. } => {
-                for gc in self.gcs.values_mut() {
-                    gc.overlapped_reload = true;
-                }
-            }
+            Fact::Reload { .. } => self
+                .gcs
+                .values_mut()
+                .for_each(|gc| gc.overlapped_reload = true),
             Fact::WriterStarted {
                 process,
                 writer,
@@ -222,38 +257,75 @@ impl Ghost {
             } => {
                 self.writers
                     .insert(writer, GhostWriter::new(process, start));
-                for gc in self.gcs.values_mut() {
-                    gc.overlapped_writer = true;
-                }
+                self.gcs
+                    .values_mut()
+                    .for_each(|gc| gc.overlapped_writer = true);
             }
             Fact::ChunkUsed {
                 writer,
                 digest,
                 how,
                 ..
-            } => {
-                if let Some(w) = self.writers.get_mut(&writer) {
-                    w.uses(digest, how);
-                }
+            } => self.writer(writer, |w| w.uses(digest, how)),
+            Fact::ChunkUploadFailed { writer, digest, .. } => {
+                self.writer(writer, |w| w.upload_failed(digest))
             }
             Fact::WriterFinished { writer, .. } => {
                 self.writers.remove(&writer);
             }
-            Fact::LockReleased { lock, thread } => {
-                if let LockKind::Chunk(digest) = lock {
-                    self.putting.remove(&digest);
-                }
-                self.holders.remove(&lock);
-                if let Some(held) = self.held.get_mut(&thread) {
-                    held.retain(|h| *h != lock);
+            Fact::LockAcquired { .. }
+            | Fact::LockReleased { .. }
+            | Fact::LruReleased { .. }
+            | Fact::LruInserted { .. }
+            | Fact::LruRemoved { .. }
+            | Fact::ChunkStatted { .. } => self.apply_lock(fact),
+            Fact::ChunkStamped {
+                process,
+                digest,
+                written,
+                ..
+            } => {
+                if written {
+                    self.written(process, digest, ground.has_content(&digest));
                 }
             }
+            // Renaming a chunk aside, removing it or dropping a lost one changes the shared
+            // cache directory whether or not the acting process's LRU listed the chunk (found
+            // by the generated phase: a verify in the new process made the old process's
+            // entry stale without any LRU removal).
+            Fact::ChunkQuarantined {
+                process, digest, ..
+            } => {
+                self.quarantined.insert(digest);
+                self.invalidate_elsewhere(process, digest);
+            }
+            Fact::RemoveCalled {
+                process, digest, ..
+            }
+            | Fact::LostChunkForgotten {
+                process, digest, ..
+            } => self.invalidate_elsewhere(process, digest),
+            Fact::GcStarted { .. }
+            | Fact::GcListingBucket { .. }
+            | Fact::ObjectPutting { .. }
+            | Fact::GcSkippedBusy { .. }
+            | Fact::GcFinished { .. }
+            | Fact::FaultInjected { .. } => self.apply_gc(fact),
+            Fact::ProcessCrashed { process } => {
+                self.crashed.insert(process);
+            }
+            Fact::CacheHitServed { .. } => {}
+        }
+    }
+
+    /// [`Ghost::apply`] for a lock taken or let go, an LRU change, or a stat under a lock.
+    fn apply_lock(&mut self, fact: Fact) {
+        match fact {
+            Fact::LockAcquired { lock, thread, .. } => self.acquired(lock, thread),
+            Fact::LockReleased { lock, thread } => self.released(lock, thread),
             Fact::LruReleased {
                 process, thread, ..
-            } => self.apply_fact(Fact::LockReleased {
-                lock: LockKind::Lru(process),
-                thread,
-            }),
+            } => self.released(LockKind::Lru(process), thread),
             Fact::LruInserted { process, digest } => {
                 self.lru.entry(process).or_default().insert(digest);
             }
@@ -263,95 +335,116 @@ impl Ghost {
                     lru.remove(&digest);
                 }
             }
-            // Verify renaming a chunk aside, or GC removing it (or dropping a lost one), changes the shared cache
-            // directory whether or not the acting process's LRU listed the chunk (found by
-            // the generated phase: a verify in the new process made the old process's entry
-            // stale without any LRU removal).
-            Fact::ChunkQuarantined {
-                process, digest, ..
-            }
-            | Fact::RemoveCalled {
-                process, digest, ..
-            }
-            | Fact::LostChunkForgotten {
-                process, digest, ..
-            } => {
-                if let Fact::ChunkQuarantined { .. } = fact {
-                    self.quarantined.insert(digest);
-                }
-                self.invalidate_elsewhere(process, digest);
-            }
-            Fact::ChunkStamped {
+            Fact::ChunkStatted {
+                process,
                 digest,
-                written: true,
-                ..
-            } => {
-                self.quarantined.remove(&digest);
-            }
+                thread,
+            } => self.statted(process, digest, thread),
+            _ => unreachable!("not a lock or LRU fact: {fact:?}"),
+        }
+    }
+
+    /// [`Ghost::apply`] for a GC's progress, or a bucket put or fault a GC listing may miss.
+    fn apply_gc(&mut self, fact: Fact) {
+        match fact {
             Fact::GcStarted {
                 process,
                 min_atime,
                 thread,
                 ..
             } => {
-                let gc = GhostGc {
-                    thread,
-                    min_atime,
-                    skipped: BTreeSet::new(),
-                    overlapped_writer: false,
-                    overlapped_reload: false,
-                    listing: false,
-                    put_after_listing: BTreeSet::new(),
-                };
-                self.gcs.insert(process, gc);
+                self.gcs.insert(process, GhostGc::new(thread, min_atime));
             }
+            Fact::GcListingBucket { process } => self.listing(process),
+            Fact::ObjectPutting { digest, .. } => self.putting(digest),
             Fact::GcSkippedBusy { digest } => {
-                for gc in self.gcs.values_mut() {
+                self.gcs.values_mut().for_each(|gc| {
                     gc.skipped.insert(digest);
-                }
+                });
             }
             Fact::GcFinished { process, .. } => {
                 self.gcs.remove(&process);
             }
-            Fact::ProcessCrashed { process } => {
-                self.crashed.insert(process);
-            }
-            Fact::GcListingBucket { process } => {
-                if let Some(gc) = self.gcs.get_mut(&process) {
-                    gc.listing = true;
-                    gc.put_after_listing.extend(self.putting.iter().copied());
-                }
-            }
-            Fact::ObjectPutting { digest, .. } => {
-                self.putting.insert(digest);
-                for gc in self.gcs.values_mut().filter(|gc| gc.listing) {
-                    gc.put_after_listing.insert(digest);
-                }
-            }
-            Fact::ChunkUploadFailed { writer, digest, .. } => {
-                if let Some(w) = self.writers.get_mut(&writer) {
-                    w.upload_failed(digest);
-                }
-            }
-            // Recorded together with its check (`checks::locks::acquired`).
-            Fact::LockAcquired { .. } => {}
-            // Recorded together with its check (`checks::guards::statted`).
-            Fact::ChunkStatted { .. } => {}
-            // A stale listing misses the object put last: to the GC listing on that thread,
-            // it was put after the listing began.
             Fact::FaultInjected {
-                fault: Fault::StaleListing,
-                digest: Some(digest),
+                fault,
+                digest,
                 thread,
                 ..
-            } => {
-                for gc in self.gcs.values_mut().filter(|gc| gc.thread == thread) {
-                    gc.put_after_listing.insert(digest);
-                }
+            } => self.fault(fault, digest, thread),
+            _ => unreachable!("not a GC fact: {fact:?}"),
+        }
+    }
+
+    fn writer(&mut self, writer: WriterId, update: impl FnOnce(&mut GhostWriter)) {
+        if let Some(w) = self.writers.get_mut(&writer) {
+            update(w);
+        }
+    }
+
+    /// `thread` acquired `lock`: a new acquisition (judged by `checks::locks::acquired`).
+    fn acquired(&mut self, lock: LockKind, thread: u64) {
+        self.held.entry(thread).or_default().push(lock);
+        self.acquisitions += 1;
+        let holder = Holder {
+            thread,
+            acquisition: self.acquisitions,
+            judged: Vec::new(),
+        };
+        self.holders.insert(lock, holder);
+    }
+
+    fn released(&mut self, lock: LockKind, thread: u64) {
+        if let LockKind::Chunk(digest) = lock {
+            self.putting.remove(&digest);
+        }
+        self.holders.remove(&lock);
+        if let Some(held) = self.held.get_mut(&thread) {
+            held.retain(|h| *h != lock);
+        }
+    }
+
+    /// A stat under the chunk store mutex (`checks::guards::statted` judged that it is held)
+    /// is the judgement a remove under the same acquisition must be decided by.
+    fn statted(&mut self, process: ProcessId, digest: Digest, thread: u64) {
+        let mutex = LockKind::ChunkStore(process, self.granularity.shard_of(&digest));
+        if let Some(holder) = self.holders.get_mut(&mutex).filter(|h| h.thread == thread) {
+            holder.judged.push(digest);
+        }
+    }
+
+    /// A write of `digest`'s local file by `process`: no longer quarantined; a write that
+    /// leaves a marker (an eviction emptying the file) makes the other processes' LRU
+    /// entries stale when it happens, which may be after the evicting process's LRU removal
+    /// and after another process cached the chunk again (found by the generated phase).
+    fn written(&mut self, process: ProcessId, digest: Digest, has_content: bool) {
+        self.quarantined.remove(&digest);
+        match has_content {
+            true => self.content_written(process, digest),
+            false => self.invalidate_elsewhere(process, digest),
+        }
+    }
+
+    fn listing(&mut self, process: ProcessId) {
+        if let Some(gc) = self.gcs.get_mut(&process) {
+            gc.listing = true;
+            gc.put_after_listing.extend(self.putting.iter().copied());
+        }
+    }
+
+    fn putting(&mut self, digest: Digest) {
+        self.putting.insert(digest);
+        for gc in self.gcs.values_mut().filter(|gc| gc.listing) {
+            gc.put_after_listing.insert(digest);
+        }
+    }
+
+    /// A stale listing misses the object put last: to the GC listing on that thread, it
+    /// was put after the listing began. Other faults change nothing the ghost keeps.
+    fn fault(&mut self, fault: Fault, digest: Option<Digest>, thread: u64) {
+        if let (Fault::StaleListing, Some(digest)) = (fault, digest) {
+            for gc in self.gcs.values_mut().filter(|gc| gc.thread == thread) {
+                gc.put_after_listing.insert(digest);
             }
-            Fact::ChunkStamped { .. }
-            | Fact::CacheHitServed { .. }
-            | Fact::FaultInjected { .. } => {}
         }
     }
 }

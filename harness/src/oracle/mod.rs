@@ -54,85 +54,24 @@ mod coverage;
 mod describe;
 pub mod ghost;
 mod ground;
+mod options;
 mod property;
 mod trail;
 
 pub use coverage::Coverage;
 pub use describe::{describe, Recorded};
+pub use options::{CutoffRule, OracleOptions};
 pub use property::{Checked, Property, Violation};
 
 use crate::execution::ExecutionLog;
 use ghost::Ghost;
 use ground::Ground;
 use std::sync::{Arc, Mutex, MutexGuard};
-use store::{
-    Backend, Digest, Event, Fact, LockGranularity, LockKind, Observer, ProcessId, Storage,
-};
+use store::{Backend, Digest, Event, Fact, LockKind, Observer, ProcessId, Storage};
 use trail::Trail;
 
 /// How many events a violation report shows.
 const TRAIL_EVENTS: usize = 40;
-
-/// What the oracle is checking: the datastore's backend and lock layout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OracleOptions {
-    /// Where chunks live.
-    pub backend: Backend,
-    /// How the store's chunk store mutex is split: P1 asks for the removed digest's shard.
-    pub granularity: LockGranularity,
-    /// Whether the lock order is checked. Off, a lock-order inversion runs on until the
-    /// checker finds the deadlock it causes.
-    pub check_lock_order: bool,
-    /// The store's cutoff settings, when the cutoff is to be checked at every GC start.
-    pub cutoff: Option<CutoffRule>,
-}
-
-/// The cutoff settings of a store (`StoreConfig::with_cutoff`): a GC that starts at `t`
-/// may treat chunks older than `t - grace` as garbage, or, when a writer is older than
-/// that, chunks older than its start minus `margin`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CutoffRule {
-    /// The grace period, seconds.
-    pub grace: i64,
-    /// The margin before the oldest writer's start, seconds.
-    pub margin: i64,
-}
-
-impl OracleOptions {
-    /// Every check, for a store with upstream's single chunk store mutex.
-    pub fn new(backend: Backend) -> Self {
-        Self {
-            backend,
-            granularity: LockGranularity::Single,
-            check_lock_order: true,
-            cutoff: None,
-        }
-    }
-
-    /// The same options, checking every GC's cutoff against `rule`.
-    pub fn cutoff(self, rule: CutoffRule) -> Self {
-        Self {
-            cutoff: Some(rule),
-            ..self
-        }
-    }
-
-    /// The same options for a store whose chunk store mutex is split as `granularity` says.
-    pub fn granularity(self, granularity: LockGranularity) -> Self {
-        Self {
-            granularity,
-            ..self
-        }
-    }
-
-    /// The same options with the lock order left unchecked.
-    pub fn without_lock_order(self) -> Self {
-        Self {
-            check_lock_order: false,
-            ..self
-        }
-    }
-}
 
 struct State {
     ghost: Ghost,
@@ -167,7 +106,7 @@ impl Oracle {
             options,
             log: ExecutionLog::current(),
             state: Mutex::new(State {
-                ghost: Ghost::default(),
+                ghost: Ghost::new(options.granularity),
                 trail: Trail::new(TRAIL_EVENTS),
                 coverage: Coverage::default(),
                 violation: None,
@@ -221,52 +160,17 @@ impl Oracle {
         self.state().violation.clone()
     }
 
-    /// Judges `event` against the state before it, updates the ghost, then judges what
-    /// must hold after it.
+    /// Judges `event` against the state it meets, then updates the ghost with it.
     #[inline]
     fn check(&self, state: &mut State, event: &Event<'_>) -> Checked {
         count(&mut state.coverage, &self.ground, &state.ghost, event);
-        if let Event::Fact(Fact::LockAcquired {
-            lock,
-            thread,
-            blocking,
-        }) = *event
-        {
-            let order = self.options.check_lock_order;
-            return checks::locks::acquired(&mut state.ghost, lock, thread, blocking, order);
-        }
-        if let Event::Fact(Fact::ChunkStatted {
-            process,
-            digest,
-            thread,
-        }) = *event
-        {
-            let granularity = self.options.granularity;
-            return checks::guards::statted(&mut state.ghost, granularity, process, digest, thread);
-        }
-        self.before(&state.ghost, event)?;
-        state.ghost.apply(event);
-        if let Event::Fact(Fact::ChunkStamped {
-            process,
-            digest,
-            written: true,
-            ..
-        }) = *event
-        {
-            // A write that leaves a marker (an eviction emptying the file) makes the other
-            // processes' LRU entries stale when it happens, which may be after the evicting
-            // process's LRU removal and after another process cached the chunk again (found
-            // by the generated phase).
-            match self.ground.has_content(&digest) {
-                true => state.ghost.content_written(process, digest),
-                false => state.ghost.invalidate_elsewhere(process, digest),
-            }
-        }
-        self.after(&state.ghost, event)
+        self.judge_event(&state.ghost, event)?;
+        state.ghost.apply(event, &self.ground);
+        Ok(())
     }
 
-    /// P1 at a change of `digest`'s local file by `thread` of `process`: it holds the chunk
-    /// store mutex of the digest's shard.
+    /// P1 at a stat or a change of `digest`'s local file by `thread` of `process`: it holds
+    /// the chunk store mutex of the digest's shard.
     #[inline]
     fn changed(
         &self,
@@ -280,9 +184,11 @@ impl Oracle {
         checks::guards::changed(ghost, granularity, process, digest, thread, what)
     }
 
+    /// What must hold as `event` happens, judged on the state it meets.
     #[inline]
-    fn before(&self, ghost: &Ghost, event: &Event<'_>) -> Checked {
+    fn judge_event(&self, ghost: &Ghost, event: &Event<'_>) -> Checked {
         match *event {
+            Event::Fact(fact) => self.judge_fact(ghost, fact),
             Event::IndexPublished {
                 writer,
                 snapshot,
@@ -299,117 +205,184 @@ impl Oracle {
                 checks::guards::bucket_changed(ghost, digests, thread, "deleted the object of")?;
                 checks::harm::objects_deleted(&self.ground, ghost, digests)
             }
-            Event::Fact(Fact::ObjectPutting { digest, thread }) => {
-                checks::guards::bucket_changed(ghost, &[digest], thread, "put the object of")
+            Event::SnapshotPruned { snapshot } => checks::reports::pruned(&self.ground, snapshot),
+        }
+    }
+
+    /// [`Oracle::judge_event`] for a fact. Every fact has its arm: a new one cannot go
+    /// unjudged without saying so.
+    #[inline]
+    fn judge_fact(&self, ghost: &Ghost, fact: Fact) -> Checked {
+        match fact {
+            Fact::LockAcquired {
+                lock,
+                thread,
+                blocking,
+            } => {
+                let order = self.options.check_lock_order;
+                checks::locks::acquired(ghost, lock, thread, blocking, order)
             }
-            Event::Fact(Fact::ChunkStamped {
+            Fact::ChunkStatted { .. }
+            | Fact::ChunkStamped { .. }
+            | Fact::ChunkQuarantined { .. }
+            | Fact::LostChunkForgotten { .. }
+            | Fact::ObjectPutting { .. }
+            | Fact::RemoveCalled { .. } => self.judge_storage_change(ghost, fact),
+            Fact::ChunkUsed { writer, digest, .. } => {
+                checks::reports::known_writer(ghost, writer, || format!("used {digest}"))
+            }
+            Fact::LruReleased {
+                process,
+                entries,
+                fingerprint,
+                ..
+            } => {
+                self.lru_released(ghost, process, entries, fingerprint)?;
+                self.released(ghost, LockKind::Lru(process))
+            }
+            Fact::LockReleased { lock, .. } => self.released(ghost, lock),
+            Fact::CacheHitServed {
+                process,
+                digest,
+                intact,
+            } => checks::cache::hit_served(&self.ground, process, &digest, intact),
+            Fact::GcStarted {
+                process,
+                phase1_start,
+                min_atime,
+                ..
+            } => {
+                let rule = self.options.cutoff;
+                checks::gc::started(ghost, rule, process, phase1_start, min_atime)
+            }
+            Fact::GcSkippedBusy { digest } => checks::gc::skipped_busy(ghost, digest),
+            Fact::GcFinished { process, completed } => match (completed, ghost.gcs.get(&process)) {
+                (true, Some(gc)) => checks::gc::progress(&self.ground, ghost, gc),
+                // An aborted GC promises nothing about what it left.
+                _ => Ok(()),
+            },
+            // Nothing to judge as these happen: they change what the ghost knows, which the
+            // facts above are judged against.
+            Fact::ProcessStarted { .. }
+            | Fact::Reload { .. }
+            | Fact::WriterStarted { .. }
+            | Fact::WriterFinished { .. }
+            | Fact::ProcessCrashed { .. }
+            | Fact::FaultInjected { .. }
+            | Fact::LruInserted { .. }
+            | Fact::LruRemoved { .. }
+            | Fact::GcListingBucket { .. }
+            | Fact::ChunkUploadFailed { .. } => Ok(()),
+        }
+    }
+
+    /// [`Oracle::judge_fact`] for a stat or change of a chunk's local file or bucket object.
+    #[inline]
+    fn judge_storage_change(&self, ghost: &Ghost, fact: Fact) -> Checked {
+        match fact {
+            Fact::ChunkStatted {
+                process,
+                digest,
+                thread,
+            } => self.changed(ghost, process, digest, thread, "statted"),
+            Fact::ChunkStamped {
                 process,
                 digest,
                 written,
                 thread,
                 ..
-            }) => {
-                let what = "wrote or touched";
-                self.changed(ghost, process, digest, thread, what)?;
-                checks::gc::marks_only_published(&self.ground, ghost, digest, thread)?;
-                match written {
-                    true => checks::harm::written(&self.ground, ghost, &digest),
-                    false => Ok(()),
-                }
-            }
-            Event::Fact(Fact::ChunkQuarantined {
+            } => self.stamped(ghost, process, digest, written, thread),
+            Fact::ChunkQuarantined {
                 process,
                 digest,
                 thread,
-            }) => {
-                let what = "renamed aside";
-                self.changed(ghost, process, digest, thread, what)?;
+            } => {
+                self.changed(ghost, process, digest, thread, "renamed aside")?;
                 checks::harm::quarantining(&self.ground, ghost, &digest)
             }
-            Event::Fact(Fact::LostChunkForgotten {
+            Fact::LostChunkForgotten {
                 process,
                 digest,
                 thread,
-            }) => {
+            } => {
                 let what = "dropped the local file of";
                 self.changed(ghost, process, digest, thread, what)?;
                 checks::guards::bucket_changed(ghost, &[digest], thread, what)?;
                 checks::recovery::forgotten(&self.ground, &digest)
             }
-            Event::SnapshotPruned { snapshot } => checks::reports::pruned(&self.ground, snapshot),
-            // A crashed process's LRU died with it: what its winding-down threads leave in
-            // the dead structure is nobody's concern.
-            Event::Fact(Fact::LruReleased { process, .. }) if ghost.crashed.contains(&process) => {
-                Ok(())
+            Fact::ObjectPutting { digest, thread } => {
+                checks::guards::bucket_changed(ghost, &[digest], thread, "put the object of")
             }
-            Event::Fact(Fact::LruReleased {
-                process,
-                entries,
-                fingerprint,
-                ..
-            }) => checks::cache::lru_matches(ghost, process, entries, fingerprint),
-            Event::Fact(Fact::CacheHitServed {
-                process,
-                digest,
-                intact,
-            }) => checks::cache::hit_served(&self.ground, process, &digest, intact),
-            Event::Fact(Fact::ChunkUsed { writer, digest, .. }) => {
-                checks::reports::known_writer(ghost, writer, || format!("used {digest}"))
-            }
-            Event::Fact(Fact::RemoveCalled {
+            Fact::RemoveCalled {
                 process,
                 digest,
                 thread,
-            }) => checks::remove::preconditions(
-                &self.ground,
-                ghost,
-                self.options.granularity,
-                process,
-                digest,
-                thread,
-            ),
-            Event::Fact(Fact::GcStarted {
-                process,
-                phase1_start,
-                min_atime,
-                ..
-            }) => {
-                let rule = self.options.cutoff;
-                checks::gc::started(ghost, rule, process, phase1_start, min_atime)
+            } => {
+                let granularity = self.options.granularity;
+                checks::remove::preconditions(
+                    &self.ground,
+                    ghost,
+                    granularity,
+                    process,
+                    digest,
+                    thread,
+                )
             }
-            Event::Fact(Fact::GcSkippedBusy { digest }) => checks::gc::skipped_busy(ghost, digest),
-            Event::Fact(Fact::GcFinished {
-                process,
-                completed: true,
-            }) => match ghost.gcs.get(&process) {
-                Some(gc) => checks::gc::progress(&self.ground, ghost, gc),
-                None => Ok(()),
-            },
-            Event::Fact(_) => Ok(()),
+            _ => unreachable!("not a stat or change of a chunk's storage: {fact:?}"),
         }
     }
 
+    /// A write or touch of `digest`'s local file: under the mutex; a GC marks only chunks
+    /// some published index referenced; a write damages nothing needed.
     #[inline]
-    fn after(&self, ghost: &Ghost, event: &Event<'_>) -> Checked {
-        match *event {
-            Event::Fact(Fact::LruReleased { process, .. })
-            | Event::Fact(Fact::LockReleased {
-                lock: LockKind::Lru(process),
-                ..
-            }) if ghost.crashed.contains(&process) => Ok(()),
-            Event::Fact(Fact::LruReleased { process, .. }) => {
+    fn stamped(
+        &self,
+        ghost: &Ghost,
+        process: ProcessId,
+        digest: Digest,
+        written: bool,
+        thread: u64,
+    ) -> Checked {
+        self.changed(ghost, process, digest, thread, "wrote or touched")?;
+        checks::gc::marks_only_published(&self.ground, ghost, digest, thread)?;
+        match written {
+            true => checks::harm::written(&self.ground, ghost, &digest),
+            false => Ok(()),
+        }
+    }
+
+    /// The reported LRU of `process` is what its events built. A crashed process's LRU died
+    /// with it: what its winding-down threads leave in the dead structure is nobody's
+    /// concern.
+    #[inline]
+    fn lru_released(
+        &self,
+        ghost: &Ghost,
+        process: ProcessId,
+        entries: u64,
+        fingerprint: u64,
+    ) -> Checked {
+        match ghost.crashed.contains(&process) {
+            true => Ok(()),
+            false => checks::cache::lru_matches(ghost, process, entries, fingerprint),
+        }
+    }
+
+    /// At the release of `lock`: a released per-chunk lock leaves no local file without
+    /// its bucket object, and a released LRU mutex leaves only entries with content.
+    /// Judged as the release happens: the release changes neither the storage nor what
+    /// these checks read from the ghost (the LRU built so far, other processes' chunk store
+    /// mutexes).
+    #[inline]
+    fn released(&self, ghost: &Ghost, lock: LockKind) -> Checked {
+        match lock {
+            LockKind::Chunk(digest) => checks::cache::bucket_backs_file(&self.ground, &digest),
+            LockKind::Lru(process) if ghost.crashed.contains(&process) => Ok(()),
+            LockKind::Lru(process) => {
                 let granularity = self.options.granularity;
                 checks::cache::lru_has_content(&self.ground, ghost, granularity, process)
             }
-            Event::Fact(Fact::LockReleased { lock, .. }) => match lock {
-                LockKind::Chunk(digest) => checks::cache::bucket_backs_file(&self.ground, &digest),
-                LockKind::Lru(process) => {
-                    let granularity = self.options.granularity;
-                    checks::cache::lru_has_content(&self.ground, ghost, granularity, process)
-                }
-                LockKind::ChunkStore(..) => Ok(()),
-            },
-            _ => Ok(()),
+            LockKind::ChunkStore(..) => Ok(()),
         }
     }
 }

@@ -28,24 +28,9 @@ fn store_mutex(
     }
 }
 
-/// A stat of a chunk file: under the mutex, and remembered as the judgement a remove by
-/// the same thread must be decided by (under the same acquisition).
-#[inline]
-pub fn statted(
-    ghost: &mut Ghost,
-    granularity: LockGranularity,
-    process: ProcessId,
-    digest: Digest,
-    thread: u64,
-) -> Checked {
-    let mutex = store_mutex(ghost, granularity, process, &digest, thread, "statted")?;
-    if let Some(holder) = ghost.holders.get_mut(&mutex) {
-        holder.judged.push(digest);
-    }
-    Ok(())
-}
-
-/// A write, touch or rename of a chunk file: under the mutex.
+/// A stat, write, touch or rename of a chunk file: under the mutex (after a stat, the ghost
+/// remembers it as the judgement a remove by the same thread must be decided by, under the
+/// same acquisition).
 #[inline]
 pub fn changed(
     ghost: &Ghost,
