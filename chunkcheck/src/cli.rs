@@ -26,12 +26,12 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  the clean store passed every scenario and every generated program, and every seeded
      bug was caught by every phase that hunts it
-     (replay: the schedule or program ran without the failure)
+     (replay: the failure file's scenario or program ran without the failure)
   1  the clean store violated a property in a scenario or a generated program: a real
      race (expected with --bugs)
      (replay: the failure reproduced)
-  2  bad input: unknown scenario, checker or bug, malformed option, bad schedule or
-     program file
+  2  bad input: unknown scenario, checker or bug, malformed option, unreadable, foreign
+     or corrupt failure file
   3  a seeded bug was not caught (by a model checker on its scenario, or by generated
      programs): the harness lost power; the stress baseline's misses do not count
   4  both 1 and 3";
@@ -186,7 +186,7 @@ pub struct CheckArgs {
 /// Options of `replay`.
 #[derive(Args, Debug, Clone)]
 pub struct ReplayArgs {
-    /// A schedule file written by `check` (under --failures).
+    /// A failure file (`*.failure.json`) written by `check` under `--failures`.
     pub file: PathBuf,
 }
 

@@ -1,6 +1,6 @@
 //! Running a command line: `check`, `replay`, `list`, and the exit code of each.
 //!
-//! Bad input (an unknown name, a malformed option, an unreadable or foreign schedule file)
+//! Bad input (an unknown name, a malformed option, an unreadable or foreign failure file)
 //! is reported in one line on stderr with exit code 2, before anything runs.
 
 use crate::cli::{CheckArgs, Cli, Command};
@@ -114,9 +114,6 @@ fn check(catalogue: &Catalogue, args: &CheckArgs, argv: &[OsString]) -> i32 {
 }
 
 fn replay(catalogue: &Catalogue, file: &Path) -> i32 {
-    if file.to_string_lossy().ends_with(".program.json") {
-        return replay_program(file);
-    }
     match replay::replay_file(catalogue, file, true) {
         Err(e) => {
             eprintln!("error: {e}");
@@ -129,46 +126,6 @@ fn replay(catalogue: &Catalogue, file: &Path) -> i32 {
             } else {
                 EXIT_OK
             }
-        }
-    }
-}
-
-/// Runs a saved generated program again under its scheduler and seed: exit 1 when it fails
-/// again, 0 when it passes, 2 when the file is not a program file.
-fn replay_program(path: &Path) -> i32 {
-    let loaded = std::fs::read_to_string(path)
-        .map_err(|e| format!("reading {}: {e}", path.display()))
-        .and_then(|text| crate::generated::load(&text));
-    let file = match loaded {
-        Ok(file) => file,
-        Err(e) => {
-            eprintln!("error: {}: {e}", path.display());
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let failure = match file.run() {
-        Ok(failure) => failure,
-        Err(e) => {
-            eprintln!("error: {}: {e}", path.display());
-            return EXIT_BAD_INPUT;
-        }
-    };
-    print!("{}", file.program);
-    let how = match file.schedule {
-        Some(_) => "its recorded schedule".to_string(),
-        None => format!("{} from seed {}", file.checker, file.seed),
-    };
-    match failure {
-        Some(f) => {
-            println!(
-                "reproduced with {how} (recorded: {}): {}",
-                file.verdict, f.message
-            );
-            EXIT_VIOLATION
-        }
-        None => {
-            println!("passed: {how} ran without the failure");
-            EXIT_OK
         }
     }
 }

@@ -2,25 +2,23 @@
 //! schedulers; every failure is minimized and saved as a program file `replay` runs again.
 //! Then each seeded bug alone, over the same programs in order, until one catches it.
 
+use crate::failure_file::{FailureFile, Target};
 use crate::plan::{Work, WorkItem};
 use crate::progress::PhaseProgress;
 use crate::report::{
-    rate, CampaignReport, GeneratedRecord, GeneratedSeededItem, PairRecord, ProgramFailure,
+    rate, CampaignReport, GeneratedRecord, GeneratedSeededItem, PairReached, ProgramFailure,
 };
-use crate::{bug_names, Settings, INVOCATION};
+use crate::shrink::smallest_failing;
+use crate::verdict::Verdict;
+use crate::{bug_names, Settings};
 use harness::check::{Budget, Checker, Failure, RunOptions, DEFAULT_MAX_BRANCHES};
 use harness::execution::FaultTally;
-use harness::program::{check_program, generate_with, minimize, replay_program, Pair, Program};
+use harness::program::{check_program, generate_with, minimize, Pair, Program};
 use harness::world::Setup;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use store::{Bugs, SeededBug};
-
-/// The first line of a program file.
-pub const PROGRAM_FORMAT: &str = "chunk-store-harness program v1";
 
 /// Candidates minimization tries per failure.
 const SHRINK_ATTEMPTS: usize = 150;
@@ -28,81 +26,6 @@ const SHRINK_ATTEMPTS: usize = 150;
 /// Failing programs minimized per campaign (with `--bugs` every program may fail; the
 /// rest are reported as drawn).
 const MINIMIZED_FAILURES: usize = 3;
-
-/// A failing program as saved for `chunkcheck replay`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct ProgramFile {
-    /// [`PROGRAM_FORMAT`].
-    pub format: String,
-    /// The (minimized) program.
-    pub program: Program,
-    /// The shuttle scheduler that failed it (its name).
-    pub checker: String,
-    /// The scheduler's seed.
-    pub seed: u64,
-    /// Schedules to run.
-    pub schedules: usize,
-    /// PCT depth.
-    pub pct_depth: usize,
-    /// loom preemption bound.
-    pub preemption_bound: usize,
-    /// Seeded bugs switched on (their names).
-    pub bugs: Vec<String>,
-    /// Storage faults per execution (0: none).
-    #[serde(default)]
-    pub faults: u8,
-    /// The verdict it failed with.
-    pub verdict: String,
-    /// Shuttle: the failing schedule of the minimized program, replayed exactly.
-    pub schedule: Option<String>,
-}
-
-impl ProgramFile {
-    /// The checker it names.
-    ///
-    /// # Errors
-    /// An unknown checker name.
-    pub fn checker(&self) -> Result<Checker, String> {
-        self.checker.parse()
-    }
-
-    /// The setup it runs with.
-    ///
-    /// # Errors
-    /// An unknown seeded bug name.
-    pub fn setup(&self) -> Result<Setup, String> {
-        let mut bugs = Bugs::none();
-        for name in &self.bugs {
-            bugs = bugs.with(name.parse()?);
-        }
-        Ok(Setup {
-            bugs,
-            faults: self.faults,
-            ..Setup::default()
-        })
-    }
-
-    /// Runs it again: its recorded schedule, when it has one, else the same search (the
-    /// checker from the same seed, or loom's exhaustive search). Returns the failure, if
-    /// the run failed.
-    ///
-    /// # Errors
-    /// An unknown checker or seeded bug name; a schedule that does not fit the program.
-    pub fn run(&self) -> Result<Option<Failure>, String> {
-        let (setup, checker) = (self.setup()?, self.checker()?);
-        if let Some(encoded) = &self.schedule {
-            return replay_program(&self.program, setup, encoded).map_err(|e| format!("{e:#}"));
-        }
-        let mut budget = budget(self.seed, self.schedules, self.pct_depth);
-        budget.preemption_bound = self.preemption_bound;
-        let options = RunOptions {
-            faults: setup.faults > 0,
-            ..RunOptions::default()
-        };
-        let report = check_program(&self.program, setup, checker, &budget, &options);
-        Ok(report.report.failure)
-    }
-}
 
 fn budget(seed: u64, schedules: usize, pct_depth: usize) -> Budget {
     Budget {
@@ -162,18 +85,6 @@ fn program_budget(settings: &Settings, seed: u64) -> Budget {
         budget.preemption_bound = bound;
     }
     budget
-}
-
-/// A budget's field that bounds a schedule's preemptions.
-type Knob = fn(&mut Budget) -> &mut usize;
-
-/// The knob of `checker`'s search that bounds a schedule's preemptions, if it has one.
-fn schedule_knob(checker: Checker) -> Option<(&'static str, Knob)> {
-    match checker {
-        Checker::Pct => Some(("PCT depth", |b| &mut b.pct_depth)),
-        Checker::Loom => Some(("preemption bound", |b| &mut b.preemption_bound)),
-        _ => None,
-    }
 }
 
 /// One program under each scheduler until one fails.
@@ -258,64 +169,40 @@ fn record_failure(
         report.report.failure
     };
     let cause = failure.cause;
-    let fails = |p: &Program, b: &Budget| run(p, b).is_some_and(|f| f.cause == cause);
+    let fails = |p: &Program, b: &Budget| run(p, b).filter(|f| f.cause == cause);
     let mut budget = program_budget(settings, seed);
     let attempts = if shrink { SHRINK_ATTEMPTS } else { 0 };
-    let (small, _) = minimize(program, attempts, |p| fails(p, &budget));
+    let (small, _) = minimize(program, attempts, |p| fails(p, &budget).is_some());
     // Then the schedule: the smallest PCT depth or preemption bound that still fails.
     let mut schedule_shrunk = None;
-    if let (true, Some((name, knob))) = (shrink, schedule_knob(checker)) {
-        let from = *knob(&mut budget);
-        let lowest = usize::from(checker == Checker::Pct);
-        for value in lowest..from {
-            let mut smaller = budget;
-            *knob(&mut smaller) = value;
-            if fails(&small, &smaller) {
-                budget = smaller;
-                schedule_shrunk = Some(format!("{name} {from} -> {value}"));
-                break;
-            }
+    if shrink {
+        if let Some((shrunk, smaller, _)) = smallest_failing(checker, &budget, |b| fails(&small, b))
+        {
+            budget = smaller;
+            schedule_shrunk = Some(shrunk);
         }
     }
-    let last = run(&small, &budget);
-    let message = last
-        .as_ref()
-        .map_or_else(|| failure.message.clone(), |f| f.message.clone());
-    let schedule = last
-        .and_then(|f| f.schedule)
-        .filter(|_| checker != Checker::Loom);
-    let file = ProgramFile {
-        format: PROGRAM_FORMAT.to_string(),
-        program: small.clone(),
-        checker: checker.to_string(),
-        seed,
-        schedules: settings.spec.program_schedules,
-        pct_depth: budget.pct_depth,
-        preemption_bound: budget.preemption_bound,
-        bugs: bug_names(setup.bugs),
-        faults: setup.faults,
-        verdict: failure.verdict(),
-        schedule,
+    // The minimized program's own failure: its message, and its schedule, which replays
+    // exactly under shuttle (loom runs the same deterministic search again instead).
+    let last = run(&small, &budget).unwrap_or_else(|| failure.clone());
+    let message = last.message.clone();
+    let target = Target::Program(small.clone());
+    let mut file = FailureFile::new(target, checker, setup, budget, &last);
+    file.cause = failure.cause;
+    if checker == Checker::Loom {
+        file.schedule = None;
+    }
+    let tag = match bug_names(setup.bugs) {
+        bugs if bugs.is_empty() => "clean".to_string(),
+        bugs => bugs.join("+"),
     };
-    let bugs = bug_names(setup.bugs);
-    let tag = if bugs.is_empty() {
-        "clean".to_string()
-    } else {
-        bugs.join("+")
-    };
-    let path = settings
-        .failures
-        .join(format!("generated-{tag}-{seed}-{checker}.program.json"));
-    let saved = save(&path, &file).ok();
-    let replay = match &saved {
-        Some(p) => format!("{INVOCATION} replay {p}"),
-        None => "(the program file could not be written)".to_string(),
-    };
+    let stem = format!("generated-{tag}-{seed}-{checker}");
+    let (saved, replay) = file.keep(&settings.failures, &stem);
     ProgramFailure {
         program: number,
         program_seed: seed,
-        checker: checker.to_string(),
-        verdict: failure.verdict(),
+        checker,
+        cause: failure.cause,
         text: program.to_string(),
         minimized: small.to_string(),
         sizes: (program.size(), small.size()),
@@ -324,33 +211,6 @@ fn record_failure(
         file: saved,
         replay,
     }
-}
-
-fn save(path: &Path, file: &ProgramFile) -> std::io::Result<String> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let json = serde_json::to_string_pretty(file).map_err(std::io::Error::other)?;
-    std::fs::write(path, json)?;
-    Ok(path.display().to_string())
-}
-
-/// Reads a program file.
-///
-/// # Errors
-/// One line saying why it is not a program file of this version.
-pub fn load(text: &str) -> Result<ProgramFile, String> {
-    let file: ProgramFile =
-        serde_json::from_str(text).map_err(|e| format!("not a program file: {e}"))?;
-    if file.format != PROGRAM_FORMAT {
-        return Err(format!(
-            "program file format {:?}, expected {PROGRAM_FORMAT:?}",
-            file.format
-        ));
-    }
-    file.checker()?;
-    file.setup()?;
-    Ok(file)
 }
 
 /// What one item of generated programs found.
@@ -426,7 +286,7 @@ pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut Campaign
         |item, done| {
             progress.done(&item.label(), done.schedules);
             for f in &done.failures {
-                progress.println(&format!("program {}: {}", f.program, f.verdict));
+                progress.println(&format!("program {}: {}", f.program, f.cause));
             }
         },
     );
@@ -453,10 +313,8 @@ pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut Campaign
         record.schedules_per_sec = rate(record.schedules, record.wall_secs);
         record.pairs = Pair::all()
             .into_iter()
-            .map(|pair| PairRecord {
-                a: pair.a.name().to_string(),
-                b: pair.b.name().to_string(),
-                same_process: pair.same_process,
+            .map(|pair| PairReached {
+                pair,
                 reached: reached.contains(&pair),
             })
             .collect();
@@ -518,13 +376,13 @@ fn seeded(
         }
     }
     let verdict = match &failure {
-        Some(f) => format!("caught @{programs}: {}", f.verdict),
-        None => "missed".to_string(),
+        Some(f) => Verdict::Caught(f.cause),
+        None => Verdict::Missed,
     };
     GeneratedSeededItem {
         key: item.key(),
         position: item.position,
-        bug: bug.to_string(),
+        bug,
         trial,
         program_seed,
         caught: failure.is_some(),

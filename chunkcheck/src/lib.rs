@@ -11,11 +11,12 @@
 //! ```text
 //! cargo run --release -p chunkcheck                  # check, the default
 //! cargo run --release -p chunkcheck -- --shard 2/4 --json r2.json
-//! cargo run --release -p chunkcheck -- replay target/chunkcheck-failures/X.schedule
+//! cargo run --release -p chunkcheck -- replay target/chunkcheck-failures/X.failure.json
 //! ```
 
 pub mod cli;
 pub mod commands;
+pub mod failure_file;
 mod failures;
 pub mod generated;
 pub mod plan;
@@ -27,7 +28,9 @@ mod render_generated;
 pub mod replay;
 pub mod report;
 mod run;
+pub mod shrink;
 mod table;
+pub mod verdict;
 
 pub use commands::main;
 pub use run::run;
@@ -39,7 +42,6 @@ use plan::{Batch, PlanSpec, Shard};
 use report::ConfigRecord;
 use std::path::PathBuf;
 use std::time::Duration;
-use store::SeededBug;
 
 /// How the README runs the campaign; replay commands start with it.
 pub const INVOCATION: &str = "cargo run --release -p chunkcheck --";
@@ -132,21 +134,17 @@ impl Settings {
             jobs: self.jobs,
             weights: self.spec.weights.to_string(),
             faults: self.setup.faults,
-            phases: format!("{:?}", self.spec.phases).to_lowercase(),
+            phases: self.spec.phases,
             scenarios: self.spec.scenarios.iter().map(|s| s.to_string()).collect(),
-            checkers: self.spec.checkers.iter().map(|c| c.to_string()).collect(),
-            bugs: bug_names(self.setup.bugs),
+            checkers: self.spec.checkers.clone(),
+            bugs: self.setup.bugs.list(),
             lock: self.setup.granularity.to_string(),
             unchecked_lock_order: self.setup.unchecked_lock_order,
         }
     }
 }
 
-/// The names of the seeded bugs in `bugs`, in [`SeededBug::ALL`] order.
+/// The names of the seeded bugs in `bugs`, in [`store::SeededBug::ALL`] order.
 pub fn bug_names(bugs: store::Bugs) -> Vec<String> {
-    SeededBug::ALL
-        .into_iter()
-        .filter(|b| bugs.has(*b))
-        .map(|b| b.name().to_string())
-        .collect()
+    bugs.list().iter().map(|b| b.name().to_string()).collect()
 }

@@ -3,11 +3,14 @@
 use crate::plan::BASELINE;
 use crate::render_generated;
 use crate::report::{
-    CampaignReport, CoverageRecord, DetectionRecord, FailureRecord, EXIT_MISSED, EXIT_OK,
-    EXIT_VIOLATION, GENERATED,
+    CampaignReport, DetectionRecord, FailureRecord, EXIT_MISSED, EXIT_OK, EXIT_VIOLATION,
 };
 use crate::table::{count, per_sec, secs, short_secs, Table};
+use crate::verdict::{Hunter, Verdict};
+use harness::check::Cause;
+use harness::oracle::Coverage;
 use std::fmt::Write;
+use store::SeededBug;
 
 fn clean_table(report: &CampaignReport) -> Table {
     let faults = report.config.faults > 0;
@@ -27,7 +30,7 @@ fn clean_table(report: &CampaignReport) -> Table {
     for row in &report.matrix {
         let mut cells = vec![
             row.scenario.clone(),
-            row.checker.clone(),
+            row.checker.to_string(),
             row.items.to_string(),
             count(row.schedules),
             secs(row.wall_secs),
@@ -36,7 +39,7 @@ fn clean_table(report: &CampaignReport) -> Table {
         if faults {
             cells.push(count(row.faults));
         }
-        cells.push(row.verdict.clone());
+        cells.push(row.verdict.to_string());
         t.rows.push(cells);
     }
     t
@@ -44,16 +47,17 @@ fn clean_table(report: &CampaignReport) -> Table {
 
 /// What the report named for `bug` under `checker` in its first catching trial: the broken
 /// property, or a deadlock.
-fn named(report: &CampaignReport, bug: &str, checker: &str) -> String {
+fn named(report: &CampaignReport, bug: SeededBug, checker: Hunter) -> String {
+    let name = |cause: Cause| match cause {
+        Cause::Violation(property) => property.to_string(),
+        other => other.to_string(),
+    };
     report
         .seeded
         .iter()
-        .filter(|i| i.bug == bug && i.checker == checker && i.caught)
+        .filter(|i| i.bug == bug && Hunter::Checker(i.checker) == checker && i.caught)
         .find_map(|i| i.failure.as_ref())
-        .map_or_else(
-            || "-".to_string(),
-            |f| f.property.clone().unwrap_or_else(|| "deadlock".to_string()),
-        )
+        .map_or_else(|| "-".to_string(), |f| name(f.cause))
 }
 
 /// A seeded race under one checker across its trials: how many caught it, the median
@@ -68,7 +72,7 @@ fn seeded_cell(report: &CampaignReport, d: &DetectionRecord) -> String {
             "{trials}@{} ({}): {}",
             count(n),
             short_secs(d.median_wall_secs),
-            named(report, &d.bug, &d.checker)
+            named(report, d.bug, d.checker)
         ),
         None => format!(
             "MISSED in {}/{} ({} each)",
@@ -82,8 +86,8 @@ fn seeded_cell(report: &CampaignReport, d: &DetectionRecord) -> String {
 /// The stress baseline's median wall time over the fastest model checker's, for `bug`: what
 /// a user buys with model checking. `>` when stress's median trial missed (its time is then
 /// what it spent without finding the bug).
-fn stress_ratio(report: &CampaignReport, bug: &str) -> String {
-    let baseline = BASELINE.to_string();
+fn stress_ratio(report: &CampaignReport, bug: SeededBug) -> String {
+    let baseline = Hunter::Checker(BASELINE);
     let of = |d: &&DetectionRecord| d.bug == bug;
     let Some(stress) = report
         .detections
@@ -97,7 +101,7 @@ fn stress_ratio(report: &CampaignReport, bug: &str) -> String {
         .detections
         .iter()
         .filter(of)
-        .filter(|d| d.checker != baseline && d.checker != GENERATED && d.holds())
+        .filter(|d| d.checker != baseline && d.checker != Hunter::Generated && d.holds())
         .map(|d| d.median_wall_secs)
         .fold(f64::INFINITY, f64::min);
     if !best.is_finite() {
@@ -116,15 +120,16 @@ fn stress_ratio(report: &CampaignReport, bug: &str) -> String {
 /// generated phase hunted it too, the generated programs' (without being told the
 /// scenario).
 fn seeded_table(report: &CampaignReport) -> Table {
-    let mut checkers: Vec<&str> = Vec::new();
+    let mut checkers: Vec<Hunter> = Vec::new();
     for d in &report.detections {
-        if d.checker != GENERATED && !checkers.contains(&d.checker.as_str()) {
-            checkers.push(&d.checker);
+        if d.checker != Hunter::Generated && !checkers.contains(&d.checker) {
+            checkers.push(d.checker);
         }
     }
+    let names: Vec<String> = checkers.iter().map(Hunter::to_string).collect();
     let mut header = vec![("bug", false), ("scenario", false)];
-    header.extend(checkers.iter().map(|c| (*c, false)));
-    let stress = checkers.contains(&BASELINE.to_string().as_str());
+    header.extend(names.iter().map(|c| (c.as_str(), false)));
+    let stress = checkers.contains(&Hunter::Checker(BASELINE));
     if stress {
         header.push(("stress / best", true));
     }
@@ -133,13 +138,13 @@ fn seeded_table(report: &CampaignReport) -> Table {
         header.push(("generated programs", false));
     }
     let mut t = Table::new(&header);
-    let mut bugs: Vec<(&str, &str)> = Vec::new();
+    let mut bugs: Vec<(SeededBug, &str)> = Vec::new();
     for item in &report.seeded {
         if !bugs.iter().any(|(b, _)| *b == item.bug) {
-            bugs.push((&item.bug, &item.scenario));
+            bugs.push((item.bug, &item.scenario));
         }
     }
-    let find = |bug: &str, checker: &str| {
+    let find = |bug: SeededBug, checker: Hunter| {
         report
             .detections
             .iter()
@@ -147,7 +152,7 @@ fn seeded_table(report: &CampaignReport) -> Table {
     };
     for (bug, scenario) in bugs {
         let mut row = vec![bug.to_string(), scenario.to_string()];
-        for checker in &checkers {
+        for &checker in &checkers {
             let cell = find(bug, checker).map(|d| seeded_cell(report, d));
             row.push(cell.unwrap_or_else(|| "-".to_string()));
         }
@@ -155,7 +160,7 @@ fn seeded_table(report: &CampaignReport) -> Table {
             row.push(stress_ratio(report, bug));
         }
         if generated {
-            let cell = find(bug, GENERATED).map(render_generated::detection_cell);
+            let cell = find(bug, Hunter::Generated).map(render_generated::detection_cell);
             row.push(cell.unwrap_or_else(|| "-".to_string()));
         }
         t.rows.push(row);
@@ -189,10 +194,10 @@ fn coverage_table(report: &CampaignReport) -> Table {
         t.rows.push(vec![
             name.clone(),
             count(c.removes),
-            count(c.with_active_writer),
-            count(c.with_visible_index),
-            count(c.writer_started_during_gc),
-            count(c.reload_during_gc),
+            count(c.removes_with_active_writer),
+            count(c.removes_with_visible_index),
+            count(c.removes_writer_started_during_gc),
+            count(c.removes_reload_during_gc),
             count(c.objects_deleted),
             count(c.gcs_completed),
             count(c.gcs_aborted),
@@ -202,16 +207,22 @@ fn coverage_table(report: &CampaignReport) -> Table {
 }
 
 /// Reads one coverage count.
-type Column = fn(&CoverageRecord) -> u64;
+type Column = fn(&Coverage) -> u64;
 
 /// Coverage columns no scenario reached: dangerous states the campaign never explores.
 fn never_reached(report: &CampaignReport) -> Vec<&'static str> {
     let c = report.coverage.values();
     let columns: [(&'static str, Column); 6] = [
-        ("remove with an active writer", |c| c.with_active_writer),
-        ("remove with a visible index", |c| c.with_visible_index),
-        ("writer started during GC", |c| c.writer_started_during_gc),
-        ("reload during GC", |c| c.reload_during_gc),
+        ("remove with an active writer", |c| {
+            c.removes_with_active_writer
+        }),
+        ("remove with a visible index", |c| {
+            c.removes_with_visible_index
+        }),
+        ("writer started during GC", |c| {
+            c.removes_writer_started_during_gc
+        }),
+        ("reload during GC", |c| c.removes_reload_during_gc),
         ("object deleted", |c| c.objects_deleted),
         ("GC aborted", |c| c.gcs_aborted),
     ];
@@ -248,7 +259,8 @@ fn settings_line(report: &CampaignReport) -> String {
         c.jobs
     );
     if !c.bugs.is_empty() {
-        line.push_str(&format!(", bugs on: {}", c.bugs.join(",")));
+        let bugs: Vec<_> = c.bugs.iter().map(|b| b.name()).collect();
+        line.push_str(&format!(", bugs on: {}", bugs.join(",")));
     }
     if let Some(t) = c.max_time_secs {
         line.push_str(&format!(", max {t}s per item"));
@@ -268,17 +280,16 @@ fn settings_line(report: &CampaignReport) -> String {
 /// What the exit code means, in one line.
 pub fn verdict_line(report: &CampaignReport) -> String {
     let failed = report.clean.iter().filter(|i| i.failure.is_some()).count();
-    let baseline = BASELINE.to_string();
     let model: Vec<_> = report
         .detections
         .iter()
-        .filter(|d| d.checker != GENERATED && d.checker != baseline)
+        .filter(|d| d.checker != Hunter::Generated && d.checker != Hunter::Checker(BASELINE))
         .collect();
     let caught = model.iter().filter(|d| d.holds()).count();
     let hunts: Vec<_> = report
         .detections
         .iter()
-        .filter(|d| d.checker == GENERATED)
+        .filter(|d| d.checker == Hunter::Generated)
         .collect();
     let word = match report.exit_code {
         EXIT_OK => "PASS",
@@ -289,12 +300,12 @@ pub fn verdict_line(report: &CampaignReport) -> String {
     let timeouts = report
         .clean
         .iter()
-        .filter(|i| i.verdict == "timeout")
+        .filter(|i| i.verdict == Verdict::Timeout)
         .count()
         + report
             .seeded
             .iter()
-            .filter(|i| i.verdict == "timeout")
+            .filter(|i| i.verdict == Verdict::Timeout)
             .count();
     let cut = match timeouts {
         0 => String::new(),
@@ -328,7 +339,7 @@ pub fn verdict_line(report: &CampaignReport) -> String {
 
 /// A failure, in full: what broke, the event trail, the schedule and how to replay it.
 pub fn failure_details(title: &str, f: &FailureRecord) -> String {
-    let mut out = format!("{title}: {}\n", f.verdict);
+    let mut out = format!("{title}: {}\n", f.cause);
     let mut how = Vec::new();
     if let Some(seed) = f.seed {
         how.push(format!("seed {seed:#x}"));
@@ -353,19 +364,18 @@ pub fn failure_details(title: &str, f: &FailureRecord) -> String {
     let _ = writeln!(out, "  replay: {}", f.replay);
     if let Some(m) = &f.minimized {
         let steps = m.steps.map_or(String::new(), |s| format!(", {s} steps"));
-        let knob = m.knob.replace('_', " ");
-        if m.to < m.from {
+        let (knob, from, to) = (m.shrunk.knob, m.shrunk.from, m.shrunk.to);
+        if to < from {
             let _ = writeln!(
                 out,
-                "  minimized: {knob} {} still fails with {} (found at {}{steps})",
-                m.to, m.verdict, m.from
+                "  minimized: {knob} {to} still fails with {} (found at {from}{steps})",
+                m.cause
             );
             let _ = writeln!(out, "  replay minimized: {}", m.replay);
         } else {
             let _ = writeln!(
                 out,
-                "  minimized: every smaller {knob} passes; {} is the smallest that fails",
-                m.from
+                "  minimized: every smaller {knob} passes; {from} is the smallest that fails"
             );
         }
     }
@@ -400,14 +410,14 @@ pub fn details(report: &CampaignReport, seeded: bool) -> String {
 }
 
 /// One replay command per seeded bug: its first shuttle detection.
-fn seeded_replays(report: &CampaignReport) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
+fn seeded_replays(report: &CampaignReport) -> Vec<(SeededBug, String)> {
+    let mut out: Vec<(SeededBug, String)> = Vec::new();
     for item in &report.seeded {
         if out.iter().any(|(bug, _)| *bug == item.bug) {
             continue;
         }
         if let Some(f) = item.failure.as_ref().filter(|f| f.schedule_file.is_some()) {
-            out.push((item.bug.clone(), f.replay.clone()));
+            out.push((item.bug, f.replay.clone()));
         }
     }
     out

@@ -1,8 +1,9 @@
 //! The generated phase in the report: its figures, which pairs of operation kinds
 //! overlapped, its failures, and how soon generated programs caught each seeded bug.
 
-use crate::report::{CampaignReport, DetectionRecord, GeneratedRecord, PairRecord, GENERATED};
+use crate::report::{CampaignReport, DetectionRecord, GeneratedRecord, PairReached};
 use crate::table::{count, short_secs, Table};
+use crate::verdict::{Hunter, Verdict};
 use harness::program::OpKind;
 use std::fmt::Write as _;
 
@@ -29,10 +30,10 @@ fn faults_line(g: &GeneratedRecord) -> Option<String> {
     })
 }
 
-fn pair(g: &GeneratedRecord, a: OpKind, b: OpKind, same: bool) -> Option<&PairRecord> {
+fn pair(g: &GeneratedRecord, a: OpKind, b: OpKind, same: bool) -> Option<&PairReached> {
     g.pairs
         .iter()
-        .find(|p| p.a == a.name() && p.b == b.name() && p.same_process == same)
+        .find(|p| p.pair.a == a && p.pair.b == b && p.pair.same_process == same)
 }
 
 /// Which kinds overlapped: `s` in one process, `x` across two, `-` never (blank where a
@@ -67,12 +68,12 @@ pub fn never_line(g: &GeneratedRecord) -> Option<String> {
         .iter()
         .filter(|p| !p.reached)
         .map(|p| {
-            let across = if p.same_process {
+            let across = if p.pair.same_process {
                 ""
             } else {
                 " across processes"
             };
-            format!("{}+{}{across}", p.a, p.b)
+            format!("{}+{}{across}", p.pair.a, p.pair.b)
         })
         .collect();
     (!never.is_empty()).then(|| format!("never overlapped: {}", never.join(", ")))
@@ -105,7 +106,11 @@ pub fn seeded_table(report: &CampaignReport) -> Table {
         ("first trial", false),
         ("minimized", false),
     ]);
-    for d in report.detections.iter().filter(|d| d.checker == GENERATED) {
+    for d in report
+        .detections
+        .iter()
+        .filter(|d| d.checker == Hunter::Generated)
+    {
         let first = report
             .generated_seeded
             .iter()
@@ -121,12 +126,15 @@ pub fn seeded_table(report: &CampaignReport) -> Table {
             });
         let missed = || "missed".to_string();
         table.rows.push(vec![
-            d.bug.clone(),
+            d.bug.to_string(),
             format!("{}/{}", d.caught, d.trials),
             d.median_programs.map_or_else(missed, count),
             d.median_schedules.map_or_else(missed, count),
             short_secs(d.median_wall_secs),
-            first.map_or_else(String::new, |i| i.verdict.clone()),
+            first.map_or_else(String::new, |i| match i.verdict {
+                Verdict::Caught(cause) => format!("caught @{}: {cause}", i.programs),
+                other => other.to_string(),
+            }),
             minimized,
         ]);
     }
@@ -150,7 +158,7 @@ pub fn text(report: &CampaignReport) -> String {
                 f.program,
                 f.program_seed,
                 f.checker,
-                f.verdict,
+                f.cause,
                 f.sizes.0,
                 f.sizes.1,
                 f.minimized,

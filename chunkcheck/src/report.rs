@@ -1,17 +1,23 @@
 //! What a campaign found, as data: written as JSON, rendered as tables by
 //! [`crate::render`], and read back by tests and by whoever merges shard reports.
 
+use crate::plan::{Phases, BASELINE};
+use crate::shrink::Shrunk;
+use crate::verdict::{Hunter, Verdict};
 use anyhow::{Context, Result};
+use harness::check::{Cause, Checker};
 use harness::oracle::Coverage;
+use harness::program::Pair;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
+use store::SeededBug;
 
 /// Exit code: the clean store passed everything and every seeded race was caught.
 pub const EXIT_OK: i32 = 0;
 /// Exit code: the clean store violated a property (a real race, or `--bugs` were on).
 pub const EXIT_VIOLATION: i32 = 1;
-/// Exit code: bad input (unknown name, malformed option, unreadable schedule file).
+/// Exit code: bad input (unknown name, malformed option, unreadable failure file).
 pub const EXIT_BAD_INPUT: i32 = 2;
 /// Exit code: a seeded race was not caught (the harness lost power).
 pub const EXIT_MISSED: i32 = 3;
@@ -39,7 +45,7 @@ pub struct CampaignReport {
     /// Seeded-race items (race × checker), in plan order.
     pub seeded: Vec<SeededItem>,
     /// How often each scenario reached the dangerous states, clean phase, all checkers.
-    pub coverage: BTreeMap<String, CoverageRecord>,
+    pub coverage: BTreeMap<String, Coverage>,
     /// The generated phase on the campaign's setup, if it ran.
     pub generated: Option<GeneratedRecord>,
     /// Each seeded bug alone over the generated programs, in plan order.
@@ -110,14 +116,14 @@ pub struct ConfigRecord {
     /// Storage faults per execution (`--faults`; 0: none).
     #[serde(default)]
     pub faults: u8,
-    /// Phases run (`all`, `clean`, `seeded`, `generated`).
-    pub phases: String,
+    /// Phases run.
+    pub phases: Phases,
     /// Scenarios selected.
     pub scenarios: Vec<String>,
     /// Checkers selected.
-    pub checkers: Vec<String>,
+    pub checkers: Vec<Checker>,
     /// Seeded bugs switched on in the clean phase.
-    pub bugs: Vec<String>,
+    pub bugs: Vec<SeededBug>,
     /// Lock granularity of the store.
     pub lock: String,
     /// Whether the lock-order check was off.
@@ -134,7 +140,7 @@ pub struct CleanItem {
     /// Scenario.
     pub scenario: String,
     /// Checker.
-    pub checker: String,
+    pub checker: Checker,
     /// Shuttle: the batch's index.
     pub batch: Option<usize>,
     /// Shuttle: the batch's seed.
@@ -150,8 +156,8 @@ pub struct CleanItem {
     /// Storage faults injected over its schedules (`--faults`).
     #[serde(default)]
     pub faults: u64,
-    /// `pass`, `timeout` (stopped at `--max-time`, nothing found) or the failure's verdict.
-    pub verdict: String,
+    /// Pass, timeout (stopped at `--max-time`, nothing found) or the failure's cause.
+    pub verdict: Verdict,
     /// The failure, if any.
     pub failure: Option<FailureRecord>,
 }
@@ -162,7 +168,7 @@ pub struct MatrixRow {
     /// Scenario.
     pub scenario: String,
     /// Checker.
-    pub checker: String,
+    pub checker: Checker,
     /// Work items summed.
     pub items: usize,
     /// Schedules explored.
@@ -174,8 +180,8 @@ pub struct MatrixRow {
     /// Storage faults injected (`--faults`).
     #[serde(default)]
     pub faults: u64,
-    /// `pass`, `timeout`, or the first failure's verdict.
-    pub verdict: String,
+    /// Pass, timeout, or the first failure's cause.
+    pub verdict: Verdict,
 }
 
 /// One seeded race under one checker.
@@ -186,11 +192,11 @@ pub struct SeededItem {
     /// Position in the unsharded plan.
     pub position: usize,
     /// The seeded bug.
-    pub bug: String,
+    pub bug: SeededBug,
     /// The scenario exposing it.
     pub scenario: String,
     /// Checker.
-    pub checker: String,
+    pub checker: Checker,
     /// Which of the `--detection-seeds` trials (0 for loom, which runs once).
     pub trial: usize,
     /// Whether the checker reported the failure the race is expected to cause.
@@ -201,8 +207,8 @@ pub struct SeededItem {
     pub wall_secs: f64,
     /// Schedules per second.
     pub schedules_per_sec: f64,
-    /// `caught: <verdict>`, `missed`, `timeout`, or `wrong report: <verdict>`.
-    pub verdict: String,
+    /// Caught, missed, timeout, or a wrong report.
+    pub verdict: Verdict,
     /// The detection, if any.
     pub failure: Option<FailureRecord>,
 }
@@ -223,7 +229,7 @@ pub struct GeneratedRecord {
     /// Failing programs, each minimized.
     pub failures: Vec<ProgramFailure>,
     /// Every pair of operation kinds, whether some schedule ran them at the same time.
-    pub pairs: Vec<PairRecord>,
+    pub pairs: Vec<PairReached>,
     /// Storage faults injected (`--faults`), per fault kind (`EIO`, `lost object`, ...).
     #[serde(default)]
     pub faults: BTreeMap<String, u64>,
@@ -234,13 +240,10 @@ pub struct GeneratedRecord {
 
 /// A pair of operation kinds and whether they overlapped.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct PairRecord {
-    /// One kind.
-    pub a: String,
-    /// The other kind.
-    pub b: String,
-    /// In one process, or in two.
-    pub same_process: bool,
+pub struct PairReached {
+    /// The pair.
+    #[serde(flatten)]
+    pub pair: Pair,
     /// Whether some schedule of some program ran them at the same time.
     pub reached: bool,
 }
@@ -253,18 +256,17 @@ pub struct ProgramFailure {
     /// The seed it was drawn from.
     pub program_seed: u64,
     /// The scheduler that failed it.
-    pub checker: String,
-    /// `P3 violated`, `deadlock` or `panic`.
-    pub verdict: String,
+    pub checker: Checker,
+    /// What failed it.
+    pub cause: Cause,
     /// The program, as text.
     pub text: String,
     /// The minimized program, as text.
     pub minimized: String,
     /// Operations and history items of the program, and of the minimized one.
     pub sizes: (usize, usize),
-    /// How the failing schedule was shrunk after the program (`PCT depth 3 -> 1`), if it
-    /// could be.
-    pub schedule_shrunk: Option<String>,
+    /// How the failing schedule was shrunk after the program, if it could be.
+    pub schedule_shrunk: Option<Shrunk>,
     /// The minimized program's failure message, trail included.
     pub message: String,
     /// The persisted program file.
@@ -281,7 +283,7 @@ pub struct GeneratedSeededItem {
     /// Position in the unsharded plan.
     pub position: usize,
     /// The seeded bug.
-    pub bug: String,
+    pub bug: SeededBug,
     /// Which of the `--detection-seeds` trials.
     pub trial: usize,
     /// The seed of the trial's program 0 (program `i` is drawn from this plus `i`).
@@ -294,8 +296,8 @@ pub struct GeneratedSeededItem {
     pub schedules: u64,
     /// Wall time, seconds.
     pub wall_secs: f64,
-    /// `caught @<programs>: <verdict>` or `missed`.
-    pub verdict: String,
+    /// Caught (after `programs`) or missed.
+    pub verdict: Verdict,
     /// The catching program's failure, minimized.
     pub failure: Option<ProgramFailure>,
 }
@@ -304,9 +306,9 @@ pub struct GeneratedSeededItem {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DetectionRecord {
     /// The seeded bug.
-    pub bug: String,
-    /// The checker, or [`GENERATED`] for the generated programs.
-    pub checker: String,
+    pub bug: SeededBug,
+    /// The checker, or the generated programs.
+    pub checker: Hunter,
     /// Trials run.
     pub trials: usize,
     /// Trials that caught the bug.
@@ -328,9 +330,6 @@ impl DetectionRecord {
     }
 }
 
-/// The checker name of generated-program detections in [`DetectionRecord`].
-pub const GENERATED: &str = "generated";
-
 /// The median of `values` (the upper one of an even count), `None` when empty.
 fn median<T: Copy + PartialOrd>(mut values: Vec<T>) -> Option<T> {
     values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
@@ -344,7 +343,7 @@ struct Trial {
     wall_secs: f64,
 }
 
-fn detection(bug: &str, checker: &str, trials: &[Trial]) -> DetectionRecord {
+fn detection(bug: SeededBug, checker: Hunter, trials: &[Trial]) -> DetectionRecord {
     // A miss sorts after every detection: `Some(n)` orders below `None` once flipped.
     let rank = |v: Option<u64>| v.map_or((1, 0), |n| (0, n));
     let median_of = |pick: fn(&Trial) -> Option<u64>| {
@@ -352,8 +351,8 @@ fn detection(bug: &str, checker: &str, trials: &[Trial]) -> DetectionRecord {
             .and_then(|(missed, n)| (missed == 0).then_some(n))
     };
     DetectionRecord {
-        bug: bug.to_string(),
-        checker: checker.to_string(),
+        bug,
+        checker,
         trials: trials.len(),
         caught: trials.iter().filter(|t| t.schedules.is_some()).count(),
         median_schedules: median_of(|t| t.schedules),
@@ -365,10 +364,8 @@ fn detection(bug: &str, checker: &str, trials: &[Trial]) -> DetectionRecord {
 /// A failure: what broke, how to see it again.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FailureRecord {
-    /// `P3 violated`, `deadlock` or `panic`.
-    pub verdict: String,
-    /// The property named, if any.
-    pub property: Option<String>,
+    /// What failed it.
+    pub cause: Cause,
     /// First line of the message (names the digest and the actor).
     pub headline: String,
     /// The full message, event trail included.
@@ -383,7 +380,7 @@ pub struct FailureRecord {
     pub preemption_bound: Option<usize>,
     /// Shuttle: steps of the failing schedule.
     pub steps: Option<usize>,
-    /// Shuttle: the persisted schedule file.
+    /// The persisted failure file (with the schedule, or loom's search position).
     pub schedule_file: Option<String>,
     /// The command that reproduces it.
     pub replay: String,
@@ -394,58 +391,17 @@ pub struct FailureRecord {
 /// The smallest failing setting `--minimize` found.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Minimized {
-    /// `pct_depth` or `preemption_bound`.
-    pub knob: String,
-    /// The setting the failure was found with.
-    pub from: usize,
-    /// The smallest setting that still fails.
-    pub to: usize,
+    /// The knob shrunk, from what to what.
+    #[serde(flatten)]
+    pub shrunk: Shrunk,
     /// What the smallest failing setting reports (it may break another property).
-    pub verdict: String,
+    pub cause: Cause,
     /// Shuttle: steps of the smallest failing schedule.
     pub steps: Option<usize>,
-    /// Shuttle: its persisted schedule file.
+    /// Its persisted failure file.
     pub schedule_file: Option<String>,
     /// The command that reproduces it.
     pub replay: String,
-}
-
-/// [`Coverage`] as reported.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct CoverageRecord {
-    /// Oracle events observed.
-    pub events: u64,
-    /// `remove` calls checked.
-    pub removes: u64,
-    /// Removes while a writer was active (P3/P4 at risk).
-    pub with_active_writer: u64,
-    /// Removes while a visible index existed (P2 at risk).
-    pub with_visible_index: u64,
-    /// Removes by a GC during which a writer started.
-    pub writer_started_during_gc: u64,
-    /// Removes by a GC during which a reload happened.
-    pub reload_during_gc: u64,
-    /// Bucket objects deleted.
-    pub objects_deleted: u64,
-    /// GCs that completed.
-    pub gcs_completed: u64,
-    /// GCs that aborted or failed.
-    pub gcs_aborted: u64,
-}
-
-impl CoverageRecord {
-    /// Adds a run's coverage.
-    pub fn add(&mut self, c: &Coverage) {
-        self.events += c.events;
-        self.removes += c.removes;
-        self.with_active_writer += c.removes_with_active_writer;
-        self.with_visible_index += c.removes_with_visible_index;
-        self.writer_started_during_gc += c.removes_writer_started_during_gc;
-        self.reload_during_gc += c.removes_reload_during_gc;
-        self.objects_deleted += c.objects_deleted;
-        self.gcs_completed += c.gcs_completed;
-        self.gcs_aborted += c.gcs_aborted;
-    }
 }
 
 /// Schedules per second, 0 for an empty run.
@@ -464,10 +420,9 @@ impl CampaignReport {
         let violated = self.clean.iter().any(|i| i.failure.is_some()) || generated.count() > 0;
         // The stress baseline has no control over the schedule: what it misses is the
         // point of the comparison, not lost power.
-        let baseline = crate::plan::BASELINE.to_string();
         let missed = Self::detections(self)
             .iter()
-            .any(|d| !d.holds() && d.checker != baseline);
+            .any(|d| !d.holds() && d.checker != Hunter::Checker(BASELINE));
         match (violated, missed) {
             (false, false) => EXIT_OK,
             (true, false) => EXIT_VIOLATION,
@@ -479,13 +434,13 @@ impl CampaignReport {
     /// The seeded items and the generated-seeded items grouped per bug and checker, in
     /// plan order, with their trials' medians.
     pub fn detections(&self) -> Vec<DetectionRecord> {
-        let mut groups: Vec<(String, String, Vec<Trial>)> = Vec::new();
-        let mut add = |bug: &str, checker: &str, trial: Trial| match groups
+        let mut groups: Vec<(SeededBug, Hunter, Vec<Trial>)> = Vec::new();
+        let mut add = |bug: SeededBug, checker: Hunter, trial: Trial| match groups
             .iter_mut()
-            .find(|(b, c, _)| b == bug && c == checker)
+            .find(|(b, c, _)| *b == bug && *c == checker)
         {
             Some((_, _, trials)) => trials.push(trial),
-            None => groups.push((bug.to_string(), checker.to_string(), vec![trial])),
+            None => groups.push((bug, checker, vec![trial])),
         };
         for i in &self.seeded {
             let trial = Trial {
@@ -493,7 +448,7 @@ impl CampaignReport {
                 programs: None,
                 wall_secs: i.wall_secs,
             };
-            add(&i.bug, &i.checker, trial);
+            add(i.bug, Hunter::Checker(i.checker), trial);
         }
         for i in &self.generated_seeded {
             let trial = Trial {
@@ -501,11 +456,11 @@ impl CampaignReport {
                 programs: i.caught.then_some(i.programs),
                 wall_secs: i.wall_secs,
             };
-            add(&i.bug, GENERATED, trial);
+            add(i.bug, Hunter::Generated, trial);
         }
         groups
             .iter()
-            .map(|(bug, checker, trials)| detection(bug, checker, trials))
+            .map(|(bug, checker, trials)| detection(*bug, *checker, trials))
             .collect()
     }
 
@@ -519,13 +474,13 @@ impl CampaignReport {
                 .unwrap_or_else(|| {
                     rows.push(MatrixRow {
                         scenario: item.scenario.clone(),
-                        checker: item.checker.clone(),
+                        checker: item.checker,
                         items: 0,
                         schedules: 0,
                         wall_secs: 0.0,
                         schedules_per_sec: 0.0,
                         faults: 0,
-                        verdict: "pass".to_string(),
+                        verdict: Verdict::Pass,
                     });
                     rows.len() - 1
                 });
@@ -535,8 +490,8 @@ impl CampaignReport {
             row.wall_secs += item.wall_secs;
             row.schedules_per_sec = rate(row.schedules, row.wall_secs);
             row.faults += item.faults;
-            if row.verdict == "pass" && item.verdict != "pass" {
-                row.verdict = item.verdict.clone();
+            if row.verdict == Verdict::Pass {
+                row.verdict = item.verdict;
             }
         }
         rows
@@ -565,12 +520,14 @@ impl CampaignReport {
 mod tests {
     use super::*;
 
-    fn item(scenario: &str, checker: &str, schedules: u64, verdict: &str) -> CleanItem {
+    use harness::oracle::Property;
+
+    fn item(scenario: &str, schedules: u64, verdict: Verdict) -> CleanItem {
         CleanItem {
-            key: format!("clean/{scenario}/{checker}"),
+            key: format!("clean/{scenario}/shuttle-pct"),
             position: 0,
             scenario: scenario.into(),
-            checker: checker.into(),
+            checker: Checker::Pct,
             batch: None,
             seed: None,
             preemption_bound: None,
@@ -578,24 +535,25 @@ mod tests {
             wall_secs: 1.0,
             schedules_per_sec: schedules as f64,
             faults: 0,
-            verdict: verdict.into(),
+            verdict,
             failure: None,
         }
     }
 
     #[test]
     fn matrix_sums_batches_and_keeps_the_first_failure() {
+        let failed = |p| Verdict::Failed(Cause::Violation(p));
         let rows = CampaignReport::summarize(&[
-            item("a", "pct", 10, "pass"),
-            item("b", "pct", 5, "pass"),
-            item("a", "pct", 4, "P3 violated"),
-            item("a", "pct", 10, "harm violated"),
+            item("a", 10, Verdict::Pass),
+            item("b", 5, Verdict::Pass),
+            item("a", 4, failed(Property::P3)),
+            item("a", 10, failed(Property::Harm)),
         ]);
         assert_eq!(rows.len(), 2);
         assert_eq!((rows[0].items, rows[0].schedules), (3, 24));
-        assert_eq!(rows[0].verdict, "P3 violated");
+        assert_eq!(rows[0].verdict, failed(Property::P3));
         assert_eq!(rows[0].schedules_per_sec, 8.0);
-        assert_eq!(rows[1].verdict, "pass");
+        assert_eq!(rows[1].verdict, Verdict::Pass);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use crate::failures;
 use crate::plan::{Batch, Work, WorkItem};
 use crate::progress::PhaseProgress;
 use crate::report::{rate, CampaignReport, CleanItem, SeededItem, Tool};
+use crate::verdict::Verdict;
 use crate::Settings;
 use harness::catalogue::{Catalogue, Scenario};
 use harness::check::{self, Budget, Checker, Report, RunOptions};
@@ -88,7 +89,7 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
                     progress.println(&format!(
                         "{}: {} ({})",
                         item.label(),
-                        failure.verdict,
+                        failure.cause,
                         failure.headline
                     ));
                 }
@@ -158,17 +159,14 @@ fn run_clean(
         .failure
         .as_ref()
         .map(|f| failures::record(settings, &attempt, f));
-    let verdict = match (&outcome.failure, outcome.timed_out) {
-        (Some(f), _) => f.verdict(),
-        (None, true) => "timeout".to_string(),
-        (None, false) => "pass".to_string(),
-    };
+    let cause = outcome.failure.as_ref().map(|f| f.cause);
+    let verdict = Verdict::clean(cause, outcome.timed_out);
     let secs = outcome.elapsed.as_secs_f64();
     let record = CleanItem {
         key: item.key(),
         position: item.position,
         scenario: scenario.name.to_string(),
-        checker: item.checker.to_string(),
+        checker: item.checker,
         batch: batch.map(|c| c.index),
         seed: batch.map(|c| c.seed),
         preemption_bound: (item.checker == Checker::Loom)
@@ -242,17 +240,17 @@ fn run_seeded(catalogue: &Catalogue, settings: &Settings, item: &WorkItem) -> Se
     let secs = started.elapsed().as_secs_f64();
     let caught = found.as_ref().is_some_and(|f| race.matches(f.cause));
     let verdict = match &found {
-        Some(f) if caught => format!("caught: {}", f.verdict()),
-        Some(f) => format!("wrong report: {}", f.verdict()),
-        None if timed_out => "timeout".to_string(),
-        None => "missed".to_string(),
+        Some(f) if caught => Verdict::Caught(f.cause),
+        Some(f) => Verdict::WrongReport(f.cause),
+        None if timed_out => Verdict::Timeout,
+        None => Verdict::Missed,
     };
     SeededItem {
         key: item.key(),
         position: item.position,
-        bug: bug.to_string(),
+        bug,
         scenario: scenario.name.to_string(),
-        checker: item.checker.to_string(),
+        checker: item.checker,
         trial,
         caught,
         schedules,

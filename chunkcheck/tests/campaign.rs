@@ -5,10 +5,14 @@
 //! these tests check the runner, not the store.
 
 use chunkcheck::cli::Cli;
+use chunkcheck::failure_file::{FailureFile, Target};
 use chunkcheck::plan::{Shard, WorkItem};
+use chunkcheck::report::CampaignReport;
 use chunkcheck::report::EXIT_VIOLATION_AND_MISSED;
-use chunkcheck::report::{CampaignReport, CoverageRecord};
 use chunkcheck::report::{EXIT_BAD_INPUT, EXIT_MISSED, EXIT_OK, EXIT_VIOLATION};
+use chunkcheck::verdict::{Hunter, Verdict};
+use harness::check::{Cause, Checker};
+use harness::oracle::Coverage;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -55,37 +59,28 @@ fn campaign(dir: &Path, name: &str, args: &[&str]) -> (i32, CampaignReport) {
 
 /// What must agree between a single run and its shards: every item and its result (but
 /// the stress baseline's, which real threads decide).
-fn results(report: &CampaignReport) -> BTreeMap<String, (u64, String)> {
+fn results(report: &CampaignReport) -> BTreeMap<String, (u64, Verdict)> {
     let clean = report
         .clean
         .iter()
-        .map(|i| (i.key.clone(), (i.schedules, i.verdict.clone())));
+        .map(|i| (i.key.clone(), (i.schedules, i.verdict)));
     let seeded = report
         .seeded
         .iter()
-        .filter(|i| i.checker != "stress")
-        .map(|i| (i.key.clone(), (i.schedules, i.verdict.clone())));
+        .filter(|i| i.checker != Checker::Stress)
+        .map(|i| (i.key.clone(), (i.schedules, i.verdict)));
     let generated = report
         .generated_seeded
         .iter()
-        .map(|i| (i.key.clone(), (i.schedules, i.verdict.clone())));
+        .map(|i| (i.key.clone(), (i.schedules, i.verdict)));
     clean.chain(seeded).chain(generated).collect()
 }
 
-fn coverage_sum(reports: &[&CampaignReport]) -> BTreeMap<String, CoverageRecord> {
-    let mut sum: BTreeMap<String, CoverageRecord> = BTreeMap::new();
+fn coverage_sum(reports: &[&CampaignReport]) -> BTreeMap<String, Coverage> {
+    let mut sum: BTreeMap<String, Coverage> = BTreeMap::new();
     for report in reports {
         for (scenario, c) in &report.coverage {
-            let total = sum.entry(scenario.clone()).or_default();
-            total.events += c.events;
-            total.removes += c.removes;
-            total.with_active_writer += c.with_active_writer;
-            total.with_visible_index += c.with_visible_index;
-            total.writer_started_during_gc += c.writer_started_during_gc;
-            total.reload_during_gc += c.reload_during_gc;
-            total.objects_deleted += c.objects_deleted;
-            total.gcs_completed += c.gcs_completed;
-            total.gcs_aborted += c.gcs_aborted;
+            sum.entry(scenario.clone()).or_default().add(c);
         }
     }
     sum
@@ -235,9 +230,9 @@ fn json_lists_every_scenario_and_seeded_race() {
     let lost: Vec<_> = report.detections.iter().filter(|d| !d.holds()).collect();
     let expected = if lost
         .iter()
-        .all(|d| d.checker == "generated" || d.checker == "stress")
+        .all(|d| d.checker == Hunter::Generated || d.checker == Hunter::Checker(Checker::Stress))
     {
-        if lost.iter().any(|d| d.checker == "generated") {
+        if lost.iter().any(|d| d.checker == Hunter::Generated) {
             EXIT_MISSED
         } else {
             EXIT_OK
@@ -262,7 +257,7 @@ fn json_lists_every_scenario_and_seeded_race() {
             let d = report
                 .detections
                 .iter()
-                .find(|d| d.bug == race.bug.name() && d.checker == checker)
+                .find(|d| d.bug == race.bug && d.checker.to_string() == checker)
                 .unwrap_or_else(|| panic!("{} x {checker}: no detection record", race.bug));
             assert_eq!(d.trials, trials, "{} x {checker}", race.bug);
             assert_eq!(d.median_schedules.is_some(), d.holds(), "{d:?}");
@@ -275,9 +270,9 @@ fn json_lists_every_scenario_and_seeded_race() {
             let row = report
                 .matrix
                 .iter()
-                .find(|r| r.scenario == scenario.name && r.checker == checker)
+                .find(|r| r.scenario == scenario.name && r.checker.to_string() == checker)
                 .unwrap_or_else(|| panic!("{} x {checker} missing", scenario.name));
-            assert_eq!(row.verdict, "pass");
+            assert_eq!(row.verdict, Verdict::Pass);
             assert!(row.schedules > 0 && row.wall_secs > 0.0 && row.schedules_per_sec > 0.0);
             if checker != "loom" {
                 assert_eq!(row.schedules, 300, "{} x {checker}", scenario.name);
@@ -290,14 +285,14 @@ fn json_lists_every_scenario_and_seeded_race() {
             let item = report
                 .seeded
                 .iter()
-                .find(|i| i.bug == race.bug.name() && i.checker == checker && i.trial == 0)
+                .find(|i| i.bug == race.bug && i.checker.to_string() == checker && i.trial == 0)
                 .unwrap_or_else(|| panic!("{} x {checker} missing", race.bug));
             assert!(item.caught, "{} x {checker}: {}", race.bug, item.verdict);
             let failure = item
                 .failure
                 .as_ref()
                 .expect("a caught race has its failure");
-            assert!(failure.headline.contains("violated") || failure.verdict == "deadlock");
+            assert!(failure.headline.contains("violated") || failure.cause == Cause::Deadlock);
             assert!(
                 failure.message.contains("event trail"),
                 "{}",
@@ -315,14 +310,15 @@ fn json_lists_every_scenario_and_seeded_race() {
         scenarios::seeded::SEEDED.len() * 3,
         "every race's bug, three trials (no fault-handling bugs without --faults)"
     );
-    let lost = |d: &&chunkcheck::report::DetectionRecord| d.checker == "generated" && !d.holds();
+    let lost =
+        |d: &&chunkcheck::report::DetectionRecord| d.checker == Hunter::Generated && !d.holds();
     assert!(
         report.detections.iter().filter(lost).count() <= 2,
         "most bugs are caught within 100 programs ({generated_misses} trials missed)"
     );
     for item in report.generated_seeded.iter().filter(|i| i.trial == 0) {
         if !item.caught {
-            assert_eq!((item.verdict.as_str(), item.programs), ("missed", 100));
+            assert_eq!((item.verdict, item.programs), (Verdict::Missed, 100));
             continue;
         }
         let failure = item.failure.as_ref().expect("a caught bug has its failure");
@@ -333,7 +329,11 @@ fn json_lists_every_scenario_and_seeded_race() {
         );
         let file = failure.file.as_deref().expect("the program is saved");
         let said = replay_reproduces(file);
-        assert!(said.contains(&failure.verdict), "{}: {said}", item.bug);
+        assert!(
+            said.contains(&failure.cause.to_string()),
+            "{}: {said}",
+            item.bug
+        );
     }
     assert_eq!(report.tool.loom, "0.7.3");
     assert_eq!(report.tool.shuttle, "0.9.10");
@@ -420,11 +420,12 @@ fn loom_failure_replays_from_its_checkpoint() {
         "loom",
         "lock-forgets-other-processes",
     );
-    let saved = std::fs::read_to_string(&file).expect("the schedule file exists");
-    assert!(saved.contains("checker=loom"), "{saved}");
+    let saved = FailureFile::load(Path::new(&file)).expect("the failure file loads");
+    assert_eq!(saved.checker, Checker::Loom);
+    let position = saved.schedule.as_deref().unwrap_or_default();
     assert!(
-        saved.contains("\"branches\""),
-        "caught after more than one checkpoint interval, so the file holds a search position:\n{saved}"
+        position.contains("\"branches\""),
+        "caught after more than one checkpoint interval, so the file holds a search position:\n{position}"
     );
     let said = replay_reproduces(&file);
     assert!(said.starts_with("reproduced: P4 violated"), "{said}");
@@ -474,14 +475,11 @@ fn exit_codes_tell_violation_from_lost_power() {
         .as_deref()
         .expect("loom's failure is saved");
     assert!(failure.replay.ends_with(file), "{}", failure.replay);
-    let saved = std::fs::read_to_string(file).expect("schedule file");
+    let saved = FailureFile::load(Path::new(file)).expect("failure file");
     let bound = scenarios::find("reload-during-backup")
         .expect("registered")
         .loom_bound;
-    assert!(
-        saved.contains(&format!("preemption_bound={bound}\n")),
-        "{saved}"
-    );
+    assert_eq!(saved.budget.preemption_bound, bound);
     replay_reproduces(file);
     let (missed, report) = run(
         "missed",
@@ -498,7 +496,7 @@ fn exit_codes_tell_violation_from_lost_power() {
     assert!(report
         .seeded
         .iter()
-        .any(|i| !i.caught && i.verdict == "missed"));
+        .any(|i| !i.caught && i.verdict == Verdict::Missed));
     let (both, _) = run(
         "both",
         &[
@@ -522,24 +520,37 @@ fn bad_input_is_one_line_and_exit_2() {
         std::fs::write(&path, content).expect("write temp file");
         path.to_str().expect("utf-8 temp path").to_string()
     };
-    let header = "# chunk-store-harness schedule v2\n";
-    let foreign = write("foreign.schedule", "not a schedule\n");
-    let corrupt = write(
-        "corrupt.schedule",
-        &format!("{header}scenario=fs-insert-vs-sweep\nzz\n"),
+    // Well-formed failure files with something wrong inside.
+    let failure_file = |name: &str, scenario: &str, checker: Checker, schedule: &str| {
+        let mut file = FailureFile::new(
+            Target::Scenario(scenario.to_string()),
+            checker,
+            harness::world::Setup::clean(),
+            harness::check::Budget::from_env(2),
+            &harness::check::Failure {
+                cause: Cause::Panic,
+                message: String::new(),
+                schedule: None,
+                steps: None,
+            },
+        );
+        file.schedule = Some(schedule.to_string());
+        let path = file.save(dir.path(), name).expect("saved");
+        path.to_str().expect("utf-8 temp path").to_string()
+    };
+    let foreign = write("foreign.failure.json", "not a failure file\n");
+    let corrupt = failure_file("corrupt", "fs-insert-vs-sweep", Checker::Pct, "zz");
+    // A well-formed (empty) schedule naming a scenario this build lacks.
+    let unknown = failure_file("unknown", "nope", Checker::Pct, "91010000");
+    let loom_position = failure_file(
+        "position",
+        "fs-insert-vs-sweep",
+        Checker::Loom,
+        "{\"pos\":0}",
     );
-    let unknown = write(
-        "unknown.schedule",
-        // A well-formed (empty) schedule naming a scenario this build lacks.
-        &format!("{header}scenario=nope\nchecker=shuttle-pct\n91010000\n"),
-    );
-    let loom_position = write(
-        "position.schedule",
-        &format!("{header}scenario=fs-insert-vs-sweep\nchecker=loom\npreemption_bound=2\n{{\"pos\":0}}\n"),
-    );
-    let program = write("bad.program.json", "{}");
+    let program = write("bad.failure.json", "{}");
     let cases: [(&[&str], &str); 12] = [
-        (&["replay", &program], "not a program file"),
+        (&["replay", &program], "is not a failure file"),
         (&["--programs", "0"], "expected a positive integer"),
         (&["--program-seed", "seven"], "expected a decimal or 0x-hex"),
         (&["--scenarios", "nope"], "unknown scenario \"nope\""),
@@ -547,8 +558,8 @@ fn bad_input_is_one_line_and_exit_2() {
         (&["--bugs", "nope"], "unknown seeded bug \"nope\""),
         (&["--shard", "3/2"], "expected K/N"),
         (&["--shard", "1-2"], "expected K/N"),
-        (&["replay", &foreign], "not a schedule file"),
-        (&["replay", &corrupt], "corrupt"),
+        (&["replay", &foreign], "is not a failure file"),
+        (&["replay", &corrupt], "not a valid shuttle schedule"),
         (&["replay", &unknown], "unknown scenario \"nope\""),
         (&["replay", &loom_position], "lacks the fields"),
     ];
@@ -609,23 +620,36 @@ fn minimize_finds_smaller_failing_settings() {
     );
     assert_eq!(exit, EXIT_OK);
     assert_eq!(report.seeded.len(), 3, "one race x two checkers and stress");
-    for item in report.seeded.iter().filter(|i| i.checker != "stress") {
+    for item in report
+        .seeded
+        .iter()
+        .filter(|i| i.checker != Checker::Stress)
+    {
         let failure = item.failure.as_ref().expect("caught");
-        let min = failure.minimized.as_ref().expect("--minimize reports");
-        let (knob, from) = match item.checker.as_str() {
-            "loom" => ("preemption_bound", failure.preemption_bound),
+        let min = failure
+            .minimized
+            .as_ref()
+            .expect("--minimize reports")
+            .clone();
+        let (knob, from) = match item.checker {
+            Checker::Loom => ("preemption_bound", failure.preemption_bound),
             _ => ("pct_depth", failure.pct_depth),
         };
-        assert_eq!((min.knob.as_str(), Some(min.from)), (knob, from));
-        assert!(min.to < min.from, "{}: {min:?}", item.checker);
+        let shrunk = min.shrunk;
+        let knob_name = serde_json::to_value(shrunk.knob).expect("a knob serializes");
+        assert_eq!((knob_name.as_str(), Some(shrunk.from)), (Some(knob), from));
+        assert!(shrunk.to < shrunk.from, "{}: {min:?}", item.checker);
         let file = min
             .schedule_file
             .as_deref()
             .expect("minimized schedule saved");
         assert!(min.replay.ends_with(file), "{}", min.replay);
-        let setting = std::fs::read_to_string(file).expect("schedule file");
-        assert!(
-            setting.contains(&format!("{knob}={}\n", min.to)),
+        let setting =
+            serde_json::to_value(FailureFile::load(Path::new(file)).expect("failure file"))
+                .expect("a failure file serializes");
+        assert_eq!(
+            setting["budget"][knob].as_u64(),
+            Some(shrunk.to as u64),
             "{}: the file records the smaller setting:\n{setting}",
             item.checker
         );
@@ -657,8 +681,12 @@ fn stress_misses_are_reported_not_failures() {
     let [item] = &report.seeded[..] else {
         panic!("one race under stress: {:?}", report.seeded);
     };
-    assert_eq!((item.checker.as_str(), item.schedules), ("stress", 1));
-    assert!(!item.caught && item.verdict == "missed", "{}", item.verdict);
+    assert_eq!((item.checker, item.schedules), (Checker::Stress, 1));
+    assert!(
+        !item.caught && item.verdict == Verdict::Missed,
+        "{}",
+        item.verdict
+    );
     assert_eq!(exit, EXIT_OK);
 }
 
@@ -691,15 +719,8 @@ fn faults_pass_the_clean_store_and_catch_every_fault_handling_bug() {
             generated.faults
         );
     }
-    let hunted: Vec<_> = report
-        .generated_seeded
-        .iter()
-        .map(|i| i.bug.as_str())
-        .collect();
-    let expected: Vec<_> = store::SeededBug::FAULT_HANDLING
-        .iter()
-        .map(|b| b.name())
-        .collect();
+    let hunted: Vec<_> = report.generated_seeded.iter().map(|i| i.bug).collect();
+    let expected = store::SeededBug::FAULT_HANDLING.to_vec();
     assert_eq!(hunted, expected, "--faults hunts the fault-handling bugs");
     assert!(report.generated_seeded.iter().all(|i| i.caught));
 }

@@ -2,22 +2,18 @@
 //!
 //! Shuttle's own failure persistence is configured once per process (its panic hook keeps
 //! the first configuration it sees), so the harness records schedules itself: a
-//! [`ScheduleRecorder`] wraps any scheduler and keeps the steps of the current execution. A failing
-//! execution's schedule is written to a file with a header naming the scenario, checker and
-//! seeded bugs; [`load`] reads it back, and [`ScheduleReplayer`] runs it again for
+//! [`ScheduleRecorder`] wraps any scheduler and keeps the steps of the current execution. A
+//! failing execution's schedule travels encoded (the campaign keeps it in its failure
+//! file); [`decode`] reads it back, and [`ScheduleReplayer`] runs it again for
 //! [`crate::check::replay`], reporting how the replay ended as data.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 use shuttle_engine::scheduler::data::random::RandomDataSource;
 use shuttle_engine::scheduler::data::DataSource;
 use shuttle_engine::scheduler::serialization::{deserialize_schedule, serialize_schedule};
 use shuttle_engine::scheduler::ScheduleStep;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-
-/// The header line that starts every schedule file.
-pub const HEADER: &str = "# chunk-store-harness schedule v2";
 
 /// A scheduler that records the schedule of the execution it is running.
 pub struct ScheduleRecorder<S> {
@@ -180,99 +176,29 @@ impl Scheduler for ScheduleReplayer {
     }
 }
 
-/// What a schedule file says about the run it came from.
-///
-/// The body is a shuttle schedule, or, when the header says `checker=loom`, the position of
-/// loom's search that [`crate::check::replay_loom`] resumes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScheduleFile {
-    /// `key=value` pairs of the header (scenario, checker, bugs, ...).
-    pub meta: Vec<(String, String)>,
-    /// The encoded shuttle schedule, or loom's search position.
-    pub schedule: String,
-}
-
-impl ScheduleFile {
-    /// The value of a header key.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.meta
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The decoded schedule.
-    ///
-    /// # Errors
-    /// When the encoded schedule is malformed.
-    pub fn decode(&self) -> Result<Schedule> {
-        let text = self.schedule.clone();
-        // Shuttle's decoder indexes into the bytes without checking: a truncated schedule
-        // panics inside it, which must become an error here, not a crash.
-        let decoded = std::panic::catch_unwind(move || deserialize_schedule(&text));
-        match decoded {
-            Ok(Some(schedule)) => Ok(schedule),
-            Ok(None) | Err(_) => bail!("the schedule is not a valid shuttle schedule"),
-        }
-    }
-}
-
-/// Writes a schedule file into `dir` (created if needed) and returns its path.
+/// Decodes an encoded shuttle schedule.
 ///
 /// # Errors
-/// When the directory or file cannot be written.
-pub fn save(dir: &Path, stem: &str, meta: &[(&str, String)], encoded: &str) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(format!("{stem}.schedule"));
-    let mut text = format!("{HEADER}\n");
-    for (key, value) in meta {
-        text.push_str(&format!("{key}={value}\n"));
+/// When the encoded schedule is malformed.
+pub fn decode(encoded: &str) -> Result<Schedule> {
+    let text = encoded.to_string();
+    // Shuttle's decoder indexes into the bytes without checking: a truncated schedule
+    // panics inside it, which must become an error here, not a crash.
+    let decoded = std::panic::catch_unwind(move || deserialize_schedule(&text));
+    match decoded {
+        Ok(Some(schedule)) => Ok(schedule),
+        Ok(None) | Err(_) => bail!("the schedule is not a valid shuttle schedule"),
     }
-    text.push_str(encoded);
-    text.push('\n');
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    Ok(path)
 }
 
-/// Reads a schedule file written by [`save`].
-///
-/// # Errors
-/// When the file cannot be read, lacks the header, or its schedule does not decode.
-pub fn load(path: &Path) -> Result<ScheduleFile> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut lines = text.lines();
-    if lines.next() != Some(HEADER) {
-        bail!(
-            "{} is not a schedule file of this harness (missing header)",
-            path.display()
-        );
-    }
-    let mut meta = Vec::new();
-    let mut lines_of_schedule = Vec::new();
-    for line in lines {
-        match line.split_once('=') {
-            Some((key, value))
-                if !key.is_empty()
-                    && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
-            {
-                meta.push((key.to_string(), value.to_string()))
-            }
-            Some(_) => bail!("{}: unexpected line {line:?}", path.display()),
-            // Shuttle wraps an encoded schedule over several lines of hex.
-            None if !line.trim().is_empty() => lines_of_schedule.push(line.trim()),
-            None => {}
+#[cfg(test)]
+mod tests {
+    use super::decode;
+
+    #[test]
+    fn malformed_schedules_are_errors_not_crashes() {
+        for bad in ["", "zz-not-a-schedule", "91"] {
+            assert!(decode(bad).is_err(), "{bad:?} decoded");
         }
     }
-    if lines_of_schedule.is_empty() {
-        bail!("{}: no schedule in the file", path.display());
-    }
-    let schedule = lines_of_schedule.join("\n");
-    let file = ScheduleFile { meta, schedule };
-    // A loom position is checked when it is resumed (loom reads it itself).
-    if file.get("checker") != Some("loom") {
-        file.decode()
-            .with_context(|| format!("{} is corrupt", path.display()))?;
-    }
-    Ok(file)
 }

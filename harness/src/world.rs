@@ -22,7 +22,7 @@ pub const MARGIN: i64 = 10;
 pub const PAST: i64 = 3 * GRACE;
 
 /// Knobs of a scenario run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Setup {
     /// Seeded bugs switched on.
     pub bugs: Bugs,

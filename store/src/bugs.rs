@@ -188,9 +188,23 @@ impl FromStr for SeededBug {
     }
 }
 
-/// The set of seeded bugs switched on for a store (empty by default).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The set of seeded bugs switched on for a store (empty by default; serialized as the list
+/// of their names).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "Vec<SeededBug>", from = "Vec<SeededBug>")]
 pub struct Bugs(u32);
+
+impl From<Bugs> for Vec<SeededBug> {
+    fn from(bugs: Bugs) -> Self {
+        bugs.list()
+    }
+}
+
+impl From<Vec<SeededBug>> for Bugs {
+    fn from(list: Vec<SeededBug>) -> Self {
+        list.into_iter().fold(Bugs::none(), Bugs::with)
+    }
+}
 
 impl Bugs {
     /// No bug: the store as upstream fixed it.
@@ -212,6 +226,14 @@ impl Bugs {
     #[inline]
     pub fn has(self, bug: SeededBug) -> bool {
         self.0 & bug.bit() != 0
+    }
+
+    /// The bugs switched on, in [`SeededBug::ALL`] order.
+    pub fn list(self) -> Vec<SeededBug> {
+        SeededBug::ALL
+            .into_iter()
+            .filter(|b| self.has(*b))
+            .collect()
     }
 
     /// Whether no bug is on.

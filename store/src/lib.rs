@@ -3,8 +3,9 @@
 //! **Problem.** The datastore of Proxmox Backup Server keeps one file per chunk, lets backup
 //! writers insert or re-use chunks while a garbage collector marks and sweeps them, and, with
 //! the S3 backend, caches chunks locally in an LRU whose `unsafe fn remove` is only sound under
-//! four preconditions (P1–P4, see the safety section of `LocalDatastoreLruCache::remove`, crate-private). Races between these
-//! actors, and with a service reload, have lost chunks upstream more than once.
+//! four preconditions (P1–P4, see the safety section of the crate-private
+//! `LocalDatastoreLruCache::remove`). Races between these actors, and with a service reload,
+//! have lost chunks upstream more than once.
 //!
 //! **Idea.** This crate implements the same protocol, small but complete, generic over a
 //! [`Platform`] (locks, atomics, threads, clock) and over storage traits ([`storage`]), and
@@ -36,6 +37,7 @@ pub mod error;
 pub mod ids;
 pub mod index;
 pub mod lock_granularity;
+mod named;
 pub mod observer;
 pub mod platform;
 mod platform_std;
@@ -49,6 +51,8 @@ pub use ids::{ProcessId, SnapshotId, WriterId};
 pub use lock_granularity::LockGranularity;
 pub use observer::{lru_fingerprint, ChunkUse, Event, Fact, LockKind, NoopObserver, Observer};
 pub use platform::{Platform, Std};
+#[doc(hidden)]
+pub use serde as __serde;
 
 pub mod cache;
 pub mod chunk_store;

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// How much exploring a checker may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Budget {
     /// loom: preemption bound (`LOOM_MAX_PREEMPTIONS` overrides).
     pub preemption_bound: usize,

@@ -44,6 +44,24 @@ impl fmt::Display for Cause {
     }
 }
 
+impl std::str::FromStr for Cause {
+    type Err = String;
+    /// Reads what `Display` writes.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "deadlock" => Ok(Self::Deadlock),
+            "panic" => Ok(Self::Panic),
+            _ => s
+                .strip_suffix(" violated")
+                .ok_or_else(|| format!("unknown cause {s:?}"))?
+                .parse()
+                .map(Self::Violation),
+        }
+    }
+}
+
+store::serde_by_name!(Cause);
+
 /// Why a run failed.
 #[derive(Clone, Debug)]
 pub struct Failure {

@@ -88,6 +88,8 @@ impl FromStr for Checker {
     }
 }
 
+store::serde_by_name!(Checker);
+
 /// What one checker run found.
 #[derive(Clone, Debug)]
 pub struct Report {

@@ -2,7 +2,7 @@
 
 use super::{shuttle_config, Cause, Failure};
 use crate::execution::ExecutionLog;
-use crate::schedule::{ReplayEnd, ScheduleFile, ScheduleReplayer};
+use crate::schedule::{decode, ReplayEnd, ScheduleReplayer};
 use shuttle::Runner;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use store::platform::panic_message;
@@ -18,11 +18,7 @@ pub fn replay<F>(encoded: &str, f: F) -> anyhow::Result<Option<Failure>>
 where
     F: Fn() + Send + Sync + 'static,
 {
-    let file = ScheduleFile {
-        meta: Vec::new(),
-        schedule: encoded.to_string(),
-    };
-    let decoded = file.decode()?;
+    let decoded = decode(encoded)?;
     let steps = decoded.len();
     let (replayer, end) = ScheduleReplayer::new(decoded);
     let log = ExecutionLog::new();

@@ -1,7 +1,7 @@
 //! How often a run reached the states where a precondition is at risk.
 
 /// How often the dangerous states were reached: one execution's counts, or a run's sum.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Coverage {
     /// Events observed.
     pub events: u64,

@@ -1,6 +1,7 @@
 //! The properties the oracle checks, and a violation of one.
 
 use std::fmt;
+use std::str::FromStr;
 
 /// A property the oracle checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -81,6 +82,16 @@ impl fmt::Display for Property {
         f.write_str(self.name())
     }
 }
+
+impl FromStr for Property {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let known = Self::ALL.into_iter().find(|p| p.name() == s);
+        known.ok_or_else(|| format!("unknown property {s:?}"))
+    }
+}
+
+store::serde_by_name!(Property);
 
 /// A broken property with what broke it (one line, without the trail).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,12 +1,12 @@
 //! Replay round trips: a failure found by a checker reproduces from what was recorded.
 //!
-//! Shuttle: the failing schedule is written to a schedule file, read back and replayed; the
-//! replay must fail with the same violation. Loom: the search is deterministic, so running
+//! Shuttle: the failing schedule, as encoded for the campaign's failure files, is replayed;
+//! the replay must fail with the same violation (the file itself round-trips in
+//! `chunkcheck`'s failure-file tests). Loom: the search is deterministic, so running
 //! the same scenario, bug and bound again must fail at the same schedule with the same
 //! violation.
 
 use harness::check::{self, Checker};
-use harness::schedule;
 use harness::world::Setup;
 use scenarios::seeded::{SeededRace, SeededRaceExt};
 use store::SeededBug;
@@ -24,19 +24,8 @@ fn round_trip_shuttle(checker: Checker, bug: SeededBug) {
         .clone()
         .expect("shuttle failures carry their schedule");
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let meta = [
-        ("scenario", scenario.name.to_string()),
-        ("checker", checker.name().to_string()),
-        ("bugs", bug.name().to_string()),
-    ];
-    let path = schedule::save(dir.path(), "failure", &meta, &encoded).expect("schedule saved");
-    let file = schedule::load(&path).expect("schedule file loads");
-    assert_eq!(file.get("scenario"), Some(scenario.name), "meta survives");
-    assert_eq!(file.schedule, encoded, "schedule survives the file");
-
     let entry = scenario.entry(checker);
-    let replayed = check::replay(&file.schedule, move || entry(setup))
+    let replayed = check::replay(&encoded, move || entry(setup))
         .expect("schedule decodes")
         .unwrap_or_else(|| panic!("replaying {checker}'s schedule for {bug} passed"));
     assert_eq!(
@@ -101,21 +90,11 @@ fn clean_store_replay_passes() {
 }
 
 #[test]
-fn corrupt_schedule_files_are_rejected() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let foreign = dir.path().join("foreign.schedule");
-    std::fs::write(&foreign, "hello\n").expect("write");
-    let err = schedule::load(&foreign).expect_err("foreign file");
-    assert!(err.to_string().contains("missing header"), "{err:#}");
-
-    let corrupt = dir.path().join("corrupt.schedule");
-    std::fs::write(
-        &corrupt,
-        format!("{}\nscenario=x\nzz-not-a-schedule\n", schedule::HEADER),
-    )
-    .expect("write");
-    assert!(
-        schedule::load(&corrupt).is_err(),
-        "a corrupt schedule must not load"
-    );
+fn corrupt_schedules_are_rejected() {
+    let scenario = SeededRace::of(SeededBug::TouchWithoutMutex).scenario();
+    let entry = scenario.entry(Checker::Random);
+    for corrupt in ["", "zz-not-a-schedule"] {
+        let replayed = check::replay(corrupt, move || entry(Setup::clean()));
+        assert!(replayed.is_err(), "{corrupt:?} replayed");
+    }
 }

@@ -129,10 +129,9 @@ macro_rules! operations {
             )+
         }
 
-        /// What an operation is, for coverage of which kinds overlapped and for weights.
-        #[derive(
-            Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-        )]
+        /// What an operation is, for coverage of which kinds overlapped and for weights
+        /// (serialized by name).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum OpKind {
             $(
                 #[doc = concat!("[`", stringify!($ty), "`].")]
@@ -167,6 +166,22 @@ macro_rules! operations {
                 }
             }
         }
+
+        impl std::fmt::Display for OpKind {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl std::str::FromStr for OpKind {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                let known = OpKind::ALL.iter().find(|kind| kind.name() == s);
+                known.copied().ok_or_else(|| format!("unknown operation {s:?}"))
+            }
+        }
+
+        store::serde_by_name!(OpKind);
 
         impl Op {
             /// Its kind.
