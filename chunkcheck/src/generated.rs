@@ -3,13 +3,13 @@
 //! Then each seeded bug alone, over the same programs in order, until one catches it.
 
 use crate::failure_file::{FailureFile, Target};
-use crate::plan::{Work, WorkItem};
 use crate::progress::PhaseProgress;
 use crate::report::{
     rate, CampaignReport, GeneratedRecord, GeneratedSeededItem, PairReached, ProgramFailure,
 };
 use crate::shrink::smallest_failing;
 use crate::verdict::Verdict;
+use crate::work::{Hunt, Placed, Programs};
 use crate::{bug_names, Settings};
 use harness::check::{Budget, Checker, Failure, RunOptions, DEFAULT_MAX_BRANCHES};
 use harness::execution::FaultTally;
@@ -18,7 +18,7 @@ use harness::world::Setup;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-use store::{Bugs, SeededBug};
+use store::Bugs;
 
 /// Candidates minimization tries per failure.
 const SHRINK_ATTEMPTS: usize = 150;
@@ -224,12 +224,8 @@ struct ProgramsDone {
 
 /// Runs programs `first .. first + count` on the campaign's setup. `minimized` counts the
 /// failures minimized so far across every item (at most [`MINIMIZED_FAILURES`]).
-fn programs(
-    settings: &Settings,
-    first: usize,
-    count: usize,
-    minimized: &AtomicUsize,
-) -> ProgramsDone {
+fn programs(settings: &Settings, work: Programs, minimized: &AtomicUsize) -> ProgramsDone {
+    let Programs { first, count } = work;
     let mut done = ProgramsDone {
         programs: 0,
         schedules: 0,
@@ -263,26 +259,23 @@ fn programs(
 
 /// Runs the generated phase's items of this shard into `report`: the programs on the
 /// campaign's setup first (their wall time is the phase's rate), then the seeded hunts.
-pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut CampaignReport) {
-    let mut progress = PhaseProgress::new(
-        "generated",
-        items.len(),
-        settings.progress,
-        settings.announce,
-    );
-    let (clean, hunts): (Vec<_>, Vec<_>) = items
-        .iter()
-        .cloned()
-        .partition(|item| matches!(item.work, Work::Generated { .. }));
+pub(crate) fn run(
+    settings: &Settings,
+    clean: &[Placed<Programs>],
+    hunts: &[Placed<Hunt>],
+    report: &mut CampaignReport,
+) {
+    if clean.is_empty() && hunts.is_empty() {
+        return;
+    }
+    let items = clean.len() + hunts.len();
+    let mut progress = PhaseProgress::new("generated", items, settings.progress, settings.announce);
     let started = Instant::now();
     let minimized = AtomicUsize::new(0);
     let done = crate::pool::map(
-        &clean,
+        clean,
         settings.jobs,
-        |item| match item.work {
-            Work::Generated { first, count } => programs(settings, first, count, &minimized),
-            _ => unreachable!("programs on the campaign's setup only"),
-        },
+        |item| programs(settings, item.work, &minimized),
         |item, done| {
             progress.done(&item.label(), done.schedules);
             for f in &done.failures {
@@ -321,12 +314,9 @@ pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut Campaign
         report.generated = Some(record);
     }
     report.generated_seeded = crate::pool::map(
-        &hunts,
+        hunts,
         settings.jobs,
-        |item| match item.work {
-            Work::GeneratedSeeded { bug, trial } => seeded(settings, item, bug, trial),
-            _ => unreachable!("seeded hunts only"),
-        },
+        |item| seeded(settings, item),
         |item, hunt| {
             progress.done(&item.label(), hunt.schedules);
             if !hunt.caught {
@@ -342,12 +332,8 @@ pub(crate) fn run(settings: &Settings, items: &[WorkItem], report: &mut Campaign
 ///
 /// Trial `trial` draws its own programs; only trial 0's catch is minimized (the others
 /// count how soon they caught it).
-fn seeded(
-    settings: &Settings,
-    item: &WorkItem,
-    bug: SeededBug,
-    trial: usize,
-) -> GeneratedSeededItem {
+fn seeded(settings: &Settings, item: &Placed<Hunt>) -> GeneratedSeededItem {
+    let Hunt { bug, trial } = item.work;
     let setup = Setup {
         bugs: Bugs::only(bug),
         ..settings.setup

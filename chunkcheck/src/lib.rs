@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod commands;
+mod detections;
 pub mod failure_file;
 mod failures;
 pub mod generated;
@@ -24,13 +25,16 @@ pub mod pool;
 pub mod progress;
 pub mod quiet;
 pub mod render;
+mod render_failures;
 mod render_generated;
 pub mod replay;
 pub mod report;
 mod run;
+mod shard;
 pub mod shrink;
 mod table;
 pub mod verdict;
+pub mod work;
 
 pub use commands::main;
 pub use run::run;

@@ -2,17 +2,19 @@
 //!
 //! The clean phase has one item per (scenario, checker, seed batch): loom's exhaustive run is
 //! one item; a shuttle scheduler's `schedules` are cut into batches of `batch_schedules`, batch
-//! `i` running from seed `seed + i`. The seeded phase has one item per (seeded race, checker),
-//! run until the first detection over the same batches. Items are numbered in that order, and
+//! `i` running from seed `seed + i`. The seeded phase has one item per (seeded race, checker,
+//! trial), run until the first detection over its batches; the generated phase one per 50
+//! programs and one per (seeded bug, trial) hunt ([`crate::work`]). Items are numbered in that
+//! order, and
 //! shard `K/N` keeps the items whose number `i` has `i % N == K - 1`: the shards of one plan
 //! are disjoint and together hold exactly the unsharded plan.
 
+pub use crate::shard::Shard;
+use crate::work::{Hunt, Placed, Programs, RaceRun, ScenarioRun, Work, WorkItem};
 use harness::catalogue::SeededRace;
 use harness::check::Checker;
 use harness::program::Weights;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 use store::SeededBug;
 
 /// Which phases a campaign runs.
@@ -50,46 +52,6 @@ impl Phases {
 /// Programs per generated-phase work item.
 pub const PROGRAMS_PER_ITEM: usize = 50;
 
-/// Part `index` of `count` of a campaign (`--shard K/N`, 1-based).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    /// Which part, from 1 to `count`.
-    pub index: usize,
-    /// How many parts.
-    pub count: usize,
-}
-
-impl Shard {
-    /// The whole campaign: shard 1/1.
-    pub const WHOLE: Shard = Shard { index: 1, count: 1 };
-
-    /// Whether the item numbered `position` in the unsharded plan belongs to this shard.
-    pub fn keeps(self, position: usize) -> bool {
-        position % self.count == self.index - 1
-    }
-}
-
-impl fmt::Display for Shard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-impl FromStr for Shard {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let malformed =
-            || format!("malformed shard {s:?}: expected K/N with 1 <= K <= N, e.g. 2/4");
-        let (k, n) = s.split_once('/').ok_or_else(malformed)?;
-        let index: usize = k.trim().parse().map_err(|_| malformed())?;
-        let count: usize = n.trim().parse().map_err(|_| malformed())?;
-        if index == 0 || count == 0 || index > count {
-            return Err(malformed());
-        }
-        Ok(Self { index, count })
-    }
-}
-
 /// A run of consecutive shuttle schedules from one seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Batch {
@@ -111,88 +73,6 @@ pub fn batches(schedules: usize, batch_schedules: usize, seed: u64) -> Vec<Batch
             schedules: size.min(schedules - index * size),
         })
         .collect()
-}
-
-/// What a work item runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Work {
-    /// A scenario with the campaign's setup (the clean store unless `--bugs`).
-    Clean,
-    /// A seeded race: its scenario with the bug on, until the first detection. Trial `t`
-    /// of a shuttle or stress checker runs its own batches (see [`PlanSpec::trial_seed`]);
-    /// loom's search is deterministic and runs once.
-    Seeded {
-        /// The bug switched on.
-        bug: SeededBug,
-        /// Which of the `--detection-seeds` trials.
-        trial: usize,
-    },
-    /// Generated programs `first .. first + count` (program `i` is drawn from seed
-    /// `program_seed + i`) with the campaign's setup.
-    Generated {
-        /// The first program's number.
-        first: usize,
-        /// How many programs.
-        count: usize,
-    },
-    /// A seeded bug alone, over the generated programs in order until one catches it.
-    /// Trial `t` draws its programs from their own stream (see
-    /// [`PlanSpec::trial_program_seed`]).
-    GeneratedSeeded {
-        /// The bug switched on.
-        bug: SeededBug,
-        /// Which of the `--detection-seeds` trials.
-        trial: usize,
-    },
-}
-
-/// One unit of a campaign: what one shard runs, reports and never shares.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WorkItem {
-    /// Position in the unsharded plan.
-    pub position: usize,
-    /// Clean scenario or seeded race.
-    pub work: Work,
-    /// The scenario run.
-    pub scenario: &'static str,
-    /// The checker.
-    pub checker: Checker,
-    /// Shuttle: the batches to run (one for a clean item; all, until a detection, for a
-    /// seeded one). loom: none, its exhaustive run is a single item.
-    pub batches: Vec<Batch>,
-}
-
-impl WorkItem {
-    /// A name unique within a plan, stable across runs and shards:
-    /// `clean/<scenario>/<checker>[/<batch>]` or `seeded/<bug>/<checker>`.
-    pub fn key(&self) -> String {
-        match self.work {
-            Work::Generated { first, .. } => format!("generated/{first}"),
-            Work::GeneratedSeeded { bug, trial } => format!("generated-seeded/{bug}/{trial}"),
-            Work::Clean => match self.batches.as_slice() {
-                [batch] => format!("clean/{}/{}/{}", self.scenario, self.checker, batch.index),
-                _ => format!("clean/{}/{}", self.scenario, self.checker),
-            },
-            Work::Seeded { bug, trial } => format!("seeded/{bug}/{}/{trial}", self.checker),
-        }
-    }
-
-    /// A short label for progress lines.
-    pub fn label(&self) -> String {
-        match (self.work, self.batches.as_slice()) {
-            (Work::Generated { first, count }, _) => {
-                format!("programs {first}..{}", first + count)
-            }
-            (Work::GeneratedSeeded { bug, trial }, _) => {
-                format!("{bug} in generated programs, trial {trial}")
-            }
-            (Work::Clean, [batch]) => {
-                format!("{} {} #{}", self.scenario, self.checker, batch.index)
-            }
-            (Work::Clean, _) => format!("{} {}", self.scenario, self.checker),
-            (Work::Seeded { bug, trial }, _) => format!("{bug} {} trial {trial}", self.checker),
-        }
-    }
 }
 
 /// What a campaign covers before sharding.
@@ -267,75 +147,79 @@ impl PlanSpec {
             .wrapping_add((trial * self.programs.max(1)) as u64)
     }
 
-    /// Every work item, numbered, unsharded: clean items first, then seeded ones.
+    /// Every work item, numbered, unsharded: clean items first, then seeded ones, then the
+    /// generated phase's.
     pub fn items(&self) -> Vec<WorkItem> {
-        let batches = batches(self.schedules, self.batch_schedules, self.seed);
-        let mut items = Vec::new();
-        let mut push = |work, scenario, checker, batches: Vec<Batch>| {
-            items.push(WorkItem {
-                position: items.len(),
-                work,
-                scenario,
-                checker,
-                batches,
-            })
-        };
+        let mut work = Vec::new();
         if self.phases.clean() {
-            for &scenario in &self.scenarios {
-                for &checker in &self.checkers {
-                    if checker == Checker::Loom {
-                        push(Work::Clean, scenario, checker, Vec::new());
-                    } else {
-                        for &batch in &batches {
-                            push(Work::Clean, scenario, checker, vec![batch]);
-                        }
-                    }
-                }
-            }
+            work.extend(self.clean_items().map(Work::Clean));
         }
         if self.phases.seeded() {
-            for race in &self.races {
-                for checker in self.seeded_checkers() {
-                    let trials = match checker {
-                        Checker::Loom => 1,
-                        _ => self.detection_seeds.max(1),
-                    };
-                    for trial in 0..trials {
-                        let own = match checker {
-                            Checker::Loom => Vec::new(),
-                            _ => crate::plan::batches(
-                                self.schedules,
-                                self.batch_schedules,
-                                self.trial_seed(trial),
-                            ),
-                        };
-                        let work = Work::Seeded {
-                            bug: race.bug,
-                            trial,
-                        };
-                        push(work, race.scenario, checker, own);
-                    }
-                }
-            }
+            work.extend(self.race_items().into_iter().map(Work::Seeded));
         }
         if self.phases.generated() {
-            for first in (0..self.programs).step_by(PROGRAMS_PER_ITEM) {
+            let programs = (0..self.programs).step_by(PROGRAMS_PER_ITEM).map(|first| {
                 let count = PROGRAMS_PER_ITEM.min(self.programs - first);
-                push(
-                    Work::Generated { first, count },
-                    "",
-                    Checker::Random,
-                    Vec::new(),
-                );
-            }
+                Work::Generated(Programs { first, count })
+            });
+            work.extend(programs);
             for bug in self.hunts() {
-                for trial in 0..self.detection_seeds.max(1) {
-                    let work = Work::GeneratedSeeded { bug, trial };
-                    push(work, "", Checker::Random, Vec::new());
+                let trials = 0..self.detection_seeds.max(1);
+                work.extend(trials.map(|trial| Work::GeneratedSeeded(Hunt { bug, trial })));
+            }
+        }
+        let placed = work.into_iter().enumerate();
+        placed
+            .map(|(position, work)| Placed { position, work })
+            .collect()
+    }
+
+    /// The clean phase: every scenario under every checker, loom once, the others batch by
+    /// batch.
+    fn clean_items(&self) -> impl Iterator<Item = ScenarioRun> + '_ {
+        let batches = batches(self.schedules, self.batch_schedules, self.seed);
+        self.scenarios.iter().flat_map(move |&scenario| {
+            let batches = batches.clone();
+            self.checkers.iter().flat_map(move |&checker| {
+                let runs: Vec<Option<Batch>> = match checker {
+                    Checker::Loom => vec![None],
+                    _ => batches.iter().copied().map(Some).collect(),
+                };
+                runs.into_iter().map(move |batch| ScenarioRun {
+                    scenario,
+                    checker,
+                    batch,
+                })
+            })
+        })
+    }
+
+    /// The seeded-race matrix: every race under every checker and the baseline, each
+    /// trial with its own batches (loom once).
+    fn race_items(&self) -> Vec<RaceRun> {
+        let mut runs = Vec::new();
+        for race in &self.races {
+            for checker in self.seeded_checkers() {
+                let trials = match checker {
+                    Checker::Loom => 1,
+                    _ => self.detection_seeds.max(1),
+                };
+                for trial in 0..trials {
+                    let batches = match checker {
+                        Checker::Loom => Vec::new(),
+                        _ => batches(self.schedules, self.batch_schedules, self.trial_seed(trial)),
+                    };
+                    runs.push(RaceRun {
+                        bug: race.bug,
+                        trial,
+                        scenario: race.scenario,
+                        checker,
+                        batches,
+                    });
                 }
             }
         }
-        items
+        runs
     }
 
     /// The items of `shard`.
@@ -350,6 +234,7 @@ impl PlanSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::work::Split;
     use std::collections::BTreeSet;
 
     fn spec(schedules: usize, batch_schedules: usize) -> PlanSpec {
@@ -409,7 +294,7 @@ mod tests {
         let items: Vec<_> = spec(5_000, 1_000)
             .items()
             .into_iter()
-            .filter(|i| matches!(i.work, Work::Clean | Work::Seeded { .. }))
+            .filter(|i| matches!(i.work, Work::Clean(_) | Work::Seeded(_)))
             .collect();
         // 3 scenarios × (1 loom + 5 random + 5 pct) + 2 races × 4 checkers (the stress
         // baseline added).
@@ -425,7 +310,12 @@ mod tests {
         }
         let seeded = items
             .iter()
-            .find(|i| i.key() == "seeded/insert-skips-touch/shuttle-pct/0")
+            .find_map(|i| match &i.work {
+                Work::Seeded(run) if i.key() == "seeded/insert-skips-touch/shuttle-pct/0" => {
+                    Some(run)
+                }
+                _ => None,
+            })
             .expect("seeded item planned");
         assert_eq!(
             seeded.batches.len(),
@@ -443,7 +333,7 @@ mod tests {
         let ranges: Vec<_> = items
             .iter()
             .filter_map(|i| match i.work {
-                Work::Generated { first, count } => Some((first, count)),
+                Work::Generated(Programs { first, count }) => Some((first, count)),
                 _ => None,
             })
             .collect();
@@ -481,11 +371,12 @@ mod tests {
         assert_eq!(trials("insert-skips-touch", "shuttle-pct"), 3);
         assert_eq!(trials("touch-without-mutex", "stress"), 3);
         let mut seeds = BTreeSet::new();
-        for item in items.iter().filter(|i| {
+        let pct_trials = Split::of(items.clone()).seeded.into_iter().filter(|i| {
             i.key()
                 .starts_with("seeded/insert-skips-touch/shuttle-pct/")
-        }) {
-            for batch in &item.batches {
+        });
+        for item in pct_trials {
+            for batch in &item.work.batches {
                 assert!(
                     seeds.insert(batch.seed),
                     "seed {} in two trials",
@@ -496,7 +387,7 @@ mod tests {
         assert_eq!(seeds.len(), 3 * 3, "three trials of three batches");
         let generated = items
             .iter()
-            .filter(|i| matches!(i.work, Work::GeneratedSeeded { .. }))
+            .filter(|i| matches!(i.work, Work::GeneratedSeeded(_)))
             .count();
         assert_eq!(generated, 2 * 3, "each race, each trial");
         assert_eq!(s.trial_program_seed(0), s.program_seed);
@@ -507,11 +398,11 @@ mod tests {
     fn phases_select_items() {
         let mut s = spec(2_000, 1_000);
         s.phases = Phases::Clean;
-        assert!(s.items().iter().all(|i| i.work == Work::Clean));
+        assert!(s.items().iter().all(|i| matches!(i.work, Work::Clean(_))));
         s.phases = Phases::Seeded;
         let seeded = s.items();
         assert_eq!(seeded.len(), 8);
-        assert!(seeded.iter().all(|i| matches!(i.work, Work::Seeded { .. })));
+        assert!(seeded.iter().all(|i| matches!(i.work, Work::Seeded(_))));
         assert_eq!(
             seeded[0].position, 0,
             "positions restart in a seeded-only plan"
@@ -555,18 +446,6 @@ mod tests {
                 assert_eq!(total, whole.len());
                 assert_eq!(union, whole.iter().cloned().collect::<BTreeSet<_>>());
             }
-        }
-    }
-
-    #[test]
-    fn shard_parses_k_of_n_and_rejects_the_rest() {
-        assert_eq!("2/4".parse(), Ok(Shard { index: 2, count: 4 }));
-        assert_eq!("1/1".parse(), Ok(Shard::WHOLE));
-        assert_eq!(Shard { index: 3, count: 8 }.to_string(), "3/8");
-        for bad in ["0/4", "5/4", "1/0", "4", "a/b", "", "1/2/3", "-1/2"] {
-            let err = bad.parse::<Shard>().expect_err(bad);
-            assert!(err.contains("expected K/N"), "{bad}: {err}");
-            assert!(!err.contains('\n'), "one line: {err}");
         }
     }
 }

@@ -2,10 +2,11 @@
 //! order, whatever order they finish in).
 
 use crate::failures;
-use crate::plan::{Batch, Work, WorkItem};
+use crate::plan::Batch;
 use crate::progress::PhaseProgress;
 use crate::report::{rate, CampaignReport, CleanItem, SeededItem, Tool};
 use crate::verdict::Verdict;
+use crate::work::{Placed, RaceRun, ScenarioRun, Split};
 use crate::Settings;
 use harness::catalogue::{Catalogue, Scenario};
 use harness::check::{self, Budget, Checker, Report, RunOptions};
@@ -49,19 +50,12 @@ impl Attempt {
 /// from the same catalogue, as [`crate::cli`] does).
 pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
     let started = Instant::now();
-    let (generated, scenario_items): (Vec<_>, Vec<_>) = settings
-        .spec
-        .shard(settings.shard)
-        .into_iter()
-        .partition(|item| {
-            matches!(
-                item.work,
-                Work::Generated { .. } | Work::GeneratedSeeded { .. }
-            )
-        });
-    let (clean, seeded): (Vec<_>, Vec<_>) = scenario_items
-        .into_iter()
-        .partition(|item| item.work == Work::Clean);
+    let Split {
+        clean,
+        seeded,
+        programs,
+        hunts,
+    } = Split::of(settings.spec.shard(settings.shard));
     let mut report = CampaignReport {
         tool: Tool::current(),
         command: settings.command.clone(),
@@ -114,16 +108,14 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
             |item| run_seeded(catalogue, settings, item),
             |item, record| {
                 progress.done(&item.label(), record.schedules);
-                if !record.caught && item.checker != crate::plan::BASELINE {
+                if !record.caught && item.work.checker != crate::plan::BASELINE {
                     progress.println(&format!("{}: {}", item.label(), record.verdict));
                 }
             },
         );
         progress.finish();
     }
-    if !generated.is_empty() {
-        crate::generated::run(settings, &generated, &mut report);
-    }
+    crate::generated::run(settings, &programs, &hunts, &mut report);
     report.matrix = CampaignReport::summarize(&report.clean);
     report.detections = report.detections();
     report.wall_secs = started.elapsed().as_secs_f64();
@@ -141,14 +133,15 @@ fn scenario(catalogue: &Catalogue, name: &str) -> &'static Scenario {
 fn run_clean(
     catalogue: &Catalogue,
     settings: &Settings,
-    item: &WorkItem,
+    item: &Placed<ScenarioRun>,
 ) -> (CleanItem, harness::oracle::Coverage) {
-    let scenario = scenario(catalogue, item.scenario);
-    let batch = item.batches.first();
+    let run = item.work;
+    let scenario = scenario(catalogue, run.scenario);
+    let batch = run.batch.as_ref();
     let attempt = Attempt {
         phase: "clean",
         scenario,
-        checker: item.checker,
+        checker: run.checker,
         setup: settings.setup,
         budget: settings.budget(scenario, batch, &settings.setup),
         max_time: settings.max_time,
@@ -166,11 +159,10 @@ fn run_clean(
         key: item.key(),
         position: item.position,
         scenario: scenario.name.to_string(),
-        checker: item.checker,
+        checker: run.checker,
         batch: batch.map(|c| c.index),
         seed: batch.map(|c| c.seed),
-        preemption_bound: (item.checker == Checker::Loom)
-            .then_some(attempt.budget.preemption_bound),
+        preemption_bound: (run.checker == Checker::Loom).then_some(attempt.budget.preemption_bound),
         schedules: outcome.schedules,
         wall_secs: secs,
         schedules_per_sec: rate(outcome.schedules, secs),
@@ -181,15 +173,59 @@ fn run_clean(
     (record, outcome.coverage)
 }
 
-/// Runs one seeded race under one checker until its first detection.
-fn run_seeded(catalogue: &Catalogue, settings: &Settings, item: &WorkItem) -> SeededItem {
-    let Work::Seeded { bug, trial } = item.work else {
-        unreachable!("seeded items only")
+/// What running a seeded race's batches found.
+struct Hunted {
+    schedules: u64,
+    timed_out: bool,
+    found: Option<harness::check::Failure>,
+}
+
+/// Runs `attempt` over `batches` until the first failure or the time limit: loom once
+/// (exhaustive), shuttle batch after batch. `attempt` is left as the run that failed.
+fn hunt(settings: &Settings, attempt: &mut Attempt, batches: &[Batch], started: Instant) -> Hunted {
+    let mut hunted = Hunted {
+        schedules: 0,
+        timed_out: false,
+        found: None,
     };
+    let batches: Vec<Option<&Batch>> = match attempt.checker {
+        Checker::Loom => vec![None],
+        _ => batches.iter().map(Some).collect(),
+    };
+    for batch in batches {
+        let left = settings
+            .max_time
+            .map(|t| t.saturating_sub(started.elapsed()));
+        if left == Some(Duration::ZERO) {
+            hunted.timed_out = true;
+            break;
+        }
+        attempt.budget = settings.budget(attempt.scenario, batch, &attempt.setup);
+        attempt.max_time = left;
+        let outcome = attempt.run();
+        hunted.schedules += outcome.schedules;
+        hunted.timed_out = outcome.timed_out;
+        hunted.found = outcome.failure;
+        if hunted.found.is_some() || hunted.timed_out {
+            break;
+        }
+    }
+    hunted
+}
+
+/// Runs one seeded race under one checker until its first detection.
+fn run_seeded(catalogue: &Catalogue, settings: &Settings, item: &Placed<RaceRun>) -> SeededItem {
+    let RaceRun {
+        bug,
+        trial,
+        scenario,
+        checker,
+        ref batches,
+    } = item.work;
     let race = catalogue
         .race(bug)
         .unwrap_or_else(|| panic!("the plan names seeded bug {bug}, unknown to the catalogue"));
-    let scenario = scenario(catalogue, item.scenario);
+    let scenario = self::scenario(catalogue, scenario);
     // The race matrix runs without faults, also under `--faults`: it measures how soon each
     // checker sees a race, which a fault landing first would only blur (the fault-handling
     // bugs are hunted over generated programs instead).
@@ -201,42 +237,18 @@ fn run_seeded(catalogue: &Catalogue, settings: &Settings, item: &WorkItem) -> Se
     let mut attempt = Attempt {
         phase: "seeded",
         scenario,
-        checker: item.checker,
+        checker,
         setup,
         budget: settings.budget(scenario, None, &setup),
         max_time: settings.max_time,
         quiet: settings.silence_checkers,
     };
     let started = Instant::now();
-    let mut schedules = 0;
-    let mut timed_out = false;
-    let mut found = None;
-    // loom: one exhaustive run; shuttle: batch after batch until a detection.
-    let batches: Vec<Option<&Batch>> = match item.checker {
-        Checker::Loom => vec![None],
-        _ => item.batches.iter().map(Some).collect(),
-    };
-    for batch in batches {
-        let left = settings
-            .max_time
-            .map(|t| t.saturating_sub(started.elapsed()));
-        if left == Some(Duration::ZERO) {
-            timed_out = true;
-            break;
-        }
-        attempt.budget = settings.budget(scenario, batch, &setup);
-        attempt.max_time = left;
-        let outcome = attempt.run();
-        schedules += outcome.schedules;
-        timed_out = outcome.timed_out;
-        if let Some(failure) = outcome.failure {
-            found = Some(failure);
-            break;
-        }
-        if timed_out {
-            break;
-        }
-    }
+    let Hunted {
+        schedules,
+        timed_out,
+        found,
+    } = hunt(settings, &mut attempt, batches, started);
     let secs = started.elapsed().as_secs_f64();
     let caught = found.as_ref().is_some_and(|f| race.matches(f.cause));
     let verdict = match &found {
@@ -250,7 +262,7 @@ fn run_seeded(catalogue: &Catalogue, settings: &Settings, item: &WorkItem) -> Se
         position: item.position,
         bug,
         scenario: scenario.name.to_string(),
-        checker: item.checker,
+        checker,
         trial,
         caught,
         schedules,

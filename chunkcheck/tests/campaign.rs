@@ -6,11 +6,12 @@
 
 use chunkcheck::cli::Cli;
 use chunkcheck::failure_file::{FailureFile, Target};
-use chunkcheck::plan::{Shard, WorkItem};
+use chunkcheck::plan::Shard;
 use chunkcheck::report::CampaignReport;
 use chunkcheck::report::EXIT_VIOLATION_AND_MISSED;
 use chunkcheck::report::{EXIT_BAD_INPUT, EXIT_MISSED, EXIT_OK, EXIT_VIOLATION};
 use chunkcheck::verdict::{Hunter, Verdict};
+use chunkcheck::work::WorkItem;
 use harness::check::{Cause, Checker};
 use harness::oracle::Coverage;
 use std::collections::{BTreeMap, BTreeSet};
