@@ -149,48 +149,23 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
 
     /// Turns a chunk's file into a marker in place, so it keeps the atime it has at that
     /// moment: the chunk store mutex only excludes this process, and a writer of another
-    /// process (after a reload) may touch the chunk after `statted_atime` was read. With
-    /// [`SeededBug::EvictionRollsBackAtime`], a new marker with `statted_atime` replaces it.
+    /// process (after a reload) may touch the chunk after `statted_atime` was read (the
+    /// seeded [`SeededBug::EvictionRollsBackAtime`] writes a new marker with it instead).
     fn empty_to_marker(
         &self,
         guard: &ChunkStoreGuard<'_, P>,
         digest: &Digest,
         statted_atime: i64,
     ) -> Result<()> {
-        let evicting = || format!("evicting chunk {digest} to a marker");
-        match self
+        let emptied = match self
             .store
             .datastore()
             .bug(SeededBug::EvictionRollsBackAtime)
         {
-            true => self
-                .store
-                .write_with_atime(guard, digest, &[], statted_atime)
-                .with_context(evicting),
-            false => self
-                .store
-                .truncate(guard, digest)
-                .map(drop)
-                .with_context(evicting),
-        }
-    }
-
-    /// The seeded lock-order inversion: the eviction callback takes the chunk store mutex
-    /// while the LRU mutex is held.
-    fn insert_inverted(&self, digest: &Digest, data: &[u8]) -> Result<()> {
-        {
-            let guard = self.store.lock(digest);
-            self.store.write(&guard, digest, data)?;
-        }
-        let mut lru = self.lock_lru();
-        if let Some((evicted, ())) = lru.lru.push(*digest, ()) {
-            if evicted != *digest {
-                let guard = self.store.lock(&evicted);
-                self.evict_to_marker(&guard, &evicted)?;
-            }
-        }
-        self.emit_inserted(digest);
-        Ok(())
+            true => self.marker_with_atime(guard, digest, statted_atime),
+            false => self.store.truncate(guard, digest).map(drop),
+        };
+        emptied.with_context(|| format!("evicting chunk {digest} to a marker"))
     }
 
     fn emit_inserted(&self, digest: &Digest) {
@@ -305,5 +280,46 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         // `guard` holds `digest`'s shard, as `forget` above checks in debug builds).
         unsafe { self.store.remove_chunk(guard, digest) }?;
         Ok(())
+    }
+}
+
+/// The seeded bugs of the cache that need code of their own.
+mod seeded {
+    use super::LocalDatastoreLruCache;
+    use crate::chunk_store::ChunkStoreGuard;
+    use crate::digest::Digest;
+    use crate::platform::Platform;
+    use anyhow::Result;
+
+    impl<P: Platform> LocalDatastoreLruCache<P> {
+        /// [`crate::SeededBug::EvictionLocksStoreInsideLru`]: the eviction callback takes the
+        /// chunk store mutex while the LRU mutex is held (the lock order inverted).
+        pub(super) fn insert_inverted(&self, digest: &Digest, data: &[u8]) -> Result<()> {
+            {
+                let guard = self.store.lock(digest);
+                self.store.write(&guard, digest, data)?;
+            }
+            let mut lru = self.lock_lru();
+            if let Some((evicted, ())) = lru.lru.push(*digest, ()) {
+                if evicted != *digest {
+                    let guard = self.store.lock(&evicted);
+                    self.evict_to_marker(&guard, &evicted)?;
+                }
+            }
+            self.emit_inserted(digest);
+            Ok(())
+        }
+
+        /// [`crate::SeededBug::EvictionRollsBackAtime`]: eviction replaces the chunk's file
+        /// by a new marker carrying the atime it read before, rolling back a touch by
+        /// another process's writer in between.
+        pub(super) fn marker_with_atime(
+            &self,
+            guard: &ChunkStoreGuard<'_, P>,
+            digest: &Digest,
+            atime: i64,
+        ) -> Result<()> {
+            self.store.write_with_atime(guard, digest, &[], atime)
+        }
     }
 }

@@ -252,10 +252,11 @@ impl<P: Platform> ChunkStore<P> {
     /// Sets a chunk's atime to now; `Ok(false)` when the chunk is not there.
     pub fn touch(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<bool> {
         self.check_guard(guard, digest);
-        self.touch_unguarded(digest)
+        self.touch_file(digest)
     }
 
-    fn touch_unguarded(&self, digest: &Digest) -> Result<bool> {
+    /// [`ChunkStore::touch`] once its caller holds what it must.
+    fn touch_file(&self, digest: &Digest) -> Result<bool> {
         let now = self.ds.clock.now();
         let found = match self.ds.storage.chunks.touch(digest, now) {
             Err(_) if self.ds.bug(SeededBug::TouchErrorAsSuccess) => return Ok(true),
@@ -279,10 +280,11 @@ impl<P: Platform> ChunkStore<P> {
         // Reported only once the touch found the chunk: a failed re-use leaves the writer
         // to upload the chunk, so it does not rely on this copy (reported before, it made
         // a GC removing the absent-locally chunk look like P3; found by the generated phase).
+        // Held until the use is reported, so no GC judges the chunk in between.
         let guard = (!self.ds.bug(SeededBug::TouchWithoutMutex)).then(|| self.lock(digest));
         let touched = match &guard {
             Some(guard) => self.touch(guard, digest)?,
-            None => self.touch_unguarded(digest)?,
+            None => self.touch_without_mutex(digest)?,
         };
         if touched {
             self.ds.emit(used);
@@ -297,10 +299,11 @@ impl<P: Platform> ChunkStore<P> {
         digest: &Digest,
     ) -> Result<Option<ChunkStat>> {
         self.check_guard(guard, digest);
-        self.stat_unguarded(digest)
+        self.stat_file(digest)
     }
 
-    pub(crate) fn stat_unguarded(&self, digest: &Digest) -> Result<Option<ChunkStat>> {
+    /// [`ChunkStore::stat`] once its caller holds what it must.
+    fn stat_file(&self, digest: &Digest) -> Result<Option<ChunkStat>> {
         self.ds.emit(Fact::ChunkStatted {
             process: self.process,
             digest: *digest,
@@ -414,5 +417,28 @@ impl<P: Platform> ChunkStore<P> {
     /// The owning process.
     pub fn process(&self) -> ProcessId {
         self.process
+    }
+}
+
+/// The seeded bugs of the chunk store that need code of their own.
+mod seeded {
+    use super::ChunkStore;
+    use crate::digest::Digest;
+    use crate::platform::Platform;
+    use crate::storage::ChunkStat;
+    use anyhow::Result;
+
+    impl<P: Platform> ChunkStore<P> {
+        /// [`crate::SeededBug::SweepStatOutsideMutex`]: a stat without the chunk store
+        /// mutex, so what it finds can change before the caller acts on it.
+        pub(crate) fn stat_without_mutex(&self, digest: &Digest) -> Result<Option<ChunkStat>> {
+            self.stat_file(digest)
+        }
+
+        /// [`crate::SeededBug::TouchWithoutMutex`]: the re-use paths touch without the
+        /// chunk store mutex.
+        pub(super) fn touch_without_mutex(&self, digest: &Digest) -> Result<bool> {
+            self.touch_file(digest)
+        }
     }
 }

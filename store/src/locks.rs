@@ -79,20 +79,19 @@ impl<P: Platform> LockTable<P> {
         }
     }
 
-    /// Takes the exclusive process lock for `process` (garbage collection).
-    ///
-    /// Shared locks of the same process do not conflict. With `forget_other_shared` (the
-    /// seeded bug [`crate::SeededBug::LockForgetsOtherProcesses`]) other processes' shared
-    /// locks are not seen either.
+    /// Takes the exclusive process lock for `process` (garbage collection). Shared locks of
+    /// the same process do not conflict.
     ///
     /// # Errors
     /// [`StoreError::Locked`] when any process holds the exclusive lock, or another process
     /// holds a shared one.
-    pub fn try_exclusive(
-        &self,
-        process: ProcessId,
-        forget_other_shared: bool,
-    ) -> Result<(), StoreError> {
+    pub fn try_exclusive(&self, process: ProcessId) -> Result<(), StoreError> {
+        self.take_exclusive(process, true)
+    }
+
+    /// [`LockTable::try_exclusive`], seeing other processes' shared locks only when
+    /// `see_other_shared`.
+    fn take_exclusive(&self, process: ProcessId, see_other_shared: bool) -> Result<(), StoreError> {
         let mut state = self.process_lock.lock();
         if state.exclusive.is_some() {
             return Err(StoreError::Locked(
@@ -100,7 +99,7 @@ impl<P: Platform> LockTable<P> {
             ));
         }
         let others_shared = state.shared.keys().any(|p| *p != process);
-        if others_shared && !forget_other_shared {
+        if others_shared && see_other_shared {
             return Err(StoreError::Locked(
                 "datastore (a writer of another process is active)".into(),
             ));
@@ -192,6 +191,24 @@ impl<P: Platform> Default for LockTable<P> {
     }
 }
 
+/// The seeded bugs of the locks.
+mod seeded {
+    use super::{LockTable, ProcessId, StoreError};
+    use crate::platform::Platform;
+
+    impl<P: Platform> LockTable<P> {
+        /// [`crate::SeededBug::LockForgetsOtherProcesses`]: the exclusive process lock
+        /// forgets other processes' shared locks, so a GC in the new process of a reload
+        /// starts while an old-process writer is active.
+        pub(crate) fn try_exclusive_forgetting_others(
+            &self,
+            process: ProcessId,
+        ) -> Result<(), StoreError> {
+            self.take_exclusive(process, false)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Sequential semantics only. That `lock_chunk` blocks until the release and then wakes
@@ -206,25 +223,21 @@ mod tests {
         let (a, b) = (ProcessId(1), ProcessId(2));
         t.try_shared(a).expect("shared");
         // Same process: exclusive coexists with its own shared locks.
-        t.try_exclusive(a, false)
-            .expect("own shared does not conflict");
+        t.try_exclusive(a).expect("own shared does not conflict");
         assert!(
             t.try_shared(b).is_err(),
             "other process blocked by exclusive"
         );
-        assert!(t.try_exclusive(b, false).is_err(), "one GC at a time");
+        assert!(t.try_exclusive(b).is_err(), "one GC at a time");
         t.release_exclusive(a);
         t.try_shared(b).expect("shared after exclusive released");
-        assert!(
-            t.try_exclusive(a, false).is_err(),
-            "b's writer blocks a's GC"
-        );
-        t.try_exclusive(a, true)
+        assert!(t.try_exclusive(a).is_err(), "b's writer blocks a's GC");
+        t.try_exclusive_forgetting_others(a)
             .expect("the seeded bug forgets b's writer");
         t.release_exclusive(a);
         t.release_shared(b);
         t.release_shared(a);
-        t.try_exclusive(b, false).expect("free again");
+        t.try_exclusive(b).expect("free again");
     }
 
     #[test]

@@ -51,29 +51,55 @@ impl<P: Platform> Process<P> {
         // entry without content (found by the generated phase).
         if let Some(cache) = &self.cache {
             cache.forget(&guard, digest);
-            if !ds.bug(SeededBug::VerifyUnmarksObject) {
-                // A marker in place of the rotten copy: were it renamed aside first and the
-                // marker written after, a failed write would leave the good object without
-                // its mark, and GC would delete it under an index (found by the generated
-                // phase under faults).
-                return match self.chunk_store.truncate(&guard, digest)? {
-                    true => Ok(VerifyOutcome::Emptied),
-                    false => Err(StoreError::MissingChunk(*digest).into()),
-                };
+            if ds.bug(SeededBug::VerifyUnmarksObject) {
+                return self.quarantine_then_mark(&guard, digest);
             }
+            // A marker in place of the rotten copy: were it renamed aside first and the
+            // marker written after, a failed write would leave the good object without its
+            // mark, and GC would delete it under an index (found by the generated phase
+            // under faults).
+            return match self.chunk_store.truncate(&guard, digest)? {
+                true => Ok(VerifyOutcome::Emptied),
+                false => Err(StoreError::MissingChunk(*digest).into()),
+            };
         }
-        let stat_atime = self.chunk_store.stat(&guard, digest)?.map(|st| st.atime);
         let name = self
             .chunk_store
             .quarantine(&guard, digest)?
             .ok_or(StoreError::MissingChunk(*digest))?;
-        if self.cache.is_some() {
-            // The seeded bug's second step: the object's mark, written again.
+        Ok(VerifyOutcome::Quarantined(name))
+    }
+}
+
+/// The seeded bugs of verify that need code of their own.
+mod seeded {
+    use super::VerifyOutcome;
+    use crate::chunk_store::ChunkStoreGuard;
+    use crate::digest::Digest;
+    use crate::error::StoreError;
+    use crate::platform::Platform;
+    use crate::process::Process;
+    use anyhow::Result;
+
+    impl<P: Platform> Process<P> {
+        /// [`crate::SeededBug::VerifyUnmarksObject`]: S3 verify renames the rotten cached
+        /// copy aside, then writes a marker with its atime in its place; when that write
+        /// fails, the good bucket object is left without its GC mark.
+        pub(super) fn quarantine_then_mark(
+            &self,
+            guard: &ChunkStoreGuard<'_, P>,
+            digest: &Digest,
+        ) -> Result<VerifyOutcome> {
+            let stat_atime = self.chunk_store.stat(guard, digest)?.map(|st| st.atime);
+            let name = self
+                .chunk_store
+                .quarantine(guard, digest)?
+                .ok_or(StoreError::MissingChunk(*digest))?;
             if let Some(atime) = stat_atime {
                 self.chunk_store
-                    .write_with_atime(&guard, digest, &[], atime)?;
+                    .write_with_atime(guard, digest, &[], atime)?;
             }
+            Ok(VerifyOutcome::Quarantined(name))
         }
-        Ok(VerifyOutcome::Quarantined(name))
     }
 }

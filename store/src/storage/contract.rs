@@ -24,8 +24,9 @@ pub(crate) fn contains_answers_without_content(bucket: &dyn Bucket) {
 }
 
 /// `inspect` visits every published index with its digests (an unpublished one is not
-/// visited, a corrupt one is visited with none) and stops when told to; `unpublished` lists
-/// exactly the unpublished ones.
+/// visited, a corrupt one is visited with none) and stops when told to; `files` lists both
+/// kinds by full name and `read_file` reads either, while `indexes` and `read` see only the
+/// published ones.
 pub(crate) fn inspect_visits_published_indexes(dir: &dyn super::IndexDir) {
     use crate::ids::SnapshotId;
     use std::ops::ControlFlow;
@@ -63,13 +64,25 @@ pub(crate) fn inspect_visits_published_indexes(dir: &dyn super::IndexDir) {
     });
     assert_eq!(visits, 1, "the walk stops at Break");
     assert_eq!(
-        dir.unpublished(&snapshot).expect("unpublished"),
-        [("c".to_string(), crate::index::encode(&[d]))],
-        "only the unpublished c, with its bytes"
+        dir.files(&snapshot).expect("files"),
+        Some(vec!["a.didx".into(), "b.didx".into(), "c.tmp_didx".into()]),
+        "every index file, published or not, by its full name"
     );
+    assert_eq!(
+        dir.indexes(&snapshot).expect("indexes"),
+        Some(vec!["a".into(), "b".into()]),
+        "only the published ones"
+    );
+    let c = dir.read_file(&snapshot, "c.tmp_didx").expect("read c");
+    assert_eq!(
+        c,
+        Some(crate::index::encode(&[d])),
+        "the unpublished c, with its bytes"
+    );
+    assert_eq!(dir.read(&snapshot, "c").expect("read c as published"), None);
     let gone = SnapshotId {
         group: "vm/100".to_string(),
         time: 2,
     };
-    assert!(dir.unpublished(&gone).expect("no snapshot").is_empty());
+    assert_eq!(dir.files(&gone).expect("no snapshot"), None);
 }

@@ -5,7 +5,7 @@
 //! GC never reads a partial index, and a crash leaves at most a `.tmp_didx` nobody reads. Group and index
 //! names are checked before they become paths, so no name can escape the root.
 
-use super::IndexDir;
+use super::{IndexDir, PUBLISHED, UNPUBLISHED};
 use crate::error::StoreError;
 use crate::ids::{check_group_name, check_index_name, SnapshotId};
 use anyhow::{Context, Result};
@@ -89,19 +89,13 @@ fn subdirs(dir: &Path) -> Result<Option<Vec<String>>> {
     Ok(found.map(|all| all.into_iter().filter(|e| e.1).map(|e| e.0).collect()))
 }
 
-/// The index names in `dir` whose files end in `suffix`, sorted; `None` when `dir` is gone.
-fn index_names(dir: &Path, suffix: &str) -> Result<Option<Vec<String>>> {
-    let Some(found) = entries(dir)? else {
-        return Ok(None);
-    };
-    let mut names: Vec<String> = found
-        .iter()
-        .filter_map(|(name, _)| name.strip_suffix(suffix))
-        .filter(|stem| check_index_name(stem).is_ok())
-        .map(str::to_string)
-        .collect();
-    names.sort_unstable();
-    Ok(Some(names))
+/// An index file's name and ending (`.didx` or `.tmp_didx`), when its name is a valid
+/// index name.
+fn split_index_file(file: &str) -> Option<(&str, &'static str)> {
+    [UNPUBLISHED, PUBLISHED].into_iter().find_map(|ext| {
+        let name = file.strip_suffix(ext)?;
+        check_index_name(name).is_ok().then_some((name, ext))
+    })
 }
 
 impl IndexDir for FsIndexDir {
@@ -190,27 +184,23 @@ impl IndexDir for FsIndexDir {
         Ok(times)
     }
 
-    fn indexes(&self, snapshot: &SnapshotId) -> Result<Option<Vec<String>>> {
-        index_names(&self.snapshot_dir(snapshot)?, ".didx")
+    fn files(&self, snapshot: &SnapshotId) -> Result<Option<Vec<String>>> {
+        let Some(found) = entries(&self.snapshot_dir(snapshot)?)? else {
+            return Ok(None);
+        };
+        let mut files: Vec<String> = found
+            .into_iter()
+            .filter(|(file, is_dir)| !is_dir && split_index_file(file).is_some())
+            .map(|(file, _)| file)
+            .collect();
+        files.sort_unstable();
+        Ok(Some(files))
     }
 
-    fn unpublished(&self, snapshot: &SnapshotId) -> Result<Vec<(String, Vec<u8>)>> {
-        let names = index_names(&self.snapshot_dir(snapshot)?, ".tmp_didx")?;
-        let mut found = Vec::new();
-        for name in names.unwrap_or_default() {
-            let path = self.file(snapshot, &name, ".tmp_didx")?;
-            match fs::read(&path) {
-                Ok(bytes) => found.push((name, bytes)),
-                // Published or removed since the listing.
-                Err(err) if err.kind() == ErrorKind::NotFound => {}
-                Err(err) => return Err(err).with_context(|| format!("reading {}", path.display())),
-            }
-        }
-        Ok(found)
-    }
-
-    fn read(&self, snapshot: &SnapshotId, name: &str) -> Result<Option<Vec<u8>>> {
-        let path = self.file(snapshot, name, ".didx")?;
+    fn read_file(&self, snapshot: &SnapshotId, file: &str) -> Result<Option<Vec<u8>>> {
+        let (name, ext) = split_index_file(file)
+            .with_context(|| format!("{snapshot}/{file} is not an index file"))?;
+        let path = self.file(snapshot, name, ext)?;
         match fs::read(&path) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),

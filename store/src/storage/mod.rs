@@ -114,6 +114,18 @@ pub trait Bucket: Send + Sync {
     }
 }
 
+/// The ending of a published index file.
+pub const PUBLISHED: &str = ".didx";
+
+/// The ending of an index file being written (or left by a crashed writer).
+pub const UNPUBLISHED: &str = ".tmp_didx";
+
+/// The index name of a published index file (`disk` for `disk.didx`); `None` for any
+/// other file.
+pub fn published_name(file: &str) -> Option<String> {
+    file.strip_suffix(PUBLISHED).map(str::to_string)
+}
+
 /// Index files: `group/time/<name>.didx`, written as `<name>.tmp_didx` and renamed into place.
 pub trait IndexDir: Send + Sync {
     /// Creates a snapshot directory; fails when it exists.
@@ -128,16 +140,23 @@ pub trait IndexDir: Send + Sync {
     fn groups(&self) -> Result<Vec<String>>;
     /// Every snapshot time of a group, sorted oldest first (empty when the group is gone).
     fn snapshots(&self, group: &str) -> Result<Vec<i64>>;
+    /// The index files of a snapshot by their full names (`<name>.didx` published,
+    /// `<name>.tmp_didx` not yet, or left by a crashed writer), sorted; `None` when the
+    /// snapshot is gone.
+    fn files(&self, snapshot: &SnapshotId) -> Result<Option<Vec<String>>>;
+    /// An index file's bytes, by its full name; `None` when it (or its snapshot) is gone.
+    fn read_file(&self, snapshot: &SnapshotId, file: &str) -> Result<Option<Vec<u8>>>;
     /// The published index names of a snapshot, sorted; `None` when the snapshot is gone.
-    fn indexes(&self, snapshot: &SnapshotId) -> Result<Option<Vec<String>>>;
+    fn indexes(&self, snapshot: &SnapshotId) -> Result<Option<Vec<String>>> {
+        let files = self.files(snapshot)?;
+        Ok(files.map(|files| files.iter().filter_map(|f| published_name(f)).collect()))
+    }
     /// A published index's bytes; `None` when it (or its snapshot) is gone.
-    fn read(&self, snapshot: &SnapshotId, name: &str) -> Result<Option<Vec<u8>>>;
+    fn read(&self, snapshot: &SnapshotId, name: &str) -> Result<Option<Vec<u8>>> {
+        self.read_file(snapshot, &format!("{name}{PUBLISHED}"))
+    }
     /// Deletes a snapshot with all its files; `Ok(false)` when it did not exist.
     fn remove_snapshot(&self, snapshot: &SnapshotId) -> Result<bool>;
-    /// The unpublished `<name>.tmp_didx` files of a snapshot with their bytes: what a
-    /// crashed writer left. Nothing the store does reads them (GC, restore and prune see
-    /// published indexes only); they are for inspection and cleanup.
-    fn unpublished(&self, snapshot: &SnapshotId) -> Result<Vec<(String, Vec<u8>)>>;
     /// Visits every published index as it is now, for oracles: `visit` gets the snapshot,
     /// the index name and its digests, and may stop the walk. Reads without a scheduling
     /// point (the model overrides this to peek at its state) and never fails: an index that

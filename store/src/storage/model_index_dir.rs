@@ -145,40 +145,19 @@ impl<P: Platform> IndexDir for ModelIndexDir<P> {
             .collect())
     }
 
-    fn indexes(&self, snapshot: &SnapshotId) -> Result<Option<Vec<String>>> {
+    fn files(&self, snapshot: &SnapshotId) -> Result<Option<Vec<String>>> {
         let state = self.op(Site::IndexList, || format!("listing indexes of {snapshot}"))?;
-        Ok(state.get(snapshot).map(|files| {
-            files
-                .keys()
-                .filter_map(|file| file.strip_suffix(".didx"))
-                .map(str::to_string)
-                .collect()
-        }))
-    }
-
-    fn read(&self, snapshot: &SnapshotId, name: &str) -> Result<Option<Vec<u8>>> {
-        let state = self.op(Site::IndexRead, || {
-            format!("reading {snapshot}/{}", didx_name(name))
-        })?;
         Ok(state
             .get(snapshot)
-            .and_then(|files| files.get(&didx_name(name)))
-            .cloned())
+            .map(|files| files.keys().cloned().collect()))
     }
 
-    fn unpublished(&self, snapshot: &SnapshotId) -> Result<Vec<(String, Vec<u8>)>> {
-        let state = self.op(Site::IndexList, || {
-            format!("listing unpublished indexes of {snapshot}")
-        })?;
-        Ok(state.get(snapshot).map_or_else(Vec::new, |files| {
-            files
-                .iter()
-                .filter_map(|(file, bytes)| {
-                    let name = file.strip_suffix(".tmp_didx")?;
-                    Some((name.to_string(), bytes.clone()))
-                })
-                .collect()
-        }))
+    fn read_file(&self, snapshot: &SnapshotId, file: &str) -> Result<Option<Vec<u8>>> {
+        let state = self.op(Site::IndexRead, || format!("reading {snapshot}/{file}"))?;
+        Ok(state
+            .get(snapshot)
+            .and_then(|files| files.get(file))
+            .cloned())
     }
 
     fn remove_snapshot(&self, snapshot: &SnapshotId) -> Result<bool> {

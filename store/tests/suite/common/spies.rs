@@ -197,18 +197,15 @@ impl IndexDir for SpyIndexDir {
     fn snapshots(&self, group: &str) -> anyhow::Result<Vec<i64>> {
         self.inner.snapshots(group)
     }
-    fn indexes(&self, snapshot: &SnapshotId) -> anyhow::Result<Option<Vec<String>>> {
-        self.inner.indexes(snapshot)
+    fn files(&self, snapshot: &SnapshotId) -> anyhow::Result<Option<Vec<String>>> {
+        self.inner.files(snapshot)
     }
-    fn read(&self, snapshot: &SnapshotId, name: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        let result = self.inner.read(snapshot, name);
+    fn read_file(&self, snapshot: &SnapshotId, file: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        let result = self.inner.read_file(snapshot, file);
         self.after_read.fire(None);
         result
     }
     fn remove_snapshot(&self, snapshot: &SnapshotId) -> anyhow::Result<bool> {
         self.inner.remove_snapshot(snapshot)
-    }
-    fn unpublished(&self, snapshot: &SnapshotId) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-        self.inner.unpublished(snapshot)
     }
 }
