@@ -15,13 +15,13 @@ use store::storage::{Errno, Fault};
 use store::SeededBug;
 
 // The pool's chunks by name (`Chunk(0)` is the empty chunk, E).
-const A1: Chunk = Chunk(1);
+pub(super) const A1: Chunk = Chunk(1);
 const A2: Chunk = Chunk(2);
-const B: Chunk = Chunk(3);
-const C: Chunk = Chunk(4);
+pub(super) const B: Chunk = Chunk(3);
+pub(super) const C: Chunk = Chunk(4);
 const D: Chunk = Chunk(5);
 
-fn budget(schedules: usize, preemption_bound: usize) -> Budget {
+pub(super) fn budget(schedules: usize, preemption_bound: usize) -> Budget {
     Budget {
         preemption_bound,
         max_branches: DEFAULT_MAX_BRANCHES,
@@ -31,7 +31,7 @@ fn budget(schedules: usize, preemption_bound: usize) -> Budget {
     }
 }
 
-fn run(program: &Program, setup: Setup, checker: Checker, budget: &Budget) -> Report {
+pub(super) fn run(program: &Program, setup: Setup, checker: Checker, budget: &Budget) -> Report {
     let options = RunOptions {
         faults: setup.faults > 0,
         ..RunOptions::default()
@@ -39,7 +39,7 @@ fn run(program: &Program, setup: Setup, checker: Checker, budget: &Budget) -> Re
     check_program(program, setup, checker, budget, &options).report
 }
 
-fn s3(delete_batch: u8) -> Knobs {
+pub(super) fn s3(delete_batch: u8) -> Knobs {
     Knobs {
         backend: BackendKind::S3,
         cache_capacity: 2,
@@ -67,7 +67,7 @@ fn backup_of(group: u8, chunk: Chunk) -> Op {
     })
 }
 
-fn gc() -> Op {
+pub(super) fn gc() -> Op {
     Op::Gc(Gc {
         proc: Proc::Current,
     })

@@ -2,11 +2,14 @@
 //! oracle::` or `platforms::` selects a part).
 //!
 //! - [`faults`]: fault injection under loom and shuttle, and the fault-handling seeded bugs;
+//! - [`findings`]: regression tests for what the harness found and the store fixed without
+//!   keeping a seeded bug;
 //! - [`oracle`]: the oracle driven by hand-written events, one module per property;
 //! - [`platforms`]: the loom and shuttle platforms find (and only find) the bugs they should;
 //! - [`programs`]: generated actor programs: generator, checkers, minimization.
 
 mod faults;
+mod findings;
 mod oracle;
 mod platforms;
 mod programs;

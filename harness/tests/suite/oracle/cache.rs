@@ -274,3 +274,37 @@ fn readable_good_copy_or_no_object_to_fetch_passes() {
         );
     }
 }
+
+/// Finding (generated phase): another process's eviction emptying a file to a marker makes
+/// this process's entry stale when the file changes, whether this process lists the chunk
+/// yet or not, until this process writes the content again.
+#[test]
+fn lru_entry_another_process_emptied_to_a_marker_passes_until_written_again() {
+    let f = Fixture::new(Backend::S3);
+    let d = f.present(1);
+    f.event(Fact::ProcessStarted { process: PB });
+    f.lru_insert(PA, T1, d);
+    expect_none(
+        f.violation_of(|| {
+            f.lock(T2, store_mutex(PB));
+            f.marker(1, 0);
+            f.stamp(PB, T2, d, true);
+            f.unlock(T2, store_mutex(PB));
+            f.lock(T1, LockKind::Lru(PA));
+            f.lru_release(PA, T1, &[d]);
+        }),
+        "A's entry for a chunk B's eviction emptied",
+    );
+    // A writes the content again: its entry needs it from now on.
+    f.lock(T1, store_mutex(PA));
+    f.file(1, 0);
+    f.stamp(PA, T1, d, true);
+    f.marker(1, 0);
+    f.unlock(T1, store_mutex(PA));
+    f.lock(T1, LockKind::Lru(PA));
+    expect(
+        Property::LruContent,
+        f.violation_of(|| f.lru_release(PA, T1, &[d])),
+        "A wrote the content again, then lists it without",
+    );
+}

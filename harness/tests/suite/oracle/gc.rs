@@ -154,3 +154,35 @@ fn progress_s3_object_left_without_or_with_old_local_mark_is_caught() {
         assert!(message.contains(&format!("left {d} ({text}")), "{message}");
     }
 }
+
+/// Finding (generated phase under faults): an object put after a GC began listing the
+/// bucket may be missing from its listing, and an upload whose caching failed leaves it
+/// without a local mark: that GC's progress does not judge it (the next GC does).
+#[test]
+fn progress_object_put_after_the_listing_began_passes() {
+    let f = Fixture::new(Backend::S3);
+    f.gc_start(PA, 100);
+    f.event(Fact::GcListingBucket { process: PA });
+    let d = digest(1);
+    f.lock(T2, LockKind::Chunk(d));
+    f.put(T2, d);
+    f.object(1);
+    f.unlock(T2, LockKind::Chunk(d));
+    expect_none(
+        f.violation_of(|| f.gc_finish(PA, true)),
+        "an object put after the listing began, without a local mark",
+    );
+    // The same object put before the listing began is judged.
+    let f = Fixture::new(Backend::S3);
+    f.gc_start(PA, 100);
+    f.lock(T2, LockKind::Chunk(d));
+    f.put(T2, d);
+    f.object(1);
+    f.unlock(T2, LockKind::Chunk(d));
+    f.event(Fact::GcListingBucket { process: PA });
+    expect(
+        Property::Progress,
+        f.violation_of(|| f.gc_finish(PA, true)),
+        "an object put before the listing, without a local mark",
+    );
+}
