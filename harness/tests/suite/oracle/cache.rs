@@ -4,7 +4,7 @@
 
 use super::fixture::*;
 use harness::oracle::Property;
-use store::{Backend, Fact, LockKind};
+use store::{Backend, Digest, Fact, LockKind};
 
 #[test]
 fn lru_entry_without_local_content_is_caught_at_lru_release() {
@@ -181,8 +181,10 @@ fn lru_entries_another_process_invalidated_pass() {
 /// Verify in another process renames the chunk aside (leaving a marker) without any LRU
 /// removal: this process's entry is stale, not a violation; a quarantine in this process
 /// leaves no excuse.
-#[test]
-fn lru_entries_another_process_quarantined_pass() {
+/// Another process (B) changing the file of a chunk A's LRU lists, under B's chunk store
+/// mutex, then A releasing its LRU: no violation (A's entry is stale); `change` makes the
+/// change and reports it.
+fn another_process_change_passes(change: fn(&Fixture, Digest), case: &str) -> Fixture {
     let f = Fixture::new(Backend::S3);
     let d = f.present(1);
     f.event(Fact::ProcessStarted { process: PB });
@@ -190,12 +192,21 @@ fn lru_entries_another_process_quarantined_pass() {
     expect_none(
         f.violation_of(|| {
             f.lock(T2, store_mutex(PB));
-            f.quarantine(PB, T2, d);
+            change(&f, d);
             f.unlock(T2, store_mutex(PB));
             f.marker(1, 0);
             f.lock(T1, LockKind::Lru(PA));
             f.lru_release(PA, T1, &[d]);
         }),
+        case,
+    );
+    f
+}
+
+#[test]
+fn lru_entries_another_process_quarantined_pass() {
+    another_process_change_passes(
+        |f, d| f.quarantine(PB, T2, d),
         "A's entry for a chunk B's verify renamed aside",
     );
     let f = Fixture::new(Backend::S3);
@@ -210,6 +221,33 @@ fn lru_entries_another_process_quarantined_pass() {
         Property::LruContent,
         f.violation_of(|| f.lru_release(PA, T1, &[d])),
         "A renamed it aside itself but still lists it",
+    );
+}
+
+/// Finding (generated phase): another process's eviction emptying a file to a marker makes
+/// this process's entry stale when the file changes, whether this process lists the chunk
+/// yet or not, until this process writes the content again.
+#[test]
+fn lru_entry_another_process_emptied_to_a_marker_passes_until_written_again() {
+    let f = another_process_change_passes(
+        |f, d| {
+            f.marker(1, 0);
+            f.stamp(PB, T2, d, true);
+        },
+        "A's entry for a chunk B's eviction emptied",
+    );
+    let d = digest(1);
+    // A writes the content again: its entry needs it from now on.
+    f.lock(T1, store_mutex(PA));
+    f.file(1, 0);
+    f.stamp(PA, T1, d, true);
+    f.marker(1, 0);
+    f.unlock(T1, store_mutex(PA));
+    f.lock(T1, LockKind::Lru(PA));
+    expect(
+        Property::LruContent,
+        f.violation_of(|| f.lru_release(PA, T1, &[d])),
+        "A wrote the content again, then lists it without",
     );
 }
 
@@ -273,38 +311,4 @@ fn readable_good_copy_or_no_object_to_fetch_passes() {
             &format!("intact {intact}"),
         );
     }
-}
-
-/// Finding (generated phase): another process's eviction emptying a file to a marker makes
-/// this process's entry stale when the file changes, whether this process lists the chunk
-/// yet or not, until this process writes the content again.
-#[test]
-fn lru_entry_another_process_emptied_to_a_marker_passes_until_written_again() {
-    let f = Fixture::new(Backend::S3);
-    let d = f.present(1);
-    f.event(Fact::ProcessStarted { process: PB });
-    f.lru_insert(PA, T1, d);
-    expect_none(
-        f.violation_of(|| {
-            f.lock(T2, store_mutex(PB));
-            f.marker(1, 0);
-            f.stamp(PB, T2, d, true);
-            f.unlock(T2, store_mutex(PB));
-            f.lock(T1, LockKind::Lru(PA));
-            f.lru_release(PA, T1, &[d]);
-        }),
-        "A's entry for a chunk B's eviction emptied",
-    );
-    // A writes the content again: its entry needs it from now on.
-    f.lock(T1, store_mutex(PA));
-    f.file(1, 0);
-    f.stamp(PA, T1, d, true);
-    f.marker(1, 0);
-    f.unlock(T1, store_mutex(PA));
-    f.lock(T1, LockKind::Lru(PA));
-    expect(
-        Property::LruContent,
-        f.violation_of(|| f.lru_release(PA, T1, &[d])),
-        "A wrote the content again, then lists it without",
-    );
 }
