@@ -126,6 +126,21 @@ pub struct Holder {
     pub judged: Vec<Digest>,
 }
 
+/// An acquisition as the ghost recorded it, with what the state before it held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Acquisition {
+    /// The lock.
+    pub lock: LockKind,
+    /// The acquiring thread.
+    pub thread: u64,
+    /// Whether the thread waited for it (a try-lock does not).
+    pub blocking: bool,
+    /// A lock of the same or a higher rank the thread already held, if any.
+    pub above: Option<LockKind>,
+    /// The thread that held the lock already, if any.
+    pub previous: Option<u64>,
+}
+
 /// Everything the oracle knows.
 pub struct Ghost {
     /// How the chunk store mutex is split (which shard a stat is judged under).
@@ -228,8 +243,13 @@ impl Ghost {
     /// and before those that judge the state after it. Every change of the ghost goes
     /// through here; `ground` is the storage as the event left it.
     #[inline]
-    pub(crate) fn apply(&mut self, event: &Event<'_>, ground: &Ground) {
+    pub(crate) fn apply(&mut self, event: &Event<'_>, ground: &Ground) -> Option<Acquisition> {
         match *event {
+            Event::Fact(Fact::LockAcquired {
+                lock,
+                thread,
+                blocking,
+            }) => return Some(self.acquired(lock, thread, blocking)),
             Event::Fact(fact) => self.apply_fact(fact, ground),
             // Published indexes are read from the disk, where these reports are checked;
             // the ghost keeps what they ever referenced.
@@ -238,6 +258,7 @@ impl Ghost {
             }
             Event::SnapshotPruned { .. } | Event::ObjectsDeleting { .. } => {}
         }
+        None
     }
 
     #[inline]
@@ -273,8 +294,7 @@ impl Ghost {
             Fact::WriterFinished { writer, .. } => {
                 self.writers.remove(&writer);
             }
-            Fact::LockAcquired { .. }
-            | Fact::LockReleased { .. }
+            Fact::LockReleased { .. }
             | Fact::LruReleased { .. }
             | Fact::LruInserted { .. }
             | Fact::LruRemoved { .. }
@@ -314,14 +334,15 @@ impl Ghost {
             Fact::ProcessCrashed { process } => {
                 self.crashed.insert(process);
             }
+            // Applied by `Ghost::apply`, which returns the acquisition for its checks.
+            Fact::LockAcquired { .. } => {}
             Fact::CacheHitServed { .. } => {}
         }
     }
 
-    /// [`Ghost::apply`] for a lock taken or let go, an LRU change, or a stat under a lock.
+    /// [`Ghost::apply`] for a lock let go, an LRU change, or a stat under a lock.
     fn apply_lock(&mut self, fact: Fact) {
         match fact {
-            Fact::LockAcquired { lock, thread, .. } => self.acquired(lock, thread),
             Fact::LockReleased { lock, thread } => self.released(lock, thread),
             Fact::LruReleased {
                 process, thread, ..
@@ -381,16 +402,27 @@ impl Ghost {
         }
     }
 
-    /// `thread` acquired `lock`: a new acquisition (judged by `checks::locks::acquired`).
-    fn acquired(&mut self, lock: LockKind, thread: u64) {
-        self.held.entry(thread).or_default().push(lock);
+    /// `thread` acquired `lock`: a new acquisition. Returns what the state before it held
+    /// that the lock checks judge, found with the same map lookups that record it (lock
+    /// events are the most frequent ones).
+    fn acquired(&mut self, lock: LockKind, thread: u64, blocking: bool) -> Acquisition {
+        let held = self.held.entry(thread).or_default();
+        let above = held.iter().find(|h| h.rank() >= lock.rank()).copied();
+        held.push(lock);
         self.acquisitions += 1;
         let holder = Holder {
             thread,
             acquisition: self.acquisitions,
             judged: Vec::new(),
         };
-        self.holders.insert(lock, holder);
+        let previous = self.holders.insert(lock, holder).map(|h| h.thread);
+        Acquisition {
+            lock,
+            thread,
+            blocking,
+            above,
+            previous,
+        }
     }
 
     fn released(&mut self, lock: LockKind, thread: u64) {

@@ -160,13 +160,18 @@ impl Oracle {
         self.state().violation.clone()
     }
 
-    /// Judges `event` against the state it meets, then updates the ghost with it.
+    /// Judges `event` against the state it meets, then updates the ghost with it; a lock
+    /// acquisition is judged from what the ghost found recording it (one lookup each).
     #[inline]
     fn check(&self, state: &mut State, event: &Event<'_>) -> Checked {
         count(&mut state.coverage, &self.ground, &state.ghost, event);
         self.judge_event(&state.ghost, event)?;
-        state.ghost.apply(event, &self.ground);
-        Ok(())
+        match state.ghost.apply(event, &self.ground) {
+            Some(acquisition) => {
+                checks::locks::acquired(&acquisition, self.options.check_lock_order)
+            }
+            None => Ok(()),
+        }
     }
 
     /// P1 at a stat or a change of `digest`'s local file by `thread` of `process`: it holds
@@ -214,14 +219,8 @@ impl Oracle {
     #[inline]
     fn judge_fact(&self, ghost: &Ghost, fact: Fact) -> Checked {
         match fact {
-            Fact::LockAcquired {
-                lock,
-                thread,
-                blocking,
-            } => {
-                let order = self.options.check_lock_order;
-                checks::locks::acquired(ghost, lock, thread, blocking, order)
-            }
+            // Judged from what `Ghost::apply` found recording it (see `check`).
+            Fact::LockAcquired { .. } => Ok(()),
             Fact::ChunkStatted { .. }
             | Fact::ChunkStamped { .. }
             | Fact::ChunkQuarantined { .. }
