@@ -45,8 +45,9 @@ pub struct FailureFile {
     /// The harness version that found it.
     pub harness: String,
     /// shuttle: the failing schedule, replayed exactly; loom, on a scenario: the position of
-    /// loom's search its replay resumes from. Without one, replay runs the same search again
-    /// (every search here is deterministic).
+    /// loom's search its replay resumes from (without faults). Without one, replay runs the
+    /// same search again: deterministic for loom and shuttle, not for stress, which runs
+    /// real threads again.
     pub schedule: Option<String>,
 }
 
@@ -116,6 +117,17 @@ impl FailureFile {
         Ok(file)
     }
 
+    /// Whether replay follows the recorded schedule (or loom's recorded position) rather
+    /// than running the same search again.
+    pub fn replays_schedule(&self) -> bool {
+        let loom = self.checker == Checker::Loom;
+        self.schedule.is_some()
+            && match &self.target {
+                Target::Scenario(_) => !loom || self.setup.faults == 0,
+                Target::Program(_) => !loom,
+            }
+    }
+
     /// What ran, for messages: the scenario's name, or `generated program`.
     pub fn what(&self) -> &str {
         match &self.target {
@@ -136,11 +148,12 @@ impl FailureFile {
             faults: setup.faults > 0,
             ..RunOptions::default()
         };
-        let run = || match (&self.target, &self.schedule) {
-            (Target::Program(program), Some(encoded)) if checker != Checker::Loom => {
-                replay_program(program, setup, encoded)
-            }
-            (Target::Program(program), _) => {
+        // loom's checkpoint holds the schedule, not the fault choice: with faults, the same
+        // search runs again from the start and finds it (see `replays_schedule`).
+        let schedule = self.schedule.as_deref().filter(|_| self.replays_schedule());
+        let run = || match (&self.target, schedule) {
+            (Target::Program(program), Some(encoded)) => replay_program(program, setup, encoded),
+            (Target::Program(program), None) => {
                 let report = check_program(program, setup, checker, &budget, &options);
                 Ok(report.report.failure)
             }
@@ -150,17 +163,15 @@ impl FailureFile {
                     .with_context(|| format!("unknown scenario {name:?}"))?;
                 let entry = scenario.entry(checker);
                 match (checker, schedule) {
-                    // loom's checkpoint holds the schedule, not the fault choice: with
-                    // faults, the same search runs again from the start and finds it.
-                    (Checker::Loom, Some(position)) if setup.faults == 0 => {
+                    (Checker::Loom, Some(position)) => {
                         check::replay_loom(position, &budget, move || entry(setup))
                     }
-                    (Checker::Loom, _) | (_, None) => {
+                    (_, Some(encoded)) => check::replay(encoded, move || entry(setup)),
+                    (_, None) => {
                         let report =
                             check::run_with(checker, &budget, &options, move || entry(setup));
                         Ok(report.failure)
                     }
-                    (_, Some(encoded)) => check::replay(encoded, move || entry(setup)),
                 }
             }
         };

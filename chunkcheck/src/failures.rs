@@ -46,9 +46,6 @@ fn persist(
     suffix: &str,
 ) -> (Option<String>, String) {
     let loom = attempt.checker == Checker::Loom;
-    if failure.schedule.is_none() {
-        return (None, format!("({} recorded no schedule)", attempt.checker));
-    }
     let bugs = bug_names(attempt.setup.bugs);
     let lock = match attempt.setup.granularity {
         LockGranularity::Single => String::new(),

@@ -1,5 +1,5 @@
 //! The generated phase: programs drawn from seeds, each run under the campaign's shuttle
-//! schedulers; every failure is minimized and saved as a program file `replay` runs again.
+//! schedulers; every failure is minimized and saved as a failure file `replay` runs again.
 //! Then each seeded bug alone, over the same programs in order, until one catches it.
 
 use crate::failure_file::{FailureFile, Target};
@@ -184,14 +184,15 @@ fn record_failure(
     }
     // The minimized program's own failure: its message, and its schedule, which replays
     // exactly under shuttle (loom runs the same deterministic search again instead).
-    let last = run(&small, &budget).unwrap_or_else(|| failure.clone());
-    let message = last.message.clone();
+    let last = run(&small, &budget);
+    let message = last.as_ref().unwrap_or(failure).message.clone();
     let target = Target::Program(small.clone());
-    let mut file = FailureFile::new(target, checker, setup, budget, &last);
-    file.cause = failure.cause;
-    if checker == Checker::Loom {
-        file.schedule = None;
-    }
+    let mut file = FailureFile::new(target, checker, setup, budget, failure);
+    // Only the minimized program's own schedule fits it (none when its last run did not
+    // fail; loom runs the same search again instead).
+    file.schedule = last
+        .and_then(|f| f.schedule)
+        .filter(|_| checker != Checker::Loom);
     let tag = match bug_names(setup.bugs) {
         bugs if bugs.is_empty() => "clean".to_string(),
         bugs => bugs.join("+"),

@@ -31,9 +31,9 @@ impl Replayed {
             true => "clean store".to_string(),
             false => format!("bugs: {}", bugs.join(",")),
         };
-        let how = match &file.schedule {
-            Some(_) => "its recorded schedule",
-            None => "the same search",
+        let how = match file.replays_schedule() {
+            true => "its recorded schedule",
+            false => "the same search",
         };
         let context = format!(
             "{} under {} with {how} ({store}, lock {})",

@@ -270,7 +270,7 @@ pub struct ProgramFailure {
     pub schedule_shrunk: Option<Shrunk>,
     /// The minimized program's failure message, trail included.
     pub message: String,
-    /// The persisted program file.
+    /// The persisted failure file (the minimized program and its schedule).
     pub file: Option<String>,
     /// The command that reproduces the minimized failure.
     pub replay: String,

@@ -31,14 +31,6 @@ impl Verdict {
             (None, false) => Self::Pass,
         }
     }
-
-    /// The cause of the failure it reports, if any.
-    pub fn cause(self) -> Option<Cause> {
-        match self {
-            Self::Failed(c) | Self::Caught(c) | Self::WrongReport(c) => Some(c),
-            Self::Pass | Self::Timeout | Self::Missed => None,
-        }
-    }
 }
 
 impl fmt::Display for Verdict {
@@ -110,11 +102,11 @@ mod tests {
 
     #[test]
     fn verdicts_and_hunters_read_back_what_they_print() {
-        let p3 = Cause::Violation(Property::ChunkLock);
+        let chunk_lock = Cause::Violation(Property::ChunkLock);
         for verdict in [
             Verdict::Pass,
             Verdict::Timeout,
-            Verdict::Failed(p3),
+            Verdict::Failed(chunk_lock),
             Verdict::Caught(Cause::Deadlock),
             Verdict::WrongReport(Cause::Panic),
             Verdict::Missed,
@@ -124,7 +116,7 @@ mod tests {
             assert_eq!(serde_json::from_str::<Verdict>(&json).ok(), Some(verdict));
         }
         assert_eq!(
-            Verdict::Caught(p3).to_string(),
+            Verdict::Caught(chunk_lock).to_string(),
             "caught: chunk lock violated"
         );
         for hunter in [Hunter::Generated, Hunter::Checker(Checker::Pct)] {

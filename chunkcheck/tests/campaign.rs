@@ -343,7 +343,7 @@ fn json_lists_every_scenario_and_seeded_race() {
 }
 
 /// Runs the seeded phase of `scenario` under `checker` with failures kept in `dir`; returns
-/// its verbose output and the schedule file of `bug`'s printed replay command.
+/// its verbose output and the failure file of `bug`'s printed replay command.
 fn seeded_replay_file(dir: &Path, scenario: &str, checker: &str, bug: &str) -> (String, String) {
     let failures = dir.join("failures");
     let out = chunkcheck(&[

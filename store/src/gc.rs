@@ -204,7 +204,13 @@ impl<P: Platform> Process<P> {
         for file in files.iter().filter(|file| is_index(file)) {
             let path = format!("{snapshot}/{file}");
             let Some(bytes) = ds.storage.indexes.read_file(snapshot, file)? else {
-                return Ok(false);
+                match published_name(file) {
+                    // Pruned since the listing.
+                    Some(_) => return Ok(false),
+                    // A temporary index (only the seeded bug reads them) published or
+                    // removed since the listing.
+                    None => continue,
+                }
             };
             status.index_files += 1;
             for digest in index::decode(&path, &bytes)? {

@@ -239,9 +239,9 @@ impl Ghost {
             .map(|(id, w)| (*id, w.process))
     }
 
-    /// Updates the ghost state with `event`, after the checks that judge the state before it
-    /// and before those that judge the state after it. Every change of the ghost goes
-    /// through here; `ground` is the storage as the event left it.
+    /// Updates the ghost state with `event`, after the checks that judge the state it meets.
+    /// Every change of the ghost goes through here; `ground` is the storage as the event
+    /// left it. A lock acquisition returns what the state before it held, for its checks.
     #[inline]
     pub(crate) fn apply(&mut self, event: &Event<'_>, ground: &Ground) -> Option<Acquisition> {
         match *event {
@@ -435,7 +435,7 @@ impl Ghost {
         }
     }
 
-    /// A stat under the chunk store mutex (`checks::guards::statted` judged that it is held)
+    /// A stat under the chunk store mutex (`checks::guards::changed` judged that it is held)
     /// is the judgement a remove under the same acquisition must be decided by.
     fn statted(&mut self, process: ProcessId, digest: Digest, thread: u64) {
         let mutex = LockKind::ChunkStore(process, self.granularity.shard_of(&digest));

@@ -38,9 +38,9 @@ pub enum Site {
     IndexPublish,
     /// `IndexDir::remove_tmp` and `IndexDir::remove_snapshot`.
     IndexRemove,
-    /// `IndexDir::groups`, `snapshots` and `indexes`.
+    /// `IndexDir::groups`, `snapshots` and `files` (and `indexes`, built on it).
     IndexList,
-    /// `IndexDir::read`.
+    /// `IndexDir::read_file` (and `read`, built on it).
     IndexRead,
     /// `Bucket::put_if_absent`.
     BucketPut,

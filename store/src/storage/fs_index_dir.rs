@@ -238,6 +238,33 @@ mod tests {
     }
 
     #[test]
+    fn read_file_refuses_names_that_are_not_index_files() {
+        let (tmp, dir) = index_dir();
+        let s = snap("vm/100", 10);
+        dir.create_snapshot(&s).expect("create");
+        std::fs::write(tmp.path().join("vm/secret.didx"), b"x").expect("a file outside");
+        for bad in [
+            "../secret.didx",
+            "a/b.didx",
+            ".hidden.didx",
+            "notes.txt",
+            "x.didx.bak",
+        ] {
+            let err = dir.read_file(&s, bad).expect_err(bad);
+            assert!(
+                format!("{err:#}").contains("not an index file"),
+                "{bad}: {err:#}"
+            );
+        }
+        std::fs::write(tmp.path().join("vm/100/10/notes.txt"), b"x").expect("junk");
+        assert_eq!(
+            dir.files(&s).expect("files"),
+            Some(vec![]),
+            "junk is not listed"
+        );
+    }
+
+    #[test]
     fn create_snapshot_twice_fails() {
         let (_tmp, dir) = index_dir();
         let s = snap("vm/100", 10);

@@ -178,9 +178,6 @@ fn lru_entries_another_process_invalidated_pass() {
     );
 }
 
-/// Verify in another process renames the chunk aside (leaving a marker) without any LRU
-/// removal: this process's entry is stale, not a violation; a quarantine in this process
-/// leaves no excuse.
 /// Another process (B) changing the file of a chunk A's LRU lists, under B's chunk store
 /// mutex, then A releasing its LRU: no violation (A's entry is stale); `change` makes the
 /// change and reports it.
@@ -203,6 +200,9 @@ fn another_process_change_passes(change: fn(&Fixture, Digest), case: &str) -> Fi
     f
 }
 
+/// Verify in another process renames the chunk aside (leaving a marker) without any LRU
+/// removal: this process's entry is stale, not a violation; a quarantine in this process
+/// leaves no excuse.
 #[test]
 fn lru_entries_another_process_quarantined_pass() {
     another_process_change_passes(
