@@ -25,7 +25,7 @@ use crate::index;
 use crate::observer::{Event, Fact};
 use crate::platform::Platform;
 use crate::process::Process;
-use crate::storage::{published_name, ChunkStat};
+use crate::storage::{ChunkStat, PUBLISHED};
 use anyhow::{Context, Result};
 use std::collections::BTreeSet;
 
@@ -199,17 +199,17 @@ impl<P: Platform> Process<P> {
         };
         let is_index = match ds.bug(SeededBug::GcReadsTempIndex) {
             true => seeded::ends_in_didx,
-            false => |file: &str| published_name(file).is_some(),
+            false => |file: &str| file.ends_with(PUBLISHED),
         };
         for file in files.iter().filter(|file| is_index(file)) {
             let path = format!("{snapshot}/{file}");
             let Some(bytes) = ds.storage.indexes.read_file(snapshot, file)? else {
-                match published_name(file) {
+                match file.ends_with(PUBLISHED) {
                     // Pruned since the listing.
-                    Some(_) => return Ok(false),
+                    true => return Ok(false),
                     // A temporary index (only the seeded bug reads them) published or
                     // removed since the listing.
-                    None => continue,
+                    false => continue,
                 }
             };
             status.index_files += 1;
