@@ -139,7 +139,7 @@ pub fn list(catalogue: &Catalogue) -> String {
         ("who races whom", false),
     ]);
     for s in catalogue.scenarios {
-        let (threads, bound) = (s.threads.to_string(), s.loom_bound.to_string());
+        let (threads, bound) = (s.threads().to_string(), s.loom_bound.to_string());
         scenarios.row([s.name, &threads, &bound, s.summary]);
     }
     let mut checkers = Table::new(&[("checker", false), ("default", false)]);

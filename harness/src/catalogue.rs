@@ -6,18 +6,20 @@
 
 use crate::check::{self, Budget, Cause, Checker, Report};
 use crate::oracle::Property;
+use crate::program::Program;
 use crate::world::Setup;
 use store::SeededBug;
 
-/// A scenario: its name, its story and its entry points per platform.
+/// A scenario: its name, its story as a fixed program, and its entry points per platform
+/// (the program run by [`crate::program::execute_fixed`]).
 #[derive(Clone, Copy)]
 pub struct Scenario {
     /// Short name (`fs-insert-vs-sweep`).
     pub name: &'static str,
     /// One line: who races whom.
     pub summary: &'static str,
-    /// Threads it spawns, main thread excluded (loom allows 4).
-    pub threads: usize,
+    /// The program it runs.
+    pub program: fn() -> Program,
     /// The loom preemption bound it is exhaustive within.
     pub loom_bound: usize,
     /// Run under loom.
@@ -29,6 +31,11 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Threads it spawns, main thread excluded (loom allows 4).
+    pub fn threads(&self) -> usize {
+        (self.program)().threads.len()
+    }
+
     /// Runs this scenario with `setup` under `checker` within `budget` (with a fault
     /// budget, loom searches once per fault choice).
     pub fn check(&self, checker: Checker, setup: Setup, budget: &Budget) -> Report {

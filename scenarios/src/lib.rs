@@ -1,11 +1,14 @@
-//! The scenarios: short actor mixes from `docs/design.md`, each a plain function generic over
-//! the platform, so loom, shuttle and real threads run the same code.
+//! The scenarios: short actor mixes from `docs/design.md`, each a fixed
+//! [`harness::program::Program`] in the vocabulary of the generated ones (the same
+//! operations, history items and executor), so loom, shuttle and real threads run the same
+//! code, and a new operation is usable in a scenario as soon as it is registered.
 //!
-//! Each scenario builds a [`harness::world::World`] (model storage, logical clock, oracle),
-//! writes some history from the main thread, then spawns role-named threads (`writer-1`,
-//! `gc`, `reload`, ...) and joins them. The oracle checks every event; a scenario adds only
-//! the assertions specific to its story.
+//! A scenario's history is written from the main thread (backup sessions it begins there
+//! are continued by their threads); then its threads run and are joined, and the generic
+//! end check runs. The oracle checks every event; a scenario adds only the expectations
+//! specific to its story ([`harness::program::Expect`]).
 
+mod build;
 pub mod fs;
 pub mod incremental;
 pub mod reload;
@@ -14,17 +17,18 @@ pub mod seeded;
 pub mod verify;
 
 pub use harness::catalogue::{Catalogue, Scenario};
+use harness::program::execute_fixed;
 
 macro_rules! scenario {
-    ($module:ident :: $f:ident, $name:literal, $threads:literal, $bound:literal, $summary:literal) => {
+    ($module:ident :: $f:ident, $name:literal, $bound:literal, $summary:literal) => {
         Scenario {
             name: $name,
             summary: $summary,
-            threads: $threads,
+            program: $module::$f,
             loom_bound: $bound,
-            loom: $module::$f::<harness::platform::Loom>,
-            shuttle: $module::$f::<harness::platform::Shuttle>,
-            std: $module::$f::<store::Std>,
+            loom: |setup| execute_fixed::<harness::platform::Loom>(&$module::$f(), setup),
+            shuttle: |setup| execute_fixed::<harness::platform::Shuttle>(&$module::$f(), setup),
+            std: |setup| execute_fixed::<store::Std>(&$module::$f(), setup),
         }
     };
 }
@@ -34,14 +38,12 @@ pub const ALL: &[Scenario] = &[
     scenario!(
         fs::insert_vs_sweep,
         "fs-insert-vs-sweep",
-        2,
         4,
         "filesystem: writer inserts new and existing chunks vs GC phase 2"
     ),
     scenario!(
         s3::upload_vs_sweep,
         "s3-upload-vs-sweep",
-        2,
         3,
         "S3: upload (LRU hit, touch, upload + cache insert) vs GC phases 2-3"
     ),
@@ -49,13 +51,11 @@ pub const ALL: &[Scenario] = &[
         reload::reload_during_backup,
         "reload-during-backup",
         3,
-        3,
         "reload: old-process writer, new-process writer, GC in the new process"
     ),
     scenario!(
         s3::eviction_vs_remove,
         "eviction-vs-remove",
-        2,
         4,
         "S3: cache insert with eviction vs GC remove (lock order, deadlock)"
     ),
@@ -63,27 +63,23 @@ pub const ALL: &[Scenario] = &[
         incremental::incremental_vs_prune,
         "incremental-vs-prune",
         3,
-        3,
         "incremental backup with known chunks vs prune vs GC"
     ),
     scenario!(
         fs::pull_reuse_vs_sweep,
         "pull-reuse-vs-sweep",
-        2,
         4,
         "pull-style touch-and-reuse vs sweep"
     ),
     scenario!(
         verify::verify_vs_upload,
         "verify-vs-upload",
-        2,
         4,
         "verify renaming a corrupt chunk vs upload of a good copy"
     ),
     scenario!(
         reload::gc_during_reload,
         "gc-during-reload",
-        3,
         3,
         "reload while the old process's GC runs: old GC aborts, new GC waits for old writers"
     ),
@@ -92,21 +88,18 @@ pub const ALL: &[Scenario] = &[
     scenario!(
         s3::eviction_vs_access,
         "eviction-vs-access",
-        2,
         14,
         "S3: cache insert evicting a chunk (marker deferred to its shard) vs a read of it"
     ),
     scenario!(
         s3::rotten_cache_vs_read,
         "rotten-cache-vs-read",
-        2,
         4,
         "S3: a restore read through the cache vs verify, after bit rot of the cached copy"
     ),
     scenario!(
         reload::eviction_vs_touch_across_reload,
         "eviction-vs-touch-across-reload",
-        2,
         3,
         "S3 reload: old-process cache eviction vs a new-process writer touching the chunk"
     ),

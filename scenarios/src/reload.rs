@@ -1,153 +1,115 @@
 //! Service reload: an old process's writer outlives the reload; the new process's GC must
 //! wait for it.
 
-use harness::world::{publish, upload_all, Setup, World, GRACE, NOW};
-use std::sync::Arc;
-use store::platform::JoinHandle;
-use store::{Backend, Digest, Platform, Process, StoreError};
+use crate::build::{backup, begun, gc, publish, upload, upload_and_publish, world};
+use harness::program::ops::{Backup, Reload};
+use harness::program::{Age, BackendKind, Begun, Chunk, Past, Proc, Program, Step};
 
-/// An old-process writer still running, a new-process writer, and a GC in the new process.
+/// An old-process writer still running, a reload with a GC in the new process, and a
+/// writer in the newest process.
 ///
-/// History: G was written long ago and nothing references it; writer W1 of process 1
-/// started at NOW and inserted X; then more than the grace period passed.
-/// Threads: `writer-1` (old process) inserts Y, publishes `[X, Y]` and finishes; `reload`
-/// starts process 2 (process 1 is told to shut down), spawns `writer-2` (process 2: inserts
-/// Z, publishes, finishes) and runs a GC in process 2, which must be refused while W1 runs.
-/// After all joins, a GC in process 2 must succeed and collect G.
+/// History: B was written long ago (ancient) and nothing references it; writer W1 of vm/100
+/// in process 1 started three grace periods ago and inserted C.
+/// Threads: t1 goes on with W1: inserts A1, publishes `[C, A1]` and finishes; t2 reloads
+/// (process 2 starts, process 1 is told to shut down) and runs a GC in process 2, which
+/// must be refused while W1 runs; t3 backs up vm/101 in the newest process (process 2 once
+/// the reload happened): inserts A2, publishes, finishes.
+/// The end check's GC in the newest process, once every writer is done, must succeed and
+/// collect B.
 /// Race: the process lock forgets process 1's shared lock, so process 2's GC runs while W1
-/// is active and sweeps X, which only W1 knows about (`lock-forgets-other-processes`, P4).
-pub fn reload_during_backup<P: Platform>(setup: Setup) {
-    let world = World::<P>::new(setup, Backend::Filesystem, 8);
-    let w1 = spawn_old_writer(&world);
-    let reload = world.actor("reload", move |old, settle| {
-        let new = old.reload();
-        settle.enter(&new);
-        let w2 = settle.actor("writer-2", &new, |new, settle| {
-            let start = new.start_backup("vm/200", NOW + 2 * GRACE);
-            let mut writer = settle.ok(start, "writer-2 starts")?;
-            let z = settle.ok(upload_all(&mut writer, &[b"Z"]), "Z uploads")?;
-            settle.ok(publish(&mut writer, "disk", &z), "writer-2 publishes")?;
-            settle.ok(writer.finish(), "writer-2 finishes")
-        });
-        if let Err(err) = new.garbage_collect() {
-            if !matches!(StoreError::of(&err), Some(StoreError::Locked(_))) {
-                settle.ok(
-                    Err::<(), _>(err),
-                    "GC of the new process may only be refused by the lock",
-                );
-            }
-        }
-        w2.join();
-        new
-    });
-    w1.join();
-    let new = reload.join();
-    collect_after_all(&world, &new);
+/// is active and sweeps C, which only W1 knows about (`lock-forgets-other-processes`, P4).
+pub fn reload_during_backup() -> Program {
+    let second = backup(1, 1, upload_and_publish(&[Chunk::A2]));
+    Program {
+        knobs: world(BackendKind::Filesystem, 1),
+        history: old_history(),
+        threads: vec![
+            vec![old_writer().into()],
+            vec![Reload.into(), gc(Proc::Current)],
+            vec![second.into()],
+        ],
+        expect: Vec::new(),
+    }
 }
 
 /// A reload while the old process's GC runs: the old GC aborts at its next check, the new
 /// process's GC waits for the old process's writer.
 ///
-/// History: G was written long ago and nothing references it; writer W1 of process 1
-/// started at NOW and inserted X; then more than the grace period passed.
-/// Threads: `gc-old` runs a GC in process 1, which completes, aborts (shutting down) or is
-/// refused (the new process's GC runs);
-/// `reload` starts process 2 and runs a GC there, refused while W1 runs or while the old GC
-/// holds the exclusive lock; `writer-1` (process 1) inserts Y, publishes `[X, Y]` and
-/// finishes. After all joins, a GC in process 2 must succeed and collect G.
+/// History: as [`reload_during_backup`]'s.
+/// Threads: t1 goes on with W1 (inserts A1, publishes `[C, A1]`, finishes); t2 runs a GC in
+/// process 1, which completes, aborts (shutting down) or is refused (the new process's GC
+/// runs); t3 reloads and runs a GC in process 2, refused while W1 runs or while the old GC
+/// holds the exclusive lock. The end check's GC must then succeed and collect B.
 /// Races: the old GC removing chunks after the reload (P4 for the old writer holds through
 /// the shared process lock), two GCs across processes (single GC).
-pub fn gc_during_reload<P: Platform>(setup: Setup) {
-    let world = World::<P>::new(setup, Backend::Filesystem, 8);
-    let w1 = spawn_old_writer(&world);
-    let gc_old = world.actor("gc-old", |old, settle| {
-        if let Err(err) = old.garbage_collect() {
-            let stopped = matches!(
-                StoreError::of(&err),
-                Some(StoreError::ShuttingDown(_) | StoreError::Locked(_))
-            );
-            if !stopped {
-                settle.ok(
-                    Err::<(), _>(err),
-                    "the old GC may only stop for the reload or the new GC",
-                );
-            }
-        }
-    });
-    let reload = world.actor("reload", |old, settle| {
-        let new = old.reload();
-        settle.enter(&new);
-        if let Err(err) = new.garbage_collect() {
-            if !matches!(StoreError::of(&err), Some(StoreError::Locked(_))) {
-                settle.ok(
-                    Err::<(), _>(err),
-                    "GC of the new process may only be refused by the lock",
-                );
-            }
-        }
-        new
-    });
-    w1.join();
-    gc_old.join();
-    let new = reload.join();
-    collect_after_all(&world, &new);
+pub fn gc_during_reload() -> Program {
+    Program {
+        knobs: world(BackendKind::Filesystem, 1),
+        history: old_history(),
+        threads: vec![
+            vec![old_writer().into()],
+            vec![gc(Proc::Old)],
+            vec![Reload.into(), gc(Proc::Current)],
+        ],
+        expect: Vec::new(),
+    }
 }
 
-/// The shared history: G was written long ago and nothing references it; writer W1 of
-/// process 1 started at NOW and inserted X; then more than the grace period passed. Spawns
-/// `writer-1`, which goes on with W1: inserts Y, publishes `[X, Y]` and finishes.
-fn spawn_old_writer<P: Platform>(world: &World<P>) -> JoinHandle<P, Option<()>> {
-    world.garbage(&[b"G"]);
-    world.to_now();
-    let mut old_writer = world.start("vm/100", NOW);
-    let x = old_writer.upload_chunk(b"X").expect("X uploads");
-    world.advance(2 * GRACE);
-    world.actor("writer-1", move |_, settle| {
-        let y = settle.ok(upload_all(&mut old_writer, &[b"Y"]), "Y uploads")?;
-        let published = publish(&mut old_writer, "disk", &[x, y[0]]);
-        settle.ok(published, "writer-1 publishes")?;
-        settle.ok(old_writer.finish(), "writer-1 finishes")
-    })
+/// The history both reload stories share: B is ancient garbage.
+fn old_history() -> Vec<Past> {
+    vec![Past::Garbage {
+        chunks: vec![Chunk::B],
+        age: Age::Ancient,
+    }]
 }
 
-/// Once every writer is done, a GC in the new process (restarted, if a crash killed it)
-/// must succeed and collect G (on the main thread: no fault lands there).
-fn collect_after_all<P: Platform>(world: &World<P>, new: &Arc<Process<P>>) {
-    world
-        .survivor(new)
-        .garbage_collect()
-        .expect("GC after every writer finished");
-    assert!(!world.exists(&Digest::of(b"G")), "progress: G survived");
+/// W1: begun in process 1 three grace periods ago with C inserted; its thread inserts A1,
+/// publishes `[C, A1]` and finishes.
+fn old_writer() -> Backup {
+    let steps = [upload(&[Chunk::A1]), publish(&[Chunk::C, Chunk::A1])].concat();
+    let started = Begun {
+        age: Age::Old,
+        steps: vec![Step::Upload(Chunk::C)],
+    };
+    Backup {
+        proc: Proc::Old,
+        ..begun(backup(0, 1, steps), started)
+    }
 }
 
 /// Cache eviction in the old process vs a touch by a writer of the new process: both share
 /// the cache directory after a reload, but not the chunk store mutex.
 ///
-/// History (cache of 1): X was uploaded long ago and is cached, unreferenced; `old-writer`
-/// started a backup in the first process; then a reload started the second process, where
-/// `new-writer` started a backup of vm/200.
-/// Threads: `old-writer` uploads Y, whose cache insert evicts X to a marker in the old
-/// process; `new-writer` uploads X (the object exists: a touch), publishes `[X]` and
-/// finishes.
-/// Race: the eviction reads X's old atime, the new writer touches X, the eviction writes a
-/// marker with the old atime (`eviction-rolls-back-atime`): X looks older than the writer
+/// History (cache of 1): C was uploaded long ago and is cached, unreferenced; a backup of
+/// vm/100 began in the first process; then a reload started the second process, where a
+/// backup of vm/101 began.
+/// Threads: t1 goes on with the old backup: uploads A1, whose cache insert evicts C to a
+/// marker in the old process, and aborts; t2 goes on with the new backup: uploads C (the
+/// object exists: a touch), publishes `[C]` and finishes.
+/// Race: the eviction reads C's old atime, the new writer touches C, the eviction writes a
+/// marker with the old atime (`eviction-rolls-back-atime`): C looks older than the writer
 /// that uses it. Emptying the file in place keeps the touch. Found by the generated phase.
-pub fn eviction_vs_touch_across_reload<P: Platform>(setup: Setup) {
-    let world = World::<P>::new(setup, Backend::S3, 1);
-    let x = world.garbage(&[b"X"])[0];
-    world.to_now();
-    let mut old = world.start("vm/100", NOW);
-    let new = world.process.reload();
-    let mut writer = new.start_backup("vm/200", NOW).expect("new-writer starts");
-    let old_writer = world.actor("old-writer", move |_, settle| {
-        settle.ok(old.upload_chunk(b"Y"), "old-writer uploads Y");
-        drop(old);
-    });
-    let new_writer = world.settle().actor("new-writer", &new, move |_, settle| {
-        settle.ok(writer.upload(x, b"X"), "new-writer uploads X")?;
-        settle.ok(publish(&mut writer, "disk", &[x]), "new-writer publishes")?;
-        settle.ok(writer.finish(), "new-writer finishes")
-    });
-    old_writer.join();
-    new_writer.join();
+pub fn eviction_vs_touch_across_reload() -> Program {
+    let fresh = || Begun {
+        age: Age::Fresh,
+        steps: Vec::new(),
+    };
+    let old = Backup {
+        proc: Proc::Old,
+        finish: false,
+        ..begun(backup(0, 1, upload(&[Chunk::A1])), fresh())
+    };
+    let new = begun(backup(1, 1, upload_and_publish(&[Chunk::C])), fresh());
+    Program {
+        knobs: world(BackendKind::S3, 1),
+        history: vec![
+            Past::Garbage {
+                chunks: vec![Chunk::C],
+                age: Age::Old,
+            },
+            Past::Reload,
+        ],
+        threads: vec![vec![old.into()], vec![new.into()]],
+        expect: Vec::new(),
+    }
 }

@@ -1,42 +1,42 @@
 //! Verify: renaming a corrupt chunk aside while a writer uploads a good copy.
 
-use harness::world::{publish, Setup, World};
-use store::{Backend, Platform, VerifyOutcome};
+use crate::build::{backup, upload_and_publish, world};
+use harness::program::ops::Verify;
+use harness::program::{Age, BackendKind, Chunk, Expect, Past, Proc, Program};
 
 /// Verify renaming a corrupt chunk vs upload of a good copy.
 ///
-/// History: snapshot vm/100/1 references X; X's file has since been truncated (bit rot of a
-/// different size, so an insert rewrites it).
-/// Threads: `verify` checks X and renames it to `X.0.bad` if it is corrupt when read;
-/// `writer-1` backs up vm/100 at time 2, uploads a good copy of X, publishes `[X]`.
+/// History: snapshot vm/100/1 references C; C's file has since been truncated (bit rot of
+/// a different size, so an insert rewrites it).
+/// Threads: t1 backs up vm/100 at time 2, uploads a good copy of C, publishes `[C]`; t2
+/// verifies C and renames it to `C.0.bad` if it is corrupt when read.
 /// Race: verify reads the corrupt copy, the writer writes the good one, verify renames the
 /// good one aside; the writer's index then references a missing chunk (harm). The per-chunk
-/// lock and the chunk store mutex around verify's read-check-rename prevent it.
-pub fn verify_vs_upload<P: Platform>(setup: Setup) {
-    let world = World::<P>::new(setup, Backend::Filesystem, 8);
-    let x = world.backup("vm/100", 1, &[b"X good"])[0];
-    world.chunks.corrupt(&x, b"X".to_vec());
-    world.to_now();
-    let w = world.actor("writer-1", move |process, settle| {
-        let start = process.start_backup("vm/100", 2);
-        let mut writer = settle.ok(start, "writer-1 starts")?;
-        settle.ok(writer.upload(x, b"X good"), "good copy uploads")?;
-        settle.ok(publish(&mut writer, "disk", &[x]), "writer-1 publishes")?;
-        settle.ok(writer.finish(), "writer-1 finishes")
-    });
-    let verify = world.actor("verify", move |process, settle| {
-        settle.ok(process.verify_chunk(&x), "verify answers")
-    });
-    w.join();
-    if let Some(outcome) = verify.join() {
-        assert!(
-            matches!(outcome, VerifyOutcome::Good | VerifyOutcome::Quarantined(_)),
-            "unexpected verify outcome {outcome:?}"
-        );
-    }
-    // The writer's upload repairs X; a fault may have stopped it (the oracle still judges
-    // everything that happened).
-    if !world.faulted() {
-        assert!(world.exists(&x), "the good copy of X must survive");
+/// lock and the chunk store mutex around verify's read-check-rename prevent it. After the
+/// threads, the good copy must be there (the end check forgives the history's bit rot).
+pub fn verify_vs_upload() -> Program {
+    let chunk = Chunk::C;
+    Program {
+        knobs: world(BackendKind::Filesystem, 1),
+        history: vec![
+            Past::Snapshot {
+                group: 0,
+                indexes: vec![vec![chunk]],
+                age: Age::Old,
+            },
+            Past::Corrupt {
+                chunk,
+                same_size: false,
+            },
+        ],
+        threads: vec![
+            vec![backup(0, 2, upload_and_publish(&[chunk])).into()],
+            vec![Verify {
+                proc: Proc::Current,
+                chunk,
+            }
+            .into()],
+        ],
+        expect: vec![Expect::Intact(chunk)],
     }
 }

@@ -7,7 +7,10 @@
 //! reports it as a failure. The oracle judges every event on the way.
 
 use super::end::end_check;
-use super::model::{Age, Chunk, Knobs, Past, Proc, Program};
+use super::expect::expectations;
+use super::model::{Age, Chunk, Granularity, Knobs, Past, Proc, Program};
+use super::ops::backup::{Backup, Begun};
+use super::ops::{Op, Operation};
 use super::trace::{Span, Trace};
 use crate::faults::{injected, Injector};
 use crate::oracle::{CutoffRule, Oracle};
@@ -16,7 +19,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use store::platform::{spawn, Mutex, MutexGuard};
 use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir};
-use store::{Clock, Datastore, Digest, Platform, Process, StoreError};
+use store::{
+    BackupWriter, Clock, Datastore, Digest, LockGranularity, Platform, Process, StoreError,
+};
 
 /// When the threads start.
 pub const NOW: i64 = 100_000;
@@ -46,7 +51,13 @@ pub struct Run<P: Platform> {
     pub faults: Option<Arc<Injector<P>>>,
     /// The oracle, which also judges the end check (none when measuring without one).
     pub oracle: Option<Arc<Oracle>>,
+    /// Backup sessions the history began, each with its thread and process, until the
+    /// thread continues it (a std lock: the history fills it before any thread starts).
+    begun: std::sync::Mutex<Vec<BegunSession<P>>>,
 }
+
+/// A backup session begun by the history: its thread, its backup, its process, its writer.
+type BegunSession<P> = (usize, Backup, Arc<Process<P>>, BackupWriter<P>);
 
 impl<P: Platform> Run<P> {
     fn current(&self) -> MutexGuard<'_, P, Arc<Process<P>>> {
@@ -86,6 +97,24 @@ impl<P: Platform> Run<P> {
         }
         let new = old.reload();
         *self.current() = new;
+    }
+
+    /// The session the history began for `backup` of program thread `thread`, which the
+    /// calling thread acts for from now on.
+    ///
+    /// # Panics
+    /// When the history began no such session (it begins one for every begun backup).
+    pub(super) fn resume(&self, thread: usize, backup: &Backup) -> Option<BackupWriter<P>> {
+        let mut sessions = self.begun.lock().unwrap_or_else(|e| e.into_inner());
+        let at = sessions
+            .iter()
+            .position(|(t, b, ..)| *t == thread && b == backup)
+            .unwrap_or_else(|| panic!("t{}: no begun session for {}", thread + 1, backup.render()));
+        let (.., process, writer) = sessions.swap_remove(at);
+        if let Some(faults) = &self.faults {
+            faults.enter(process.id());
+        }
+        Some(writer)
     }
 
     /// After a crash of the newest process, a restart: a fresh process over the same
@@ -135,7 +164,23 @@ pub fn execute<P: Platform>(program: &Program, setup: Setup, trace: &Arc<Trace>)
     for handle in handles {
         handle.join();
     }
+    expectations(&run, &program.expect);
     end_check(&run);
+}
+
+/// Runs a fixed program (a scenario) with `setup`, whose lock granularity replaces the
+/// program's (a sharded setup runs with the default shards), so the caller chooses it as
+/// for any scenario.
+///
+/// # Panics
+/// As [`execute`].
+pub fn execute_fixed<P: Platform>(program: &Program, setup: Setup) {
+    let mut program = program.clone();
+    program.knobs.granularity = match setup.granularity {
+        LockGranularity::Single => Granularity::Single,
+        LockGranularity::Sharded(_) => Granularity::Sharded,
+    };
+    execute::<P>(&program, setup, &Arc::new(Trace::default()));
 }
 
 /// Builds the datastore and writes the history, oldest first.
@@ -166,12 +211,8 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
         .with_cutoff(knobs.grace, knobs.margin)
         .with_cache_capacity(usize::from(knobs.cache_capacity))
         .with_delete_batch(usize::from(knobs.delete_batch));
-    let ds = Datastore::new(
-        config,
-        storage,
-        Clock::manual(NOW - 3 * knobs.grace),
-        observer,
-    );
+    let start = age_time(&knobs, oldest(program));
+    let ds = Datastore::new(config, storage, Clock::manual(start), observer);
     let first = ds.start_process();
     let mut run = Run {
         ds,
@@ -184,92 +225,170 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
         reloads,
         faults,
         oracle,
+        begun: std::sync::Mutex::new(Vec::new()),
     };
-    write_history(&mut run, &program.history);
+    write_history(&mut run, program);
     run.ds.clock().advance(NOW - run.ds.clock().now());
     run
 }
 
+/// The age of the program's oldest history: where the clock starts.
+fn oldest(program: &Program) -> Age {
+    let begun = program.threads.iter().flatten().filter_map(|op| match op {
+        Op::Backup(Backup {
+            begun: Some(begun), ..
+        }) => Some(begun.age),
+        _ => None,
+    });
+    let past = program.history.iter().filter_map(|past| match past {
+        Past::Snapshot { age, .. } | Past::Garbage { age, .. } => Some(*age),
+        Past::Object { marker, .. } => *marker,
+        Past::Corrupt { .. } | Past::Reload => None,
+    });
+    begun.chain(past).min().unwrap_or(Age::Old).min(Age::Old)
+}
+
 fn age_time(knobs: &Knobs, age: Age) -> i64 {
     match age {
+        Age::Ancient => NOW - 6 * knobs.grace,
         Age::Old => NOW - 3 * knobs.grace,
         Age::InsideGrace => NOW - knobs.grace / 2,
         Age::Fresh => NOW,
     }
 }
 
-/// Writes the history in age order (the clock only moves forward), bit rot last.
-fn write_history<P: Platform>(run: &mut Run<P>, history: &[Past]) {
-    let mut ordered: Vec<&Past> = history.iter().collect();
-    ordered.sort_by_key(|past| match past {
-        Past::Snapshot { age, .. } | Past::Garbage { age, .. } => (0, *age),
-        Past::Object { marker, .. } => (0, marker.unwrap_or(Age::Old)),
-        Past::Corrupt { .. } => (1, Age::Fresh),
-    });
+/// What the history does, in the order it does it.
+enum Written<'a> {
+    /// An item of [`Program::history`].
+    Past(&'a Past),
+    /// The session of a backup of thread `thread` begun by the history.
+    Begin(usize, &'a Backup, &'a Begun),
+}
+
+impl Written<'_> {
+    /// When it happens: items by age, a reload after all of them, then the sessions of the
+    /// process it started, bit rot last (the sort is stable: equal keys keep their order).
+    fn key(&self, reloads: bool) -> (u8, Age, u8) {
+        match self {
+            Written::Past(Past::Snapshot { age, .. } | Past::Garbage { age, .. }) => (0, *age, 0),
+            Written::Past(Past::Object { marker, .. }) => (0, marker.unwrap_or(Age::Old), 0),
+            Written::Begin(_, backup, begun) => match reloads && backup.proc == Proc::Current {
+                true => (1, begun.age, 1),
+                false => (0, begun.age, 1),
+            },
+            Written::Past(Past::Reload) => (1, Age::Ancient, 0),
+            Written::Past(Past::Corrupt { .. }) => (2, Age::Fresh, 0),
+        }
+    }
+
+    /// When the clock must show, if it moves for this.
+    fn age(&self) -> Option<Age> {
+        match self {
+            Written::Past(Past::Snapshot { age, .. } | Past::Garbage { age, .. }) => Some(*age),
+            Written::Past(Past::Object { marker, .. }) => *marker,
+            Written::Begin(_, _, begun) => Some(begun.age),
+            Written::Past(Past::Reload | Past::Corrupt { .. }) => None,
+        }
+    }
+}
+
+/// Writes the history in age order (the clock only moves forward), bit rot last, and
+/// begins the sessions of backups the history begins.
+fn write_history<P: Platform>(run: &mut Run<P>, program: &Program) {
+    let mut ordered: Vec<Written<'_>> = program.history.iter().map(Written::Past).collect();
+    for (t, ops) in program.threads.iter().enumerate() {
+        for op in ops {
+            if let Op::Backup(
+                backup @ Backup {
+                    begun: Some(begun), ..
+                },
+            ) = op
+            {
+                ordered.push(Written::Begin(t, backup, begun));
+            }
+        }
+    }
+    let reloads = program.history.contains(&Past::Reload);
+    ordered.sort_by_key(|written| written.key(reloads));
     let mut times = [0i64; 256];
-    for (n, past) in ordered.into_iter().enumerate() {
-        let at = match past {
-            Past::Snapshot { age, .. } | Past::Garbage { age, .. } => Some(*age),
-            Past::Object { marker, .. } => *marker,
-            Past::Corrupt { .. } => None,
-        };
-        if let Some(age) = at {
+    for (n, written) in ordered.into_iter().enumerate() {
+        if let Some(age) = written.age() {
             let behind = age_time(&run.knobs, age) - run.ds.clock().now();
             run.ds.clock().advance(behind.max(0));
         }
-        match past {
-            Past::Snapshot { group, indexes, .. } => {
-                let time = &mut times[usize::from(*group)];
-                *time += 1;
-                let mut writer = run
-                    .first
-                    .start_backup(&group_name(*group), *time)
-                    .expect("history: backup starts");
-                for (i, chunks) in indexes.iter().enumerate() {
-                    let name = format!("idx{i}");
-                    writer.create_index(&name).expect("history: index opens");
-                    for chunk in chunks {
-                        let digest = writer.upload_chunk(chunk.data()).expect("history: upload");
-                        writer.append(&name, digest).expect("history: append");
-                    }
-                    writer.close_index(&name).expect("history: index closes");
-                }
-                writer.finish().expect("history: backup finishes");
+        match written {
+            Written::Past(past) => write_past(run, n, past, &mut times),
+            Written::Begin(thread, backup, begun) => {
+                let process = match backup.proc {
+                    Proc::Old => run.first.clone(),
+                    Proc::Current => run.newest(),
+                };
+                let writer = begun.begin(backup, &process);
+                let mut sessions = run.begun.lock().unwrap_or_else(|e| e.into_inner());
+                sessions.push((thread, backup.clone(), process, writer));
             }
-            Past::Garbage { chunks, .. } => {
-                let group = format!("ct/{}", 900 + n);
-                let mut writer = run
-                    .first
-                    .start_backup(&group, 1)
-                    .expect("history: garbage backup starts");
+        }
+    }
+}
+
+/// Writes one history item (the `n`-th written).
+fn write_past<P: Platform>(run: &mut Run<P>, n: usize, past: &Past, times: &mut [i64; 256]) {
+    match past {
+        Past::Snapshot { group, indexes, .. } => {
+            let time = &mut times[usize::from(*group)];
+            *time += 1;
+            let mut writer = run
+                .first
+                .start_backup(&group_name(*group), *time)
+                .expect("history: backup starts");
+            for (i, chunks) in indexes.iter().enumerate() {
+                let name = format!("idx{i}");
+                writer.create_index(&name).expect("history: index opens");
                 for chunk in chunks {
-                    writer
-                        .upload_chunk(chunk.data())
-                        .expect("history: garbage upload");
+                    let digest = writer.upload_chunk(chunk.data()).expect("history: upload");
+                    writer.append(&name, digest).expect("history: append");
                 }
-                drop(writer);
+                writer.close_index(&name).expect("history: index closes");
             }
-            Past::Object { chunk, marker } => {
-                let digest = chunk.digest();
-                run.bucket
-                    .put_if_absent(&digest, chunk.data())
-                    .expect("history: object put");
-                let local = run.chunks.inspect(&digest);
-                if let (Some(_), None) = (marker, local) {
-                    let now = run.ds.clock().now();
-                    run.chunks
-                        .write(&digest, &[], now)
-                        .expect("history: marker");
-                }
+            writer.finish().expect("history: backup finishes");
+        }
+        Past::Garbage { chunks, .. } => {
+            let group = format!("ct/{}", 900 + n);
+            let mut writer = run
+                .first
+                .start_backup(&group, 1)
+                .expect("history: garbage backup starts");
+            for chunk in chunks {
+                writer
+                    .upload_chunk(chunk.data())
+                    .expect("history: garbage upload");
             }
-            Past::Corrupt { chunk, same_size } => {
-                let digest = chunk.digest();
-                let has_content = run.chunks.inspect(&digest).is_some_and(|st| st.size > 0);
-                if has_content {
-                    run.chunks.corrupt(&digest, chunk.rotten(*same_size));
-                    run.rotted.insert(digest);
-                }
+            drop(writer);
+        }
+        Past::Object { chunk, marker } => {
+            let digest = chunk.digest();
+            run.bucket
+                .put_if_absent(&digest, chunk.data())
+                .expect("history: object put");
+            let local = run.chunks.inspect(&digest);
+            if let (Some(_), None) = (marker, local) {
+                let now = run.ds.clock().now();
+                run.chunks
+                    .write(&digest, &[], now)
+                    .expect("history: marker");
             }
+        }
+        Past::Corrupt { chunk, same_size } => {
+            let digest = chunk.digest();
+            let has_content = run.chunks.inspect(&digest).is_some_and(|st| st.size > 0);
+            if has_content {
+                run.chunks.corrupt(&digest, chunk.rotten(*same_size));
+                run.rotted.insert(digest);
+            }
+        }
+        Past::Reload => {
+            let new = run.newest().reload();
+            *run.current() = new;
         }
     }
 }
@@ -295,11 +414,15 @@ fn refused(err: &anyhow::Error) -> bool {
         })
 }
 
+/// The "thread" of steps the history runs on the main thread (a begun backup's).
+pub(super) const HISTORY: usize = usize::MAX;
+
 /// Accepts a documented refusal; panics on anything else.
 pub(super) fn settle<T>(thread: usize, what: &str, result: anyhow::Result<T>) -> Option<T> {
     match result {
         Ok(value) => Some(value),
         Err(err) if refused(&err) => None,
+        Err(err) if thread == HISTORY => panic!("history: {what} failed unexpectedly: {err:#}"),
         Err(err) => panic!("t{}: {what} failed unexpectedly: {err:#}", thread + 1),
     }
 }

@@ -176,6 +176,7 @@ pub fn generate_with(seed: u64, weights: &Weights) -> Program {
         knobs,
         history,
         threads,
+        expect: Vec::new(),
     }
 }
 
@@ -239,6 +240,7 @@ fn known_chunks(history: &[Past]) -> Vec<Chunk> {
             Past::Snapshot { indexes, .. } => chunks.extend(indexes.iter().flatten()),
             Past::Garbage { chunks: c, .. } => chunks.extend(c),
             Past::Object { chunk, .. } | Past::Corrupt { chunk, .. } => chunks.push(*chunk),
+            Past::Reload => {}
         }
     }
     chunks

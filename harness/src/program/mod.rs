@@ -12,6 +12,7 @@
 mod check;
 mod end;
 mod execute;
+mod expect;
 mod generate;
 mod model;
 pub mod ops;
@@ -21,9 +22,10 @@ mod trace;
 
 pub use check::{check_program, replay_program, ProgramReport};
 pub use end::end_check;
-pub use execute::{execute, group_name, Run, NOW};
+pub use execute::{execute, execute_fixed, group_name, Run, NOW};
 pub use generate::{generate, generate_with, Rng, Weights};
-pub use model::{Age, BackendKind, Chunk, Granularity, Knobs, Past, Proc, Program};
+pub use model::{Age, BackendKind, Chunk, Expect, Granularity, Knobs, Past, Proc, Program};
+pub use ops::backup::Begun;
 pub use ops::backup::Step;
 pub use ops::clock::ClockStep;
 pub use ops::{Op, OpKind, Operation};

@@ -38,6 +38,19 @@ impl Chunk {
         Digest::of(self.data())
     }
 
+    /// The empty chunk.
+    pub const E: Chunk = Chunk(0);
+    /// `alpha-1`, the size of [`Chunk::A2`].
+    pub const A1: Chunk = Chunk(1);
+    /// `alpha-2`, the size of [`Chunk::A1`].
+    pub const A2: Chunk = Chunk(2);
+    /// `bravo`.
+    pub const B: Chunk = Chunk(3);
+    /// `charlie chunk`.
+    pub const C: Chunk = Chunk(4);
+    /// `delta`.
+    pub const D: Chunk = Chunk(5);
+
     /// Its short name in a printed program (`E` is the empty chunk).
     pub fn name(self) -> &'static str {
         self.entry().0
@@ -116,6 +129,9 @@ pub struct Knobs {
 /// How long before the threads start a history item was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Age {
+    /// Six grace periods ago: older than the cutoff even of a GC that waits for a writer
+    /// begun [`Age::Old`].
+    Ancient,
     /// Three grace periods ago: garbage to any GC.
     Old,
     /// Half a grace period ago: protected by the grace period.
@@ -158,6 +174,10 @@ pub enum Past {
         /// Same size with a changed byte, or truncated.
         same_size: bool,
     },
+    /// A service reload after every other item (bit rot aside): the threads start with
+    /// two processes. Backup sessions the history begins in the old process begin before
+    /// it, those in the current one after it.
+    Reload,
 }
 
 /// Which process an operation runs in.
@@ -178,6 +198,23 @@ pub struct Program {
     pub history: Vec<Past>,
     /// The threads, each a list of operations run in order.
     pub threads: Vec<Vec<Op>>,
+    /// What a fixed program (a scenario) asserts beyond the generic end check; generated
+    /// programs assert nothing more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expect: Vec<Expect>,
+}
+
+/// An assertion of a fixed program, checked once its threads have joined, before the end
+/// check. Skipped when an injected fault landed (what the threads did may be cut short).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Expect {
+    /// The chunk's local file holds its content, even if the history rotted it (a thread
+    /// uploaded a good copy that must survive).
+    Intact(Chunk),
+    /// If the newest process's cache lists the chunk, its local file has content (the
+    /// oracle checks this as the LRU mutex is released; a marker written after the last
+    /// release is caught here).
+    CachedWithContent(Chunk),
 }
 
 impl Program {
@@ -187,11 +224,9 @@ impl Program {
         ops + self.history.len()
     }
 
-    /// Whether the threads hold a reload.
+    /// Whether the history or the threads hold a reload.
     pub fn reloads(&self) -> bool {
-        self.threads
-            .iter()
-            .flatten()
-            .any(|op| matches!(op, Op::Reload(_)))
+        self.history.contains(&Past::Reload)
+            || (self.threads.iter().flatten()).any(|op| matches!(op, Op::Reload(_)))
     }
 }

@@ -1,15 +1,18 @@
 //! Programs as short readable text: the world, the history, then one column per thread.
 
 use super::execute::group_name;
-use super::model::{Age, BackendKind, Chunk, Granularity, Past, Program};
+use super::model::{Age, BackendKind, Chunk, Expect, Granularity, Past, Program};
 use super::ops::Op;
 use std::fmt::{self, Write as _};
 
-fn age(age: Age) -> &'static str {
-    match age {
-        Age::Old => "old",
-        Age::InsideGrace => "in grace",
-        Age::Fresh => "fresh",
+impl fmt::Display for Age {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Age::Ancient => "ancient",
+            Age::Old => "old",
+            Age::InsideGrace => "in grace",
+            Age::Fresh => "fresh",
+        })
     }
 }
 
@@ -32,7 +35,7 @@ fn past(past: &Past) -> String {
                 .collect();
             format!(
                 "{:<9}snapshot of {} {}",
-                age(*a),
+                *a,
                 group_name(*group),
                 indexes.join(" ")
             )
@@ -41,16 +44,17 @@ fn past(past: &Past) -> String {
             chunks: list,
             age: a,
         } => {
-            format!("{:<9}garbage {}", age(*a), chunks(list))
+            format!("{:<9}garbage {}", *a, chunks(list))
         }
         Past::Object { chunk, marker } => match marker {
-            Some(a) => format!("{:<9}object {} with a local marker", age(*a), chunk.name()),
+            Some(a) => format!("{:<9}object {} with a local marker", *a, chunk.name()),
             None => format!("{:<9}object {} only in the bucket", "", chunk.name()),
         },
         Past::Corrupt { chunk, same_size } => {
             let how = if *same_size { "same size" } else { "truncated" };
             format!("{:<9}bit rot in {}'s local copy ({how})", "", chunk.name())
         }
+        Past::Reload => format!("{:<9}reload", ""),
     }
 }
 
@@ -79,6 +83,9 @@ impl fmt::Display for Program {
         }
         for item in &self.history {
             writeln!(f, "  {}", past(item))?;
+        }
+        for expect in &self.expect {
+            writeln!(f, "expect: {}", expect)?;
         }
         writeln!(f, "threads:")?;
         let columns: Vec<Vec<String>> = self
@@ -109,5 +116,16 @@ impl fmt::Display for Program {
             writeln!(f, "{}", line.trim_end())?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for Expect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expect::Intact(chunk) => write!(f, "{} intact at the end", chunk.name()),
+            Expect::CachedWithContent(chunk) => {
+                write!(f, "{} cached only with its content", chunk.name())
+            }
+        }
     }
 }

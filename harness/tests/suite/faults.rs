@@ -64,6 +64,7 @@ fn backup_of(group: u8, chunk: Chunk) -> Op {
             Step::Close(0),
         ],
         finish: true,
+        begun: None,
     })
 }
 
@@ -105,6 +106,7 @@ fn busy_s3() -> Program {
                 }),
             ],
         ],
+        expect: Vec::new(),
     }
 }
 
@@ -202,6 +204,7 @@ fn lone_gc() -> Program {
         }],
         // The clock step gives shuttle's PCT a second thread to schedule.
         threads: vec![vec![gc()], vec![Op::Clock(Clock(ClockStep::Zero))]],
+        expect: Vec::new(),
     }
 }
 
@@ -221,8 +224,10 @@ fn batch_delete() -> Program {
                 time: 1,
                 steps: vec![],
                 finish: true,
+                begun: None,
             })],
         ],
+        expect: Vec::new(),
     }
 }
 
@@ -248,6 +253,7 @@ fn verify_against_gc() -> Program {
                 chunk: D,
             })],
         ],
+        expect: Vec::new(),
     }
 }
 
@@ -352,6 +358,7 @@ fn crash_before_publication() -> Program {
             vec![backup_of(0, A1)],
             vec![Op::Clock(Clock(ClockStep::Zero))],
         ],
+        expect: Vec::new(),
     }
 }
 
@@ -403,6 +410,7 @@ fn read_of_evicted_chunk() -> Program {
             })],
             vec![Op::Clock(Clock(ClockStep::Zero))],
         ],
+        expect: Vec::new(),
     }
 }
 

@@ -28,6 +28,7 @@ fn backup(group: u8, time: i64, steps: Vec<Step>) -> Op {
         time,
         steps,
         finish: true,
+        begun: None,
     })
 }
 
@@ -55,6 +56,7 @@ fn a_failed_reuse_is_not_a_use() {
                 ],
             )],
         ],
+        expect: Vec::new(),
     };
     passes(&program, 2, 0);
 }
@@ -96,6 +98,7 @@ fn verify_drops_the_lru_entry_before_emptying_the_copy() {
                 chunk: y,
             })],
         ],
+        expect: Vec::new(),
     };
     passes(&program, 2, 0);
 }
@@ -132,6 +135,7 @@ fn a_failed_upload_is_not_a_use() {
                 harness::program::ClockStep::Zero,
             ))],
         ],
+        expect: Vec::new(),
     };
     passes(&program, 1, 1);
 }
@@ -163,6 +167,7 @@ fn the_new_process_is_handed_over_through_a_platform_mutex() {
                 gc(),
             ],
         ],
+        expect: Vec::new(),
     };
     passes(&program, 2, 0);
 }
@@ -188,6 +193,7 @@ fn an_lru_insert_is_reported_when_its_eviction_fails() {
                 chunk: C,
             })],
         ],
+        expect: Vec::new(),
     };
     passes(&program, 1, 1);
 }

@@ -9,6 +9,7 @@
 //! catalogue entry declares, within loom's limit (counted from real spawns under shuttle).
 
 use harness::check::Checker;
+use harness::program::Chunk;
 use harness::world::Setup;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -96,13 +97,14 @@ clean! {
     eviction_vs_touch_across_reload => "eviction-vs-touch-across-reload";
 }
 
-/// `eviction-vs-access` is about the sharded lock: there, E and N live in different shards,
-/// so the `sharded` half of its tests takes the deferred-marker path.
+/// `eviction-vs-access` is about the sharded lock: there, the evicted C and the uploaded D
+/// live in different shards, so the `sharded` half of its tests takes the deferred-marker
+/// path.
 #[test]
 fn eviction_vs_access_crosses_shards() {
     let g = LockGranularity::sharded();
-    let (e, n) = (store::Digest::of(b"E"), store::Digest::of(b"N"));
-    assert_ne!(g.shard_of(&e), g.shard_of(&n));
+    let (c, d) = (Chunk::C.digest(), Chunk::D.digest());
+    assert_ne!(g.shard_of(&c), g.shard_of(&d));
 }
 
 /// Every scenario also runs on real threads (a smoke test of the std platform), with
@@ -178,16 +180,16 @@ fn every_scenario_fits_loom() {
             let spawned = spawned_threads(move || entry(Setup::clean().with_granularity(lock)));
             assert_eq!(
                 spawned,
-                BTreeSet::from([scenario.threads]),
+                BTreeSet::from([scenario.threads()]),
                 "{} with the {lock} lock: threads spawned per schedule vs the declared {}",
                 scenario.name,
-                scenario.threads
+                scenario.threads()
             );
             assert!(
-                scenario.threads <= LOOM_SPAWNS,
+                scenario.threads() <= LOOM_SPAWNS,
                 "{} spawns {} threads: loom allows {LOOM_SPAWNS} besides main",
                 scenario.name,
-                scenario.threads
+                scenario.threads()
             );
         }
     }

@@ -1,11 +1,13 @@
 //! A backup session: chunks uploaded, re-used or known from the previous snapshot, one or
-//! two indexes over them, finished or aborted.
+//! two indexes over them, finished or aborted; started by its thread, or begun by the
+//! history and continued by its thread.
 
 use super::{proc_suffix, Draw, Operation};
-use crate::program::execute::{group_name, settle, Run};
-use crate::program::model::{Chunk, Proc};
+use crate::program::execute::{group_name, settle, Run, HISTORY};
+use crate::program::model::{Age, Chunk, Proc};
 use serde::{Deserialize, Serialize};
-use store::{BackupWriter, Platform};
+use std::sync::Arc;
+use store::{BackupWriter, Platform, Process};
 
 /// A backup session of group `group` at backup time `time`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -20,6 +22,21 @@ pub struct Backup {
     pub steps: Vec<Step>,
     /// Finish, or drop the session (abort).
     pub finish: bool,
+    /// Begun by the history: the session starts (and runs these steps) before the
+    /// threads, and its thread continues it. Generated programs start every session in
+    /// its thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub begun: Option<Begun>,
+}
+
+/// The part of a backup session the history runs: the session starts `age` before the
+/// threads (in its process, on the main thread) and runs `steps`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Begun {
+    /// When the session started.
+    pub age: Age,
+    /// The steps run before the threads start.
+    pub steps: Vec<Step>,
 }
 
 /// A step of a backup session.
@@ -46,7 +63,8 @@ impl Operation for Backup {
     }
 
     fn size(&self) -> usize {
-        1 + self.steps.len()
+        let begun = self.begun.as_ref().map_or(0, |b| b.steps.len());
+        1 + begun + self.steps.len()
     }
 
     fn draw(draw: &mut Draw<'_>) -> Self {
@@ -85,13 +103,20 @@ impl Operation for Backup {
             time,
             steps,
             finish: draw.rng.chance(85),
+            begun: None,
         }
     }
 
     fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {
-        let process = run.acting(self.proc);
-        let start = process.start_backup(&group_name(self.group), self.time);
-        if let Some(mut writer) = settle(thread, "backup start", start) {
+        let writer = match self.begun {
+            Some(_) => run.resume(thread, self),
+            None => {
+                let process = run.acting(self.proc);
+                let start = process.start_backup(&group_name(self.group), self.time);
+                settle(thread, "backup start", start)
+            }
+        };
+        if let Some(mut writer) = writer {
             for step in &self.steps {
                 step.run(&mut writer, thread);
             }
@@ -106,8 +131,15 @@ impl Operation for Backup {
         let steps: Vec<_> = (self.steps.iter().map(Step::render))
             .chain([end.to_string()])
             .collect();
+        let begun = match &self.begun {
+            None => String::new(),
+            Some(begun) => {
+                let steps: Vec<_> = begun.steps.iter().map(Step::render).collect();
+                format!(" begun {} [{}]", begun.age, steps.join(", "))
+            }
+        };
         format!(
-            "backup{} {}@{}: {}",
+            "backup{} {}@{}{begun}: {}",
             proc_suffix(self.proc),
             group_name(self.group),
             self.time,
@@ -115,15 +147,45 @@ impl Operation for Backup {
         )
     }
 
-    /// Each step dropped in turn.
+    /// Each step dropped in turn (those the history runs too).
     fn smaller(&self) -> Vec<Self> {
-        (0..self.steps.len())
+        let mut out: Vec<Self> = (0..self.steps.len())
             .map(|s| {
                 let mut smaller = self.clone();
                 smaller.steps.remove(s);
                 smaller
             })
-            .collect()
+            .collect();
+        let begun_steps = self.begun.as_ref().map_or(0, |b| b.steps.len());
+        for s in 0..begun_steps {
+            let mut smaller = self.clone();
+            if let Some(begun) = &mut smaller.begun {
+                begun.steps.remove(s);
+            }
+            out.push(smaller);
+        }
+        out
+    }
+}
+
+impl Begun {
+    /// Starts the session of `backup` in `process` and runs the history's steps (on the
+    /// main thread, as the history is written).
+    ///
+    /// # Panics
+    /// When the session cannot start, or a step fails in a way the store does not document.
+    pub(crate) fn begin<P: Platform>(
+        &self,
+        backup: &Backup,
+        process: &Arc<Process<P>>,
+    ) -> BackupWriter<P> {
+        let mut writer = process
+            .start_backup(&group_name(backup.group), backup.time)
+            .unwrap_or_else(|err| panic!("history: a begun backup starts: {err:#}"));
+        for step in &self.steps {
+            step.run(&mut writer, HISTORY);
+        }
+        writer
     }
 }
 

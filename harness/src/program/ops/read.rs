@@ -2,9 +2,10 @@
 
 use super::{Draw, Operation};
 use crate::program::execute::{settle, Run};
-use crate::program::model::{Chunk, Proc};
+use crate::faults::injected;
+use crate::program::model::{BackendKind, Chunk, Proc};
 use serde::{Deserialize, Serialize};
-use store::Platform;
+use store::{Platform, StoreError};
 
 /// A restore read of a chunk (through the cache on S3).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,9 +29,34 @@ impl Operation for Read {
         Read { proc, chunk }
     }
 
+    /// A read that succeeds returns the chunk's content (the store verifies it). On S3 a
+    /// corrupt local copy is no excuse to fail: the bucket object, which nothing rots, is
+    /// the chunk's home, and the cache must fetch it again.
     fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {
         let read = run.acting(self.proc).read_chunk(&self.chunk.digest());
-        settle(thread, "read", read);
+        let mismatch = |err: &anyhow::Error| {
+            !injected(err)
+                && matches!(
+                    StoreError::of(err),
+                    Some(StoreError::DigestMismatch { .. })
+                )
+        };
+        match read {
+            Err(err) if run.knobs.backend == BackendKind::S3 && mismatch(&err) => panic!(
+                "t{}: read of {} through the cache failed, but its object is good: {err:#}",
+                thread + 1,
+                self.chunk.name()
+            ),
+            read => {
+                let data = settle(thread, "read", read);
+                assert!(
+                    data.as_deref().is_none_or(|d| d == self.chunk.data()),
+                    "t{}: read of {} returned other content",
+                    thread + 1,
+                    self.chunk.name()
+                );
+            }
+        }
     }
 
     fn render(&self) -> String {

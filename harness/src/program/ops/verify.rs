@@ -2,9 +2,9 @@
 
 use super::{Draw, Operation};
 use crate::program::execute::{settle, Run};
-use crate::program::model::{Chunk, Proc};
+use crate::program::model::{BackendKind, Chunk, Proc};
 use serde::{Deserialize, Serialize};
-use store::Platform;
+use store::{Platform, VerifyOutcome};
 
 /// Verify a chunk's local copy, renaming it aside if corrupt.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,9 +28,22 @@ impl Operation for Verify {
         Verify { proc, chunk }
     }
 
+    /// On the filesystem a chunk's file is its only copy: verify finds it good or renames
+    /// it aside, never a marker to skip or a copy to empty (the S3 cache's answers).
     fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {
         let verified = run.acting(self.proc).verify_chunk(&self.chunk.digest());
-        settle(thread, "verify", verified);
+        let outcome = settle(thread, "verify", verified);
+        if run.knobs.backend == BackendKind::Filesystem {
+            assert!(
+                matches!(
+                    outcome,
+                    None | Some(VerifyOutcome::Good | VerifyOutcome::Quarantined(_))
+                ),
+                "t{}: verify of {} on the filesystem answered {outcome:?}",
+                thread + 1,
+                self.chunk.name()
+            );
+        }
     }
 
     fn render(&self) -> String {
