@@ -129,6 +129,24 @@ impl<P: Platform> Run<P> {
     }
 }
 
+impl<P: Platform> Run<P> {
+    /// A datastore with `knobs` and `setup`'s seeded bugs and checks, and no history, for a
+    /// caller that runs operations itself (the state-machine test): the clock at
+    /// [`NOW`], and a reload possible at any time.
+    pub fn open(knobs: Knobs, setup: Setup) -> Self {
+        let empty = Program {
+            knobs,
+            history: Vec::new(),
+            threads: Vec::new(),
+            expect: Vec::new(),
+        };
+        Run {
+            reloads: true,
+            ..prepare(&empty, setup)
+        }
+    }
+}
+
 /// Group `group`'s name.
 pub fn group_name(group: u8) -> String {
     format!("vm/{}", 100 + u16::from(group))

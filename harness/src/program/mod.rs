@@ -28,6 +28,6 @@ pub use model::{Age, BackendKind, Chunk, Expect, Granularity, Knobs, Past, Proc,
 pub use ops::backup::Begun;
 pub use ops::backup::Step;
 pub use ops::clock::ClockStep;
-pub use ops::{Op, OpKind, Operation};
+pub use ops::{Draw, Op, OpKind, Operation};
 pub use shrink::{minimize, smaller};
 pub use trace::{Pair, Span, Trace};

@@ -147,6 +147,10 @@ impl Operation for Backup {
         )
     }
 
+    fn as_backup(&self) -> Option<Backup> {
+        Some(self.clone())
+    }
+
     /// Each step dropped in turn (those the history runs too).
     fn smaller(&self) -> Vec<Self> {
         let mut out: Vec<Self> = (0..self.steps.len())

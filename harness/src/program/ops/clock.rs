@@ -2,7 +2,7 @@
 
 use super::{Draw, Operation};
 use crate::program::execute::Run;
-use crate::program::model::Proc;
+use crate::program::model::{Knobs, Proc};
 use serde::{Deserialize, Serialize};
 use store::Platform;
 
@@ -21,6 +21,18 @@ pub enum ClockStep {
     Margin,
     /// More than the grace period.
     PastGrace,
+}
+
+impl ClockStep {
+    /// Seconds it moves the clock of a datastore with `knobs`.
+    pub fn secs(self, knobs: &Knobs) -> i64 {
+        match self {
+            ClockStep::Zero => 0,
+            ClockStep::One => 1,
+            ClockStep::Margin => knobs.margin,
+            ClockStep::PastGrace => knobs.grace + 1,
+        }
+    }
 }
 
 impl Operation for Clock {
@@ -42,14 +54,7 @@ impl Operation for Clock {
     }
 
     fn run<P: Platform>(&self, run: &Run<P>, _thread: usize) {
-        let knobs = &run.knobs;
-        let secs = match self.0 {
-            ClockStep::Zero => 0,
-            ClockStep::One => 1,
-            ClockStep::Margin => knobs.margin,
-            ClockStep::PastGrace => knobs.grace + 1,
-        };
-        run.ds.clock().advance(secs);
+        run.ds.clock().advance(self.0.secs(&run.knobs));
     }
 
     fn render(&self) -> String {

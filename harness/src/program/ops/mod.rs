@@ -42,6 +42,12 @@ pub trait Operation: Sized {
     fn smaller(&self) -> Vec<Self> {
         Vec::new()
     }
+
+    /// The backup session whose effect on the store this operation has, if it has one's:
+    /// how a reference model that knows backups predicts it (the state-machine test's).
+    fn as_backup(&self) -> Option<Backup> {
+        None
+    }
 }
 
 /// How many groups programs back up.
@@ -60,7 +66,19 @@ pub struct Draw<'a> {
     pub(super) times: Vec<i64>,
 }
 
-impl Draw<'_> {
+impl<'a> Draw<'a> {
+    /// Draws from `rng`, with `old` percent of operations in the old process, `known`
+    /// chunks likelier to be named, and each group's newest backup time so far (`times`,
+    /// one per group of [`GROUPS`]).
+    pub fn new(rng: &'a mut Rng, old: u64, known: Vec<Chunk>, times: Vec<i64>) -> Self {
+        Draw {
+            rng,
+            old,
+            known,
+            times,
+        }
+    }
+
     /// The current process, or the old one with the program's old-process share.
     pub fn proc(&mut self) -> Proc {
         match self.old > 0 && self.rng.chance(self.old) {
@@ -160,7 +178,7 @@ macro_rules! operations {
             }
 
             /// Draws an operation of this kind.
-            pub(crate) fn draw(self, draw: &mut Draw<'_>) -> Op {
+            pub fn draw(self, draw: &mut Draw<'_>) -> Op {
                 match self {
                     $(OpKind::$variant => Op::$variant(<$ty as Operation>::draw(draw)),)+
                 }
@@ -205,8 +223,8 @@ macro_rules! operations {
                 }
             }
 
-            /// Runs it on program thread `thread`.
-            pub(crate) fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {
+            /// Runs it on program thread `thread` (0-based).
+            pub fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {
                 match self {
                     $(Op::$variant(op) => op.run(run, thread),)+
                 }
@@ -216,6 +234,13 @@ macro_rules! operations {
             pub fn render(&self) -> String {
                 match self {
                     $(Op::$variant(op) => op.render(),)+
+                }
+            }
+
+            /// The backup session whose effect it has, if any ([`Operation::as_backup`]).
+            pub fn as_backup(&self) -> Option<Backup> {
+                match self {
+                    $(Op::$variant(op) => op.as_backup(),)+
                 }
             }
 

@@ -1,10 +1,12 @@
 //! Coverage: how often the interesting states were reached (per test thread), so that the
 //! tests can show that the main machines are not vacuous.
 
-use super::alphabet::GRACE;
 use super::model::{Expect, ModelState, Refusal};
 use super::transitions::Transition;
+use harness::program::{Op, OpKind};
+use harness::world::GRACE;
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 
 /// How often each interesting state was reached, by kind.
 #[derive(Clone, Debug, Default)]
@@ -27,6 +29,8 @@ pub(crate) struct Tally {
     pub(crate) oracle_removes_with_active_writer: u64,
     pub(crate) oracle_removes_with_visible_index: u64,
     pub(crate) oracle_objects_deleted: u64,
+    /// Registered operation kinds drawn and run whole.
+    pub(crate) kinds: BTreeSet<OpKind>,
 }
 
 thread_local! {
@@ -43,6 +47,9 @@ pub(crate) fn tally(f: impl FnOnce(&mut Tally)) {
 pub(crate) fn tally_transition(model: &ModelState, transition: &Transition) {
     tally(|t| {
         t.transitions += 1;
+        if let Transition::Op(op) = transition {
+            t.kinds.insert(op.kind());
+        }
         match (&model.expect, transition) {
             (Expect::Gc(status), _) => {
                 t.gcs += 1;
@@ -58,11 +65,11 @@ pub(crate) fn tally_transition(model: &ModelState, transition: &Transition) {
             (Expect::Refused(Refusal::Locked), Transition::StartBackup { .. }) => {
                 t.start_refused_busy_group += 1
             }
-            (Expect::Refused(Refusal::Locked), Transition::Gc { .. }) => {
+            (Expect::Refused(Refusal::Locked), Transition::Op(Op::Gc(_))) => {
                 t.gc_refused_other_process += 1
             }
-            (Expect::Prune(_, Some(Refusal::Locked)), _) => t.prune_refused_locked += 1,
-            (Expect::Prune(_, None), _) => t.pruned += 1,
+            (Expect::Prune(Some(Refusal::Locked)), _) => t.prune_refused_locked += 1,
+            (Expect::Prune(None), _) => t.pruned += 1,
             (Expect::Reused(true), _) => t.reuse_hits += 1,
             (Expect::Read(None), _) => t.reads_missing += 1,
             _ => {}

@@ -1,19 +1,24 @@
 //! Model-based test of the chunk store with `proptest-state-machine`, on the std platform.
 //!
-//! A reference model predicts, step by step, what the store does for random sequences of
-//! backup sessions (start, upload, pull-style re-use, publish an index, finish, abort),
-//! prune, read (S3), garbage collection, clock jumps past the grace period and service
-//! reloads, over small alphabets (6 chunks, 3 backup groups) so that collisions happen: the
-//! same chunk uploaded by several sessions, re-used after it went old, referenced by a
-//! pruned and a live snapshot, evicted from a 2-chunk S3 cache.
+//! A reference model predicts, step by step, what the store does for random sequences over
+//! the program vocabulary: every registered operation ([`harness::program::ops`]: backup
+//! sessions run whole, GC, reload, read, verify, prune, clock steps, and whatever is
+//! registered next) drawn through the registry and run by the program executor, between
+//! the machine's own step-by-step backup sessions (start, upload, pull-style re-use,
+//! publish an index, finish, abort), over small alphabets (the program pool's 6 chunks, 3
+//! backup groups) so that collisions happen: the same chunk uploaded by several sessions,
+//! re-used after it went old, referenced by a pruned and a live snapshot, evicted from a
+//! 2-chunk S3 cache. A backup-like operation is predicted as the backup session it stands
+//! for (`Operation::as_backup`); an operation the model has no rule for fails the test.
 //!
 //! The model keeps which snapshots exist with which indexes, the active sessions (process,
 //! start time, previous snapshot, session chunks), each chunk's atime as the store stamps it
 //! (and, for S3, whether its local file has content, and each process's LRU), and the clock.
 //! Refusals are modelled rather than avoided: a second backup of a busy group (`Locked`), a
-//! backup or GC in a process a reload told to stop (`ShuttingDown`), GC while a writer of
-//! another process is active (`Locked`), prune of a snapshot a session writes or re-uses
-//! (`Locked`), prune of nothing (`NotFound`), reading a chunk that is gone (`MissingChunk`).
+//! backup in a process a reload told to stop (`ShuttingDown`), a backup time not newer than
+//! the group's last, GC while a writer of another process is active (`Locked`), prune of a
+//! snapshot a session writes or re-uses (`Locked`), an append of a chunk the session does
+//! not know, reading a chunk that is gone (`MissingChunk`).
 //!
 //! After every step the test checks:
 //! 1. the index files are exactly the model's, and every chunk a snapshot references exists
@@ -50,11 +55,14 @@ mod transitions;
 use coverage::{Tally, TALLY};
 use harness::execution::ExecutionLog;
 use harness::oracle::Property;
+use harness::program::ops::{Read, Reload};
+use harness::program::{Chunk, Op, OpKind, Proc};
 use model::ModelState;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestError, TestRng, TestRunner};
 use proptest_state_machine::strategy::Sequential;
 use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
+use std::collections::BTreeSet;
 use store::{Backend, Bugs, SeededBug};
 use sut::StoreTest;
 use transitions::{Flavor, Fs, Model, Transition, S3};
@@ -157,6 +165,8 @@ fn clean_machine_reaches_the_interesting_states() {
             ("bucket object deleted", t.oracle_objects_deleted),
         ];
         let s3 = backend == Backend::S3;
+        let kinds: BTreeSet<OpKind> = OpKind::ALL.iter().copied().collect();
+        assert_eq!(t.kinds, kinds, "{backend:?}: registered operations drawn");
         for (what, count) in reached
             .into_iter()
             .chain(s3_only.into_iter().filter(|_| s3))
@@ -359,9 +369,12 @@ fn read_after_reload_with_stale_lru_entry() {
             group: 1,
             old_process: false,
         },
-        Transition::Reload,
+        Transition::Op(Op::Reload(Reload)),
         Transition::Upload { slot: 1, chunk: 5 },
-        Transition::Read { chunk: 5 },
+        Transition::Op(Op::Read(Read {
+            proc: Proc::Current,
+            chunk: Chunk(5),
+        })),
         Transition::Upload { slot: 1, chunk: 2 },
         Transition::Upload { slot: 1, chunk: 3 },
     ];

@@ -2,9 +2,12 @@
 //! per-process LRUs, the clock) and what each step must do in it (an [`Expect`]ation, or a
 //! [`Refusal`]).
 
-use super::alphabet::{chunk_len, index_name, CACHE_CAPACITY, GRACE, GROUPS, MARGIN, START};
+use super::alphabet::{chunk_len, index_name, knobs, CACHE_CAPACITY, SLOTS, START};
+use harness::program::ops::{Backup, Clock};
+use harness::program::{Op, Proc, Step};
+use harness::world::{GRACE, MARGIN};
 use std::collections::{BTreeMap, BTreeSet};
-use store::{Backend, Bugs, GcStatus, SnapshotId, StoreError};
+use store::{Backend, Bugs, GcStatus, StoreError};
 
 /// A refusal the model predicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,10 +16,8 @@ pub(crate) enum Refusal {
     Locked,
     /// `StoreError::ShuttingDown`.
     ShuttingDown,
-    /// `StoreError::NotFound`.
-    NotFound,
-    /// `StoreError::MissingChunk`.
-    Missing,
+    /// `StoreError::BackupTimeNotNewer`.
+    NotNewer,
 }
 
 impl Refusal {
@@ -26,8 +27,10 @@ impl Refusal {
             (self, err),
             (Refusal::Locked, Some(StoreError::Locked(_)))
                 | (Refusal::ShuttingDown, Some(StoreError::ShuttingDown(_)))
-                | (Refusal::NotFound, Some(StoreError::NotFound(_)))
-                | (Refusal::Missing, Some(StoreError::MissingChunk(_)))
+                | (
+                    Refusal::NotNewer,
+                    Some(StoreError::BackupTimeNotNewer { .. })
+                )
         )
     }
 }
@@ -74,8 +77,8 @@ pub(crate) enum Expect {
         /// Its chunks, in order.
         chunks: Vec<usize>,
     },
-    /// Prune this snapshot, or be refused.
-    Prune(SnapshotId, Option<Refusal>),
+    /// Prune a snapshot, or be refused.
+    Prune(Option<Refusal>),
     /// A read returns this chunk, or (`None`) fails with a missing chunk.
     Read(Option<usize>),
     /// A GC returns exactly this status.
@@ -96,9 +99,10 @@ pub(crate) struct ModelState {
     /// Each process's LRU, most recently used first (S3).
     pub(crate) lrus: Vec<Vec<usize>>,
     /// Active sessions by slot (= group).
-    pub(crate) writers: [Option<ModelWriter>; 3],
-    /// Snapshots `(group, time)` with their published indexes, in publication order.
-    pub(crate) snapshots: BTreeMap<(usize, i64), Vec<Vec<usize>>>,
+    pub(crate) writers: [Option<ModelWriter>; SLOTS],
+    /// Snapshots `(group, time)` with their published indexes (name, chunks), in
+    /// publication order.
+    pub(crate) snapshots: BTreeMap<(usize, i64), Vec<(String, Vec<usize>)>>,
     /// The chunks that exist.
     pub(crate) chunks: BTreeMap<usize, ModelChunk>,
     /// The backup time of the next session's snapshot.
@@ -189,21 +193,33 @@ impl ModelState {
         }
     }
 
-    /// Start a backup of `group`, in the current process or (refused) the previous one.
-    pub(crate) fn start_backup(&mut self, group: usize, old_process: bool) -> Expect {
+    /// The newest snapshot time of `group` (0 without one).
+    pub(crate) fn last_time(&self, group: usize) -> i64 {
+        let mut times = self.snapshots.range((group, i64::MIN)..=(group, i64::MAX));
+        times.next_back().map_or(0, |((_, t), _)| *t)
+    }
+
+    /// Start a backup of `group` at backup time `time`, in the current process or
+    /// (refused) an old one.
+    pub(crate) fn start_backup(&mut self, group: usize, old_process: bool, time: i64) -> Expect {
         if old_process && self.current > 0 {
             return Expect::Refused(Refusal::ShuttingDown);
         }
         if self.writers[group].is_some() {
             return Expect::Refused(Refusal::Locked);
         }
+        if time <= self.last_time(group) {
+            return Expect::Refused(Refusal::NotNewer);
+        }
         let previous = self
             .snapshots
             .range((group, i64::MIN)..=(group, i64::MAX))
             .next_back()
-            .map(|((_, t), indexes)| (*t, indexes.iter().flatten().copied().collect()));
-        let time = self.next_time;
-        self.next_time += 1;
+            .map(|((_, t), indexes)| {
+                let chunks = indexes.iter().flat_map(|(_, chunks)| chunks).copied();
+                (*t, chunks.collect())
+            });
+        self.next_time = self.next_time.max(time + 1);
         self.writers[group] = Some(ModelWriter {
             process: self.current,
             start: self.now,
@@ -230,37 +246,113 @@ impl ModelState {
         let name = index_name(w.published);
         w.published += 1;
         let key = (slot, w.time);
-        self.snapshots.entry(key).or_default().push(chunks.clone());
+        let published = (name.clone(), chunks.clone());
+        self.snapshots.entry(key).or_default().push(published);
         Expect::Publish { name, chunks }
     }
 
-    /// Prune the `which`-th (modulo) snapshot of `group`.
-    pub(crate) fn prune(&mut self, group: usize, which: usize) -> Expect {
-        let times: Vec<i64> = self
-            .snapshots
-            .range((group, i64::MIN)..=(group, i64::MAX))
-            .map(|((_, t), _)| *t)
-            .collect();
-        let Some(time) = (!times.is_empty()).then(|| times[which % times.len()]) else {
-            let snapshot = SnapshotId {
-                group: GROUPS[group].to_string(),
-                time: 0,
-            };
-            return Expect::Prune(snapshot, Some(Refusal::NotFound));
+    /// Drops session `slot` without finishing: its snapshot is deleted.
+    pub(crate) fn abort(&mut self, slot: usize) {
+        if let Some(w) = self.writers[slot].take() {
+            self.snapshots.remove(&(slot, w.time));
+        }
+    }
+
+    /// A registered operation, run whole in the current process: a backup-like operation
+    /// as the backup session it stands for ([`Op::as_backup`]), the others by their rules
+    /// here. An operation the model has no rule for fails the test (it must learn one).
+    pub(crate) fn operation(&mut self, op: &Op) -> Expect {
+        if let Some(backup) = op.as_backup() {
+            return self.whole_backup(&backup);
+        }
+        match op {
+            Op::Gc(_) => self.gc(false),
+            Op::Reload(_) => {
+                self.lrus.push(Vec::new());
+                self.current += 1;
+                Expect::Done
+            }
+            Op::Read(read) => {
+                let chunk = usize::from(read.chunk.0);
+                match self.s3() {
+                    true => self.read(chunk),
+                    false => Expect::Read(self.chunks.contains_key(&chunk).then_some(chunk)),
+                }
+            }
+            // No bit rot here: verify finds every local copy good (or only a marker).
+            Op::Verify(_) => Expect::Done,
+            Op::Prune(prune) => self.prune(usize::from(prune.group), prune.newest),
+            Op::Clock(Clock(step)) => {
+                self.now += step.secs(&knobs(self.backend));
+                Expect::Done
+            }
+            other => panic!("the model has no rule for {} operations", other.kind()),
+        }
+    }
+
+    /// A whole backup session: start, its steps in order (an append of a chunk the session
+    /// does not know, or to an index not open, is refused), then finish (aborted when an
+    /// index is still open) or abort.
+    fn whole_backup(&mut self, backup: &Backup) -> Expect {
+        let slot = usize::from(backup.group);
+        let start = self.start_backup(slot, backup.proc == Proc::Old, backup.time);
+        if !matches!(start, Expect::Done) {
+            return start;
+        }
+        let mut open: BTreeMap<u8, Vec<usize>> = BTreeMap::new();
+        for step in &backup.steps {
+            match *step {
+                Step::Upload(chunk) | Step::Reuse(chunk) => {
+                    self.upload(slot, usize::from(chunk.0));
+                }
+                Step::Create(index) => {
+                    open.entry(index).or_default();
+                }
+                Step::Append(index, chunk) => {
+                    let chunk = usize::from(chunk.0);
+                    let known = self.writers[slot]
+                        .as_ref()
+                        .is_some_and(|w| w.session.contains(&chunk));
+                    if let (Some(list), true) = (open.get_mut(&index), known) {
+                        list.push(chunk);
+                    }
+                }
+                Step::Close(index) => {
+                    if let (Some(list), Some(w)) = (open.remove(&index), &self.writers[slot]) {
+                        let key = (slot, w.time);
+                        let published = (format!("idx{index}"), list);
+                        self.snapshots.entry(key).or_default().push(published);
+                    }
+                }
+            }
+        }
+        match backup.finish && open.is_empty() {
+            true => self.writers[slot] = None,
+            false => self.abort(slot),
+        }
+        Expect::Done
+    }
+
+    /// Prune the newest or the oldest snapshot of `group`, if it has one.
+    pub(crate) fn prune(&mut self, group: usize, newest: bool) -> Expect {
+        let mut times = self.snapshots.range((group, i64::MIN)..=(group, i64::MAX));
+        let picked = match newest {
+            true => times.next_back(),
+            false => times.next(),
         };
-        let snapshot = SnapshotId {
-            group: GROUPS[group].to_string(),
-            time,
+        let Some(((_, time), _)) = picked else {
+            return Expect::Done;
         };
+        let time = *time;
         // Only a session of the same group writes or re-uses a snapshot of it.
         let locked = self.writers[group]
             .as_ref()
             .is_some_and(|w| w.time == time || w.previous == Some(time));
         if locked {
-            return Expect::Prune(snapshot, Some(Refusal::Locked));
+            return Expect::Prune(Some(Refusal::Locked));
         }
         self.snapshots.remove(&(group, time));
-        Expect::Prune(snapshot, None)
+        Expect::Prune(None)
     }
 
     /// `LocalDatastoreLruCache::access` in the current process.
@@ -308,7 +400,7 @@ impl ModelState {
             ..GcStatus::default()
         };
         // Phase 1: touch every chunk of every published index (finished or in progress).
-        for index in self.snapshots.values().flatten() {
+        for (_, index) in self.snapshots.values().flatten() {
             status.index_files += 1;
             for c in index {
                 status.marked_chunks += 1;

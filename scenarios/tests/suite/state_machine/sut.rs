@@ -2,25 +2,24 @@
 //! transition is applied to it and checked against the model's expectation, and after every
 //! step the invariants compare the store with the model.
 
-use super::alphabet::{
-    chunk_data, chunk_len, digest, index_name, CACHE_CAPACITY, GRACE, GROUPS, MARGIN, POOL, START,
-};
+use super::alphabet::{chunk_data, chunk_len, digest, group, knobs, POOL, SLOTS};
 use super::coverage::{tally, tally_transition};
-use super::model::{Expect, ModelState, Refusal};
+use super::model::{Expect, ModelState};
 use super::transitions::{Flavor, Model, Transition};
-use harness::oracle::{CutoffRule, Oracle, OracleOptions};
+use harness::oracle::Oracle;
+use harness::program::{Op, Run};
+use harness::world::Setup;
 use proptest_state_machine::StateMachineTest;
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use store::storage::ChunkStat;
-use store::{
-    Backend, BackupWriter, Clock, Datastore, Digest, Observer, Process, SnapshotId, Std, Storage,
-    StoreConfig, StoreError,
-};
+use store::{Backend, BackupWriter, Datastore, Digest, Process, SnapshotId, Std, StoreError};
 
-/// The store under test: a datastore, its oracle, its processes and its sessions.
+/// The store under test: a program's datastore (run by the program executor), its
+/// oracle, its processes and the machine's sessions.
 pub(crate) struct Sut {
+    run: Run<Std>,
     ds: Arc<Datastore<Std>>,
     oracle: Arc<Oracle>,
     /// Every process started, oldest first; the last is the current one.
@@ -81,25 +80,22 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
     type Reference = Model<F>;
 
     fn init_test(model: &ModelState) -> Sut {
-        let config = StoreConfig::new(model.backend)
-            .with_cutoff(GRACE, MARGIN)
-            .with_cache_capacity(CACHE_CAPACITY)
-            .with_bugs(model.bugs);
-        let storage = Storage::model::<Std>();
-        let cutoff = CutoffRule {
-            grace: GRACE,
-            margin: MARGIN,
+        let setup = Setup {
+            bugs: model.bugs,
+            ..Setup::clean()
         };
-        let options = OracleOptions::new(model.backend).cutoff(cutoff);
-        let oracle = Oracle::with_options(&storage, options);
-        let observer: Arc<dyn Observer> = oracle.clone();
-        let ds = Datastore::new(config, storage, Clock::manual(START), observer);
-        let process = ds.start_process();
+        let run = Run::<Std>::open(knobs(model.backend), setup);
+        let (ds, process) = (run.ds.clone(), run.newest());
+        let oracle = run
+            .oracle
+            .clone()
+            .expect("the setup checks with the oracle");
         Sut {
+            run,
             ds,
             oracle,
             processes: vec![process],
-            writers: (0..GROUPS.len()).map(|_| None).collect(),
+            writers: (0..SLOTS).map(|_| None).collect(),
         }
     }
 
@@ -126,18 +122,16 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
                 let time = model.writers[group]
                     .as_ref()
                     .map_or(model.next_time, |w| w.time);
-                let result = process.start_backup(GROUPS[group], time);
+                let name = super::alphabet::group(group);
+                let result = process.start_backup(&name, time);
                 match (refused(&model.expect), result) {
                     (None, Ok(writer)) => sut.writers[group] = Some(writer),
                     (Some(r), Err(err)) => assert!(
                         r.matches(StoreError::of(&err)),
-                        "start of {} refused with {err:#}, model expected {r:?}",
-                        GROUPS[group]
+                        "start of {name} refused with {err:#}, model expected {r:?}"
                     ),
-                    (None, Err(err)) => panic!("start of {} failed: {err:#}", GROUPS[group]),
-                    (Some(r), Ok(_)) => {
-                        panic!("start of {} succeeded, model expected {r:?}", GROUPS[group])
-                    }
+                    (None, Err(err)) => panic!("start of {name} failed: {err:#}"),
+                    (Some(r), Ok(_)) => panic!("start of {name} succeeded, model expected {r:?}"),
                 }
             }
             Transition::Upload { slot, chunk } => {
@@ -176,49 +170,9 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
             Transition::Abort { slot } => {
                 drop(sut.writers[slot].take().expect("session to abort"));
             }
-            Transition::Prune { .. } => {
-                let Expect::Prune(snapshot, refusal) = &model.expect else {
-                    unreachable!("prune without expectation")
-                };
-                match (refusal, sut.current().prune(snapshot)) {
-                    (None, Ok(())) => {}
-                    (Some(r), Err(err)) => assert!(
-                        r.matches(StoreError::of(&err)),
-                        "prune of {snapshot} refused with {err:#}, model expected {r:?}"
-                    ),
-                    (None, Err(err)) => panic!("prune of {snapshot} failed: {err:#}"),
-                    (Some(r), Ok(())) => {
-                        panic!("prune of {snapshot} succeeded, model expected {r:?}")
-                    }
-                }
-            }
-            Transition::Read { .. } if !matches!(model.expect, Expect::Read(_)) => {}
-            Transition::Read { chunk } => {
-                let cache = sut.current().cache().expect("S3 cache");
-                let result = cache.access(&digest(chunk));
-                if exact {
-                    match (&model.expect, result) {
-                        (Expect::Read(Some(_)), Ok(data)) => assert_eq!(data, chunk_data(chunk)),
-                        (Expect::Read(None), Err(err)) => assert!(
-                            Refusal::Missing.matches(StoreError::of(&err)),
-                            "read of chunk {chunk} failed with {err:#}, model expected missing"
-                        ),
-                        (expect, Ok(_)) => {
-                            panic!("read of chunk {chunk} succeeded, model: {expect:?}")
-                        }
-                        (expect, Err(err)) => {
-                            panic!("read of chunk {chunk} failed with {err:#}, model: {expect:?}")
-                        }
-                    }
-                }
-            }
-            Transition::Gc { old_process } => {
-                let process = if old_process && old_alive {
-                    sut.previous().clone()
-                } else {
-                    sut.current().clone()
-                };
-                match (&model.expect, process.garbage_collect()) {
+            Transition::Op(Op::Gc(_)) => {
+                // Run here rather than by the executor, to compare its status exactly.
+                match (&model.expect, sut.run.newest().garbage_collect()) {
                     (Expect::Gc(expected), Ok(status)) => {
                         if exact {
                             assert_eq!(&status, expected, "GC status (left: store, right: model)");
@@ -232,10 +186,11 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
                     (expect, Err(err)) => panic!("GC failed with {err:#}, model: {expect:?}"),
                 }
             }
-            Transition::AdvanceClock { secs } => sut.ds.clock().advance(secs),
-            Transition::Reload => {
-                let new = sut.current().reload();
-                sut.processes.push(new);
+            Transition::Op(ref op) => {
+                op.run(&sut.run, 0);
+                if let Op::Reload(_) = op {
+                    sut.processes.push(sut.run.newest());
+                }
             }
         }
         tally_transition(model, &transition);
@@ -262,8 +217,9 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
         assert_eq!(sut.processes.len(), model.lrus.len(), "processes");
 
         // (1) The index files are the model's; every referenced chunk exists.
-        for (g, group) in GROUPS.iter().enumerate() {
-            let times = storage.indexes.snapshots(group).expect("list snapshots");
+        for g in 0..SLOTS {
+            let group = group(g);
+            let times = storage.indexes.snapshots(&group).expect("list snapshots");
             let expected: Vec<i64> = model
                 .snapshots
                 .range((g, i64::MIN)..=(g, i64::MAX))
@@ -273,17 +229,24 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
         }
         for ((g, time), indexes) in &model.snapshots {
             let snapshot = SnapshotId {
-                group: GROUPS[*g].to_string(),
+                group: group(*g),
                 time: *time,
             };
-            let names = storage
+            let mut names = storage
                 .indexes
                 .indexes(&snapshot)
                 .expect("list indexes")
                 .expect("snapshot exists");
-            let expected: Vec<String> = (0..indexes.len()).map(index_name).collect();
-            assert_eq!(names, expected, "indexes of {snapshot}");
-            for (name, chunks) in names.iter().zip(indexes) {
+            names.sort();
+            let mut indexes = indexes.clone();
+            indexes.sort();
+            let expected: Vec<&String> = indexes.iter().map(|(name, _)| name).collect();
+            assert_eq!(
+                names.iter().collect::<Vec<_>>(),
+                expected,
+                "indexes of {snapshot}"
+            );
+            for (name, chunks) in &indexes {
                 let bytes = storage
                     .indexes
                     .read(&snapshot, name)
@@ -312,7 +275,7 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
                         "known chunks of session {slot}"
                     );
                     for c in &m.session {
-                        let why = format!("used by the session of {}", GROUPS[slot]);
+                        let why = format!("used by the session of {}", group(slot));
                         sut.assert_exists(model.backend, *c, &why);
                     }
                 }

@@ -1,8 +1,17 @@
 //! The transitions, and the reference state machine: which transitions it generates in a
 //! state, and how the model applies them; one machine per backend ([`Flavor`]).
+//!
+//! The machine speaks the program vocabulary: every registered operation
+//! ([`harness::program::ops`]) is drawn through the registry (`OpKind::draw`) and run whole
+//! by the program executor, so a newly registered operation is drawn here without a change
+//! to this test. Besides those, the machine runs backup sessions step by step (start,
+//! upload, re-use, publish, finish, abort), so that other operations land between a
+//! session's steps.
 
-use super::alphabet::{CLOCK_STEPS, GROUPS, POOL};
+use super::alphabet::{POOL, SLOTS};
 use super::model::{Expect, ModelState};
+use harness::program::ops::GROUPS;
+use harness::program::{Draw, Op, OpKind, Rng};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest_state_machine::ReferenceStateMachine;
@@ -12,7 +21,10 @@ use store::{Backend, Bugs};
 /// A step of the machine.
 #[derive(Clone, Debug)]
 pub(crate) enum Transition {
-    /// Start a backup of `GROUPS[group]`, in the current process or (refused) the previous one.
+    /// A registered operation, run whole (in the current process).
+    Op(Op),
+    /// Start a backup session in slot `group`, in the current process or (refused) the
+    /// previous one.
     StartBackup { group: usize, old_process: bool },
     /// Upload chunk `chunk` in session `slot`.
     Upload { slot: usize, chunk: usize },
@@ -24,16 +36,6 @@ pub(crate) enum Transition {
     Finish { slot: usize },
     /// Drop the session without finishing: its snapshot is deleted.
     Abort { slot: usize },
-    /// Prune the `which`-th (modulo) snapshot of the group.
-    Prune { group: usize, which: usize },
-    /// S3: read a chunk through the current process's cache.
-    Read { chunk: usize },
-    /// GC in the current process or (refused) the previous one.
-    Gc { old_process: bool },
-    /// Advance the logical clock by `secs`.
-    AdvanceClock { secs: i64 },
-    /// Reload the service: a new process starts, the current one shuts down.
-    Reload,
 }
 
 impl Transition {
@@ -45,7 +47,7 @@ impl Transition {
             | Transition::AppendAndClose { slot, .. }
             | Transition::Finish { slot }
             | Transition::Abort { slot } => Some(slot),
-            _ => None,
+            Transition::Op(_) | Transition::StartBackup { .. } => None,
         }
     }
 }
@@ -71,6 +73,52 @@ impl Flavor for S3 {
 /// The reference state machine of backend `F`.
 pub(crate) struct Model<F>(PhantomData<F>);
 
+/// A registered operation of any kind, drawn through the registry from a seed, with the
+/// groups' newest backup times as the generator would know them. Operations run in the
+/// current process (the old process's refusals come from [`Transition::StartBackup`]).
+fn operation(state: &ModelState) -> BoxedStrategy<Transition> {
+    let times: Vec<i64> = (0..GROUPS as usize).map(|g| state.last_time(g)).collect();
+    (prop::sample::select(OpKind::ALL), any::<u64>())
+        .prop_map(move |(kind, seed)| {
+            let mut rng = Rng::new(seed);
+            let mut draw = Draw::new(&mut rng, 0, Vec::new(), times.clone());
+            Transition::Op(kind.draw(&mut draw))
+        })
+        .boxed()
+}
+
+/// The step-by-step session transitions on the active sessions.
+fn session_steps(active: Vec<usize>) -> Vec<(u32, BoxedStrategy<Transition>)> {
+    let slot = prop::sample::select(active);
+    vec![
+        (
+            6,
+            (slot.clone(), 0..POOL)
+                .prop_map(|(slot, chunk)| Transition::Upload { slot, chunk })
+                .boxed(),
+        ),
+        (
+            2,
+            (slot.clone(), 0..POOL)
+                .prop_map(|(slot, chunk)| Transition::Reuse { slot, chunk })
+                .boxed(),
+        ),
+        (
+            2,
+            (slot.clone(), any::<u8>())
+                .prop_map(|(slot, mask)| Transition::AppendAndClose { slot, mask })
+                .boxed(),
+        ),
+        (
+            2,
+            slot.clone()
+                .prop_map(|slot| Transition::Finish { slot })
+                .boxed(),
+        ),
+        (1, slot.prop_map(|slot| Transition::Abort { slot }).boxed()),
+    ]
+}
+
 impl<F: Flavor> ReferenceStateMachine for Model<F> {
     type State = ModelState;
     type Transition = Transition;
@@ -80,81 +128,22 @@ impl<F: Flavor> ReferenceStateMachine for Model<F> {
     }
 
     fn transitions(state: &ModelState) -> BoxedStrategy<Transition> {
-        let has_old = state.current > 0;
-        let old_flag = move || {
-            if has_old {
-                prop::bool::weighted(0.15).boxed()
-            } else {
-                Just(false).boxed()
-            }
+        let old_flag = match state.current > 0 {
+            true => prop::bool::weighted(0.15).boxed(),
+            false => Just(false).boxed(),
         };
         let mut choices: Vec<(u32, BoxedStrategy<Transition>)> = vec![
+            (9, operation(state)),
             (
                 3,
-                (0..GROUPS.len(), old_flag())
+                (0..SLOTS, old_flag)
                     .prop_map(|(group, old_process)| Transition::StartBackup { group, old_process })
                     .boxed(),
             ),
-            (
-                1,
-                (0..GROUPS.len(), 0..3usize)
-                    .prop_map(|(group, which)| Transition::Prune { group, which })
-                    .boxed(),
-            ),
-            (
-                2,
-                old_flag()
-                    .prop_map(|old_process| Transition::Gc { old_process })
-                    .boxed(),
-            ),
-            (
-                2,
-                prop::sample::select(CLOCK_STEPS.to_vec())
-                    .prop_map(|secs| Transition::AdvanceClock { secs })
-                    .boxed(),
-            ),
-            (1, Just(Transition::Reload).boxed()),
         ];
-        if state.s3() {
-            choices.push((
-                1,
-                (0..POOL)
-                    .prop_map(|chunk| Transition::Read { chunk })
-                    .boxed(),
-            ));
-        }
-        let active: Vec<usize> = (0..GROUPS.len())
-            .filter(|s| state.writers[*s].is_some())
-            .collect();
+        let active: Vec<usize> = (0..SLOTS).filter(|s| state.writers[*s].is_some()).collect();
         if !active.is_empty() {
-            let slot = prop::sample::select(active);
-            choices.extend([
-                (
-                    6,
-                    (slot.clone(), 0..POOL)
-                        .prop_map(|(slot, chunk)| Transition::Upload { slot, chunk })
-                        .boxed(),
-                ),
-                (
-                    2,
-                    (slot.clone(), 0..POOL)
-                        .prop_map(|(slot, chunk)| Transition::Reuse { slot, chunk })
-                        .boxed(),
-                ),
-                (
-                    2,
-                    (slot.clone(), any::<u8>())
-                        .prop_map(|(slot, mask)| Transition::AppendAndClose { slot, mask })
-                        .boxed(),
-                ),
-                (
-                    2,
-                    slot.clone()
-                        .prop_map(|slot| Transition::Finish { slot })
-                        .boxed(),
-                ),
-                (1, slot.prop_map(|slot| Transition::Abort { slot }).boxed()),
-            ]);
+            choices.extend(session_steps(active));
         }
         Union::new_weighted(choices).boxed()
     }
@@ -164,17 +153,14 @@ impl<F: Flavor> ReferenceStateMachine for Model<F> {
     /// shrinking can delete transitions one at a time.
     fn preconditions(_state: &ModelState, transition: &Transition) -> bool {
         match *transition {
-            Transition::StartBackup { group, .. } | Transition::Prune { group, .. } => {
-                group < GROUPS.len()
-            }
+            Transition::Op(_) => true,
+            Transition::StartBackup { group, .. } => group < SLOTS,
             Transition::Upload { slot, chunk } | Transition::Reuse { slot, chunk } => {
-                slot < GROUPS.len() && chunk < POOL
+                slot < SLOTS && chunk < POOL
             }
             Transition::AppendAndClose { slot, .. }
             | Transition::Finish { slot }
-            | Transition::Abort { slot } => slot < GROUPS.len(),
-            Transition::Read { chunk } => chunk < POOL,
-            Transition::Gc { .. } | Transition::AdvanceClock { .. } | Transition::Reload => true,
+            | Transition::Abort { slot } => slot < SLOTS,
         }
     }
 
@@ -185,37 +171,24 @@ impl<F: Flavor> ReferenceStateMachine for Model<F> {
                 return state;
             }
         }
-        state.expect = match *transition {
+        state.expect = match transition {
+            Transition::Op(op) => state.operation(op),
             Transition::StartBackup { group, old_process } => {
-                state.start_backup(group, old_process)
+                let time = state.next_time;
+                state.start_backup(*group, *old_process, time)
             }
             Transition::Upload { slot, chunk } => {
-                state.upload(slot, chunk);
+                state.upload(*slot, *chunk);
                 Expect::Done
             }
-            Transition::Reuse { slot, chunk } => Expect::Reused(state.upload(slot, chunk)),
-            Transition::AppendAndClose { slot, mask } => state.publish(slot, mask),
+            Transition::Reuse { slot, chunk } => Expect::Reused(state.upload(*slot, *chunk)),
+            Transition::AppendAndClose { slot, mask } => state.publish(*slot, *mask),
             Transition::Finish { slot } => {
-                state.writers[slot] = None;
+                state.writers[*slot] = None;
                 Expect::Done
             }
             Transition::Abort { slot } => {
-                if let Some(w) = state.writers[slot].take() {
-                    state.snapshots.remove(&(slot, w.time));
-                }
-                Expect::Done
-            }
-            Transition::Prune { group, which } => state.prune(group, which),
-            Transition::Read { chunk } if state.s3() => state.read(chunk),
-            Transition::Read { .. } => Expect::Done,
-            Transition::Gc { old_process } => state.gc(old_process),
-            Transition::AdvanceClock { secs } => {
-                state.now += secs;
-                Expect::Done
-            }
-            Transition::Reload => {
-                state.lrus.push(Vec::new());
-                state.current += 1;
+                state.abort(*slot);
                 Expect::Done
             }
         };
