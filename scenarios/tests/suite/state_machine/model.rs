@@ -85,6 +85,9 @@ pub(crate) enum Expect {
     Gc(GcStatus),
 }
 
+/// A published index: its name and its chunks, in order.
+pub(crate) type Published = (String, Vec<usize>);
+
 /// The reference model's state: what the store must hold after the steps so far.
 #[derive(Clone, Debug)]
 pub(crate) struct ModelState {
@@ -102,7 +105,7 @@ pub(crate) struct ModelState {
     pub(crate) writers: [Option<ModelWriter>; SLOTS],
     /// Snapshots `(group, time)` with their published indexes (name, chunks), in
     /// publication order.
-    pub(crate) snapshots: BTreeMap<(usize, i64), Vec<(String, Vec<usize>)>>,
+    pub(crate) snapshots: BTreeMap<(usize, i64), Vec<Published>>,
     /// The chunks that exist.
     pub(crate) chunks: BTreeMap<usize, ModelChunk>,
     /// The backup time of the next session's snapshot.
