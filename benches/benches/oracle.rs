@@ -23,7 +23,7 @@ fn benches(c: &mut Criterion) {
         seed: DEFAULT_SEED,
         ..Budget::from_env(2)
     };
-    for scenario in scenarios::ALL {
+    for scenario in scenarios::all() {
         for (label, without_oracle) in [("oracle", false), ("noop", true)] {
             let setup = Setup {
                 without_oracle,

@@ -5,5 +5,5 @@
 //! the catalogue of scenarios and seeded races from the `scenarios` crate.
 
 fn main() -> std::process::ExitCode {
-    chunkcheck::main(scenarios::CATALOGUE)
+    chunkcheck::main(scenarios::catalogue())
 }

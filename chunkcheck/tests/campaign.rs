@@ -103,7 +103,7 @@ fn real_plan_shards_are_disjoint_and_cover_the_plan() {
         Cli::from_args(args)
             .expect("parses")
             .check
-            .settings(&scenarios::CATALOGUE, String::new())
+            .settings(&scenarios::catalogue(), String::new())
             .expect("valid settings")
     };
     let whole: Vec<String> = settings(&[])
@@ -115,10 +115,10 @@ fn real_plan_shards_are_disjoint_and_cover_the_plan() {
     // Every scenario × (loom + 3 schedulers × 3 batches); every race under loom once and
     // 10 trials under each of the 3 schedulers and the stress baseline; 3,000 generated
     // programs in items of 50; every race over generated programs, 10 trials.
-    let races = scenarios::seeded::SEEDED.len();
+    let races = scenarios::seeded().len();
     assert_eq!(
         whole.len(),
-        scenarios::ALL.len() * 10 + races * (1 + 4 * 10) + 3_000 / 50 + races * 10
+        scenarios::all().len() * 10 + races * (1 + 4 * 10) + 3_000 / 50 + races * 10
     );
     for count in [2, 3, 4, 5] {
         let mut union = Vec::new();
@@ -247,7 +247,7 @@ fn json_lists_every_scenario_and_seeded_race() {
     );
     // Per race: loom once, 3 trials of each scheduler, of the stress baseline and over
     // generated programs, summed up as medians.
-    for race in scenarios::seeded::SEEDED {
+    for race in scenarios::seeded() {
         for (checker, trials) in [
             ("loom", 1),
             ("shuttle-random", 3),
@@ -266,7 +266,7 @@ fn json_lists_every_scenario_and_seeded_race() {
         }
     }
     let checkers = ["loom", "shuttle-random", "shuttle-pct"];
-    for scenario in scenarios::ALL {
+    for scenario in scenarios::all() {
         for checker in checkers {
             let row = report
                 .matrix
@@ -281,7 +281,7 @@ fn json_lists_every_scenario_and_seeded_race() {
         }
         assert!(report.coverage.contains_key(scenario.name));
     }
-    for race in scenarios::seeded::SEEDED {
+    for race in scenarios::seeded() {
         for checker in checkers {
             let item = report
                 .seeded
@@ -308,7 +308,7 @@ fn json_lists_every_scenario_and_seeded_race() {
     assert!(generated.pairs.iter().any(|p| p.reached));
     assert_eq!(
         report.generated_seeded.len(),
-        scenarios::seeded::SEEDED.len() * 3,
+        scenarios::seeded().len() * 3,
         "every race's bug, three trials (no fault-handling bugs without --faults)"
     );
     let lost =

@@ -1,7 +1,58 @@
 //! Filesystem backend: writers inserting and re-using chunks while GC sweeps.
 
 use crate::build::{backup, begun, gc, publish, upload, world};
+use crate::seeded::LEFT_UNTOUCHED;
+use crate::{Scenario, SeededRace};
+use harness::oracle::Property;
 use harness::program::{Age, BackendKind, Begun, Chunk, Past, Proc, Program, Step};
+use store::SeededBug;
+
+/// The scenarios of this module, in report order.
+pub const SCENARIOS: &[Scenario] = &[
+    scenario!(
+        insert_vs_sweep,
+        "fs-insert-vs-sweep",
+        4,
+        "filesystem: writer inserts new and existing chunks vs GC phase 2"
+    ),
+    scenario!(
+        pull_reuse_vs_sweep,
+        "pull-reuse-vs-sweep",
+        4,
+        "pull-style touch-and-reuse vs sweep"
+    ),
+];
+
+/// The seeded bugs these scenarios expose, and what a report of each must name.
+pub const SEEDED: &[SeededRace] = &[
+    // Caught at the faulty step: the sweep's stat outside the chunk store mutex.
+    SeededRace {
+        bug: SeededBug::SweepStatOutsideMutex,
+        scenario: "pull-reuse-vs-sweep",
+        expect: &[Property::P1],
+        deadlock: false,
+    },
+    SeededRace {
+        bug: SeededBug::InsertSkipsTouch,
+        scenario: "fs-insert-vs-sweep",
+        expect: LEFT_UNTOUCHED,
+        deadlock: false,
+    },
+    // Caught at the faulty step: the re-use's touch outside the chunk store mutex.
+    SeededRace {
+        bug: SeededBug::TouchWithoutMutex,
+        scenario: "pull-reuse-vs-sweep",
+        expect: &[Property::P1],
+        deadlock: false,
+    },
+    // Caught at the faulty step: the cutoff the GC computes as it starts.
+    SeededRace {
+        bug: SeededBug::CutoffIgnoresOldestWriter,
+        scenario: "fs-insert-vs-sweep",
+        expect: &[Property::Cutoff],
+        deadlock: false,
+    },
+];
 
 /// Writer inserting new and existing chunks vs GC phase 2.
 ///

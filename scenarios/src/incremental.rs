@@ -1,8 +1,20 @@
 //! Incremental backup: chunks known from the previous snapshot, prune and GC.
 
 use crate::build::{backup, gc, publish, world};
+use crate::{Scenario, SeededRace};
 use harness::program::ops::Prune;
 use harness::program::{Age, BackendKind, Chunk, Past, Proc, Program, Step};
+
+/// The scenarios of this module, in report order.
+pub const SCENARIOS: &[Scenario] = &[scenario!(
+    incremental_vs_prune,
+    "incremental-vs-prune",
+    3,
+    "incremental backup with known chunks vs prune vs GC"
+)];
+
+/// The seeded bugs these scenarios expose (none of their own).
+pub const SEEDED: &[SeededRace] = &[];
 
 /// Incremental backup with known chunks from the previous snapshot vs prune vs GC.
 ///

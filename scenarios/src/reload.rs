@@ -2,8 +2,51 @@
 //! wait for it.
 
 use crate::build::{backup, begun, gc, publish, upload, upload_and_publish, world};
+use crate::seeded::LEFT_UNTOUCHED;
+use crate::{Scenario, SeededRace};
+use harness::oracle::Property;
 use harness::program::ops::{Backup, Reload};
 use harness::program::{Age, BackendKind, Begun, Chunk, Past, Proc, Program, Step};
+use store::SeededBug;
+
+/// The scenarios of this module, in report order.
+pub const SCENARIOS: &[Scenario] = &[
+    scenario!(
+        reload_during_backup,
+        "reload-during-backup",
+        3,
+        "reload: old-process writer, new-process writer, GC in the new process"
+    ),
+    scenario!(
+        gc_during_reload,
+        "gc-during-reload",
+        3,
+        "reload while the old process's GC runs: old GC aborts, new GC waits for old writers"
+    ),
+    scenario!(
+        eviction_vs_touch_across_reload,
+        "eviction-vs-touch-across-reload",
+        3,
+        "S3 reload: old-process cache eviction vs a new-process writer touching the chunk"
+    ),
+];
+
+/// The seeded bugs these scenarios expose, and what a report of each must name.
+pub const SEEDED: &[SeededRace] = &[
+    // Caught at the faulty step: the GC that starts while an old-process writer is active.
+    SeededRace {
+        bug: SeededBug::LockForgetsOtherProcesses,
+        scenario: "reload-during-backup",
+        expect: &[Property::P4],
+        deadlock: false,
+    },
+    SeededRace {
+        bug: SeededBug::EvictionRollsBackAtime,
+        scenario: "eviction-vs-touch-across-reload",
+        expect: LEFT_UNTOUCHED,
+        deadlock: false,
+    },
+];
 
 /// An old-process writer still running, a reload with a GC in the new process, and a
 /// writer in the newest process.

@@ -1,8 +1,20 @@
 //! Verify: renaming a corrupt chunk aside while a writer uploads a good copy.
 
 use crate::build::{backup, upload_and_publish, world};
+use crate::{Scenario, SeededRace};
 use harness::program::ops::Verify;
 use harness::program::{Age, BackendKind, Chunk, Expect, Past, Proc, Program};
+
+/// The scenarios of this module, in report order.
+pub const SCENARIOS: &[Scenario] = &[scenario!(
+    verify_vs_upload,
+    "verify-vs-upload",
+    4,
+    "verify renaming a corrupt chunk vs upload of a good copy"
+)];
+
+/// The seeded bugs these scenarios expose (none of their own).
+pub const SEEDED: &[SeededRace] = &[];
 
 /// Verify renaming a corrupt chunk vs upload of a good copy.
 ///

@@ -1,5 +1,6 @@
 //! The clean store passes every scenario under every checker, with the single chunk store
-//! mutex and with the sharded one (each test module has a `single` and a `sharded` half).
+//! mutex and with the sharded one (a `single` and a `sharded` test module, one test per
+//! checker, each over every scenario).
 //!
 //! Budgets: loom is exhaustive within each scenario's preemption bound (`Scenario::loom_bound`,
 //! `LOOM_MAX_PREEMPTIONS` overrides); shuttle runs `HARNESS_SCHEDULES` schedules (default
@@ -40,62 +41,41 @@ fn assert_clean(name: &str, checker: Checker, lock: LockGranularity) {
     );
 }
 
-/// The four checkers' tests of one scenario with one lock granularity.
+/// Every scenario clean under `checker` with the `lock` granularity.
+fn assert_all_clean(checker: Checker, lock: LockGranularity) {
+    for scenario in scenarios::all() {
+        assert_clean(scenario.name, checker, lock);
+    }
+}
+
+/// The four checkers' tests of every scenario with one lock granularity (a new scenario is
+/// tested as soon as its module declares it).
 macro_rules! clean_with {
-    ($name:literal, $lock:ident => $granularity:expr) => {
+    ($lock:ident => $granularity:expr) => {
         mod $lock {
             use super::*;
             #[test]
             fn loom() {
-                assert_clean($name, Checker::Loom, $granularity);
+                assert_all_clean(Checker::Loom, $granularity);
             }
             #[test]
             fn shuttle_random() {
-                assert_clean($name, Checker::Random, $granularity);
+                assert_all_clean(Checker::Random, $granularity);
             }
             #[test]
             fn shuttle_pct() {
-                assert_clean($name, Checker::Pct, $granularity);
+                assert_all_clean(Checker::Pct, $granularity);
             }
             #[test]
             fn shuttle_urw() {
-                assert_clean($name, Checker::Urw, $granularity);
+                assert_all_clean(Checker::Urw, $granularity);
             }
         }
     };
 }
 
-macro_rules! clean {
-    ($($module:ident => $name:literal;)*) => {$(
-        mod $module {
-            use super::*;
-            clean_with!($name, single => LockGranularity::Single);
-            clean_with!($name, sharded => LockGranularity::sharded());
-        }
-    )*
-        /// Every registered scenario has its tests here.
-        #[test]
-        fn every_scenario_is_tested() {
-            let tested = [$($name),*];
-            let registered: Vec<_> = scenarios::ALL.iter().map(|s| s.name).collect();
-            assert_eq!(registered, tested, "scenarios::ALL and the tests differ");
-        }
-    };
-}
-
-clean! {
-    fs_insert_vs_sweep => "fs-insert-vs-sweep";
-    s3_upload_vs_sweep => "s3-upload-vs-sweep";
-    reload_during_backup => "reload-during-backup";
-    eviction_vs_remove => "eviction-vs-remove";
-    incremental_vs_prune => "incremental-vs-prune";
-    pull_reuse_vs_sweep => "pull-reuse-vs-sweep";
-    verify_vs_upload => "verify-vs-upload";
-    gc_during_reload => "gc-during-reload";
-    eviction_vs_access => "eviction-vs-access";
-    rotten_cache_vs_read => "rotten-cache-vs-read";
-    eviction_vs_touch_across_reload => "eviction-vs-touch-across-reload";
-}
+clean_with!(single => LockGranularity::Single);
+clean_with!(sharded => LockGranularity::sharded());
 
 /// `eviction-vs-access` is about the sharded lock: there, the evicted C and the uploaded D
 /// live in different shards, so the `sharded` half of its tests takes the deferred-marker
@@ -111,7 +91,7 @@ fn eviction_vs_access_crosses_shards() {
 /// either lock granularity.
 #[test]
 fn every_scenario_on_real_threads() {
-    for scenario in scenarios::ALL {
+    for scenario in scenarios::all() {
         for lock in LOCKS {
             for _ in 0..20 {
                 (scenario.std)(Setup::clean().with_granularity(lock));
@@ -174,7 +154,7 @@ fn spawned_threads_counts_real_spawns() {
 /// either lock granularity.
 #[test]
 fn every_scenario_fits_loom() {
-    for scenario in scenarios::ALL {
+    for scenario in scenarios::all() {
         for lock in LOCKS {
             let entry = scenario.shuttle;
             let spawned = spawned_threads(move || entry(Setup::clean().with_granularity(lock)));

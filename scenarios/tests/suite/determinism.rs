@@ -19,7 +19,7 @@ const SCHEDULES: usize = 20;
 
 #[test]
 fn every_scenario_is_deterministic_under_shuttle() {
-    for scenario in scenarios::ALL {
+    for scenario in scenarios::all() {
         for lock in [LockGranularity::Single, LockGranularity::sharded()] {
             let entry = scenario.shuttle;
             let setup = Setup::clean().with_granularity(lock);

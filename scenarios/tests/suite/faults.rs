@@ -15,7 +15,7 @@ fn faults_survived(
 ) -> Vec<(&'static str, u64)> {
     let mut landed = 0;
     let mut crashes = Vec::new();
-    for scenario in scenarios::ALL {
+    for scenario in scenarios::all() {
         let report = scenario.check(
             checker,
             Setup::clean().with_faults(1),

@@ -8,7 +8,8 @@
 
 use harness::check::{self, Checker};
 use harness::world::Setup;
-use scenarios::seeded::{SeededRace, SeededRaceExt};
+use scenarios::seeded::SeededRaceExt;
+use scenarios::SeededRace;
 use store::SeededBug;
 
 fn round_trip_shuttle(checker: Checker, bug: SeededBug) {
