@@ -4,6 +4,7 @@ use crate::build::{backup, begun, gc, publish, upload, world};
 use crate::seeded::LEFT_UNTOUCHED;
 use crate::{Scenario, SeededRace};
 use harness::oracle::Property;
+use harness::program::ops::SyncJob;
 use harness::program::{Age, BackendKind, Begun, Chunk, Past, Proc, Program, Step};
 use store::SeededBug;
 
@@ -20,6 +21,12 @@ pub const SCENARIOS: &[Scenario] = &[
         "pull-reuse-vs-sweep",
         4,
         "pull-style touch-and-reuse vs sweep"
+    ),
+    scenario!(
+        sync_vs_sweep,
+        "sync-vs-sweep",
+        4,
+        "sync job pulling a snapshot from another datastore vs sweep"
     ),
 ];
 
@@ -50,6 +57,12 @@ pub const SEEDED: &[SeededRace] = &[
         bug: SeededBug::CutoffIgnoresOldestWriter,
         scenario: "fs-insert-vs-sweep",
         expect: &[Property::Cutoff],
+        deadlock: false,
+    },
+    SeededRace {
+        bug: SeededBug::PullChecksWithoutTouch,
+        scenario: "sync-vs-sweep",
+        expect: LEFT_UNTOUCHED,
         deadlock: false,
     },
 ];
@@ -109,6 +122,34 @@ pub fn pull_reuse_vs_sweep() -> Program {
             vec![gc(Proc::Current)],
             vec![backup(0, 1, [reuse, publish(&pulled)].concat()).into()],
         ],
+        expect: Vec::new(),
+    }
+}
+
+/// A sync job pulling a snapshot from another datastore vs sweep.
+///
+/// History: chunks A1 and B were written long ago and nothing references them.
+/// Threads: t1 runs a GC; t2 runs a sync job that pulls snapshot vm/100/1 of a second
+/// datastore, whose index `idx0` holds A1 and D, into a snapshot vm/100/1 here: it finds A1
+/// present (touched and re-used; fetched again if GC removed it first), fetches D and
+/// inserts it, publishes `idx0` and finishes.
+/// Race: the job takes A1 for present without touching it (`pull-checks-without-touch`):
+/// A1 keeps its old atime while the new snapshot references it, and GC may remove it under
+/// the session (P3). Progress: B must be gone.
+pub fn sync_vs_sweep() -> Program {
+    let pull = SyncJob {
+        proc: Proc::Current,
+        group: 0,
+        time: 1,
+        indexes: vec![vec![Chunk::A1, Chunk::D]],
+    };
+    Program {
+        knobs: world(BackendKind::Filesystem, 1),
+        history: vec![Past::Garbage {
+            chunks: vec![Chunk::A1, Chunk::B],
+            age: Age::Old,
+        }],
+        threads: vec![vec![gc(Proc::Current)], vec![pull.into()]],
         expect: Vec::new(),
     }
 }

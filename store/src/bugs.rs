@@ -69,11 +69,17 @@ pub enum SeededBug {
     /// upload of the chunk finds the marker and skips the put, so the object stays gone.
     /// Shows only under fault injection (a lost object).
     GcTrustsMarker,
+    /// A sync (pull) job takes a chunk the target already has for done once it has
+    /// checked that its file exists, without touching it: an old unreferenced chunk keeps
+    /// its old atime while the pulled snapshot references it, and GC removes it. Upstream's
+    /// pull tests presence with a conditional touch, which this skips; our own seeded bug,
+    /// added with the sync job.
+    PullChecksWithoutTouch,
 }
 
 impl SeededBug {
     /// Every seeded bug.
-    pub const ALL: [SeededBug; 16] = [
+    pub const ALL: [SeededBug; 17] = [
         Self::SweepStatOutsideMutex,
         Self::InsertSkipsTouch,
         Self::TouchWithoutMutex,
@@ -90,6 +96,7 @@ impl SeededBug {
         Self::VerifyUnmarksObject,
         Self::GcReadsTempIndex,
         Self::GcTrustsMarker,
+        Self::PullChecksWithoutTouch,
     ];
 
     /// The bugs in how the store reacts to a failing storage operation: they show only when
@@ -127,6 +134,7 @@ impl SeededBug {
             Self::VerifyUnmarksObject => "verify-unmarks-object",
             Self::GcReadsTempIndex => "gc-reads-temp-index",
             Self::GcTrustsMarker => "gc-trusts-marker",
+            Self::PullChecksWithoutTouch => "pull-checks-without-touch",
         }
     }
 
@@ -161,6 +169,9 @@ impl SeededBug {
             }
             Self::GcReadsTempIndex => "GC marks the chunks of unpublished .tmp_didx files",
             Self::GcTrustsMarker => "S3 GC takes a local marker as proof that the object exists",
+            Self::PullChecksWithoutTouch => {
+                "a sync job re-uses a chunk it found present without touching it"
+            }
         }
     }
 

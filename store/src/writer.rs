@@ -21,6 +21,8 @@ use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+pub mod sync;
+
 fn group_lock(group: &str) -> String {
     format!("group:{group}")
 }

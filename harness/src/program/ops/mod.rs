@@ -272,4 +272,5 @@ operations! {
     Verify(verify::Verify),
     Prune(prune::Prune),
     Clock(clock::Clock),
+    Sync(sync::SyncJob),
 }

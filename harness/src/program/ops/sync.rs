@@ -1,0 +1,154 @@
+//! A sync (pull) job: a snapshot of a second datastore (another host) copied into the
+//! program's datastore, chunk by chunk.
+
+use super::backup::{Backup, Step};
+use super::{proc_suffix, Draw, Operation};
+use crate::program::execute::{group_name, settle, Run};
+use crate::program::model::{Chunk, Proc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use store::{
+    Backend, Clock, Datastore, NoopObserver, Platform, Process, SnapshotId, Std, Storage,
+    StoreConfig,
+};
+
+/// A sync job pulling a snapshot of group `group` whose indexes hold `indexes`, from a
+/// second datastore, into a snapshot of the same group at backup time `time`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SyncJob {
+    /// Its process.
+    pub proc: Proc,
+    /// Group number.
+    pub group: u8,
+    /// Backup time of the copy (refused unless newer than the group's last snapshot).
+    pub time: i64,
+    /// The source snapshot's indexes (`idx0`, `idx1`), each a list of chunks.
+    pub indexes: Vec<Vec<Chunk>>,
+}
+
+impl SyncJob {
+    /// The source: a datastore of its own on real threads' primitives (its steps are no
+    /// scheduling points), holding the snapshot to pull, written as it is built.
+    fn source(&self) -> (Arc<Process<Std>>, SnapshotId) {
+        let ds = Datastore::<Std>::new(
+            StoreConfig::new(Backend::Filesystem),
+            Storage::model::<Std>(),
+            Clock::manual(0),
+            Arc::new(NoopObserver),
+        );
+        let process = ds.start_process();
+        let snapshot = SnapshotId {
+            group: group_name(self.group),
+            time: 1,
+        };
+        let mut writer = process
+            .start_backup(&snapshot.group, snapshot.time)
+            .expect("the sync source starts its snapshot");
+        for (i, chunks) in self.indexes.iter().enumerate() {
+            let name = format!("idx{i}");
+            writer.create_index(&name).expect("the sync source opens an index");
+            for chunk in chunks {
+                let digest = writer.upload_chunk(chunk.data()).expect("source upload");
+                writer.append(&name, digest).expect("source append");
+            }
+            writer.close_index(&name).expect("the sync source publishes");
+        }
+        writer.finish().expect("the sync source finishes");
+        (process, snapshot)
+    }
+}
+
+impl Operation for SyncJob {
+    const NAME: &'static str = "sync";
+    const WEIGHT: u64 = 2;
+
+    fn proc(&self) -> Option<Proc> {
+        Some(self.proc)
+    }
+
+    fn size(&self) -> usize {
+        1 + self.indexes.iter().map(Vec::len).sum::<usize>()
+    }
+
+    fn draw(draw: &mut Draw<'_>) -> Self {
+        let group = draw.group();
+        let time = draw.last_time(group) + draw.rng.range(1, 2) as i64;
+        draw.backed_up(group, time);
+        let indexes = (0..draw.rng.range(1, 2))
+            .map(|_| (0..draw.rng.range(1, 3)).map(|_| draw.chunk()).collect())
+            .collect();
+        SyncJob {
+            proc: draw.proc(),
+            group,
+            time,
+            indexes,
+        }
+    }
+
+    fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {
+        let (source, snapshot) = self.source();
+        let process = run.acting(self.proc);
+        settle(
+            thread,
+            "sync",
+            process.pull_snapshot(&source, &snapshot, self.time),
+        );
+    }
+
+    fn render(&self) -> String {
+        let indexes: Vec<String> = (self.indexes.iter().enumerate())
+            .map(|(i, chunks)| {
+                let names: Vec<_> = chunks.iter().map(|c| c.name()).collect();
+                format!("idx{i}[{}]", names.join(" "))
+            })
+            .collect();
+        format!(
+            "sync{} {}@{}: {}",
+            proc_suffix(self.proc),
+            group_name(self.group),
+            self.time,
+            indexes.join(" ")
+        )
+    }
+
+    /// An index dropped, or a chunk of one (each index keeps one).
+    fn smaller(&self) -> Vec<Self> {
+        let mut out = Vec::new();
+        for i in 0..self.indexes.len() {
+            if self.indexes.len() > 1 {
+                let mut smaller = self.clone();
+                smaller.indexes.remove(i);
+                out.push(smaller);
+            }
+            for c in 0..self.indexes[i].len() {
+                if self.indexes[i].len() > 1 {
+                    let mut smaller = self.clone();
+                    smaller.indexes[i].remove(c);
+                    out.push(smaller);
+                }
+            }
+        }
+        out
+    }
+
+    /// A finished backup session that re-uses or uploads each chunk, index by index.
+    fn as_backup(&self) -> Option<Backup> {
+        let mut steps = Vec::new();
+        for (i, chunks) in self.indexes.iter().enumerate() {
+            let i = i as u8;
+            steps.push(Step::Create(i));
+            for &chunk in chunks {
+                steps.extend([Step::Reuse(chunk), Step::Append(i, chunk)]);
+            }
+            steps.push(Step::Close(i));
+        }
+        Some(Backup {
+            proc: self.proc,
+            group: self.group,
+            time: self.time,
+            steps,
+            finish: true,
+            begun: None,
+        })
+    }
+}
