@@ -1,6 +1,6 @@
 //! What the harness can run: scenarios and the seeded races they expose.
 //!
-//! The scenario functions live in the `scenarios` crate, which depends on this one; the types
+//! The scenarios (fixed programs) live in the `scenarios` crate, which depends on this one; the types
 //! live here so the campaign runner (the `chunkcheck` crate) can run any [`Catalogue`] it is
 //! handed without a dependency cycle.
 

@@ -6,13 +6,14 @@
 //! **Idea.** [`platform`] implements the store's `Platform` for loom and shuttle, so plain
 //! `cargo test` runs every checker from one build; [`oracle`] is the store's observer and
 //! checks P1–P4, harm, cache invariants, lock order, single GC and progress at every event
-//! against ghost state; [`world`] sets scenarios up over model storage and a logical clock;
-//! [`check`] runs a scenario under a checker and turns panics into reports, reading what
-//! failed from the [`execution`] log as data; [`schedule`]
-//! records and replays shuttle schedules; [`catalogue`] describes scenarios and seeded races.
+//! against ghost state; [`world`] holds a run's setup over model storage; [`program`]
+//! defines actor programs (generated ones, and the scenarios as fixed ones) and runs them
+//! on any platform; [`check`] runs one under a checker and turns panics into reports,
+//! reading what failed from the [`execution`] log as data; [`schedule`] decodes recorded
+//! shuttle schedules; [`catalogue`] describes scenarios and seeded races.
 //!
-//! **Usage.** The `scenarios` crate holds the scenario functions; the `chunkcheck` crate runs
-//! them as a campaign (`cargo run --release -p chunkcheck`).
+//! **Usage.** The `scenarios` crate holds the scenarios; the `chunkcheck` crate runs them
+//! and generated programs as a campaign (`cargo run --release -p chunkcheck`).
 
 pub mod catalogue;
 pub mod check;

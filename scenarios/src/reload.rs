@@ -15,7 +15,7 @@ pub const SCENARIOS: &[Scenario] = &[
         reload_during_backup,
         "reload-during-backup",
         3,
-        "reload: old-process writer, new-process writer, GC in the new process"
+        "reload: old-process writer, reload with a GC in the new process, a writer in the newest"
     ),
     scenario!(
         gc_during_reload,

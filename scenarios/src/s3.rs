@@ -71,11 +71,11 @@ pub const SEEDED: &[SeededRace] = &[
 
 /// Writer upload (LRU hit, touch of a marker, new upload with cache insert) vs GC phases 2–3.
 ///
-/// History (cache of 2): E, C and B were uploaded long ago and nothing references them; E
-/// was evicted to a marker, C and B are cached.
+/// History (cache of 2): A2, C and B were uploaded long ago and nothing references them;
+/// A2 was evicted to a marker, C and B are cached.
 /// Threads: t1 runs a GC (bucket sweep, then marker sweep); t2 starts a backup, uploads C
-/// (LRU hit), E (marker: touch) and D (new: upload, cache insert, evicting the least
-/// recently used), publishes `[C, E, D]` and finishes.
+/// (LRU hit), A2 (marker: touch) and D (new: upload, cache insert, evicting the least
+/// recently used), publishes `[C, A2, D]` and finishes.
 /// Races: the writer uploads D outside the per-chunk lock, GC finds D in the bucket without
 /// a local file and deletes it (`upload-without-chunk-lock`); the writer skips C on an LRU
 /// hit without touching it and GC removes it (`lru-hit-skips-touch`). Progress: B must go.
@@ -83,12 +83,12 @@ pub fn upload_vs_sweep() -> Program {
     Program {
         knobs: world(BackendKind::S3, 2),
         history: vec![Past::Garbage {
-            chunks: vec![Chunk::E, Chunk::C, Chunk::B],
+            chunks: vec![Chunk::A2, Chunk::C, Chunk::B],
             age: Age::Old,
         }],
         threads: vec![
             vec![gc(Proc::Current)],
-            vec![backup(0, 1, upload_and_publish(&[Chunk::C, Chunk::E, Chunk::D])).into()],
+            vec![backup(0, 1, upload_and_publish(&[Chunk::C, Chunk::A2, Chunk::D])).into()],
         ],
         expect: Vec::new(),
     }
@@ -97,10 +97,10 @@ pub fn upload_vs_sweep() -> Program {
 /// Cache insert with eviction vs GC remove: the lock order must hold, and a deadlock must be
 /// reported rather than hang.
 ///
-/// History (cache of 1): B and E were uploaded long ago, unreferenced; B was evicted, E is
-/// cached.
-/// Threads: t1 runs a GC, which removes E and B (cache remove enters the LRU under the
-/// chunk store mutex); t2 starts a backup and uploads D, whose cache insert evicts E (the
+/// History (cache of 1): B and A2 were uploaded long ago, unreferenced; B was evicted, A2
+/// is cached.
+/// Threads: t1 runs a GC, which removes A2 and B (cache remove enters the LRU under the
+/// chunk store mutex); t2 starts a backup and uploads D, whose cache insert evicts A2 (the
 /// eviction callback runs inside the LRU mutex), and publishes `[D]`.
 /// Race: the eviction callback takes the chunk store mutex inside the LRU mutex while GC
 /// holds the chunk store mutex and waits for the LRU (`eviction-locks-store-inside-lru`):
@@ -109,7 +109,7 @@ pub fn eviction_vs_remove() -> Program {
     Program {
         knobs: world(BackendKind::S3, 1),
         history: vec![Past::Garbage {
-            chunks: vec![Chunk::B, Chunk::E],
+            chunks: vec![Chunk::B, Chunk::A2],
             age: Age::Old,
         }],
         threads: vec![
@@ -124,7 +124,7 @@ pub fn eviction_vs_remove() -> Program {
 /// mutex, the eviction's deferred marker must not land on a chunk cached again meanwhile.
 ///
 /// History (cache of 1): C was uploaded long ago, unreferenced, and is cached. With the
-/// default 16 shards C and D live in different shards (6 and 15; a test checks it).
+/// default 16 shards C and D live in different shards (a test checks it).
 /// Threads: t1 starts a backup, uploads D (cache insert: write D, pop C from the LRU, then
 /// C's marker, under C's own shard when sharded) and publishes `[D]`; t2 reads C through
 /// the cache (a hit, or a miss that fetches C from the bucket and caches it again,
@@ -157,8 +157,8 @@ pub fn eviction_vs_access() -> Program {
 /// History (cache of 2): snapshot vm/100/1 references C, which is cached; C's local copy
 /// has since rotted (same size, one byte changed).
 /// Threads: t1 reads C through the cache and must get C (the bucket holds a good copy);
-/// t2 verifies C's local copy and renames it aside (a marker with its atime takes its
-/// place).
+/// t2 verifies C's local copy and empties the rotten copy in place (a marker keeping its
+/// atime).
 /// Race: a read that hits the LRU before verify runs serves the rotten copy instead of
 /// fetching the good object (`cache-serves-rotten-copy`); found by the generated phase.
 pub fn rotten_cache_vs_read() -> Program {

@@ -1,7 +1,8 @@
-//! Seeded bugs: each historical race of the upstream store, as a runtime switch.
+//! Seeded bugs: each historical race of the upstream store, and the mistakes this project's
+//! harness found or added with an actor, as a runtime switch.
 //!
-//! All are off by default. Turning one on makes the store reproduce that upstream bug and
-//! nothing else, so one build can show that the clean store passes every check and that the
+//! All are off by default. Turning one on makes the store reproduce that bug and nothing
+//! else, so one build can show that the clean store passes every check and that the
 //! harness catches every bug (see the `harness` and `scenarios` crates).
 
 use std::fmt;

@@ -212,7 +212,7 @@ impl<P: Platform, T: Send + 'static> JoinHandle<P, T> {
     }
 }
 
-/// Spawns a named thread on platform `P` (name threads by role: `writer-1`, `gc`).
+/// Spawns a named thread on platform `P` (a program's threads are `t1`, `t2`, ...).
 pub fn spawn<P, F, T>(name: impl Into<String>, f: F) -> JoinHandle<P, T>
 where
     P: Platform,

@@ -104,7 +104,7 @@ impl<P: Platform> Run<P> {
     ///
     /// # Panics
     /// When the history began no such session (it begins one for every begun backup).
-    pub(super) fn resume(&self, thread: usize, backup: &Backup) -> Option<BackupWriter<P>> {
+    pub(super) fn resume(&self, thread: usize, backup: &Backup) -> BackupWriter<P> {
         let mut sessions = self.begun.lock().unwrap_or_else(|e| e.into_inner());
         let at = sessions
             .iter()
@@ -114,7 +114,7 @@ impl<P: Platform> Run<P> {
         if let Some(faults) = &self.faults {
             faults.enter(process.id());
         }
-        Some(writer)
+        writer
     }
 
     /// After a crash of the newest process, a restart: a fresh process over the same
@@ -332,7 +332,12 @@ fn write_history<P: Platform>(run: &mut Run<P>, program: &Program) {
     for (n, written) in ordered.into_iter().enumerate() {
         if let Some(age) = written.age() {
             let behind = age_time(&run.knobs, age) - run.ds.clock().now();
-            run.ds.clock().advance(behind.max(0));
+            assert!(
+                behind >= 0,
+                "history: an item {age} comes after a younger one (a session of the current \
+                 process begun after a reload is at least as young as the history before it)"
+            );
+            run.ds.clock().advance(behind);
         }
         match written {
             Written::Past(past) => write_past(run, n, past, &mut times),
@@ -349,26 +354,44 @@ fn write_history<P: Platform>(run: &mut Run<P>, program: &Program) {
     }
 }
 
+/// Writes a finished snapshot of group `group` at backup time `time` through `process`,
+/// with one index (`idx0`, `idx1`, ...) per list of chunks.
+///
+/// # Panics
+/// When the store refuses any step (a history must be written as told).
+pub(super) fn write_snapshot<P: Platform>(
+    process: &Arc<Process<P>>,
+    group: u8,
+    time: i64,
+    indexes: &[Vec<Chunk>],
+) {
+    let what = format!("history: snapshot {}/{time}", group_name(group));
+    let mut writer = (process.start_backup(&group_name(group), time))
+        .unwrap_or_else(|err| panic!("{what} starts: {err:#}"));
+    for (i, chunks) in indexes.iter().enumerate() {
+        let name = format!("idx{i}");
+        let mut publish = || -> anyhow::Result<()> {
+            writer.create_index(&name)?;
+            for chunk in chunks {
+                let digest = writer.upload_chunk(chunk.data())?;
+                writer.append(&name, digest)?;
+            }
+            writer.close_index(&name)
+        };
+        publish().unwrap_or_else(|err| panic!("{what}, {name}: {err:#}"));
+    }
+    writer
+        .finish()
+        .unwrap_or_else(|err| panic!("{what} finishes: {err:#}"));
+}
+
 /// Writes one history item (the `n`-th written).
 fn write_past<P: Platform>(run: &mut Run<P>, n: usize, past: &Past, times: &mut [i64; 256]) {
     match past {
         Past::Snapshot { group, indexes, .. } => {
             let time = &mut times[usize::from(*group)];
             *time += 1;
-            let mut writer = run
-                .first
-                .start_backup(&group_name(*group), *time)
-                .expect("history: backup starts");
-            for (i, chunks) in indexes.iter().enumerate() {
-                let name = format!("idx{i}");
-                writer.create_index(&name).expect("history: index opens");
-                for chunk in chunks {
-                    let digest = writer.upload_chunk(chunk.data()).expect("history: upload");
-                    writer.append(&name, digest).expect("history: append");
-                }
-                writer.close_index(&name).expect("history: index closes");
-            }
-            writer.finish().expect("history: backup finishes");
+            write_snapshot(&run.first, *group, *time, indexes);
         }
         Past::Garbage { chunks, .. } => {
             let group = format!("ct/{}", 900 + n);
@@ -435,12 +458,14 @@ fn refused(err: &anyhow::Error) -> bool {
 /// The "thread" of steps the history runs on the main thread (a begun backup's).
 pub(super) const HISTORY: usize = usize::MAX;
 
-/// Accepts a documented refusal; panics on anything else.
+/// Accepts a documented refusal on a program thread; panics on anything else, and on any
+/// error at all in the history ([`HISTORY`]).
 pub(super) fn settle<T>(thread: usize, what: &str, result: anyhow::Result<T>) -> Option<T> {
     match result {
         Ok(value) => Some(value),
+        // What the history writes must be written: a refusal there is a broken story.
+        Err(err) if thread == HISTORY => panic!("history: {what} failed: {err:#}"),
         Err(err) if refused(&err) => None,
-        Err(err) if thread == HISTORY => panic!("history: {what} failed unexpectedly: {err:#}"),
         Err(err) => panic!("t{}: {what} failed unexpectedly: {err:#}", thread + 1),
     }
 }

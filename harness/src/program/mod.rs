@@ -4,10 +4,12 @@
 //! grace and margin), a history written before threads start (snapshots over a small
 //! chunk pool, garbage of several ages, S3 objects with or without local markers, bit rot)
 //! and two to four threads of operations ([`ops`], one module each: backup sessions with
-//! several indexes, GC, reload, restore reads, verify, prune, clock steps), each in the
-//! current or the old process. [`generate`] draws one from a seed; [`execute`] runs it on any platform, so
-//! loom, shuttle and real threads run the same program; the oracle judges every event,
-//! and [`end_check`] replaces the per-scenario asserts.
+//! several indexes, GC, reload, restore reads, verify, prune, sync jobs, clock steps), each
+//! in the current or the old process. [`generate`] draws one from a seed; a scenario is a
+//! fixed one, whose history may also begin backup sessions its threads continue and hold a
+//! reload. [`execute`] runs a program on any platform, so loom, shuttle and real threads
+//! run the same program; the oracle judges every event, then a fixed program's
+//! expectation clauses ([`Expect`]) and the [`end_check`] every program shares.
 
 mod check;
 mod end;

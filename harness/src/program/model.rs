@@ -208,8 +208,9 @@ pub struct Program {
 /// check. Skipped when an injected fault landed (what the threads did may be cut short).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Expect {
-    /// The chunk's local file holds its content, even if the history rotted it (a thread
-    /// uploaded a good copy that must survive).
+    /// The chunk survived intact, even if the history rotted it (a thread uploaded a good
+    /// copy that must survive): on the filesystem its file holds its content; on S3 its
+    /// object exists (the bucket is the chunk's home; nothing rots objects).
     Intact(Chunk),
     /// If the newest process's cache lists the chunk, its local file has content (the
     /// oracle checks this as the LRU mutex is released; a marker written after the last

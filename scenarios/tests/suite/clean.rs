@@ -19,33 +19,39 @@ use store::LockGranularity;
 /// Both granularities: upstream's single mutex and the default sharding.
 const LOCKS: [LockGranularity; 2] = [LockGranularity::Single, LockGranularity::sharded()];
 
-fn assert_clean(name: &str, checker: Checker, lock: LockGranularity) {
+/// Whether scenario `name` passes under `checker` with the `lock` granularity and explores
+/// what its budget asks; the failure as a message otherwise.
+fn clean(name: &str, checker: Checker, lock: LockGranularity) -> Result<(), String> {
     let scenario = scenarios::find(name).expect("scenario is registered");
     let budget = scenario.budget();
     let report = scenario.check(checker, Setup::clean().with_granularity(lock), &budget);
     if let Some(failure) = report.failure {
-        panic!(
+        return Err(format!(
             "{name} under {checker} with the {lock} lock failed after {} schedules:\n{}",
             report.schedules, failure.message
-        );
+        ));
     }
     let floor = match checker {
         // Exhaustive: more than one interleaving exists in every scenario.
         Checker::Loom => 2,
         _ => budget.schedules as u64,
     };
-    assert!(
-        report.schedules >= floor,
-        "{name} under {checker} explored only {} schedules",
-        report.schedules
-    );
+    match report.schedules >= floor {
+        true => Ok(()),
+        false => Err(format!(
+            "{name} under {checker} explored only {} schedules",
+            report.schedules
+        )),
+    }
 }
 
-/// Every scenario clean under `checker` with the `lock` granularity.
+/// Every scenario clean under `checker` with the `lock` granularity (all are run; every
+/// failure is reported).
 fn assert_all_clean(checker: Checker, lock: LockGranularity) {
-    for scenario in scenarios::all() {
-        assert_clean(scenario.name, checker, lock);
-    }
+    let failures: Vec<String> = (scenarios::all().iter())
+        .filter_map(|scenario| clean(scenario.name, checker, lock).err())
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 /// The four checkers' tests of every scenario with one lock granularity (a new scenario is
@@ -108,7 +114,7 @@ const LOOM_SPAWNS: usize = 4;
 ///
 /// Shuttle numbers the tasks of an execution densely in spawn order, the test's main thread
 /// being task 0, so a probe spawned after `f` returned is task `spawned + 1`. This counts
-/// every spawn, named or not, by the scenario, `World` or the store, without help from the
+/// every spawn, named or not, by the program executor or the store, without help from the
 /// platform.
 fn spawned_threads(f: impl Fn() + Send + Sync + 'static) -> BTreeSet<usize> {
     let counts = Arc::new(Mutex::new(BTreeSet::new()));

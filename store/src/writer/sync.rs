@@ -14,7 +14,7 @@ use crate::index;
 use crate::platform::Platform;
 use crate::process::Process;
 use crate::SeededBug;
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Result};
 use std::sync::Arc;
 
 /// What a pull copied.
@@ -32,10 +32,14 @@ impl<P: Platform> Process<P> {
     /// Pulls `snapshot` of `source` (a process of another datastore) into this datastore,
     /// as a snapshot of the same group at backup time `time`, index by index.
     ///
+    /// The source snapshot is read without a lock on it (the source is another host's
+    /// store): a source changing under the pull fails it, and nothing is published for it.
+    ///
     /// # Errors
-    /// Those of [`Process::start_backup`] and of a session's steps; [`StoreError::NotFound`]
-    /// when the source has no such snapshot or index; the source's read errors (a missing
-    /// or corrupt chunk); a corrupt source index. The session is aborted on any error.
+    /// Those of [`Process::start_backup`] and of a session's steps. Any failure of the
+    /// source (no such snapshot or index, a corrupt index, a missing or corrupt chunk) is a
+    /// message naming the sync source, not one of this datastore's [`StoreError`]s. The
+    /// session is aborted on any error.
     pub fn pull_snapshot<Q: Platform>(
         self: &Arc<Self>,
         source: &Process<Q>,
@@ -43,17 +47,18 @@ impl<P: Platform> Process<P> {
         time: i64,
     ) -> Result<PullStats> {
         let indexes = &source.datastore().storage().indexes;
-        let names = indexes
-            .indexes(snapshot)?
-            .ok_or_else(|| StoreError::NotFound(format!("source snapshot {snapshot}")))?;
+        let names = (indexes.indexes(snapshot))
+            .map_err(|err| source_error(snapshot, err))?
+            .ok_or_else(|| source_error(snapshot, StoreError::NotFound(snapshot.to_string())))?;
         let mut writer = self.start_backup(&snapshot.group, time)?;
         let mut stats = PullStats::default();
         for name in names {
             let path = format!("{snapshot}/{name}.didx");
-            let bytes = indexes
-                .read(snapshot, &name)?
-                .ok_or_else(|| StoreError::NotFound(format!("source index {path}")))?;
-            let digests = index::decode(&path, &bytes)?;
+            let bytes = (indexes.read(snapshot, &name))
+                .map_err(|err| source_error(snapshot, err))?
+                .ok_or_else(|| source_error(snapshot, StoreError::NotFound(path.clone())))?;
+            let digests =
+                index::decode(&path, &bytes).map_err(|err| source_error(snapshot, err))?;
             writer.create_index(&name)?;
             for digest in digests {
                 match writer.pull_chunk(source, digest)? {
@@ -83,18 +88,25 @@ impl<P: Platform> BackupWriter<P> {
             false => self.reuse_chunk(digest)?,
         };
         if !present {
-            let data = source
-                .read_chunk(&digest)
-                .with_context(|| format!("reading chunk {digest} from the sync source"))?;
+            let data = (source.read_chunk(&digest))
+                .map_err(|err| anyhow!("sync source: reading chunk {digest}: {err:#}"))?;
             self.upload(digest, &data)?;
         }
         Ok(present)
     }
 }
 
+/// A failure of the source, as a message: the source's own errors (a missing snapshot, a
+/// corrupt chunk) are not this datastore's refusals, and a caller branching on this
+/// datastore's [`StoreError`]s must not take them for one.
+fn source_error(snapshot: &SnapshotId, err: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("sync source, snapshot {snapshot}: {err:#}")
+}
+
 /// The seeded bug of the sync job.
 mod seeded {
     use super::BackupWriter;
+    use crate::datastore::Backend;
     use crate::digest::Digest;
     use crate::observer::ChunkUse;
     use crate::platform::Platform;
@@ -103,11 +115,15 @@ mod seeded {
     impl<P: Platform> BackupWriter<P> {
         /// [`crate::SeededBug::PullChecksWithoutTouch`]: the chunk's local file is statted
         /// under the chunk store mutex and, when there, taken as re-used without a touch.
+        ///
+        /// Everything else is as [`BackupWriter::reuse_chunk`] does it: the per-chunk lock
+        /// on S3, the use reported and the chunk adopted under the mutex.
         pub(super) fn present_without_touch(&mut self, digest: Digest) -> Result<bool> {
             let process = self.process.clone();
+            let ds = process.datastore();
+            let _lock = (ds.config.backend == Backend::S3).then(|| ds.lock_chunk(digest));
             let guard = process.chunk_store.lock(&digest);
             let present = process.chunk_store.stat(&guard, &digest)?.is_some();
-            drop(guard);
             if present {
                 self.emit_used(digest, ChunkUse::Reused);
                 self.session.insert(digest);

@@ -14,4 +14,5 @@ mod prune_verify;
 mod reload;
 mod seeded_bugs;
 mod sharded;
+mod sync;
 mod writer;

@@ -109,7 +109,7 @@ impl Operation for Backup {
 
     fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {
         let writer = match self.begun {
-            Some(_) => run.resume(thread, self),
+            Some(_) => Some(run.resume(thread, self)),
             None => {
                 let process = run.acting(self.proc);
                 let start = process.start_backup(&group_name(self.group), self.time);

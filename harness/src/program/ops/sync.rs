@@ -3,7 +3,7 @@
 
 use super::backup::{Backup, Step};
 use super::{proc_suffix, Draw, Operation};
-use crate::program::execute::{group_name, settle, Run};
+use crate::program::execute::{group_name, settle, write_snapshot, Run};
 use crate::program::model::{Chunk, Proc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -37,24 +37,9 @@ impl SyncJob {
             Arc::new(NoopObserver),
         );
         let process = ds.start_process();
-        let snapshot = SnapshotId {
-            group: group_name(self.group),
-            time: 1,
-        };
-        let mut writer = process
-            .start_backup(&snapshot.group, snapshot.time)
-            .expect("the sync source starts its snapshot");
-        for (i, chunks) in self.indexes.iter().enumerate() {
-            let name = format!("idx{i}");
-            writer.create_index(&name).expect("the sync source opens an index");
-            for chunk in chunks {
-                let digest = writer.upload_chunk(chunk.data()).expect("source upload");
-                writer.append(&name, digest).expect("source append");
-            }
-            writer.close_index(&name).expect("the sync source publishes");
-        }
-        writer.finish().expect("the sync source finishes");
-        (process, snapshot)
+        write_snapshot(&process, self.group, 1, &self.indexes);
+        let group = group_name(self.group);
+        (process, SnapshotId { group, time: 1 })
     }
 }
 
@@ -85,14 +70,22 @@ impl Operation for SyncJob {
         }
     }
 
+    /// The source never fails (a source error is no refusal, so it fails the run), and a
+    /// pull that succeeds copied every chunk of every index.
     fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {
         let (source, snapshot) = self.source();
         let process = run.acting(self.proc);
-        settle(
-            thread,
-            "sync",
-            process.pull_snapshot(&source, &snapshot, self.time),
-        );
+        let pulled = process.pull_snapshot(&source, &snapshot, self.time);
+        if let Some(stats) = settle(thread, "sync", pulled) {
+            let chunks = self.indexes.iter().map(Vec::len).sum::<usize>();
+            assert_eq!(
+                (stats.present + stats.fetched, stats.indexes),
+                (chunks, self.indexes.len()),
+                "t{}: {} copied (chunks, indexes)",
+                thread + 1,
+                self.render()
+            );
+        }
     }
 
     fn render(&self) -> String {

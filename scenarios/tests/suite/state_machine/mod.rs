@@ -55,8 +55,8 @@ mod transitions;
 use coverage::{Tally, TALLY};
 use harness::execution::ExecutionLog;
 use harness::oracle::Property;
-use harness::program::ops::{Read, Reload};
-use harness::program::{Chunk, Op, OpKind, Proc};
+use harness::program::ops::{Clock, Gc, Read, Reload};
+use harness::program::{Chunk, ClockStep, Op, OpKind, Proc};
 use model::ModelState;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestError, TestRng, TestRunner};
@@ -380,5 +380,62 @@ fn read_after_reload_with_stale_lru_entry() {
     ];
     if let Some(failure) = replay(&initial, &transitions) {
         panic!("{}", failure.message);
+    }
+}
+
+/// The other cases this machine once failed on and persisted (before it drew the registered
+/// operations, so their recorded seeds no longer replay them), as explicit sequences that
+/// must pass: a GC past the grace period after a reload and an emptied session; reads of
+/// the empty chunk (whose marker is its content) after an upload, before and after a
+/// reload with an old-process session.
+#[test]
+fn persisted_cases_replay_clean() {
+    let start = |group| Transition::StartBackup {
+        group,
+        old_process: false,
+    };
+    let read = |chunk| {
+        Transition::Op(Op::Read(Read {
+            proc: Proc::Current,
+            chunk: Chunk(chunk),
+        }))
+    };
+    let clock = |step| Transition::Op(Op::Clock(Clock(step)));
+    let cases = [
+        vec![
+            start(0),
+            Transition::Upload { slot: 0, chunk: 0 },
+            Transition::Finish { slot: 0 },
+            Transition::Op(Op::Reload(Reload)),
+            start(0),
+            Transition::Finish { slot: 0 },
+            clock(ClockStep::PastGrace),
+            Transition::Op(Op::Gc(Gc {
+                proc: Proc::Current,
+            })),
+        ],
+        vec![
+            start(2),
+            Transition::Upload { slot: 2, chunk: 0 },
+            clock(ClockStep::One),
+            read(0),
+        ],
+        vec![
+            start(2),
+            Transition::Upload { slot: 2, chunk: 0 },
+            start(1),
+            Transition::Op(Op::Reload(Reload)),
+            read(0),
+            Transition::Reuse { slot: 1, chunk: 1 },
+            clock(ClockStep::One),
+            Transition::Upload { slot: 1, chunk: 2 },
+            read(0),
+        ],
+    ];
+    for transitions in cases {
+        let initial = ModelState::new(Backend::S3, Bugs::none());
+        if let Some(failure) = replay(&initial, &transitions) {
+            panic!("{}", failure.message);
+        }
     }
 }

@@ -309,7 +309,12 @@ impl ModelState {
                     self.upload(slot, usize::from(chunk.0));
                 }
                 Step::Create(index) => {
-                    open.entry(index).or_default();
+                    // The store refuses a second index of one name with an error no
+                    // program accepts; drawn backups never open one twice.
+                    assert!(
+                        open.insert(index, Vec::new()).is_none(),
+                        "idx{index} opened twice"
+                    );
                 }
                 Step::Append(index, chunk) => {
                     let chunk = usize::from(chunk.0);

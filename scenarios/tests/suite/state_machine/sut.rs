@@ -170,8 +170,9 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
             Transition::Abort { slot } => {
                 drop(sut.writers[slot].take().expect("session to abort"));
             }
+            // GC, reads and prunes run here rather than by the executor, to compare what they
+            // return with the model (a GC's status exactly).
             Transition::Op(Op::Gc(_)) => {
-                // Run here rather than by the executor, to compare its status exactly.
                 match (&model.expect, sut.run.newest().garbage_collect()) {
                     (Expect::Gc(expected), Ok(status)) => {
                         if exact {
@@ -186,6 +187,60 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
                     (expect, Err(err)) => panic!("GC failed with {err:#}, model: {expect:?}"),
                 }
             }
+            // Run here as well, to compare what they return with the model.
+            Transition::Op(Op::Read(ref read)) => {
+                let (chunk, result) = (
+                    usize::from(read.chunk.0),
+                    sut.current().read_chunk(&read.chunk.digest()),
+                );
+                if exact {
+                    match (&model.expect, result) {
+                        (Expect::Read(Some(_)), Ok(data)) => assert_eq!(data, chunk_data(chunk)),
+                        (Expect::Read(None), Err(err)) => assert!(
+                            matches!(StoreError::of(&err), Some(StoreError::MissingChunk(_))),
+                            "read of chunk {chunk} failed with {err:#}, model expected missing"
+                        ),
+                        (expect, Ok(_)) => {
+                            panic!("read of chunk {chunk} succeeded, model: {expect:?}")
+                        }
+                        (expect, Err(err)) => {
+                            panic!("read of chunk {chunk} failed with {err:#}, model: {expect:?}")
+                        }
+                    }
+                }
+            }
+            Transition::Op(Op::Prune(ref prune)) => {
+                let name = group(usize::from(prune.group));
+                let times = sut
+                    .ds
+                    .storage()
+                    .indexes
+                    .snapshots(&name)
+                    .expect("list snapshots");
+                let picked = match prune.newest {
+                    true => times.last(),
+                    false => times.first(),
+                };
+                let result = picked.map(|&time| {
+                    sut.current().prune(&SnapshotId {
+                        group: name.clone(),
+                        time,
+                    })
+                });
+                match (&model.expect, result) {
+                    (Expect::Done, None) | (Expect::Prune(None), Some(Ok(()))) => {}
+                    (Expect::Prune(Some(r)), Some(Err(err))) => assert!(
+                        r.matches(StoreError::of(&err)),
+                        "prune in {name} refused with {err:#}, model expected {r:?}"
+                    ),
+                    (expect, Some(Err(err))) => {
+                        panic!("prune in {name} failed with {err:#}, model: {expect:?}")
+                    }
+                    (expect, outcome) => panic!("prune in {name}: {outcome:?}, model: {expect:?}"),
+                }
+            }
+            // Every other operation as the program executor runs it; the invariants then
+            // compare the store with the model.
             Transition::Op(ref op) => {
                 op.run(&sut.run, 0);
                 if let Op::Reload(_) = op {
