@@ -6,7 +6,8 @@
 //! the same scenario, bug and bound again must fail at the same schedule with the same
 //! violation.
 
-use harness::check::{self, Checker};
+use harness::check::{self, Cause, Checker};
+use harness::oracle::Property;
 use harness::world::Setup;
 use scenarios::seeded::SeededRaceExt;
 use scenarios::SeededRace;
@@ -98,4 +99,28 @@ fn corrupt_schedules_are_rejected() {
         let replayed = check::replay(corrupt, move || entry(Setup::clean()));
         assert!(replayed.is_err(), "{corrupt:?} replayed");
     }
+}
+
+/// A schedule of `sync-vs-sweep` with `pull-checks-without-touch` (found by the campaign's
+/// shuttle random trial 2) in which the job publishes its index after the GC's mark and
+/// before its sweep: the untouched chunk is removed under a visible index, so the oracle
+/// reports P2, not P3, and that is the expected report for this bug too.
+#[test]
+fn untouched_chunk_swept_after_publication_is_p2() {
+    let bug = SeededBug::PullChecksWithoutTouch;
+    let race = SeededRace::of(bug);
+    let entry = race.scenario().entry(Checker::Random);
+    let setup = Setup::with_bug(bug);
+    let schedule = "910267bbede7a1e2c2f2e012000000000000000000000000000000000080244991224991a244\n\
+                    8a222952942451a44852a4280a";
+    let failure = check::replay(schedule, move || entry(setup))
+        .expect("schedule decodes")
+        .expect("the schedule fails");
+    assert_eq!(
+        failure.cause,
+        Cause::Violation(Property::P2),
+        "{}",
+        failure.message
+    );
+    assert!(race.matches(failure.cause));
 }
