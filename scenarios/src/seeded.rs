@@ -1,6 +1,6 @@
 //! The seeded races: which scenario exposes each seeded bug, and what the oracle (or the
 //! checker) must report when it does. Each scenario module declares the races of its
-//! scenarios (`SEEDED`) next to their stories; [`crate::seeded`] gathers them.
+//! scenarios (`SEEDED`) next to their stories; [`crate::seeded()`] gathers them.
 
 use crate::Scenario;
 use harness::catalogue::SeededRace;
