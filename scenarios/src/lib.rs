@@ -36,19 +36,24 @@ pub mod verify;
 pub use harness::catalogue::{Catalogue, Scenario, SeededRace};
 use std::sync::OnceLock;
 
-/// Every scenario, module by module (each module declares its scenarios next to their
-/// stories, so a new story touches only its module).
+/// Each module's scenarios and the seeded races they expose, in report order (each module
+/// declares both next to its stories, so a new story touches only its module).
+const MODULES: [(&[Scenario], &[SeededRace]); 5] = [
+    (fs::SCENARIOS, fs::SEEDED),
+    (s3::SCENARIOS, s3::SEEDED),
+    (reload::SCENARIOS, reload::SEEDED),
+    (incremental::SCENARIOS, incremental::SEEDED),
+    (verify::SCENARIOS, verify::SEEDED),
+];
+
+/// Every scenario, module by module.
 pub fn all() -> &'static [Scenario] {
     static ALL: OnceLock<Vec<Scenario>> = OnceLock::new();
     ALL.get_or_init(|| {
-        [
-            fs::SCENARIOS,
-            s3::SCENARIOS,
-            reload::SCENARIOS,
-            incremental::SCENARIOS,
-            verify::SCENARIOS,
-        ]
-        .concat()
+        MODULES
+            .iter()
+            .flat_map(|(s, _)| s.iter().copied())
+            .collect()
     })
 }
 
@@ -57,20 +62,16 @@ pub fn all() -> &'static [Scenario] {
 pub fn seeded() -> &'static [SeededRace] {
     static SEEDED: OnceLock<Vec<SeededRace>> = OnceLock::new();
     SEEDED.get_or_init(|| {
-        [
-            fs::SEEDED,
-            s3::SEEDED,
-            reload::SEEDED,
-            incremental::SEEDED,
-            verify::SEEDED,
-        ]
-        .concat()
+        MODULES
+            .iter()
+            .flat_map(|(_, r)| r.iter().copied())
+            .collect()
     })
 }
 
 /// The scenario called `name`.
 pub fn find(name: &str) -> Option<&'static Scenario> {
-    all().iter().find(|s| s.name == name)
+    catalogue().find(name)
 }
 
 /// Every scenario and seeded race, for the campaign runner (`chunkcheck`).

@@ -1,7 +1,7 @@
 //! Coverage: how often the interesting states were reached (per test thread), so that the
 //! tests can show that the main machines are not vacuous.
 
-use super::model::{Expect, ModelState, Refusal};
+use super::model::{ModelState, Prediction, Refusal};
 use super::transitions::Transition;
 use harness::program::{Op, OpKind};
 use harness::world::GRACE;
@@ -51,7 +51,7 @@ pub(crate) fn tally_transition(model: &ModelState, transition: &Transition) {
             t.kinds.insert(op.kind());
         }
         match (&model.expect, transition) {
-            (Expect::Gc(status), _) => {
+            (Prediction::Gc(status), _) => {
                 t.gcs += 1;
                 t.chunks_removed += status.removed_chunks;
                 if model.writers.iter().any(Option::is_some) {
@@ -61,17 +61,17 @@ pub(crate) fn tally_transition(model: &ModelState, transition: &Transition) {
                     t.gcs_bounded_by_writer += 1;
                 }
             }
-            (Expect::Refused(Refusal::ShuttingDown), _) => t.refused_shutting_down += 1,
-            (Expect::Refused(Refusal::Locked), Transition::StartBackup { .. }) => {
+            (Prediction::Refused(Refusal::ShuttingDown), _) => t.refused_shutting_down += 1,
+            (Prediction::Refused(Refusal::Locked), Transition::StartBackup { .. }) => {
                 t.start_refused_busy_group += 1
             }
-            (Expect::Refused(Refusal::Locked), Transition::Op(Op::Gc(_))) => {
+            (Prediction::Refused(Refusal::Locked), Transition::Op(Op::Gc(_))) => {
                 t.gc_refused_other_process += 1
             }
-            (Expect::Prune(Some(Refusal::Locked)), _) => t.prune_refused_locked += 1,
-            (Expect::Prune(None), _) => t.pruned += 1,
-            (Expect::Reused(true), _) => t.reuse_hits += 1,
-            (Expect::Read(None), _) => t.reads_missing += 1,
+            (Prediction::Prune(Some(Refusal::Locked)), _) => t.prune_refused_locked += 1,
+            (Prediction::Prune(None), _) => t.pruned += 1,
+            (Prediction::Reused(true), _) => t.reuse_hits += 1,
+            (Prediction::Read(None), _) => t.reads_missing += 1,
             _ => {}
         }
         if model.chunks.values().any(|m| !m.content) {

@@ -1,5 +1,5 @@
 //! The reference model: what the store holds (snapshots, sessions, chunks with their atimes,
-//! per-process LRUs, the clock) and what each step must do in it (an [`Expect`]ation, or a
+//! per-process LRUs, the clock) and what each step must do in it (a [`Prediction`], or a
 //! [`Refusal`]).
 
 use super::alphabet::{chunk_len, index_name, knobs, CACHE_CAPACITY, SLOTS, START};
@@ -63,7 +63,7 @@ pub(crate) struct ModelChunk {
 
 /// What the last transition must do in the store.
 #[derive(Clone, Debug)]
-pub(crate) enum Expect {
+pub(crate) enum Prediction {
     /// Success, nothing more to check (or a no-op).
     Done,
     /// The store refuses.
@@ -111,7 +111,7 @@ pub(crate) struct ModelState {
     /// The backup time of the next session's snapshot.
     pub(crate) next_time: i64,
     /// What the last transition must do in the store.
-    pub(crate) expect: Expect,
+    pub(crate) expect: Prediction,
 }
 
 impl ModelState {
@@ -127,7 +127,7 @@ impl ModelState {
             snapshots: BTreeMap::new(),
             chunks: BTreeMap::new(),
             next_time: 1,
-            expect: Expect::Done,
+            expect: Prediction::Done,
         }
     }
 
@@ -204,15 +204,20 @@ impl ModelState {
 
     /// Start a backup of `group` at backup time `time`, in the current process or
     /// (refused) an old one.
-    pub(crate) fn start_backup(&mut self, group: usize, old_process: bool, time: i64) -> Expect {
+    pub(crate) fn start_backup(
+        &mut self,
+        group: usize,
+        old_process: bool,
+        time: i64,
+    ) -> Prediction {
         if old_process && self.current > 0 {
-            return Expect::Refused(Refusal::ShuttingDown);
+            return Prediction::Refused(Refusal::ShuttingDown);
         }
         if self.writers[group].is_some() {
-            return Expect::Refused(Refusal::Locked);
+            return Prediction::Refused(Refusal::Locked);
         }
         if time <= self.last_time(group) {
-            return Expect::Refused(Refusal::NotNewer);
+            return Prediction::Refused(Refusal::NotNewer);
         }
         let previous = self
             .snapshots
@@ -232,13 +237,13 @@ impl ModelState {
             published: 0,
         });
         self.snapshots.insert((group, time), Vec::new());
-        Expect::Done
+        Prediction::Done
     }
 
     /// Publish an index of session `slot` with the session's chunks selected by `mask`.
-    pub(crate) fn publish(&mut self, slot: usize, mask: u8) -> Expect {
+    pub(crate) fn publish(&mut self, slot: usize, mask: u8) -> Prediction {
         let Some(w) = self.writers[slot].as_mut() else {
-            return Expect::Done;
+            return Prediction::Done;
         };
         let chunks: Vec<usize> = w
             .session
@@ -251,7 +256,7 @@ impl ModelState {
         let key = (slot, w.time);
         let published = (name.clone(), chunks.clone());
         self.snapshots.entry(key).or_default().push(published);
-        Expect::Publish { name, chunks }
+        Prediction::Publish { name, chunks }
     }
 
     /// Drops session `slot` without finishing: its snapshot is deleted.
@@ -264,7 +269,7 @@ impl ModelState {
     /// A registered operation, run whole in the current process: a backup-like operation
     /// as the backup session it stands for ([`Op::as_backup`]), the others by their rules
     /// here. An operation the model has no rule for fails the test (it must learn one).
-    pub(crate) fn operation(&mut self, op: &Op) -> Expect {
+    pub(crate) fn operation(&mut self, op: &Op) -> Prediction {
         if let Some(backup) = op.as_backup() {
             return self.whole_backup(&backup);
         }
@@ -273,21 +278,21 @@ impl ModelState {
             Op::Reload(_) => {
                 self.lrus.push(Vec::new());
                 self.current += 1;
-                Expect::Done
+                Prediction::Done
             }
             Op::Read(read) => {
                 let chunk = usize::from(read.chunk.0);
                 match self.s3() {
                     true => self.read(chunk),
-                    false => Expect::Read(self.chunks.contains_key(&chunk).then_some(chunk)),
+                    false => Prediction::Read(self.chunks.contains_key(&chunk).then_some(chunk)),
                 }
             }
             // No bit rot here: verify finds every local copy good (or only a marker).
-            Op::Verify(_) => Expect::Done,
+            Op::Verify(_) => Prediction::Done,
             Op::Prune(prune) => self.prune(usize::from(prune.group), prune.newest),
             Op::Clock(Clock(step)) => {
                 self.now += step.secs(&knobs(self.backend));
-                Expect::Done
+                Prediction::Done
             }
             other => panic!("the model has no rule for {} operations", other.kind()),
         }
@@ -296,10 +301,10 @@ impl ModelState {
     /// A whole backup session: start, its steps in order (an append of a chunk the session
     /// does not know, or to an index not open, is refused), then finish (aborted when an
     /// index is still open) or abort.
-    fn whole_backup(&mut self, backup: &Backup) -> Expect {
+    fn whole_backup(&mut self, backup: &Backup) -> Prediction {
         let slot = usize::from(backup.group);
         let start = self.start_backup(slot, backup.proc == Proc::Old, backup.time);
-        if !matches!(start, Expect::Done) {
+        if !matches!(start, Prediction::Done) {
             return start;
         }
         let mut open: BTreeMap<u8, Vec<usize>> = BTreeMap::new();
@@ -338,18 +343,18 @@ impl ModelState {
             true => self.writers[slot] = None,
             false => self.abort(slot),
         }
-        Expect::Done
+        Prediction::Done
     }
 
     /// Prune the newest or the oldest snapshot of `group`, if it has one.
-    pub(crate) fn prune(&mut self, group: usize, newest: bool) -> Expect {
+    pub(crate) fn prune(&mut self, group: usize, newest: bool) -> Prediction {
         let mut times = self.snapshots.range((group, i64::MIN)..=(group, i64::MAX));
         let picked = match newest {
             true => times.next_back(),
             false => times.next(),
         };
         let Some(((_, time), _)) = picked else {
-            return Expect::Done;
+            return Prediction::Done;
         };
         let time = *time;
         // Only a session of the same group writes or re-uses a snapshot of it.
@@ -357,14 +362,14 @@ impl ModelState {
             .as_ref()
             .is_some_and(|w| w.time == time || w.previous == Some(time));
         if locked {
-            return Expect::Prune(Some(Refusal::Locked));
+            return Prediction::Prune(Some(Refusal::Locked));
         }
         self.snapshots.remove(&(group, time));
-        Expect::Prune(None)
+        Prediction::Prune(None)
     }
 
     /// `LocalDatastoreLruCache::access` in the current process.
-    pub(crate) fn read(&mut self, chunk: usize) -> Expect {
+    pub(crate) fn read(&mut self, chunk: usize) -> Prediction {
         let p = self.current;
         if let Some(pos) = self.lrus[p].iter().position(|c| *c == chunk) {
             self.lrus[p].remove(pos);
@@ -374,28 +379,28 @@ impl ModelState {
             // marker is fetched again.
             let served = |m: &ModelChunk| m.content || chunk_len(chunk) == 0;
             if self.chunks.get(&chunk).is_some_and(served) {
-                return Expect::Read(Some(chunk));
+                return Prediction::Read(Some(chunk));
             }
         }
         let Some(m) = self.chunks.get_mut(&chunk) else {
-            return Expect::Read(None);
+            return Prediction::Read(None);
         };
         // Fetched from the bucket and cached: the file is rewritten with atime now.
         m.atime = self.now;
         m.content = true;
         self.lru_push(p, chunk);
-        Expect::Read(Some(chunk))
+        Prediction::Read(Some(chunk))
     }
 
     /// GC in the current process or (refused) the previous one.
-    pub(crate) fn gc(&mut self, old_process: bool) -> Expect {
+    pub(crate) fn gc(&mut self, old_process: bool) -> Prediction {
         let p = self.current;
         if old_process && self.current > 0 {
-            return Expect::Refused(Refusal::ShuttingDown);
+            return Prediction::Refused(Refusal::ShuttingDown);
         }
         let writers = self.writers.iter().flatten();
         if writers.clone().any(|w| w.process != p) {
-            return Expect::Refused(Refusal::Locked);
+            return Prediction::Refused(Refusal::Locked);
         }
         let now = self.now;
         let oldest_writer = writers.map(|w| w.start).min().unwrap_or(now);
@@ -438,6 +443,6 @@ impl ModelState {
             self.chunks.remove(&c);
             self.lrus[p].retain(|l| *l != c);
         }
-        Expect::Gc(status)
+        Prediction::Gc(status)
     }
 }

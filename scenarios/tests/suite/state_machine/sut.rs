@@ -4,7 +4,7 @@
 
 use super::alphabet::{chunk_data, chunk_len, digest, group, knobs, POOL, SLOTS};
 use super::coverage::{tally, tally_transition};
-use super::model::{Expect, ModelState};
+use super::model::{ModelState, Prediction};
 use super::transitions::{Flavor, Model, Transition};
 use harness::oracle::Oracle;
 use harness::program::{Op, Run};
@@ -101,8 +101,8 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
 
     fn apply(mut sut: Sut, model: &ModelState, transition: Transition) -> Sut {
         let exact = model.exact();
-        let refused = |expect: &Expect| match expect {
-            Expect::Refused(r) => Some(*r),
+        let refused = |expect: &Prediction| match expect {
+            Prediction::Refused(r) => Some(*r),
             _ => None,
         };
         if let Some(slot) = transition.slot() {
@@ -148,12 +148,12 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
                     w.upload_chunk(&chunk_data(chunk))
                         .expect("upload after re-use");
                 }
-                if let (Expect::Reused(expected), true) = (&model.expect, exact) {
+                if let (Prediction::Reused(expected), true) = (&model.expect, exact) {
                     assert_eq!(present, *expected, "re-use of chunk {chunk}: present?");
                 }
             }
             Transition::AppendAndClose { slot, .. } => {
-                let Expect::Publish { name, chunks } = &model.expect else {
+                let Prediction::Publish { name, chunks } = &model.expect else {
                     unreachable!("publish without expectation")
                 };
                 let w = sut.writer(slot);
@@ -174,12 +174,12 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
             // return with the model (a GC's status exactly).
             Transition::Op(Op::Gc(_)) => {
                 match (&model.expect, sut.run.newest().garbage_collect()) {
-                    (Expect::Gc(expected), Ok(status)) => {
+                    (Prediction::Gc(expected), Ok(status)) => {
                         if exact {
                             assert_eq!(&status, expected, "GC status (left: store, right: model)");
                         }
                     }
-                    (Expect::Refused(r), Err(err)) => assert!(
+                    (Prediction::Refused(r), Err(err)) => assert!(
                         r.matches(StoreError::of(&err)),
                         "GC refused with {err:#}, model expected {r:?}"
                     ),
@@ -195,8 +195,10 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
                 );
                 if exact {
                     match (&model.expect, result) {
-                        (Expect::Read(Some(_)), Ok(data)) => assert_eq!(data, chunk_data(chunk)),
-                        (Expect::Read(None), Err(err)) => assert!(
+                        (Prediction::Read(Some(_)), Ok(data)) => {
+                            assert_eq!(data, chunk_data(chunk))
+                        }
+                        (Prediction::Read(None), Err(err)) => assert!(
                             matches!(StoreError::of(&err), Some(StoreError::MissingChunk(_))),
                             "read of chunk {chunk} failed with {err:#}, model expected missing"
                         ),
@@ -228,8 +230,8 @@ impl<F: Flavor> StateMachineTest for StoreTest<F> {
                     })
                 });
                 match (&model.expect, result) {
-                    (Expect::Done, None) | (Expect::Prune(None), Some(Ok(()))) => {}
-                    (Expect::Prune(Some(r)), Some(Err(err))) => assert!(
+                    (Prediction::Done, None) | (Prediction::Prune(None), Some(Ok(()))) => {}
+                    (Prediction::Prune(Some(r)), Some(Err(err))) => assert!(
                         r.matches(StoreError::of(&err)),
                         "prune in {name} refused with {err:#}, model expected {r:?}"
                     ),

@@ -9,7 +9,7 @@
 //! session's steps.
 
 use super::alphabet::{POOL, SLOTS};
-use super::model::{Expect, ModelState};
+use super::model::{ModelState, Prediction};
 use harness::program::ops::GROUPS;
 use harness::program::{Draw, Op, OpKind, Rng};
 use proptest::prelude::*;
@@ -167,7 +167,7 @@ impl<F: Flavor> ReferenceStateMachine for Model<F> {
     fn apply(mut state: ModelState, transition: &Transition) -> ModelState {
         if let Some(slot) = transition.slot() {
             if state.writers[slot].is_none() {
-                state.expect = Expect::Done;
+                state.expect = Prediction::Done;
                 return state;
             }
         }
@@ -179,17 +179,17 @@ impl<F: Flavor> ReferenceStateMachine for Model<F> {
             }
             Transition::Upload { slot, chunk } => {
                 state.upload(*slot, *chunk);
-                Expect::Done
+                Prediction::Done
             }
-            Transition::Reuse { slot, chunk } => Expect::Reused(state.upload(*slot, *chunk)),
+            Transition::Reuse { slot, chunk } => Prediction::Reused(state.upload(*slot, *chunk)),
             Transition::AppendAndClose { slot, mask } => state.publish(*slot, *mask),
             Transition::Finish { slot } => {
                 state.writers[*slot] = None;
-                Expect::Done
+                Prediction::Done
             }
             Transition::Abort { slot } => {
                 state.abort(*slot);
-                Expect::Done
+                Prediction::Done
             }
         };
         state
