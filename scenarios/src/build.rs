@@ -2,7 +2,7 @@
 //! steps read as the story tells them.
 
 use harness::program::ops::{Backup, Gc};
-use harness::program::{BackendKind, Begun, Chunk, Granularity, Knobs, Op, Proc, Step};
+use harness::program::{Age, BackendKind, Begun, Chunk, Granularity, Knobs, Op, Past, Proc, Step};
 use harness::world::{GRACE, MARGIN};
 
 /// The world of a scenario: `backend` with a cache of `cache` chunks, deletes in batches
@@ -27,14 +27,20 @@ pub(crate) fn gc(proc: Proc) -> Op {
 /// A backup of group `group` at backup time `time` in the current process, started by its
 /// thread, running `steps` and finishing.
 pub(crate) fn backup(group: u8, time: i64, steps: Vec<Step>) -> Backup {
-    Backup {
-        proc: Proc::Current,
-        group,
-        time,
-        steps,
-        finish: true,
-        begun: None,
-    }
+    Backup::finished(group, time, steps)
+}
+
+/// A snapshot of group 0 referencing `chunk`, written long ago, whose local copy has
+/// since rotted (same size with a changed byte, or truncated).
+pub(crate) fn rotted_snapshot(chunk: Chunk, same_size: bool) -> Vec<Past> {
+    vec![
+        Past::Snapshot {
+            group: 0,
+            indexes: vec![vec![chunk]],
+            age: Age::Old,
+        },
+        Past::Corrupt { chunk, same_size },
+    ]
 }
 
 /// `backup`, begun by the history at `begun.age` (which runs `begun.steps`).

@@ -1,7 +1,7 @@
 //! S3 backend: uploads through the per-chunk lock and the LRU cache while GC sweeps or a
 //! reader reads through the cache.
 
-use crate::build::{backup, gc, upload_and_publish, world};
+use crate::build::{backup, gc, rotted_snapshot, upload_and_publish, world};
 use crate::seeded::LEFT_UNTOUCHED;
 use crate::{Scenario, SeededRace};
 use harness::oracle::Property;
@@ -165,17 +165,7 @@ pub fn rotten_cache_vs_read() -> Program {
     let (proc, chunk) = (Proc::Current, Chunk::C);
     Program {
         knobs: world(BackendKind::S3, 2),
-        history: vec![
-            Past::Snapshot {
-                group: 0,
-                indexes: vec![vec![chunk]],
-                age: Age::Old,
-            },
-            Past::Corrupt {
-                chunk,
-                same_size: true,
-            },
-        ],
+        history: rotted_snapshot(chunk, true),
         threads: vec![
             vec![Read { proc, chunk }.into()],
             vec![Verify { proc, chunk }.into()],

@@ -1,9 +1,9 @@
 //! Verify: renaming a corrupt chunk aside while a writer uploads a good copy.
 
-use crate::build::{backup, upload_and_publish, world};
+use crate::build::{backup, rotted_snapshot, upload_and_publish, world};
 use crate::{Scenario, SeededRace};
 use harness::program::ops::Verify;
-use harness::program::{Age, BackendKind, Chunk, Expect, Past, Proc, Program};
+use harness::program::{BackendKind, Chunk, Expect, Proc, Program};
 
 /// The scenarios of this module, in report order.
 pub const SCENARIOS: &[Scenario] = &[scenario!(
@@ -30,17 +30,7 @@ pub fn verify_vs_upload() -> Program {
     let chunk = Chunk::C;
     Program {
         knobs: world(BackendKind::Filesystem, 1),
-        history: vec![
-            Past::Snapshot {
-                group: 0,
-                indexes: vec![vec![chunk]],
-                age: Age::Old,
-            },
-            Past::Corrupt {
-                chunk,
-                same_size: false,
-            },
-        ],
+        history: rotted_snapshot(chunk, false),
         threads: vec![
             vec![backup(0, 2, upload_and_publish(&[chunk])).into()],
             vec![Verify {

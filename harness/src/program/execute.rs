@@ -252,18 +252,8 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
 
 /// The age of the program's oldest history: where the clock starts.
 fn oldest(program: &Program) -> Age {
-    let begun = program.threads.iter().flatten().filter_map(|op| match op {
-        Op::Backup(Backup {
-            begun: Some(begun), ..
-        }) => Some(begun.age),
-        _ => None,
-    });
-    let past = program.history.iter().filter_map(|past| match past {
-        Past::Snapshot { age, .. } | Past::Garbage { age, .. } => Some(*age),
-        Past::Object { marker, .. } => *marker,
-        Past::Corrupt { .. } | Past::Reload => None,
-    });
-    begun.chain(past).min().unwrap_or(Age::Old).min(Age::Old)
+    let ages = written(program).into_iter().filter_map(|w| w.age());
+    ages.min().unwrap_or(Age::Old).min(Age::Old)
 }
 
 fn age_time(knobs: &Knobs, age: Age) -> i64 {
@@ -310,10 +300,10 @@ impl Written<'_> {
     }
 }
 
-/// Writes the history in age order (the clock only moves forward), bit rot last, and
-/// begins the sessions of backups the history begins.
-fn write_history<P: Platform>(run: &mut Run<P>, program: &Program) {
-    let mut ordered: Vec<Written<'_>> = program.history.iter().map(Written::Past).collect();
+/// What the history writes: its items, then the sessions of the backups it begins, each
+/// with its thread (unordered).
+fn written(program: &Program) -> Vec<Written<'_>> {
+    let mut written: Vec<Written<'_>> = program.history.iter().map(Written::Past).collect();
     for (t, ops) in program.threads.iter().enumerate() {
         for op in ops {
             if let Op::Backup(
@@ -322,10 +312,17 @@ fn write_history<P: Platform>(run: &mut Run<P>, program: &Program) {
                 },
             ) = op
             {
-                ordered.push(Written::Begin(t, backup, begun));
+                written.push(Written::Begin(t, backup, begun));
             }
         }
     }
+    written
+}
+
+/// Writes the history in age order (the clock only moves forward), bit rot last, and
+/// begins the sessions of backups the history begins.
+fn write_history<P: Platform>(run: &mut Run<P>, program: &Program) {
+    let mut ordered = written(program);
     let reloads = program.history.contains(&Past::Reload);
     ordered.sort_by_key(|written| written.key(reloads));
     let mut times = [0i64; 256];

@@ -53,19 +53,13 @@ pub(super) fn s3(delete_batch: u8) -> Knobs {
 /// A backup of group `group` at time 1 that uploads `chunk`, publishes it in one index and
 /// finishes.
 fn backup_of(group: u8, chunk: Chunk) -> Op {
-    Op::Backup(Backup {
-        proc: Proc::Current,
-        group,
-        time: 1,
-        steps: vec![
-            Step::Upload(chunk),
-            Step::Create(0),
-            Step::Append(0, chunk),
-            Step::Close(0),
-        ],
-        finish: true,
-        begun: None,
-    })
+    let steps = vec![
+        Step::Upload(chunk),
+        Step::Create(0),
+        Step::Append(0, chunk),
+        Step::Close(0),
+    ];
+    Backup::finished(group, 1, steps).into()
 }
 
 pub(super) fn gc() -> Op {
@@ -216,17 +210,7 @@ fn batch_delete() -> Program {
             chunks: vec![D, A2],
             age: Age::Old,
         }],
-        threads: vec![
-            vec![gc()],
-            vec![Op::Backup(Backup {
-                proc: Proc::Current,
-                group: 1,
-                time: 1,
-                steps: vec![],
-                finish: true,
-                begun: None,
-            })],
-        ],
+        threads: vec![vec![gc()], vec![Backup::finished(1, 1, vec![]).into()]],
         expect: Vec::new(),
     }
 }

@@ -22,14 +22,7 @@ fn passes(program: &Program, bound: usize, faults: u8) -> Report {
 }
 
 fn backup(group: u8, time: i64, steps: Vec<Step>) -> Op {
-    Op::Backup(Backup {
-        proc: Proc::Current,
-        group,
-        time,
-        steps,
-        finish: true,
-        begun: None,
-    })
+    Backup::finished(group, time, steps).into()
 }
 
 /// A failed S3 re-use (the chunk has no local file) reported the chunk used before finding

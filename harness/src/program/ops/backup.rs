@@ -54,6 +54,21 @@ pub enum Step {
     Close(u8),
 }
 
+impl Backup {
+    /// A backup of group `group` at backup time `time` in the current process, started by
+    /// its thread, running `steps` and finishing.
+    pub fn finished(group: u8, time: i64, steps: Vec<Step>) -> Self {
+        Backup {
+            proc: Proc::Current,
+            group,
+            time,
+            steps,
+            finish: true,
+            begun: None,
+        }
+    }
+}
+
 impl Operation for Backup {
     const NAME: &'static str = "backup";
     const WEIGHT: u64 = 5;
