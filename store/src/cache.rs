@@ -14,6 +14,7 @@
 
 use crate::bugs::SeededBug;
 use crate::chunk_store::{ChunkStore, ChunkStoreGuard};
+use crate::decision::Decision;
 use crate::digest::Digest;
 use crate::error::StoreError;
 use crate::observer::{lru_fingerprint, Fact, LockKind};
@@ -110,14 +111,21 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
             // the LRU lists the chunk whatever happens to the evicted one (found by the
             // generated phase under faults).
             self.emit_inserted(digest);
-            if let Some((evicted, ())) = pushed {
-                if evicted != *digest {
-                    if guard.covers(&evicted) {
-                        self.evict_to_marker(&guard, &evicted)?;
-                    } else {
-                        self.emit_lru_removed(&evicted);
-                        deferred = Some(evicted);
-                    }
+            match pushed {
+                None => self.store.decide(Decision::CacheInsertRoom, digest),
+                Some((evicted, ())) if evicted == *digest => {
+                    self.store.decide(Decision::CacheInsertRefreshed, digest)
+                }
+                Some((evicted, ())) if guard.covers(&evicted) => {
+                    self.store
+                        .decide(Decision::CacheInsertEvictedHere, &evicted);
+                    self.evict_to_marker(&guard, &evicted)?;
+                }
+                Some((evicted, ())) => {
+                    self.store
+                        .decide(Decision::CacheInsertEvictedDeferred, &evicted);
+                    self.emit_lru_removed(&evicted);
+                    deferred = Some(evicted);
                 }
             }
             deferred
@@ -139,11 +147,16 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
     fn evict_deferred(&self, digest: &Digest) -> Result<()> {
         let guard = self.store.lock(digest);
         if self.lock_lru().lru.contains(digest) {
+            self.store.decide(Decision::EvictRecached, digest);
             return Ok(());
         }
         match self.store.stat(&guard, digest)? {
-            Some(stat) if stat.size > 0 => self.empty_to_marker(&guard, digest, stat.atime),
-            _ => Ok(()),
+            Some(stat) if stat.size > 0 => {
+                self.store.decide(Decision::EvictContent, digest);
+                self.empty_to_marker(&guard, digest, stat.atime)
+            }
+            Some(_) => Ok(self.store.decide(Decision::EvictMarker, digest)),
+            None => Ok(self.store.decide(Decision::EvictGone, digest)),
         }
     }
 
@@ -172,6 +185,7 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         self.store.datastore().emit(Fact::LruInserted {
             process: self.store.process(),
             digest: *digest,
+            thread: P::thread_id(),
         });
     }
 
@@ -179,6 +193,7 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         self.store.datastore().emit(Fact::LruRemoved {
             process: self.store.process(),
             digest: *digest,
+            thread: P::thread_id(),
         });
     }
 
@@ -186,7 +201,14 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
     /// `guard` holds the chunk's shard.
     fn evict_to_marker(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<()> {
         self.emit_lru_removed(digest);
-        match self.store.stat(guard, digest)? {
+        let stat = self.store.stat(guard, digest)?;
+        let decision = match stat {
+            Some(stat) if stat.size > 0 => Decision::EvictContent,
+            Some(_) => Decision::EvictMarker,
+            None => Decision::EvictGone,
+        };
+        self.store.decide(decision, digest);
+        match stat {
             Some(stat) => self.empty_to_marker(guard, digest, stat.atime),
             None => Ok(()),
         }
@@ -207,41 +229,56 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
     pub fn access(&self, digest: &Digest) -> Result<Vec<u8>> {
         // The per-chunk lock keeps GC from deleting the object between fetch and insert.
         let _lock = self.store.datastore().lock_chunk(*digest);
-        {
-            let guard = self.store.lock(digest);
-            let hit = self.lock_lru().lru.get(digest).is_some();
-            if hit {
-                if let Some(data) = self.store.read(&guard, digest)? {
-                    // A local copy that does not hash to the digest (a marker, or bit rot
-                    // in the cache directory) is fetched again from the bucket, the
-                    // chunk's home.
-                    let intact = digest.verify(&data).is_ok();
-                    let ds = self.store.datastore();
-                    let rotten = !data.is_empty() && ds.bug(SeededBug::CacheServesRottenCopy);
-                    if intact || rotten {
-                        ds.emit(Fact::CacheHitServed {
-                            process: self.store.process(),
-                            digest: *digest,
-                            intact,
-                        });
-                        return Ok(data);
-                    }
-                }
-            }
+        if let Some(data) = self.local_hit(digest)? {
+            return Ok(data);
         }
-        let data = self
-            .store
-            .datastore()
-            .storage
-            .bucket
-            .get(digest)
+        let ds = self.store.datastore();
+        ds.reading_object(self.store.process(), digest);
+        let Some(data) = (ds.storage.bucket.get(digest))
             .with_context(|| format!("fetching chunk {digest} from the bucket"))?
-            .ok_or(StoreError::MissingChunk(*digest))?;
-        digest
-            .verify(&data)
-            .with_context(|| format!("bucket object of chunk {digest}"))?;
+        else {
+            self.store.decide(Decision::CacheFetchMissing, digest);
+            return Err(StoreError::MissingChunk(*digest).into());
+        };
+        if let Err(err) = digest.verify(&data) {
+            self.store.decide(Decision::CacheFetchCorrupt, digest);
+            return Err(err).with_context(|| format!("bucket object of chunk {digest}"));
+        }
+        self.store.decide(Decision::CacheFetched, digest);
         self.insert(digest, &data)?;
         Ok(data)
+    }
+
+    /// The local copy of `digest` on an LRU hit, when it hashes to the digest; `None` when
+    /// the bucket must serve it. The caller holds the per-chunk lock.
+    fn local_hit(&self, digest: &Digest) -> Result<Option<Vec<u8>>> {
+        let guard = self.store.lock(digest);
+        if self.lock_lru().lru.get(digest).is_none() {
+            self.store.decide(Decision::CacheMiss, digest);
+            return Ok(None);
+        }
+        let Some(data) = self.store.read(&guard, digest)? else {
+            self.store.decide(Decision::CacheHitNoFile, digest);
+            return Ok(None);
+        };
+        // A local copy that does not hash to the digest (a marker, or bit rot in the cache
+        // directory) is fetched again from the bucket, the chunk's home.
+        let intact = digest.verify(&data).is_ok();
+        let ds = self.store.datastore();
+        let rotten = !data.is_empty() && ds.bug(SeededBug::CacheServesRottenCopy);
+        if !(intact || rotten) {
+            self.store.decide(Decision::CacheHitNotIntact, digest);
+            return Ok(None);
+        }
+        if intact {
+            self.store.decide(Decision::CacheHitIntact, digest);
+        }
+        ds.emit(Fact::CacheHitServed {
+            process: self.store.process(),
+            digest: *digest,
+            intact,
+        });
+        Ok(Some(data))
     }
 
     /// Drops `digest` from the LRU only (verify, after renaming a corrupt chunk aside);

@@ -13,6 +13,7 @@
 
 use crate::bugs::SeededBug;
 use crate::datastore::Datastore;
+use crate::decision::Decision;
 use crate::digest::Digest;
 use crate::ids::{ProcessId, WriterId};
 use crate::lock_granularity::LockGranularity;
@@ -169,14 +170,29 @@ impl<P: Platform> ChunkStore<P> {
         data: &[u8],
     ) -> Result<InsertOutcome> {
         let existing = self.stat(guard, digest)?;
-        if existing.is_some_and(|st| st.size == data.len() as u64) {
-            if !self.ds.bug(SeededBug::InsertSkipsTouch) {
-                self.touch(guard, digest)?;
+        let decision = match existing {
+            Some(st) if st.size == data.len() as u64 => {
+                if self.ds.bug(SeededBug::InsertSkipsTouch) || self.touch(guard, digest)? {
+                    self.decide(Decision::InsertTouched, digest);
+                    return Ok(InsertOutcome::Touched);
+                }
+                // Gone between the stat and the touch, although both ran under the mutex:
+                // only another process can have removed it. Written again, so the writer
+                // never relies on a file that is not there.
+                Decision::InsertVanished
             }
-            return Ok(InsertOutcome::Touched);
-        }
+            Some(_) => Decision::InsertReplaced,
+            None => Decision::InsertCreated,
+        };
+        self.decide(decision, digest);
         self.write(guard, digest, data)?;
         Ok(InsertOutcome::Created)
+    }
+
+    /// Reports a decision this chunk store took about `digest`.
+    #[inline]
+    pub(crate) fn decide(&self, decision: Decision, digest: &Digest) {
+        self.ds.decide(decision, self.process, Some(digest));
     }
 
     /// Reports that `writer`'s upload of `digest` failed: it relies on nothing that upload
@@ -260,10 +276,18 @@ impl<P: Platform> ChunkStore<P> {
         let now = self.ds.clock.now();
         let found = match self.ds.storage.chunks.touch(digest, now) {
             Err(_) if self.ds.bug(SeededBug::TouchErrorAsSuccess) => return Ok(true),
-            found => found.with_context(|| format!("touching chunk {digest}"))?,
+            Err(err) => {
+                self.decide(Decision::TouchFailed, digest);
+                return Err(err).with_context(|| format!("touching chunk {digest}"));
+            }
+            Ok(found) => found,
         };
-        if found {
-            self.stamped(digest, now, false);
+        match found {
+            true => {
+                self.decide(Decision::TouchFound, digest);
+                self.stamped(digest, now, false);
+            }
+            false => self.decide(Decision::TouchAbsent, digest),
         }
         Ok(found)
     }
@@ -402,6 +426,11 @@ impl<P: Platform> ChunkStore<P> {
     /// Reads a chunk file's content.
     pub fn read(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<Option<Vec<u8>>> {
         self.check_guard(guard, digest);
+        self.ds.emit(Fact::ChunkRead {
+            process: self.process,
+            digest: *digest,
+            thread: P::thread_id(),
+        });
         self.ds
             .storage
             .chunks

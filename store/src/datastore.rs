@@ -2,6 +2,7 @@
 
 use crate::bugs::{Bugs, SeededBug};
 use crate::clock::Clock;
+use crate::decision::Decision;
 use crate::digest::Digest;
 use crate::ids::ProcessId;
 use crate::lock_granularity::LockGranularity;
@@ -208,6 +209,29 @@ impl<P: Platform> Datastore<P> {
     #[inline]
     pub(crate) fn emit<'e>(&self, event: impl Into<Event<'e>>) {
         self.observer.event(&event.into());
+    }
+
+    /// Reports a decision the calling thread of `process` took (about `digest`, if it is
+    /// about one chunk).
+    #[inline]
+    pub(crate) fn decide(&self, decision: Decision, process: ProcessId, digest: Option<&Digest>) {
+        self.emit(Fact::Decided {
+            outcome: decision.outcome(),
+            process,
+            digest: digest.copied(),
+            thread: P::thread_id(),
+        });
+    }
+
+    /// Reports that the calling thread of `process` is about to read `digest`'s bucket
+    /// object (a lookup or a fetch).
+    #[inline]
+    pub(crate) fn reading_object(&self, process: ProcessId, digest: &Digest) {
+        self.emit(Fact::ObjectRead {
+            process,
+            digest: *digest,
+            thread: P::thread_id(),
+        });
     }
 
     pub(crate) fn next_writer_id(&self) -> u64 {

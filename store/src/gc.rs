@@ -19,9 +19,12 @@
 use crate::bugs::SeededBug;
 use crate::chunk_store::ChunkStoreGuard;
 use crate::datastore::{Backend, ChunkLockGuard, Datastore};
+use crate::decision::Decision;
 use crate::digest::Digest;
+use crate::error::StoreError;
 use crate::ids::SnapshotId;
 use crate::index;
+use crate::locks::Refused;
 use crate::observer::{Event, Fact};
 use crate::platform::Platform;
 use crate::process::Process;
@@ -100,17 +103,26 @@ impl<P: Platform> Process<P> {
     /// index (GC stops before sweeping anything, so nothing an unreadable index references
     /// is lost); I/O errors.
     pub fn garbage_collect(&self) -> Result<GcStatus> {
-        self.check_shutdown()?;
         let ds = self.datastore().clone();
-        match ds.bug(SeededBug::LockForgetsOtherProcesses) {
+        (self.check_shutdown()).inspect_err(|_| self.decide(Decision::GcShuttingDown))?;
+        let taken = match ds.bug(SeededBug::LockForgetsOtherProcesses) {
             true => ds.locks.try_exclusive_forgetting_others(self.id()),
             false => ds.locks.try_exclusive(self.id()),
-        }?;
+        };
+        self.decide(match taken {
+            Ok(()) => Decision::GcStarted,
+            Err(Refused::OtherGc) => Decision::GcOtherGc,
+            Err(Refused::OtherWriter) => Decision::GcOtherWriter,
+        });
+        taken.map_err(StoreError::from)?;
         let phase1_start = ds.clock.now();
         let oldest_writer = self.oldest_writer().unwrap_or(phase1_start);
         let mut min_atime = phase1_start - ds.config.grace_secs;
         if oldest_writer < min_atime && !ds.bug(SeededBug::CutoffIgnoresOldestWriter) {
             min_atime = oldest_writer - ds.config.writer_margin_secs;
+            self.decide(Decision::CutoffOldestWriter);
+        } else {
+            self.decide(Decision::CutoffGrace);
         }
         ds.emit(Fact::GcStarted {
             process: self.id(),
@@ -128,12 +140,24 @@ impl<P: Platform> Process<P> {
             ..GcStatus::default()
         };
         let result = self.run_phases(&ds, cutoff, &mut status);
+        self.decide(match &result {
+            Ok(()) => Decision::GcCompleted,
+            Err(err) if matches!(StoreError::of(err), Some(StoreError::ShuttingDown(_))) => {
+                Decision::GcAbortedByReload
+            }
+            Err(_) => Decision::GcFailed,
+        });
         ds.emit(Fact::GcFinished {
             process: self.id(),
             completed: result.is_ok(),
         });
         ds.locks.release_exclusive(self.id());
         result.map(|()| status)
+    }
+
+    /// Reports a decision of this GC that is not about one chunk.
+    fn decide(&self, decision: Decision) {
+        self.datastore().decide(decision, self.id(), None);
     }
 
     fn run_phases(&self, ds: &Datastore<P>, cutoff: Cutoff, status: &mut GcStatus) -> Result<()> {
@@ -183,6 +207,7 @@ impl<P: Platform> Process<P> {
             if !newest_vanished {
                 return Ok(());
             }
+            self.decide(Decision::MarkGroupRelisted);
             times = ds.storage.indexes.snapshots(group)?;
         }
     }
@@ -195,6 +220,7 @@ impl<P: Platform> Process<P> {
         status: &mut GcStatus,
     ) -> Result<bool> {
         let Some(files) = ds.storage.indexes.files(snapshot)? else {
+            self.decide(Decision::MarkSnapshotVanished);
             return Ok(false);
         };
         let is_index = match ds.bug(SeededBug::GcReadsTempIndex) {
@@ -206,7 +232,10 @@ impl<P: Platform> Process<P> {
             let Some(bytes) = ds.storage.indexes.read_file(snapshot, file)? else {
                 match file.ends_with(PUBLISHED) {
                     // Pruned since the listing.
-                    true => return Ok(false),
+                    true => {
+                        self.decide(Decision::MarkIndexVanished);
+                        return Ok(false);
+                    }
                     // A temporary index (only the seeded bug reads them) published or
                     // removed since the listing.
                     false => continue,
@@ -217,29 +246,36 @@ impl<P: Platform> Process<P> {
                 self.mark_chunk(ds, &digest, status)?;
             }
         }
+        self.decide(Decision::MarkSnapshot);
         Ok(true)
     }
 
     fn mark_chunk(&self, ds: &Datastore<P>, digest: &Digest, status: &mut GcStatus) -> Result<()> {
-        let guard = self.chunk_store.lock(digest);
+        let store = &self.chunk_store;
+        let guard = store.lock(digest);
         status.marked_chunks += 1;
-        if self.chunk_store.touch(&guard, digest)? {
+        if store.touch(&guard, digest)? {
+            store.decide(Decision::MarkTouched, digest);
             return Ok(());
         }
         // Not cached (S3): leave a marker so the sweep sees this chunk's mark, but only for
         // an object that exists: a marker claims the object is there.
-        let in_bucket = ds.config.backend == Backend::S3
-            && ds
-                .storage
-                .bucket
-                .contains(digest)
-                .with_context(|| format!("looking up chunk {digest} in the bucket"))?;
+        let in_bucket = ds.config.backend == Backend::S3 && self.object_exists(ds, digest)?;
         if in_bucket {
-            self.chunk_store.write(&guard, digest, &[])?;
+            store.decide(Decision::MarkMarkerWritten, digest);
+            store.write(&guard, digest, &[])?;
         } else {
+            store.decide(Decision::MarkMissing, digest);
             Self::missing(status, digest);
         }
         Ok(())
+    }
+
+    /// Looks `digest`'s object up in the bucket.
+    fn object_exists(&self, ds: &Datastore<P>, digest: &Digest) -> Result<bool> {
+        ds.reading_object(self.id(), digest);
+        (ds.storage.bucket.contains(digest))
+            .with_context(|| format!("looking up chunk {digest} in the bucket"))
     }
 
     fn missing(status: &mut GcStatus, digest: &Digest) {
@@ -279,8 +315,19 @@ impl<P: Platform> Process<P> {
             } else {
                 self.chunk_store.stat(&guard, &digest)?
             };
-            let Some(stat) = stat else { continue };
+            let Some(stat) = stat else {
+                self.chunk_store.decide(Decision::SweepFileGone, &digest);
+                continue;
+            };
             let verdict = cutoff.judge(stat.atime);
+            self.chunk_store.decide(
+                match verdict {
+                    Verdict::Remove => Decision::SweepFileRemoved,
+                    Verdict::Pending => Decision::SweepFilePending,
+                    Verdict::InUse => Decision::SweepFileInUse,
+                },
+                &digest,
+            );
             if let Verdict::Remove = verdict {
                 // SAFETY: P1 `guard` holds `digest`'s shard (the only shard with a single
                 // mutex) across the stat above and this call, and every insert or touch of
@@ -307,26 +354,38 @@ impl<P: Platform> Process<P> {
         let objects = ds.storage.bucket.list().context("listing the bucket")?;
         let listed: BTreeSet<Digest> = objects.iter().copied().collect();
         let mut queue: Vec<ChunkLockGuard<'_, P>> = Vec::new();
+        let store = &self.chunk_store;
         for digest in objects {
             if let Err(err) = self.check_shutdown() {
-                self.delete_objects(ds, &mut queue)?;
+                self.delete_objects(ds, &mut queue, Decision::DeleteOnAbort)?;
                 return Err(err.into());
             }
             if status.missing.contains(&digest) {
                 // Phase 1 found it referenced with neither a local file nor an object, so no
                 // marker carries its mark. An upload has put it back since (its cache write
                 // may have failed, leaving no local file): it is no garbage.
+                store.decide(Decision::SweepObjectPutBack, &digest);
                 continue;
             }
             let Some(lock) = ds.try_lock_chunk(digest) else {
+                store.decide(Decision::SweepObjectBusy, &digest);
                 status.skipped_busy += 1;
                 continue;
             };
-            let guard = self.chunk_store.lock(&digest);
-            let stat = self.chunk_store.stat(&guard, &digest)?;
+            let guard = store.lock(&digest);
+            let stat = store.stat(&guard, &digest)?;
             // An object with no local file was neither marked nor cached: garbage.
             let atime = stat.map_or(i64::MIN, |s| s.atime);
             let verdict = cutoff.judge(atime);
+            store.decide(
+                match (&verdict, stat) {
+                    (Verdict::Remove, None) => Decision::SweepObjectUnmarked,
+                    (Verdict::Remove, Some(_)) => Decision::SweepObjectOld,
+                    (Verdict::Pending, _) => Decision::SweepObjectPending,
+                    (Verdict::InUse, _) => Decision::SweepObjectInUse,
+                },
+                &digest,
+            );
             if let Verdict::Remove = verdict {
                 self.remove_cached(&guard, &digest)?;
                 queue.push(lock);
@@ -334,10 +393,10 @@ impl<P: Platform> Process<P> {
             Self::count(status, &verdict, stat.map_or(0, |s| s.size));
             drop(guard);
             if queue.len() >= ds.config.delete_batch {
-                self.delete_objects(ds, &mut queue)?;
+                self.delete_objects(ds, &mut queue, Decision::DeleteFullBatch)?;
             }
         }
-        self.delete_objects(ds, &mut queue)?;
+        self.delete_objects(ds, &mut queue, Decision::DeleteLastBatch)?;
         Ok(listed)
     }
 
@@ -356,15 +415,18 @@ impl<P: Platform> Process<P> {
         unsafe { cache.remove(digest, guard) }
     }
 
-    /// Deletes queued objects in one batch, then releases their per-chunk locks.
+    /// Deletes queued objects in one batch (`why`: which of the batches it is), then
+    /// releases their per-chunk locks.
     fn delete_objects(
         &self,
         ds: &Datastore<P>,
         queue: &mut Vec<ChunkLockGuard<'_, P>>,
+        why: Decision,
     ) -> Result<()> {
         if queue.is_empty() {
             return Ok(());
         }
+        self.decide(why);
         let digests: Vec<Digest> = queue.iter().map(|lock| lock.digest()).collect();
         ds.emit(Event::ObjectsDeleting {
             process: self.id(),
@@ -372,6 +434,9 @@ impl<P: Platform> Process<P> {
             thread: P::thread_id(),
         });
         let deleted = ds.storage.bucket.delete_batch(&digests);
+        if deleted.is_err() {
+            self.decide(Decision::DeleteFailed);
+        }
         if !ds.bug(SeededBug::FailedDeleteAsDone) {
             deleted
                 .with_context(|| format!("deleting {} objects from the bucket", digests.len()))?;
@@ -395,20 +460,27 @@ impl<P: Platform> Process<P> {
             .list()
             .context("listing the local cache")?;
         status.junk_entries = listing.junk.len() as u64;
+        let store = &self.chunk_store;
         for digest in listing.digests {
             self.check_shutdown()?;
             let Some(_lock) = ds.try_lock_chunk(digest) else {
+                store.decide(Decision::SweepMarkerBusy, &digest);
                 status.skipped_busy += 1;
                 continue;
             };
-            let guard = self.chunk_store.lock(&digest);
-            let Some(stat) = self.chunk_store.stat(&guard, &digest)? else {
+            let guard = store.lock(&digest);
+            let Some(stat) = store.stat(&guard, &digest)? else {
+                store.decide(Decision::SweepMarkerGone, &digest);
                 continue;
             };
             if let Verdict::Remove = cutoff.judge(stat.atime) {
+                store.decide(Decision::SweepMarkerRemoved, &digest);
                 self.remove_cached(&guard, &digest)?;
                 status.removed_markers += 1;
-            } else if !listed.contains(&digest) && !ds.bug(SeededBug::GcTrustsMarker) {
+            } else if listed.contains(&digest) {
+                store.decide(Decision::SweepMarkerListed, &digest);
+            } else if !ds.bug(SeededBug::GcTrustsMarker) {
+                store.decide(Decision::SweepMarkerUnlisted, &digest);
                 self.recover_lost(ds, &guard, &digest, status)?;
             }
         }
@@ -427,17 +499,18 @@ impl<P: Platform> Process<P> {
         digest: &Digest,
         status: &mut GcStatus,
     ) -> Result<()> {
-        let exists = ds
-            .storage
-            .bucket
-            .contains(digest)
-            .with_context(|| format!("looking up chunk {digest} in the bucket"))?;
+        let store = &self.chunk_store;
+        let exists = (self.object_exists(ds, digest))
+            .inspect_err(|_| store.decide(Decision::RecoverHeadFailed, digest))?;
         if exists {
+            store.decide(Decision::RecoverObjectPresent, digest);
             return Ok(());
         }
-        let cached = self.chunk_store.read(guard, digest)?;
+        let cached = store.read(guard, digest)?;
         if let Some(data) = cached.filter(|data| digest.verify(data).is_ok()) {
+            store.decide(Decision::RecoverPutBack, digest);
             ds.emit(Fact::ObjectPutting {
+                process: self.id(),
                 digest: *digest,
                 thread: P::thread_id(),
             });
@@ -448,10 +521,11 @@ impl<P: Platform> Process<P> {
             status.restored_objects += 1;
             return Ok(());
         }
+        store.decide(Decision::RecoverForgotten, digest);
         if let Some(cache) = self.cache() {
             cache.forget(guard, digest);
         }
-        self.chunk_store.forget_lost(guard, digest)?;
+        store.forget_lost(guard, digest)?;
         Self::missing(status, digest);
         Ok(())
     }

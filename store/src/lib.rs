@@ -32,6 +32,7 @@
 
 pub mod bugs;
 pub mod clock;
+pub mod decision;
 pub mod digest;
 pub mod error;
 pub mod ids;
@@ -45,6 +46,7 @@ pub mod storage;
 
 pub use bugs::{Bugs, SeededBug};
 pub use clock::Clock;
+pub use decision::Outcome;
 pub use digest::Digest;
 pub use error::StoreError;
 pub use ids::{ProcessId, SnapshotId, WriterId};

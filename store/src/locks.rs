@@ -34,6 +34,24 @@ pub enum LockMode {
     Exclusive,
 }
 
+/// Why the exclusive process lock was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Another garbage collection holds it.
+    OtherGc,
+    /// A writer of another process holds a shared lock.
+    OtherWriter,
+}
+
+impl From<Refused> for StoreError {
+    fn from(refused: Refused) -> Self {
+        StoreError::Locked(match refused {
+            Refused::OtherGc => "datastore (another garbage collection is running)".into(),
+            Refused::OtherWriter => "datastore (a writer of another process is active)".into(),
+        })
+    }
+}
+
 /// The datastore's kernel-side lock state, shared by all processes.
 pub struct LockTable<P: Platform> {
     process_lock: Mutex<P, ProcessLockState>,
@@ -83,26 +101,22 @@ impl<P: Platform> LockTable<P> {
     /// the same process do not conflict.
     ///
     /// # Errors
-    /// [`StoreError::Locked`] when any process holds the exclusive lock, or another process
-    /// holds a shared one.
-    pub fn try_exclusive(&self, process: ProcessId) -> Result<(), StoreError> {
+    /// [`Refused`] when any process holds the exclusive lock, or another process holds a
+    /// shared one (it converts into [`StoreError::Locked`]).
+    pub fn try_exclusive(&self, process: ProcessId) -> Result<(), Refused> {
         self.take_exclusive(process, true)
     }
 
     /// [`LockTable::try_exclusive`], seeing other processes' shared locks only when
     /// `see_other_shared`.
-    fn take_exclusive(&self, process: ProcessId, see_other_shared: bool) -> Result<(), StoreError> {
+    fn take_exclusive(&self, process: ProcessId, see_other_shared: bool) -> Result<(), Refused> {
         let mut state = self.process_lock.lock();
         if state.exclusive.is_some() {
-            return Err(StoreError::Locked(
-                "datastore (another garbage collection is running)".into(),
-            ));
+            return Err(Refused::OtherGc);
         }
         let others_shared = state.shared.keys().any(|p| *p != process);
         if others_shared && see_other_shared {
-            return Err(StoreError::Locked(
-                "datastore (a writer of another process is active)".into(),
-            ));
+            return Err(Refused::OtherWriter);
         }
         state.exclusive = Some(process);
         Ok(())
@@ -193,7 +207,7 @@ impl<P: Platform> Default for LockTable<P> {
 
 /// The seeded bugs of the locks.
 mod seeded {
-    use super::{LockTable, ProcessId, StoreError};
+    use super::{LockTable, ProcessId, Refused};
     use crate::platform::Platform;
 
     impl<P: Platform> LockTable<P> {
@@ -203,7 +217,7 @@ mod seeded {
         pub(crate) fn try_exclusive_forgetting_others(
             &self,
             process: ProcessId,
-        ) -> Result<(), StoreError> {
+        ) -> Result<(), Refused> {
             self.take_exclusive(process, false)
         }
     }

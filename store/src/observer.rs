@@ -7,6 +7,7 @@
 //! locks never depends on the observer; only which events it reports and what it computes
 //! for them does ([`Observer::inspects_lru`]).
 
+use crate::decision::Outcome;
 use crate::digest::Digest;
 use crate::ids::{ProcessId, SnapshotId, WriterId};
 use crate::storage::{Fault, Site};
@@ -146,6 +147,8 @@ pub enum Fact {
     },
     /// An object is about to be put into the bucket (S3 upload).
     ObjectPutting {
+        /// The process doing it.
+        process: ProcessId,
         /// The chunk.
         digest: Digest,
         /// The thread doing it (it must hold the chunk's per-chunk lock).
@@ -180,6 +183,8 @@ pub enum Fact {
         process: ProcessId,
         /// The chunk.
         digest: Digest,
+        /// The thread that inserted it (it holds the LRU mutex).
+        thread: u64,
     },
     /// A process's LRU dropped `digest` (evicted to a marker, removed or quarantined).
     LruRemoved {
@@ -187,6 +192,38 @@ pub enum Fact {
         process: ProcessId,
         /// The chunk.
         digest: Digest,
+        /// The thread that dropped it (it holds the LRU mutex).
+        thread: u64,
+    },
+    /// A chunk store read a chunk file's content.
+    ChunkRead {
+        /// The process whose chunk store did it.
+        process: ProcessId,
+        /// The chunk.
+        digest: Digest,
+        /// The thread that did it (it must hold the chunk store mutex of the digest).
+        thread: u64,
+    },
+    /// A thread is about to read a bucket object (look it up or fetch it).
+    ObjectRead {
+        /// The process doing it.
+        process: ProcessId,
+        /// The chunk.
+        digest: Digest,
+        /// The thread doing it.
+        thread: u64,
+    },
+    /// The store took a decision on state another thread or process can change (see
+    /// [`crate::decision`]).
+    Decided {
+        /// What it decided.
+        outcome: Outcome,
+        /// The process whose thread decided.
+        process: ProcessId,
+        /// The chunk the decision is about, if it is about one.
+        digest: Option<Digest>,
+        /// The thread that decided.
+        thread: u64,
     },
     /// `remove` (cache remove, or sweep unlink) is about to delete a chunk's local file.
     RemoveCalled {

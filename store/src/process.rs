@@ -4,6 +4,7 @@
 use crate::cache::LocalDatastoreLruCache;
 use crate::chunk_store::ChunkStore;
 use crate::datastore::{Backend, Datastore};
+use crate::decision::Decision;
 use crate::error::StoreError;
 use crate::ids::{ProcessId, WriterId};
 use crate::observer::Fact;
@@ -99,8 +100,9 @@ impl<P: Platform> Process<P> {
 
     /// Takes a shared process lock for a new writer and records its start time.
     pub(crate) fn register_writer(&self) -> Result<(WriterId, i64), StoreError> {
-        self.check_shutdown()?;
-        self.ds.locks.try_shared(self.id)?;
+        let refused = |decision| self.ds.decide(decision, self.id, None);
+        (self.check_shutdown()).inspect_err(|_| refused(Decision::StartShuttingDown))?;
+        (self.ds.locks.try_shared(self.id)).inspect_err(|_| refused(Decision::StartGcElsewhere))?;
         let writer = WriterId(self.ds.next_writer_id());
         let start = self.ds.clock.now();
         self.writers.lock().insert(writer, start);

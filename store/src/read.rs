@@ -1,5 +1,6 @@
 //! Restore reads: a chunk's content, checked against its digest.
 
+use crate::decision::Decision;
 use crate::digest::Digest;
 use crate::error::StoreError;
 use crate::platform::Platform;
@@ -17,14 +18,28 @@ impl<P: Platform> Process<P> {
     pub fn read_chunk(&self, digest: &Digest) -> Result<Vec<u8>> {
         let data = match self.cache() {
             Some(cache) => cache.access(digest)?,
-            None => {
-                let guard = self.chunk_store().lock(digest);
-                self.chunk_store()
-                    .read(&guard, digest)?
-                    .ok_or(StoreError::MissingChunk(*digest))?
-            }
+            None => return self.read_file(digest),
         };
         digest.verify(&data)?;
+        Ok(data)
+    }
+
+    /// Filesystem: reads a chunk's file under the chunk store mutex, checked against the
+    /// digest.
+    fn read_file(&self, digest: &Digest) -> Result<Vec<u8>> {
+        let store = self.chunk_store();
+        let guard = store.lock(digest);
+        let Some(data) = store.read(&guard, digest)? else {
+            store.decide(Decision::FsReadMissing, digest);
+            return Err(StoreError::MissingChunk(*digest).into());
+        };
+        let checked = digest.verify(&data);
+        let decision = match checked {
+            Ok(()) => Decision::FsReadIntact,
+            Err(_) => Decision::FsReadCorrupt,
+        };
+        store.decide(decision, digest);
+        checked?;
         Ok(data)
     }
 }

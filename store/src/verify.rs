@@ -1,6 +1,7 @@
 //! Verify: re-hash a chunk and rename it aside when corrupt.
 
 use crate::bugs::SeededBug;
+use crate::decision::Decision;
 use crate::digest::Digest;
 use crate::error::StoreError;
 use crate::platform::Platform;
@@ -34,16 +35,19 @@ impl<P: Platform> Process<P> {
     /// [`StoreError::MissingChunk`] when there is no local file; I/O errors.
     pub fn verify_chunk(&self, digest: &Digest) -> Result<VerifyOutcome> {
         let ds = self.datastore();
+        let store = &self.chunk_store;
         let _lock = ds.lock_chunk(*digest);
-        let guard = self.chunk_store.lock(digest);
-        let data = self
-            .chunk_store
-            .read(&guard, digest)?
-            .ok_or(StoreError::MissingChunk(*digest))?;
+        let guard = store.lock(digest);
+        let Some(data) = store.read(&guard, digest)? else {
+            store.decide(Decision::VerifyMissing, digest);
+            return Err(StoreError::MissingChunk(*digest).into());
+        };
         if data.is_empty() && self.cache.is_some() {
+            store.decide(Decision::VerifyNotCached, digest);
             return Ok(VerifyOutcome::NotCached);
         }
         if digest.verify(&data).is_ok() {
+            store.decide(Decision::VerifyGood, digest);
             return Ok(VerifyOutcome::Good);
         }
         // Out of the LRU before the file changes: with a sharded chunk store mutex, a thread
@@ -58,16 +62,28 @@ impl<P: Platform> Process<P> {
             // marker written after, a failed write would leave the good object without its
             // mark, and GC would delete it under an index (found by the generated phase
             // under faults).
-            return match self.chunk_store.truncate(&guard, digest)? {
-                true => Ok(VerifyOutcome::Emptied),
-                false => Err(StoreError::MissingChunk(*digest).into()),
+            return match store.truncate(&guard, digest)? {
+                true => {
+                    store.decide(Decision::VerifyEmptied, digest);
+                    Ok(VerifyOutcome::Emptied)
+                }
+                false => self.vanished(digest),
             };
         }
-        let name = self
-            .chunk_store
-            .quarantine(&guard, digest)?
-            .ok_or(StoreError::MissingChunk(*digest))?;
-        Ok(VerifyOutcome::Quarantined(name))
+        match store.quarantine(&guard, digest)? {
+            Some(name) => {
+                store.decide(Decision::VerifyQuarantined, digest);
+                Ok(VerifyOutcome::Quarantined(name))
+            }
+            None => self.vanished(digest),
+        }
+    }
+
+    /// The rotten file verify read was gone when it acted on it: another process removed
+    /// it (its chunk store mutex does not exclude this one's).
+    fn vanished(&self, digest: &Digest) -> Result<VerifyOutcome> {
+        self.chunk_store.decide(Decision::VerifyVanished, digest);
+        Err(StoreError::MissingChunk(*digest).into())
     }
 }
 

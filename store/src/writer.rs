@@ -8,6 +8,7 @@
 //! its snapshot is deleted and its locks released.
 
 use crate::datastore::Backend;
+use crate::decision::Decision;
 use crate::digest::Digest;
 use crate::error::StoreError;
 use crate::ids::{check_group_name, check_index_name, SnapshotId, WriterId};
@@ -86,11 +87,16 @@ impl<P: Platform> BackupWriter<P> {
         let ds = self.process.datastore().clone();
         let group = self.snapshot.group.clone();
         ds.locks
-            .try_lock_path(&group_lock(&group), LockMode::Exclusive)?;
+            .try_lock_path(&group_lock(&group), LockMode::Exclusive)
+            .inspect_err(|_| self.decide(Decision::StartGroupBusy))?;
         self.group_locked = true;
         let times = ds.storage.indexes.snapshots(&group)?;
+        if times.is_empty() {
+            self.decide(Decision::StartFirst);
+        }
         if let Some(last) = times.last() {
             if *last >= self.snapshot.time {
+                self.decide(Decision::StartNotNewer);
                 return Err(StoreError::BackupTimeNotNewer {
                     group,
                     time: self.snapshot.time,
@@ -118,15 +124,18 @@ impl<P: Platform> BackupWriter<P> {
     fn register_previous(&mut self, previous: SnapshotId) -> Result<()> {
         let ds = self.process.datastore().clone();
         ds.locks
-            .try_lock_path(&snapshot_lock(&previous), LockMode::Shared)?;
+            .try_lock_path(&snapshot_lock(&previous), LockMode::Shared)
+            .inspect_err(|_| self.decide(Decision::StartPreviousBusy))?;
         self.previous = Some(previous.clone());
         let Some(names) = ds.storage.indexes.indexes(&previous)? else {
             // Pruned between listing and locking: there is nothing to re-use.
+            self.decide(Decision::StartPreviousPruned);
             ds.locks
                 .unlock_path(&snapshot_lock(&previous), LockMode::Shared);
             self.previous = None;
             return Ok(());
         };
+        self.decide(Decision::StartIncremental);
         for name in names {
             let path = format!("{previous}/{name}.didx");
             let bytes = ds
@@ -141,6 +150,12 @@ impl<P: Platform> BackupWriter<P> {
             }
         }
         Ok(())
+    }
+
+    /// Reports a decision this session took (not about one chunk).
+    fn decide(&self, decision: Decision) {
+        let process = &self.process;
+        process.datastore().decide(decision, process.id(), None);
     }
 
     fn emit_used(&self, digest: Digest, how: ChunkUse) {
@@ -218,19 +233,28 @@ impl<P: Platform> BackupWriter<P> {
     /// S3, under the per-chunk lock: skip when touching the local file succeeds, else put
     /// the object and cache it.
     fn upload_to_bucket(&self, digest: &Digest, data: &[u8]) -> Result<()> {
+        let store = &self.process.chunk_store;
         if self.present_in_cache(digest)? {
+            store.decide(Decision::UploadReused, digest);
             return Ok(());
         }
         let ds = self.process.datastore();
         ds.emit(Fact::ObjectPutting {
+            process: self.process.id(),
             digest: *digest,
             thread: P::thread_id(),
         });
-        ds.storage
-            .bucket
-            .put_if_absent(digest, data)
-            .with_context(|| format!("uploading chunk {digest}"))?;
-        self.cache()?.insert(digest, data)
+        if let Err(err) = ds.storage.bucket.put_if_absent(digest, data) {
+            store.decide(Decision::UploadPutFailed, digest);
+            return Err(err).with_context(|| format!("uploading chunk {digest}"));
+        }
+        let cached = self.cache()?.insert(digest, data);
+        let decision = match cached {
+            Ok(()) => Decision::UploadPut,
+            Err(_) => Decision::UploadCacheFailed,
+        };
+        store.decide(decision, digest);
+        cached
     }
 
     /// Re-uses a chunk that is already present (pull path): touches it and makes it known to
@@ -393,11 +417,17 @@ impl<P: Platform> BackupWriter<P> {
             // An error here leaves the snapshot directory, and with it any published index
             // (still visible, so still protecting its chunks); nothing is lost.
             let removed = ds.storage.indexes.remove_snapshot(&self.snapshot);
+            self.decide(match removed {
+                Ok(_) => Decision::AbortRemoved,
+                Err(_) => Decision::AbortLeft,
+            });
             if removed.is_ok() && !self.published.is_empty() {
                 ds.emit(Event::SnapshotPruned {
                     snapshot: &self.snapshot,
                 });
             }
+        } else {
+            self.decide(Decision::AbortNothingCreated);
         }
         self.release();
     }

@@ -79,9 +79,24 @@ fn describe_fact(fact: &Fact) -> String {
         Fact::ChunkStatted { digest, thread, .. } => {
             format!("thread {thread} statted chunk {digest:#}")
         }
-        Fact::ObjectPutting { digest, thread } => {
+        Fact::ObjectPutting { digest, thread, .. } => {
             format!("thread {thread} puts object {digest:#}")
         }
+        Fact::ChunkRead { digest, thread, .. } => {
+            format!("thread {thread} read chunk {digest:#}")
+        }
+        Fact::ObjectRead { digest, thread, .. } => {
+            format!("thread {thread} reads object {digest:#}")
+        }
+        Fact::Decided {
+            outcome,
+            digest,
+            thread,
+            ..
+        } => match digest {
+            Some(digest) => format!("thread {thread} decided {outcome} on {digest:#}"),
+            None => format!("thread {thread} decided {outcome}"),
+        },
         Fact::ProcessCrashed { process } => format!("CRASH of {process}"),
         Fact::GcListingBucket { process } => format!("GC of {process} lists the bucket"),
         Fact::ChunkUploadFailed { writer, digest, .. } => {
@@ -129,8 +144,12 @@ fn describe_cache_or_gc(fact: &Fact) -> String {
             let copy = if *intact { "its" } else { "a rotten" };
             format!("{process} served {copy} local copy of {digest:#} on a cache hit")
         }
-        Fact::LruInserted { process, digest } => format!("LRU of {process} += {digest:#}"),
-        Fact::LruRemoved { process, digest } => format!("LRU of {process} -= {digest:#}"),
+        Fact::LruInserted {
+            process, digest, ..
+        } => format!("LRU of {process} += {digest:#}"),
+        Fact::LruRemoved {
+            process, digest, ..
+        } => format!("LRU of {process} -= {digest:#}"),
         Fact::LruReleased {
             process,
             thread,

@@ -336,7 +336,11 @@ impl Ghost {
             }
             // Applied by `Ghost::apply`, which returns the acquisition for its checks.
             Fact::LockAcquired { .. } => {}
-            Fact::CacheHitServed { .. } => {}
+            // Reads and decisions change nothing the ghost keeps.
+            Fact::CacheHitServed { .. }
+            | Fact::ChunkRead { .. }
+            | Fact::ObjectRead { .. }
+            | Fact::Decided { .. } => {}
         }
     }
 
@@ -347,10 +351,14 @@ impl Ghost {
             Fact::LruReleased {
                 process, thread, ..
             } => self.released(LockKind::Lru(process), thread),
-            Fact::LruInserted { process, digest } => {
+            Fact::LruInserted {
+                process, digest, ..
+            } => {
                 self.lru.entry(process).or_default().insert(digest);
             }
-            Fact::LruRemoved { process, digest } => {
+            Fact::LruRemoved {
+                process, digest, ..
+            } => {
                 self.invalidate_elsewhere(process, digest);
                 if let Some(lru) = self.lru.get_mut(&process) {
                     lru.remove(&digest);

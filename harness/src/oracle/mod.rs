@@ -8,7 +8,7 @@
 //! objects, published index files) wherever that needs no scheduling point. At the moment
 //! each event happens it checks ([`checks`], one file per group of properties):
 //!
-//! - **P1** every stat, write, touch and rename of a chunk file holds its process's chunk
+//! - **P1** every stat, read, write, touch and rename of a chunk file holds its process's chunk
 //!   store mutex (the digest's shard), and every `remove` holds it under the same
 //!   acquisition as the stat it was decided by ([`checks::guards`], [`checks::remove`]);
 //! - **P2** at every `remove`, no published index *on disk* references the chunk; every
@@ -50,6 +50,7 @@
 //! point and never changes what the store does.
 
 pub mod checks;
+pub mod conflicts;
 mod coverage;
 mod describe;
 pub mod ghost;
@@ -58,25 +59,27 @@ mod options;
 mod property;
 mod trail;
 
-pub use coverage::Coverage;
+pub use coverage::{Coverage, Decisions};
 pub use describe::{describe, Recorded};
 pub use options::{CutoffRule, OracleOptions};
 pub use property::{Checked, Property, Violation};
 
 use crate::execution::ExecutionLog;
+use conflicts::{Act, Windows};
 use ghost::Ghost;
 use ground::Ground;
 use std::sync::{Arc, Mutex, MutexGuard};
 use store::{Backend, Digest, Event, Fact, LockKind, Observer, ProcessId, Storage};
 use trail::Trail;
 
-/// How many events a violation report shows.
-const TRAIL_EVENTS: usize = 40;
+/// How many events a violation report shows (decisions included, about one in three).
+const TRAIL_EVENTS: usize = 64;
 
 struct State {
     ghost: Ghost,
     trail: Trail,
     coverage: Coverage,
+    windows: Windows,
     violation: Option<(Property, String)>,
 }
 
@@ -109,6 +112,7 @@ impl Oracle {
                 ghost: Ghost::new(options.granularity),
                 trail: Trail::new(TRAIL_EVENTS),
                 coverage: Coverage::default(),
+                windows: Windows::default(),
                 violation: None,
             }),
         })
@@ -164,7 +168,13 @@ impl Oracle {
     /// acquisition is judged from what the ghost found recording it (one lookup each).
     #[inline]
     fn check(&self, state: &mut State, event: &Event<'_>) -> Checked {
-        count(&mut state.coverage, &self.ground, &state.ghost, event);
+        let State {
+            ghost,
+            coverage,
+            windows,
+            ..
+        } = &mut *state;
+        count(coverage, windows, &self.ground, ghost, event);
         self.judge_event(&state.ghost, event)?;
         match state.ghost.apply(event, &self.ground) {
             Some(acquisition) => {
@@ -222,6 +232,7 @@ impl Oracle {
             // Judged from what `Ghost::apply` found recording it (see `check`).
             Fact::LockAcquired { .. } => Ok(()),
             Fact::ChunkStatted { .. }
+            | Fact::ChunkRead { .. }
             | Fact::ChunkStamped { .. }
             | Fact::ChunkQuarantined { .. }
             | Fact::LostChunkForgotten { .. }
@@ -272,6 +283,9 @@ impl Oracle {
             | Fact::LruRemoved { .. }
             | Fact::GcListingBucket { .. }
             | Fact::ChunkUploadFailed { .. } => Ok(()),
+            // Counted as coverage (see `count`); a lookup of an object and a decision change
+            // nothing.
+            Fact::ObjectRead { .. } | Fact::Decided { .. } => Ok(()),
         }
     }
 
@@ -284,6 +298,11 @@ impl Oracle {
                 digest,
                 thread,
             } => self.changed(ghost, process, digest, thread, "statted"),
+            Fact::ChunkRead {
+                process,
+                digest,
+                thread,
+            } => self.changed(ghost, process, digest, thread, "read"),
             Fact::ChunkStamped {
                 process,
                 digest,
@@ -309,7 +328,7 @@ impl Oracle {
                 checks::guards::bucket_changed(ghost, &[digest], thread, what)?;
                 checks::recovery::forgotten(&self.ground, &digest)
             }
-            Fact::ObjectPutting { digest, thread } => {
+            Fact::ObjectPutting { digest, thread, .. } => {
                 checks::guards::bucket_changed(ghost, &[digest], thread, "put the object of")
             }
             Fact::RemoveCalled {
@@ -386,11 +405,22 @@ impl Oracle {
     }
 }
 
-/// Counts what `event` covers, in the state before it.
+/// Counts what `event` covers, in the state before it: the dangerous states, the decision
+/// it reports, the conflict pairs it closes.
 #[inline]
-fn count(coverage: &mut Coverage, ground: &Ground, ghost: &Ghost, event: &Event<'_>) {
+fn count(
+    coverage: &mut Coverage,
+    windows: &mut Windows,
+    ground: &Ground,
+    ghost: &Ghost,
+    event: &Event<'_>,
+) {
     coverage.events += 1;
+    Act::of(event, |act, thread, process, digest| {
+        windows.act(act, thread, process, digest, &mut coverage.conflicts)
+    });
     match *event {
+        Event::Fact(Fact::Decided { outcome, .. }) => coverage.decisions.record(outcome),
         Event::ObjectsDeleting { digests, .. } => coverage.objects_deleted += digests.len() as u64,
         Event::Fact(Fact::GcFinished { completed, .. }) => match completed {
             true => coverage.gcs_completed += 1,

@@ -7,6 +7,7 @@
 //! conditional touch for the same reason: the touch is the check.
 
 use super::BackupWriter;
+use crate::decision::Decision;
 use crate::digest::Digest;
 use crate::error::StoreError;
 use crate::ids::SnapshotId;
@@ -87,12 +88,16 @@ impl<P: Platform> BackupWriter<P> {
             true => self.present_without_touch(digest)?,
             false => self.reuse_chunk(digest)?,
         };
-        if !present {
-            let data = (source.read_chunk(&digest))
-                .map_err(|err| anyhow!("sync source: reading chunk {digest}: {err:#}"))?;
-            self.upload(digest, &data)?;
+        let store = &self.process.chunk_store;
+        if present {
+            store.decide(Decision::PullPresent, &digest);
+            return Ok(true);
         }
-        Ok(present)
+        store.decide(Decision::PullFetched, &digest);
+        let data = (source.read_chunk(&digest))
+            .map_err(|err| anyhow!("sync source: reading chunk {digest}: {err:#}"))?;
+        self.upload(digest, &data)?;
+        Ok(false)
     }
 }
 

@@ -37,6 +37,7 @@ fn lru_entries_with_content_or_evicted_pass() {
         f.event(Fact::LruRemoved {
             process: PA,
             digest: evicted,
+            thread: T1,
         });
         f.marker(2, 0);
         f.unlock(T1, LockKind::Lru(PA));
@@ -47,6 +48,7 @@ fn lru_entries_with_content_or_evicted_pass() {
     f.event(Fact::LruInserted {
         process: PB,
         digest: digest(3),
+        thread: T2,
     });
     expect_none(
         f.violation_of(|| {
@@ -156,6 +158,7 @@ fn lru_entries_another_process_invalidated_pass() {
             f.event(Fact::LruRemoved {
                 process: PB,
                 digest: d,
+                thread: T2,
             });
             f.marker(1, 0);
             f.lru_release(PB, T2, &[]);

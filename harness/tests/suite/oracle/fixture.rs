@@ -300,9 +300,13 @@ impl Fixture {
         });
     }
 
-    /// `thread` about to put `digest`'s object into the bucket.
+    /// `thread` (of the first process) about to put `digest`'s object into the bucket.
     pub(super) fn put(&self, thread: u64, digest: Digest) {
-        self.event(Fact::ObjectPutting { digest, thread });
+        self.event(Fact::ObjectPutting {
+            process: PA,
+            digest,
+            thread,
+        });
     }
 
     /// Verify about to rename `digest`'s file aside, by `thread` of `process`.
@@ -362,7 +366,11 @@ impl Fixture {
     /// Inserts into the LRU of `process` under its LRU mutex (checked on release).
     pub(super) fn lru_insert(&self, process: ProcessId, thread: u64, digest: Digest) {
         self.lock(thread, LockKind::Lru(process));
-        self.event(Fact::LruInserted { process, digest });
+        self.event(Fact::LruInserted {
+            process,
+            digest,
+            thread,
+        });
         self.unlock(thread, LockKind::Lru(process));
     }
 

@@ -2,8 +2,8 @@
 //! the oracle's coverage counts what it saw.
 
 use super::fixture::*;
-use harness::oracle::{Coverage, Property};
-use store::{Backend, Fact, LockKind};
+use harness::oracle::{Coverage, Decisions, Property};
+use store::{Backend, Fact, LockKind, Outcome};
 
 #[test]
 fn first_violation_is_kept_and_later_events_do_not_panic() {
@@ -62,21 +62,21 @@ fn violation_message_carries_the_described_trail() {
 fn trail_keeps_only_the_most_recent_events() {
     let f = Fixture::new(Backend::Filesystem);
     let d = f.present(1);
-    for _ in 0..30 {
+    for _ in 0..40 {
         f.lock(T2, store_mutex(PB));
         f.unlock(T2, store_mutex(PB));
     }
     let message = expect(
         Property::P1,
         f.violation_of(|| f.remove_call(PA, T1, d)),
-        "P1 after 60 events",
+        "P1 after 80 events",
     );
     let lines = message.lines().filter(|l| l.starts_with("  #")).count();
-    assert_eq!(lines, 40, "the trail holds the last 40 events:\n{message}");
-    assert!(message.contains("  #61   thread 1 (process 1) calls remove("));
+    assert_eq!(lines, 64, "the trail holds the last 64 events:\n{message}");
+    assert!(message.contains("  #81   thread 1 (process 1) calls remove("));
     assert!(
-        !message.contains("  #21 "),
-        "event #21 fell off:\n{message}"
+        !message.contains("  #17 "),
+        "event #17 fell off:\n{message}"
     );
 }
 
@@ -97,8 +97,9 @@ fn coverage_counts_removes_deletes_and_gcs() {
     f.gc_start(PB, 0); // every chunk has atime 0: nothing is left below the cutoff
     f.gc_finish(PB, true);
     assert_eq!(f.oracle.violation(), None);
+    let coverage = f.oracle.coverage();
     assert_eq!(
-        f.oracle.coverage(),
+        coverage,
         Coverage {
             events: 26,
             removes: 3,
@@ -109,7 +110,56 @@ fn coverage_counts_removes_deletes_and_gcs() {
             objects_deleted: 2,
             gcs_completed: 1,
             gcs_aborted: 1,
+            decisions: Decisions::default(),
+            conflicts: coverage.conflicts.clone(),
         },
         "coverage of the sequence"
+    );
+}
+
+#[test]
+fn coverage_counts_decisions_and_conflict_pairs() {
+    let f = Fixture::new(Backend::Filesystem);
+    let d = f.present(1);
+    let decided = |thread| Fact::Decided {
+        outcome: Outcome::from_name("gc-sweep-file/removed").expect("declared"),
+        process: PA,
+        digest: Some(d),
+        thread,
+    };
+    // T1 stats; T2 of the same process puts the object, T3 of another process touches the
+    // file; T1 removes: two pairs closed at the removal. The others' windows stay open.
+    const T3: u64 = 3;
+    f.lock(T1, store_mutex(PA));
+    f.stat(PA, T1, d);
+    f.event(decided(T1));
+    f.lock(T2, LockKind::Chunk(d));
+    f.put(T2, d);
+    f.unlock(T2, LockKind::Chunk(d));
+    f.lock(T3, store_mutex(PB));
+    f.stamp(PB, T3, d, false);
+    f.unlock(T3, store_mutex(PB));
+    f.remove_call(PA, T1, d);
+    f.event(decided(T1));
+    f.unlock(T1, store_mutex(PA));
+    let coverage = f.oracle.coverage();
+    let reached: Vec<(String, u64)> = (coverage.decisions.reached())
+        .map(|(o, n)| (o.to_string(), n))
+        .collect();
+    assert_eq!(reached, [("gc-sweep-file/removed".to_string(), 2)]);
+    let pairs: Vec<(String, u64)> = (coverage.conflicts.iter())
+        .map(|(c, n)| (c.to_string(), *n))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("stat|touch@other|unlink".to_string(), 1),
+            ("stat|put|unlink".to_string(), 1)
+        ]
+    );
+    assert_eq!(
+        coverage.decisions.unreached().count(),
+        Outcome::COUNT - 1,
+        "every other outcome is listed as unreached"
     );
 }
