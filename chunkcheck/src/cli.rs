@@ -5,6 +5,7 @@
 //! stderr and exit code 2, before anything runs.
 
 use crate::plan::{Phases, PlanSpec, Shard};
+use crate::search::Search;
 use crate::{progress, Settings};
 use crate::{
     DEFAULT_BATCH_SCHEDULES, DEFAULT_CHECKERS, DEFAULT_DETECTION_SEEDS, DEFAULT_PROGRAMS,
@@ -132,6 +133,11 @@ pub struct CheckArgs {
     /// (BENCHMARKS.md).
     #[arg(long, value_name = "PROFILE", default_value = "default")]
     pub weights: Weights,
+    /// How the generated phase chooses its programs: `guided` keeps a corpus of programs
+    /// that reached a decision outcome, conflict pair or overlap no earlier one did, and
+    /// mutates them; `random` draws each blindly (BENCHMARKS.md compares them).
+    #[arg(long, value_enum, value_name = "SEARCH", default_value_t = Search::Guided)]
+    pub search: Search,
     /// Independent trials per seeded bug and checker (and over generated programs, each
     /// trial drawing its own programs); the report gives the medians. loom runs once.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_DETECTION_SEEDS,
@@ -285,6 +291,7 @@ impl CheckArgs {
                 program_schedules: self.program_schedules,
                 detection_seeds: self.detection_seeds,
                 weights: self.weights,
+                search: self.search,
                 faults: self.faults,
             },
             jobs: self.jobs.unwrap_or_else(|| {
@@ -351,6 +358,7 @@ mod tests {
             &["chunkcheck", "--program-schedules", "0"],
             &["chunkcheck", "--detection-seeds", "0"],
             &["chunkcheck", "--weights", "heavy"],
+            &["chunkcheck", "--search", "smart"],
             &["chunkcheck", "--faults", "9"],
             &["chunkcheck", "--faults=x"],
             &["chunkcheck", "--jobs", "0"],

@@ -3,20 +3,23 @@
 //! Then each seeded bug alone, over the same programs in order, until one catches it.
 
 use crate::failure_file::{FailureFile, Target};
+use crate::plan::PROGRAMS_PER_ITEM;
 use crate::progress::PhaseProgress;
 use crate::report::{
     rate, CampaignReport, GeneratedRecord, GeneratedSeededItem, PairReached, ProgramFailure,
 };
+use crate::search::{Drawn, Search, Stream, GENERATION};
 use crate::shrink::smallest_failing;
 use crate::verdict::Verdict;
 use crate::work::{Hunt, Placed, Programs};
 use crate::{bug_names, Settings};
-use harness::check::{Budget, Checker, Failure, RunOptions, DEFAULT_MAX_BRANCHES};
+use harness::check::{Budget, Cause, Checker, Failure, RunOptions, DEFAULT_MAX_BRANCHES};
 use harness::execution::FaultTally;
-use harness::program::{check_program, generate_with, minimize, Pair, Program};
+use harness::oracle::Coverage;
+use harness::program::{check_program, minimize, Pair, Program};
 use harness::world::Setup;
-use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 use std::time::Instant;
 use store::Bugs;
 
@@ -92,6 +95,7 @@ struct Outcome {
     schedules: u64,
     overlaps: BTreeSet<Pair>,
     faults: FaultTally,
+    coverage: Coverage,
     failure: Option<(Checker, Failure)>,
 }
 
@@ -100,6 +104,7 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
         schedules: 0,
         overlaps: BTreeSet::new(),
         faults: FaultTally::new(),
+        coverage: Coverage::default(),
         failure: None,
     };
     let options = RunOptions {
@@ -114,6 +119,7 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
         });
         outcome.schedules += report.report.schedules;
         outcome.overlaps.extend(report.overlaps);
+        outcome.coverage.add(&report.report.coverage);
         for (key, n) in report.report.faults {
             *outcome.faults.entry(key).or_default() += n;
         }
@@ -125,21 +131,48 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
     outcome
 }
 
-/// Program `number` of a campaign, drawn from `seed`.
-struct Drawn {
-    number: u64,
-    seed: u64,
-    program: Program,
-}
-
-impl Drawn {
-    /// Program `number` of the stream whose program 0 is drawn from `program_seed`.
-    fn new(settings: &Settings, program_seed: u64, number: usize) -> Self {
-        let seed = program_seed.wrapping_add(number as u64);
-        Self {
-            number: number as u64,
-            seed,
-            program: generate_with(seed, &settings.spec.weights),
+/// Runs `numbers` of `stream` on `setup`, handing each candidate and its outcome to `visit`
+/// in candidate order until `visit` breaks. A random stream runs them all at once on `jobs`
+/// threads; a guided one a generation at a time, learning from each before drawing the next
+/// (see [`crate::search`]). With one job, nothing runs past the candidate `visit` stops at.
+fn drive(
+    settings: &Settings,
+    setup: Setup,
+    stream: &mut Stream,
+    numbers: &[usize],
+    jobs: usize,
+    mut visit: impl FnMut(&Drawn, Outcome) -> ControlFlow<()>,
+) {
+    let run = |drawn: &Drawn| check_one(settings, setup, &drawn.program, drawn.seed);
+    let batch = match stream.search() {
+        Search::Random => PROGRAMS_PER_ITEM,
+        Search::Guided => GENERATION,
+    };
+    for generation in numbers.chunks(batch) {
+        let drawn: Vec<Drawn> = generation.iter().map(|n| stream.candidate(*n)).collect();
+        let mut learnt = Vec::new();
+        if jobs <= 1 {
+            for candidate in &drawn {
+                let outcome = run(candidate);
+                learnt.push((outcome.coverage.clone(), outcome.overlaps.clone()));
+                if visit(candidate, outcome).is_break() {
+                    return;
+                }
+            }
+        } else {
+            for (candidate, outcome) in
+                drawn
+                    .iter()
+                    .zip(crate::pool::map(&drawn, jobs, run, |_, _| {}))
+            {
+                learnt.push((outcome.coverage.clone(), outcome.overlaps.clone()));
+                if visit(candidate, outcome).is_break() {
+                    return;
+                }
+            }
+        }
+        for (candidate, (coverage, overlaps)) in drawn.iter().zip(&learnt) {
+            stream.learn(candidate, coverage, overlaps);
         }
     }
 }
@@ -214,48 +247,65 @@ fn record_failure(
     }
 }
 
-/// What one item of generated programs found.
-struct ProgramsDone {
-    programs: u64,
-    schedules: u64,
-    reached: BTreeSet<Pair>,
-    faults: FaultTally,
-    failures: Vec<ProgramFailure>,
-}
-
-/// Runs programs `first .. first + count` on the campaign's setup. `minimized` counts the
-/// failures minimized so far across every item (at most [`MINIMIZED_FAILURES`]).
-fn programs(settings: &Settings, work: Programs, minimized: &AtomicUsize) -> ProgramsDone {
-    let Programs { first, count } = work;
-    let mut done = ProgramsDone {
-        programs: 0,
-        schedules: 0,
-        reached: BTreeSet::new(),
-        faults: FaultTally::new(),
-        failures: Vec::new(),
-    };
-    for number in first..first + count {
-        let drawn = Drawn::new(settings, settings.spec.program_seed, number);
-        let outcome = check_one(settings, settings.setup, &drawn.program, drawn.seed);
-        done.schedules += outcome.schedules;
-        done.reached.extend(outcome.overlaps);
-        for (key, n) in outcome.faults {
-            *done.faults.entry(key).or_default() += n;
-        }
-        done.programs += 1;
-        if let Some((checker, failure)) = outcome.failure {
-            let shrink = minimized.fetch_add(1, Ordering::Relaxed) < MINIMIZED_FAILURES;
-            let failed = (checker, &failure);
-            done.failures.push(record_failure(
-                settings,
-                settings.setup,
-                &drawn,
-                failed,
-                shrink,
-            ));
-        }
-    }
-    done
+/// Runs the shard's generated programs on the campaign's setup into `record`, as one stream;
+/// `done` hears of each item once its last program ran.
+fn programs(
+    settings: &Settings,
+    items: &[Placed<Programs>],
+    record: &mut GeneratedRecord,
+    mut done: impl FnMut(&Placed<Programs>, u64, &[ProgramFailure]),
+) {
+    let numbers: Vec<usize> = (items.iter())
+        .flat_map(|item| item.work.first..item.work.first + item.work.count)
+        .collect();
+    let mut stream = Stream::new(
+        settings.spec.search,
+        settings.spec.weights,
+        settings.spec.program_seed,
+    );
+    let mut reached = BTreeSet::new();
+    let (mut item, mut item_schedules, mut item_failures) = (0, 0, 0);
+    drive(
+        settings,
+        settings.setup,
+        &mut stream,
+        &numbers,
+        settings.jobs,
+        |drawn, outcome| {
+            record.programs += 1;
+            record.schedules += outcome.schedules;
+            item_schedules += outcome.schedules;
+            reached.extend(outcome.overlaps);
+            record.coverage.add(&outcome.coverage);
+            for ((site, fault), n) in outcome.faults {
+                *record.faults.entry(fault.to_string()).or_default() += n;
+                *record
+                    .fault_sites
+                    .entry(format!("{fault} at {site}"))
+                    .or_default() += n;
+            }
+            if let Some((checker, failure)) = outcome.failure {
+                let shrink = record.failures.len() < MINIMIZED_FAILURES;
+                let failed = (checker, &failure);
+                let failure = record_failure(settings, settings.setup, drawn, failed, shrink);
+                record.failures.push(failure);
+            }
+            let placed = &items[item];
+            if drawn.number as usize + 1 == placed.work.first + placed.work.count {
+                done(placed, item_schedules, &record.failures[item_failures..]);
+                (item, item_schedules, item_failures) = (item + 1, 0, record.failures.len());
+            }
+            ControlFlow::Continue(())
+        },
+    );
+    record.corpus = stream.corpus_len() as u64;
+    record.pairs = Pair::all()
+        .into_iter()
+        .map(|pair| PairReached {
+            pair,
+            reached: reached.contains(&pair),
+        })
+        .collect();
 }
 
 /// Runs the generated phase's items of this shard into `report`: the programs on the
@@ -272,46 +322,30 @@ pub(crate) fn run(
     let items = clean.len() + hunts.len();
     let mut progress = PhaseProgress::new("generated", items, settings.progress, settings.announce);
     let started = Instant::now();
-    let minimized = AtomicUsize::new(0);
-    let done = crate::pool::map(
-        clean,
-        settings.jobs,
-        |item| programs(settings, item.work, &minimized),
-        |item, done| {
-            progress.done(&item.label(), done.schedules);
-            for f in &done.failures {
-                progress.println(&format!("program {}: {}", f.program, f.cause));
-            }
-        },
-    );
     if !clean.is_empty() {
         let mut record = GeneratedRecord {
-            wall_secs: started.elapsed().as_secs_f64(),
-            ..GeneratedRecord::default()
+            search: settings.spec.search,
+            corpus: 0,
+            programs: 0,
+            schedules: 0,
+            wall_secs: 0.0,
+            programs_per_sec: 0.0,
+            schedules_per_sec: 0.0,
+            failures: Vec::new(),
+            pairs: Vec::new(),
+            faults: BTreeMap::new(),
+            fault_sites: BTreeMap::new(),
+            coverage: Coverage::default(),
         };
-        let mut reached = BTreeSet::new();
-        for item in done {
-            record.programs += item.programs;
-            record.schedules += item.schedules;
-            reached.extend(item.reached);
-            record.failures.extend(item.failures);
-            for ((site, fault), n) in item.faults {
-                *record.faults.entry(fault.to_string()).or_default() += n;
-                *record
-                    .fault_sites
-                    .entry(format!("{fault} at {site}"))
-                    .or_default() += n;
+        programs(settings, clean, &mut record, |item, schedules, failures| {
+            progress.done(&item.label(), schedules);
+            for f in failures {
+                progress.println(&format!("program {}: {}", f.program, f.cause));
             }
-        }
+        });
+        record.wall_secs = started.elapsed().as_secs_f64();
         record.programs_per_sec = rate(record.programs, record.wall_secs);
         record.schedules_per_sec = rate(record.schedules, record.wall_secs);
-        record.pairs = Pair::all()
-            .into_iter()
-            .map(|pair| PairReached {
-                pair,
-                reached: reached.contains(&pair),
-            })
-            .collect();
         report.generated = Some(record);
     }
     report.generated_seeded = crate::pool::map(
@@ -343,25 +377,35 @@ fn seeded(settings: &Settings, item: &Placed<Hunt>) -> GeneratedSeededItem {
     let (mut programs, mut schedules) = (0, 0);
     let mut failure = None;
     let program_seed = settings.spec.trial_program_seed(trial);
-    for number in 0..settings.spec.programs {
-        let drawn = Drawn::new(settings, program_seed, number);
-        let outcome = check_one(settings, setup, &drawn.program, drawn.seed);
-        programs += 1;
-        schedules += outcome.schedules;
-        if let Some((checker, f)) = outcome.failure {
-            if f.cause.property().is_some() || f.cause == harness::check::Cause::Deadlock {
-                let shrink = trial == 0;
-                failure = Some(record_failure(
-                    settings,
-                    setup,
-                    &drawn,
-                    (checker, &f),
-                    shrink,
-                ));
-                break;
+    let mut stream = Stream::new(settings.spec.search, settings.spec.weights, program_seed);
+    let numbers: Vec<usize> = (0..settings.spec.programs).collect();
+    drive(
+        settings,
+        setup,
+        &mut stream,
+        &numbers,
+        1,
+        |drawn, outcome| {
+            programs += 1;
+            schedules += outcome.schedules;
+            match outcome.failure {
+                Some((checker, f))
+                    if f.cause.property().is_some() || f.cause == Cause::Deadlock =>
+                {
+                    let shrink = trial == 0;
+                    failure = Some(record_failure(
+                        settings,
+                        setup,
+                        drawn,
+                        (checker, &f),
+                        shrink,
+                    ));
+                    ControlFlow::Break(())
+                }
+                _ => ControlFlow::Continue(()),
             }
-        }
-    }
+        },
+    );
     let verdict = match &failure {
         Some(f) => Verdict::Caught(f.cause),
         None => Verdict::Missed,

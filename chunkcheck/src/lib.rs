@@ -27,9 +27,11 @@ pub mod quiet;
 pub mod render;
 mod render_failures;
 mod render_generated;
+mod render_reach;
 pub mod replay;
 pub mod report;
 mod run;
+pub mod search;
 mod shard;
 pub mod shrink;
 mod table;
@@ -137,6 +139,7 @@ impl Settings {
             detection_seeds: self.spec.detection_seeds,
             jobs: self.jobs,
             weights: self.spec.weights.to_string(),
+            search: self.spec.search,
             faults: self.setup.faults,
             phases: self.spec.phases,
             scenarios: self.spec.scenarios.iter().map(|s| s.to_string()).collect(),

@@ -9,6 +9,7 @@
 //! shard `K/N` keeps the items whose number `i` has `i % N == K - 1`: the shards of one plan
 //! are disjoint and together hold exactly the unsharded plan.
 
+use crate::search::Search;
 pub use crate::shard::Shard;
 use crate::work::{Hunt, Placed, Programs, RaceRun, ScenarioRun, Work, WorkItem};
 use harness::catalogue::SeededRace;
@@ -103,6 +104,8 @@ pub struct PlanSpec {
     pub detection_seeds: usize,
     /// The generator's biases (`--weights`).
     pub weights: Weights,
+    /// How the generated phase chooses its programs (`--search`).
+    pub search: Search,
     /// Storage faults per execution of a generated program (`--faults`; 0: none).
     pub faults: u8,
 }
@@ -264,6 +267,7 @@ mod tests {
             program_schedules: 10,
             detection_seeds: 1,
             weights: Weights::DEFAULT,
+            search: Search::Guided,
             faults: 0,
         }
     }

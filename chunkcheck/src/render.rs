@@ -388,6 +388,7 @@ pub fn text(report: &CampaignReport, verbose: bool) -> String {
         }
     }
     out.push_str(&crate::render_generated::text(report));
+    out.push_str(&crate::render_reach::text(report));
     out.push('\n');
     out.push_str(&verdict_line(report));
     out.push('\n');
@@ -433,6 +434,7 @@ pub fn markdown(report: &CampaignReport) -> String {
         }
     }
     out.push_str(&crate::render_generated::markdown(report));
+    out.push_str(&crate::render_reach::markdown(report));
     let details = details(report, false);
     if !details.is_empty() {
         let _ = write!(out, "## Failures\n\n```text\n{details}```\n");

@@ -64,6 +64,7 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
         matrix: Vec::new(),
         seeded: Vec::new(),
         coverage: Default::default(),
+        reach: Vec::new(),
         generated: None,
         generated_seeded: Vec::new(),
         detections: Vec::new(),
@@ -117,6 +118,7 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
     }
     crate::generated::run(settings, &programs, &hunts, &mut report);
     report.matrix = CampaignReport::summarize(&report.clean);
+    report.reach = report.reaches();
     report.detections = report.detections();
     report.wall_secs = started.elapsed().as_secs_f64();
     report.exit_code = report.outcome();

@@ -23,4 +23,5 @@ pub mod oracle;
 pub mod platform;
 pub mod program;
 pub mod schedule;
+pub mod unreachable;
 pub mod world;

@@ -2,11 +2,11 @@
 //! wait for it.
 
 use crate::build::{backup, begun, gc, publish, upload, upload_and_publish, world};
-use crate::seeded::LEFT_UNTOUCHED;
+use crate::seeded::ROLLED_BACK;
 use crate::{Scenario, SeededRace};
 use harness::oracle::Property;
-use harness::program::ops::{Backup, Reload};
-use harness::program::{Age, BackendKind, Begun, Chunk, Past, Proc, Program, Step};
+use harness::program::ops::{Backup, Clock, Reload};
+use harness::program::{Age, BackendKind, Begun, Chunk, ClockStep, Past, Proc, Program, Step};
 use store::SeededBug;
 
 /// The scenarios of this module, in report order.
@@ -29,6 +29,12 @@ pub const SCENARIOS: &[Scenario] = &[
         3,
         "S3 reload: old-process cache eviction vs a new-process writer touching the chunk"
     ),
+    scenario!(
+        old_touch_vs_new_writer,
+        "old-touch-vs-new-writer",
+        3,
+        "reload: an old-process writer's touch lands after a newer writer stamped the chunk"
+    ),
 ];
 
 /// The seeded bugs these scenarios expose, and what a report of each must name.
@@ -43,7 +49,13 @@ pub const SEEDED: &[SeededRace] = &[
     SeededRace {
         bug: SeededBug::EvictionRollsBackAtime,
         scenario: "eviction-vs-touch-across-reload",
-        expect: LEFT_UNTOUCHED,
+        expect: ROLLED_BACK,
+        deadlock: false,
+    },
+    SeededRace {
+        bug: SeededBug::StaleStamp,
+        scenario: "old-touch-vs-new-writer",
+        expect: ROLLED_BACK,
         deadlock: false,
     },
 ];
@@ -153,6 +165,46 @@ pub fn eviction_vs_touch_across_reload() -> Program {
             Past::Reload,
         ],
         threads: vec![vec![old.into()], vec![new.into()]],
+        expect: Vec::new(),
+    }
+}
+
+/// A touch by an old-process writer vs a newer stamp by a new-process writer: both share
+/// the chunk directory after a reload, but not the chunk store mutex.
+///
+/// History: C was written long ago, unreferenced; a backup of vm/100 began in the first
+/// process; then a reload started the second, where a backup of vm/101 began.
+/// Threads: t1 goes on with the old backup: uploads C (present: a touch) and aborts; t2 moves
+/// the clock one second, then goes on with the new backup: uploads C (a touch), publishes
+/// `[C]` and finishes.
+/// Race: t1 reads the clock, t2 moves it and touches C, then t1's touch lands with the time
+/// it read (`stale-stamp`): C's mark moves back (atime order), behind the stamp the new
+/// writer relies on. A touch stamped with the time of its own step keeps the newer stamp.
+/// Found by the guided search.
+pub fn old_touch_vs_new_writer() -> Program {
+    let fresh = || Begun {
+        age: Age::Fresh,
+        steps: Vec::new(),
+    };
+    let old = Backup {
+        proc: Proc::Old,
+        finish: false,
+        ..begun(backup(0, 1, upload(&[Chunk::C])), fresh())
+    };
+    let new = begun(backup(1, 1, upload_and_publish(&[Chunk::C])), fresh());
+    Program {
+        knobs: world(BackendKind::Filesystem, 1),
+        history: vec![
+            Past::Garbage {
+                chunks: vec![Chunk::C],
+                age: Age::Old,
+            },
+            Past::Reload,
+        ],
+        threads: vec![
+            vec![old.into()],
+            vec![Clock(ClockStep::One).into(), new.into()],
+        ],
         expect: Vec::new(),
     }
 }

@@ -14,6 +14,11 @@ use store::SeededBug;
 /// first at a remove; `scenarios/tests/suite/replay.rs` replays such a schedule).
 pub(crate) const LEFT_UNTOUCHED: &[Property] = &[Property::P3, Property::P2];
 
+/// What a race that moves a chunk's atime back must be reported as: the faulty stamp
+/// itself (atime order), judged as it lands; or, on a schedule where a newer stamp repaired
+/// it before the oracle saw it, its consequences (P3, P2) as for [`LEFT_UNTOUCHED`].
+pub(crate) const ROLLED_BACK: &[Property] = &[Property::AtimeOrder, Property::P3, Property::P2];
+
 /// Look-ups from a [`SeededRace`] into this crate's tables.
 ///
 /// The type lives in `harness` (so the campaign runner can use it); import this trait to

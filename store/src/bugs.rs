@@ -76,11 +76,17 @@ pub enum SeededBug {
     /// pull tests presence with a conditional touch, which this skips; our own seeded bug,
     /// added with the sync job.
     PullChecksWithoutTouch,
+    /// A touch or write of a chunk file stamps it with the clock read before its storage
+    /// step, not with the time the step happens (as a kernel's `UTIME_NOW` does): a stamp
+    /// by an old-process thread that lands after a newer one by a new-process writer (a
+    /// reload shares the chunk directory, not the chunk store mutex) moves the chunk's atime
+    /// back, behind the start of the writer that uses it. Found by the guided search.
+    StaleStamp,
 }
 
 impl SeededBug {
     /// Every seeded bug.
-    pub const ALL: [SeededBug; 17] = [
+    pub const ALL: [SeededBug; 18] = [
         Self::SweepStatOutsideMutex,
         Self::InsertSkipsTouch,
         Self::TouchWithoutMutex,
@@ -98,6 +104,7 @@ impl SeededBug {
         Self::GcReadsTempIndex,
         Self::GcTrustsMarker,
         Self::PullChecksWithoutTouch,
+        Self::StaleStamp,
     ];
 
     /// The bugs in how the store reacts to a failing storage operation: they show only when
@@ -136,6 +143,7 @@ impl SeededBug {
             Self::GcReadsTempIndex => "gc-reads-temp-index",
             Self::GcTrustsMarker => "gc-trusts-marker",
             Self::PullChecksWithoutTouch => "pull-checks-without-touch",
+            Self::StaleStamp => "stale-stamp",
         }
     }
 
@@ -173,6 +181,7 @@ impl SeededBug {
             Self::PullChecksWithoutTouch => {
                 "a sync job re-uses a chunk it found present without touching it"
             }
+            Self::StaleStamp => "a touch or write stamps the time read before its step",
         }
     }
 

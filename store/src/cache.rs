@@ -19,6 +19,7 @@ use crate::digest::Digest;
 use crate::error::StoreError;
 use crate::observer::{lru_fingerprint, Fact, LockKind};
 use crate::platform::{unless_torn_down, Mutex, MutexGuard, Platform};
+use crate::storage::ChunkStat;
 use anyhow::{Context, Result};
 use lru::LruCache;
 use std::num::NonZeroUsize;
@@ -150,13 +151,11 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
             self.store.decide(Decision::EvictRecached, digest);
             return Ok(());
         }
-        match self.store.stat(&guard, digest)? {
-            Some(stat) if stat.size > 0 => {
-                self.store.decide(Decision::EvictContent, digest);
-                self.empty_to_marker(&guard, digest, stat.atime)
-            }
-            Some(_) => Ok(self.store.decide(Decision::EvictMarker, digest)),
-            None => Ok(self.store.decide(Decision::EvictGone, digest)),
+        let stat = self.store.stat(&guard, digest)?;
+        self.store.decide(evicted(stat), digest);
+        match stat {
+            Some(stat) if stat.size > 0 => self.empty_to_marker(&guard, digest, stat.atime),
+            _ => Ok(()),
         }
     }
 
@@ -202,12 +201,7 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
     fn evict_to_marker(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<()> {
         self.emit_lru_removed(digest);
         let stat = self.store.stat(guard, digest)?;
-        let decision = match stat {
-            Some(stat) if stat.size > 0 => Decision::EvictContent,
-            Some(_) => Decision::EvictMarker,
-            None => Decision::EvictGone,
-        };
-        self.store.decide(decision, digest);
+        self.store.decide(evicted(stat), digest);
         match stat {
             Some(stat) => self.empty_to_marker(guard, digest, stat.atime),
             None => Ok(()),
@@ -317,6 +311,15 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         // `guard` holds `digest`'s shard, as `forget` above checks in debug builds).
         unsafe { self.store.remove_chunk(guard, digest) }?;
         Ok(())
+    }
+}
+
+/// What an eviction found the evicted chunk's file to be.
+fn evicted(stat: Option<ChunkStat>) -> Decision {
+    match stat {
+        Some(stat) if stat.size > 0 => Decision::EvictContent,
+        Some(_) => Decision::EvictMarker,
+        None => Decision::EvictGone,
     }
 }
 

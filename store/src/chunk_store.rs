@@ -207,7 +207,9 @@ impl<P: Platform> ChunkStore<P> {
         });
     }
 
-    /// Writes a chunk file (content, or an empty marker) with atime now.
+    /// Writes a chunk file (content, or an empty marker) with atime now: the time as the
+    /// write happens, so a write landing after another process's stamp never moves the
+    /// chunk's atime back (the seeded [`SeededBug::StaleStamp`] reads the clock first).
     pub fn write(
         &self,
         guard: &ChunkStoreGuard<'_, P>,
@@ -215,8 +217,15 @@ impl<P: Platform> ChunkStore<P> {
         data: &[u8],
     ) -> Result<()> {
         self.check_guard(guard, digest);
-        let now = self.ds.clock.now();
-        self.write_with_atime(guard, digest, data, now)
+        if self.ds.bug(SeededBug::StaleStamp) {
+            let now = self.ds.clock.now();
+            return self.write_with_atime(guard, digest, data, now);
+        }
+        let now = || self.ds.clock.now();
+        let atime = (self.ds.storage.chunks.write_now(digest, data, &now))
+            .with_context(|| format!("inserting chunk {digest}"))?;
+        self.stamped(digest, atime, true);
+        Ok(())
     }
 
     /// Writes a chunk file with a given atime (an evicted chunk's marker keeps its mark).
@@ -271,25 +280,29 @@ impl<P: Platform> ChunkStore<P> {
         self.touch_file(digest)
     }
 
-    /// [`ChunkStore::touch`] once its caller holds what it must.
+    /// [`ChunkStore::touch`] once its caller holds what it must: to the time as the touch
+    /// happens (see [`ChunkStore::write`]).
     fn touch_file(&self, digest: &Digest) -> Result<bool> {
-        let now = self.ds.clock.now();
-        let found = match self.ds.storage.chunks.touch(digest, now) {
+        let touched = match self.ds.bug(SeededBug::StaleStamp) {
+            true => self.touch_with_clock_read_first(digest),
+            false => (self.ds.storage.chunks).touch_now(digest, &|| self.ds.clock.now()),
+        };
+        let stamped = match touched {
             Err(_) if self.ds.bug(SeededBug::TouchErrorAsSuccess) => return Ok(true),
             Err(err) => {
                 self.decide(Decision::TouchFailed, digest);
                 return Err(err).with_context(|| format!("touching chunk {digest}"));
             }
-            Ok(found) => found,
+            Ok(stamped) => stamped,
         };
-        match found {
-            true => {
+        match stamped {
+            Some(atime) => {
                 self.decide(Decision::TouchFound, digest);
-                self.stamped(digest, now, false);
+                self.stamped(digest, atime, false);
             }
-            false => self.decide(Decision::TouchAbsent, digest),
+            None => self.decide(Decision::TouchAbsent, digest),
         }
-        Ok(found)
+        Ok(stamped.is_some())
     }
 
     /// Touches a chunk `writer` wants to re-use because it is already present (pull path,
@@ -462,6 +475,14 @@ mod seeded {
         /// mutex, so what it finds can change before the caller acts on it.
         pub(crate) fn stat_without_mutex(&self, digest: &Digest) -> Result<Option<ChunkStat>> {
             self.stat_file(digest)
+        }
+
+        /// [`crate::SeededBug::StaleStamp`]: the clock is read before the touch's storage
+        /// step, and the file stamped with that reading whenever the step lands.
+        pub(super) fn touch_with_clock_read_first(&self, digest: &Digest) -> Result<Option<i64>> {
+            let now = self.ds.clock.now();
+            let found = self.ds.storage.chunks.touch(digest, now)?;
+            Ok(found.then_some(now))
         }
 
         /// [`crate::SeededBug::TouchWithoutMutex`]: the re-use paths touch without the

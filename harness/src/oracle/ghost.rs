@@ -170,6 +170,9 @@ pub struct Ghost {
     pub ever_published: BTreeSet<Digest>,
     /// Processes a crash killed: their in-memory state (the LRU) is not judged any more.
     pub crashed: BTreeSet<ProcessId>,
+    /// Per chunk file, the newest atime a write or touch reported since it was last
+    /// removed, forgotten or renamed aside: no later stamp may leave it older.
+    pub newest_stamp: BTreeMap<Digest, i64>,
     /// Chunks whose object a thread announced putting and whose per-chunk lock it still
     /// holds: the put may land on either side of a GC's listing.
     putting: BTreeSet<Digest>,
@@ -190,6 +193,7 @@ impl Ghost {
             gcs: BTreeMap::new(),
             ever_published: BTreeSet::new(),
             crashed: BTreeSet::new(),
+            newest_stamp: BTreeMap::new(),
             putting: BTreeSet::new(),
         }
     }
@@ -302,9 +306,12 @@ impl Ghost {
             Fact::ChunkStamped {
                 process,
                 digest,
+                atime,
                 written,
                 ..
             } => {
+                let newest = self.newest_stamp.entry(digest).or_insert(atime);
+                *newest = (*newest).max(atime);
                 if written {
                     self.written(process, digest, ground.has_content(&digest));
                 }
@@ -317,6 +324,7 @@ impl Ghost {
                 process, digest, ..
             } => {
                 self.quarantined.insert(digest);
+                self.newest_stamp.remove(&digest);
                 self.invalidate_elsewhere(process, digest);
             }
             Fact::RemoveCalled {
@@ -324,7 +332,10 @@ impl Ghost {
             }
             | Fact::LostChunkForgotten {
                 process, digest, ..
-            } => self.invalidate_elsewhere(process, digest),
+            } => {
+                self.newest_stamp.remove(&digest);
+                self.invalidate_elsewhere(process, digest)
+            }
             Fact::GcStarted { .. }
             | Fact::GcListingBucket { .. }
             | Fact::ObjectPutting { .. }

@@ -21,6 +21,8 @@
 //! - **harm**: a chunk a published index or an active writer needs is never gone or
 //!   damaged: at publication, object deletion, every write of a chunk file, and before
 //!   verify renames a chunk aside;
+//! - **atime order**: at every write or touch of a chunk file, its atime is no older than
+//!   any stamp reported for it since it was last removed ([`checks::atime`]);
 //! - **cutoff**: every GC's cutoff is no later than its clock reading and the start of the
 //!   oldest active writer allow (with the store's cutoff settings, [`OracleOptions::cutoff`]);
 //! - **chunk lock**: every bucket put and delete holds the chunk's per-chunk lock;
@@ -306,10 +308,13 @@ impl Oracle {
             Fact::ChunkStamped {
                 process,
                 digest,
+                atime,
                 written,
                 thread,
-                ..
-            } => self.stamped(ghost, process, digest, written, thread),
+            } => {
+                self.stamped(ghost, process, digest, written, thread)?;
+                checks::atime::stamped(&self.ground, ghost, &digest, atime, thread)
+            }
             Fact::ChunkQuarantined {
                 process,
                 digest,

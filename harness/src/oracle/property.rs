@@ -35,11 +35,14 @@ pub enum Property {
     /// A lost bucket object a GC did not report missing (or left a marker claiming), a
     /// chunk reported missing that is not, or an upload that did not put a lost one back.
     Recovery,
+    /// A write or touch left a chunk's atime older than a stamp reported for it before: its
+    /// GC mark moved back.
+    AtimeOrder,
 }
 
 impl Property {
     /// Every property.
-    pub const ALL: [Property; 14] = [
+    pub const ALL: [Property; 15] = [
         Self::P1,
         Self::P2,
         Self::P3,
@@ -54,6 +57,7 @@ impl Property {
         Self::ChunkLock,
         Self::Readable,
         Self::Recovery,
+        Self::AtimeOrder,
     ];
 
     /// The name used in violation messages (`"<name> violated: ..."`) and reports.
@@ -73,6 +77,7 @@ impl Property {
             Self::ChunkLock => "chunk lock",
             Self::Readable => "readable",
             Self::Recovery => "recovery",
+            Self::AtimeOrder => "atime order",
         }
     }
 }

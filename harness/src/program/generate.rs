@@ -180,7 +180,7 @@ pub fn generate_with(seed: u64, weights: &Weights) -> Program {
     }
 }
 
-fn knobs(rng: &mut Rng, weights: &Weights) -> Knobs {
+pub(super) fn knobs(rng: &mut Rng, weights: &Weights) -> Knobs {
     // Reduced to lowest terms, so 50 % draws exactly as the 1:1 it always was.
     let (fs, s3) = (100 - weights.s3.min(100), weights.s3.min(100));
     let divisor = gcd(fs, s3).max(1);
@@ -199,41 +199,41 @@ fn knobs(rng: &mut Rng, weights: &Weights) -> Knobs {
 
 fn history(rng: &mut Rng, backend: BackendKind) -> Vec<Past> {
     let items = rng.range(1, 4);
-    let mut history = Vec::new();
-    for _ in 0..items {
-        let s3 = backend == BackendKind::S3;
-        let kind = rng.weighted(&[(5, 0), (4, 1), (if s3 { 3 } else { 0 }, 2), (2, 3)]);
-        let past = match kind {
-            0 => {
-                let indexes = (0..rng.range(1, 2))
-                    .map(|_| (0..rng.range(1, 3)).map(|_| rng.chunk()).collect())
-                    .collect();
-                Past::Snapshot {
-                    group: rng.below(GROUPS) as u8,
-                    indexes,
-                    age: rng.age(),
-                }
-            }
-            1 => Past::Garbage {
-                chunks: (0..rng.range(1, 2)).map(|_| rng.chunk()).collect(),
+    (0..items).map(|_| past(rng, backend)).collect()
+}
+
+/// One history item for a program on `backend`.
+pub(super) fn past(rng: &mut Rng, backend: BackendKind) -> Past {
+    let s3 = backend == BackendKind::S3;
+    let kind = rng.weighted(&[(5, 0), (4, 1), (if s3 { 3 } else { 0 }, 2), (2, 3)]);
+    match kind {
+        0 => {
+            let indexes = (0..rng.range(1, 2))
+                .map(|_| (0..rng.range(1, 3)).map(|_| rng.chunk()).collect())
+                .collect();
+            Past::Snapshot {
+                group: rng.below(GROUPS) as u8,
+                indexes,
                 age: rng.age(),
-            },
-            2 => Past::Object {
-                chunk: rng.chunk(),
-                marker: rng.chance(50).then(|| rng.age()),
-            },
-            _ => Past::Corrupt {
-                chunk: rng.chunk(),
-                same_size: rng.chance(50),
-            },
-        };
-        history.push(past);
+            }
+        }
+        1 => Past::Garbage {
+            chunks: (0..rng.range(1, 2)).map(|_| rng.chunk()).collect(),
+            age: rng.age(),
+        },
+        2 => Past::Object {
+            chunk: rng.chunk(),
+            marker: rng.chance(50).then(|| rng.age()),
+        },
+        _ => Past::Corrupt {
+            chunk: rng.chunk(),
+            same_size: rng.chance(50),
+        },
     }
-    history
 }
 
 /// Chunks the history wrote, which sessions are likelier to touch again.
-fn known_chunks(history: &[Past]) -> Vec<Chunk> {
+pub(super) fn known_chunks(history: &[Past]) -> Vec<Chunk> {
     let mut chunks = Vec::new();
     for past in history {
         match past {

@@ -61,6 +61,21 @@ pub trait ChunkDir: Send + Sync {
     fn write(&self, digest: &Digest, data: &[u8], atime: i64) -> Result<()>;
     /// Sets the atime of an existing chunk file; `Ok(false)` when there is none.
     fn touch(&self, digest: &Digest, atime: i64) -> Result<bool>;
+    /// [`ChunkDir::write`] stamped with the time as the write happens, read from `now`
+    /// inside the operation as a kernel stamps a new file: a stamp that lands after another
+    /// is never older than it. Returns the atime left.
+    fn write_now(&self, digest: &Digest, data: &[u8], now: &dyn Fn() -> i64) -> Result<i64> {
+        let atime = now();
+        self.write(digest, data, atime)?;
+        Ok(atime)
+    }
+    /// [`ChunkDir::touch`] to the time as the touch happens, read from `now` inside the
+    /// operation (as `utimensat` with `UTIME_NOW` stamps it); the atime set, `None` when there
+    /// is no file.
+    fn touch_now(&self, digest: &Digest, now: &dyn Fn() -> i64) -> Result<Option<i64>> {
+        let atime = now();
+        Ok(self.touch(digest, atime)?.then_some(atime))
+    }
     /// The content of a chunk file, `None` when there is none.
     fn read(&self, digest: &Digest) -> Result<Option<Vec<u8>>>;
     /// Empties a chunk file in place (it becomes a marker), keeping its inode and its atime,

@@ -59,7 +59,22 @@ impl<P: Platform, S: Send> ModelCell<P, S> {
         site: Site,
         name: impl FnOnce(&S) -> Option<Digest>,
     ) -> (Step<'_, P, S>, Option<Fault>) {
+        let (step, fault, ()) = self.step_then(site, name, || ());
+        (step, fault)
+    }
+
+    /// As [`Self::step_naming`], calling `first` once the step is taken, before the state
+    /// is: `first` may be a scheduling point itself (a clock read), which must not happen
+    /// while the std lock is held.
+    #[track_caller]
+    fn step_then<T>(
+        &self,
+        site: Site,
+        name: impl FnOnce(&S) -> Option<Digest>,
+        first: impl FnOnce() -> T,
+    ) -> (Step<'_, P, S>, Option<Fault>, T) {
         let step = self.step.lock();
+        let value = first();
         let digest = name(&self.peek());
         // Asked before the state is taken: a source may report the fault to an observer,
         // which may peek at this state.
@@ -73,7 +88,7 @@ impl<P: Platform, S: Send> ModelCell<P, S> {
             state: self.peek(),
             _step: step,
         };
-        (step, fault)
+        (step, fault, value)
     }
 
     /// Takes one step at `site`, where only faults that fail the operation land (an I/O
@@ -90,6 +105,23 @@ impl<P: Platform, S: Send> ModelCell<P, S> {
         match fault.and_then(|f| f.failure(site)) {
             Some(err) => Err(err.context(what())),
             None => Ok(step),
+        }
+    }
+
+    /// As [`Self::step_or_fail`], reading the clock (`now`) once the step is taken: what
+    /// the operation stamps is the time as it happens, as a kernel stamps a file.
+    #[track_caller]
+    pub(crate) fn step_or_fail_at_time(
+        &self,
+        site: Site,
+        digest: &Digest,
+        what: impl FnOnce() -> String,
+        now: &dyn Fn() -> i64,
+    ) -> anyhow::Result<(Step<'_, P, S>, i64)> {
+        let (step, fault, time) = self.step_then(site, |_| Some(*digest), now);
+        match fault.and_then(|f| f.failure(site)) {
+            Some(err) => Err(err.context(what())),
+            None => Ok((step, time)),
         }
     }
 

@@ -131,6 +131,19 @@ impl<P: Platform> ModelChunkDir<P> {
         })
     }
 
+    /// As [`Self::op`], reading the clock (`now`) inside the step: the time the operation
+    /// stamps.
+    fn op_at_time(
+        &self,
+        site: Site,
+        what: &str,
+        digest: &Digest,
+        now: &dyn Fn() -> i64,
+    ) -> Result<(Step<'_, P, State>, i64)> {
+        let name = || format!("model chunk dir: {what} {}", digest.chunk_key());
+        self.cell.step_or_fail_at_time(site, digest, name, now)
+    }
+
     /// Inspection without a scheduling point: a chunk file's inode (new on every write).
     pub fn inode(&self, digest: &Digest) -> Option<u64> {
         self.state().chunks.get(digest).map(|entry| entry.inode)
@@ -170,6 +183,20 @@ impl<P: Platform> ChunkDir for ModelChunkDir<P> {
         let mut state = self.op(Site::ChunkTouch, "touching", digest)?;
         state.writable("touching", digest)?;
         Ok(state.set_atime(digest, atime))
+    }
+
+    fn write_now(&self, digest: &Digest, data: &[u8], now: &dyn Fn() -> i64) -> Result<i64> {
+        let data = data.to_vec();
+        let (mut state, atime) = self.op_at_time(Site::ChunkWrite, "writing", digest, now)?;
+        state.writable("writing", digest)?;
+        state.insert(digest, data, atime);
+        Ok(atime)
+    }
+
+    fn touch_now(&self, digest: &Digest, now: &dyn Fn() -> i64) -> Result<Option<i64>> {
+        let (mut state, atime) = self.op_at_time(Site::ChunkTouch, "touching", digest, now)?;
+        state.writable("touching", digest)?;
+        Ok(state.set_atime(digest, atime).then_some(atime))
     }
 
     fn read(&self, digest: &Digest) -> Result<Option<Vec<u8>>> {

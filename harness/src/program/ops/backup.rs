@@ -77,6 +77,13 @@ impl Operation for Backup {
         Some(self.proc)
     }
 
+    fn in_proc(&self, proc: Proc) -> Option<Self> {
+        Some(Self {
+            proc,
+            ..self.clone()
+        })
+    }
+
     fn size(&self) -> usize {
         let begun = self.begun.as_ref().map_or(0, |b| b.steps.len());
         1 + begun + self.steps.len()

@@ -44,6 +44,10 @@ impl Operation for Clock {
         None
     }
 
+    fn in_proc(&self, _proc: Proc) -> Option<Self> {
+        None
+    }
+
     fn draw(draw: &mut Draw<'_>) -> Self {
         Clock(draw.rng.weighted(&[
             (1, ClockStep::Zero),

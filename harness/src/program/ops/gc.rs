@@ -21,6 +21,10 @@ impl Operation for Gc {
         Some(self.proc)
     }
 
+    fn in_proc(&self, proc: Proc) -> Option<Self> {
+        Some(Gc { proc })
+    }
+
     fn draw(draw: &mut Draw<'_>) -> Self {
         Gc { proc: draw.proc() }
     }

@@ -23,6 +23,9 @@ pub trait Operation: Sized {
     /// The process it acts for, if it names one.
     fn proc(&self) -> Option<Proc>;
 
+    /// The same operation acting for `proc`, if it names a process at all.
+    fn in_proc(&self, proc: Proc) -> Option<Self>;
+
     /// Its scheduling-relevant size: one, unless it has steps of its own.
     fn size(&self) -> usize {
         1
@@ -213,6 +216,13 @@ macro_rules! operations {
             pub fn proc(&self) -> Option<Proc> {
                 match self {
                     $(Op::$variant(op) => op.proc(),)+
+                }
+            }
+
+            /// The same operation acting for `proc`, if it names a process.
+            pub fn in_proc(&self, proc: Proc) -> Option<Op> {
+                match self {
+                    $(Op::$variant(op) => op.in_proc(proc).map(Op::$variant),)+
                 }
             }
 

@@ -25,6 +25,13 @@ impl Operation for Prune {
         Some(self.proc)
     }
 
+    fn in_proc(&self, proc: Proc) -> Option<Self> {
+        Some(Self {
+            proc,
+            ..self.clone()
+        })
+    }
+
     fn draw(draw: &mut Draw<'_>) -> Self {
         Prune {
             proc: draw.proc(),

@@ -24,6 +24,13 @@ impl Operation for Read {
         Some(self.proc)
     }
 
+    fn in_proc(&self, proc: Proc) -> Option<Self> {
+        Some(Self {
+            proc,
+            ..self.clone()
+        })
+    }
+
     fn draw(draw: &mut Draw<'_>) -> Self {
         let (proc, chunk) = draw.proc_and_chunk();
         Read { proc, chunk }

@@ -21,6 +21,10 @@ impl Operation for Reload {
         None
     }
 
+    fn in_proc(&self, _proc: Proc) -> Option<Self> {
+        None
+    }
+
     fn draw(_: &mut Draw<'_>) -> Self {
         Reload
     }

@@ -51,6 +51,13 @@ impl Operation for SyncJob {
         Some(self.proc)
     }
 
+    fn in_proc(&self, proc: Proc) -> Option<Self> {
+        Some(Self {
+            proc,
+            ..self.clone()
+        })
+    }
+
     fn size(&self) -> usize {
         1 + self.indexes.iter().map(Vec::len).sum::<usize>()
     }

@@ -23,6 +23,13 @@ impl Operation for Verify {
         Some(self.proc)
     }
 
+    fn in_proc(&self, proc: Proc) -> Option<Self> {
+        Some(Self {
+            proc,
+            ..self.clone()
+        })
+    }
+
     fn draw(draw: &mut Draw<'_>) -> Self {
         let (proc, chunk) = draw.proc_and_chunk();
         Verify { proc, chunk }

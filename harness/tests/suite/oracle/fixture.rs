@@ -289,12 +289,13 @@ impl Fixture {
         });
     }
 
-    /// A write (`written`) or touch of `digest`'s file by `thread` of `process`.
+    /// A write (`written`) or touch of `digest`'s file by `thread` of `process`, reporting
+    /// the atime the file has (as the store reports the one it left).
     pub(super) fn stamp(&self, process: ProcessId, thread: u64, digest: Digest, written: bool) {
         self.event(Fact::ChunkStamped {
             process,
             digest,
-            atime: 7,
+            atime: self.chunks.inspect(&digest).map_or(0, |st| st.atime),
             written,
             thread,
         });

@@ -7,6 +7,7 @@
 //! group of related ones, each:
 //!
 //! - `removal`: P1–P4, the preconditions of `remove`;
+//! - `atime`: a chunk's mark never moves back;
 //! - `harm`: no referenced chunk is gone (index publication, object deletion);
 //! - `cache`: LRU content and cache/bucket (S3);
 //! - `lock_order`: lock order and mutual exclusion;
@@ -20,6 +21,7 @@
 
 mod fixture;
 
+mod atime;
 mod cache;
 mod gc;
 mod gc_start;
