@@ -121,14 +121,16 @@ impl Stream {
     }
 
     /// A corpus entry, each with weight one plus its features' rarity (a feature reached
-    /// by `n` candidates counts `1000 / n`).
+    /// by `n` candidates counts `1000 / n`) per step of the program: a smaller program that
+    /// reaches the same rare features runs faster and mutates into smaller ones, so the
+    /// corpus does not drift toward ever larger programs.
     fn pick(&self, rng: &mut Rng) -> &Program {
         let weights: Vec<(u64, usize)> = (self.corpus.iter().enumerate())
             .map(|(i, entry)| {
                 let rarity: u64 = (entry.features.iter())
                     .map(|f| 1_000 / self.hits.get(f).copied().unwrap_or(1).max(1))
                     .sum();
-                (1 + rarity, i)
+                (1 + rarity / entry.program.size().max(1) as u64, i)
             })
             .collect();
         &self.corpus[rng.weighted(&weights)].program

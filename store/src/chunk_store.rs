@@ -146,6 +146,11 @@ impl<P: Platform> ChunkStore<P> {
         data: &[u8],
     ) -> Result<InsertOutcome> {
         digest.verify(data)?;
+        // Under the per-chunk lock, which another process's verify holds from reading a
+        // chunk to renaming it aside (its chunk store mutex does not exclude this one's):
+        // otherwise a good file written here could be renamed aside on a rotten reading
+        // (found by the guided search).
+        let _chunk = self.ds.lock_chunk(*digest);
         let guard = self.lock(digest);
         if let Some(writer) = writer {
             self.ds.emit(Fact::ChunkUsed {

@@ -9,7 +9,7 @@
 //! which programs accept.
 
 use super::generate::{known_chunks, past, Rng, Weights};
-use super::model::{Age, BackendKind, Granularity, Knobs, Past, Proc, Program};
+use super::model::{Age, BackendKind, Granularity, Past, Proc, Program};
 use super::ops::{Draw, Op, OpKind, Reload, GROUPS};
 
 /// Threads a mutated program may have at most.
@@ -112,7 +112,7 @@ fn apply(p: &mut Program, donor: &Program, edit: Edit, rng: &mut Rng) {
                 }
             }
         }
-        Edit::Knob => knob(&mut p.knobs, rng),
+        Edit::Knob => knob(p, rng),
         Edit::AddPast if p.history.len() < MAX_HISTORY => {
             let item = past(rng, p.knobs.backend);
             let at = rng.below(p.history.len() as u64 + 1) as usize;
@@ -191,12 +191,21 @@ fn add_op(p: &mut Program, rng: &mut Rng) {
     }
 }
 
-fn knob(k: &mut Knobs, rng: &mut Rng) {
+/// Changes one knob. A program moved to the filesystem loses its S3 objects: an object put
+/// behind the store's back means nothing there, and its marker would be a truncated chunk
+/// file that no history item rotted (found by the guided search: a sync job re-used such a
+/// file and the oracle saw a published chunk without content).
+fn knob(p: &mut Program, rng: &mut Rng) {
+    let k = &mut p.knobs;
     match rng.below(6) {
         0 => {
             k.backend = match k.backend {
                 BackendKind::Filesystem => BackendKind::S3,
                 BackendKind::S3 => BackendKind::Filesystem,
+            };
+            if k.backend == BackendKind::Filesystem {
+                p.history
+                    .retain(|past| !matches!(past, Past::Object { .. }));
             }
         }
         1 => k.cache_capacity = rng.range(1, 3) as u8,
@@ -261,6 +270,22 @@ mod tests {
             assert!(m.threads.len() >= 2 && m.threads.len() <= MAX_THREADS + 1);
             assert!(m.threads.iter().all(|ops| !ops.is_empty()));
             assert!(m.history.len() <= MAX_HISTORY.max(p.history.len()) + 1);
+        }
+    }
+
+    #[test]
+    fn no_mutant_holds_an_s3_object_on_the_filesystem() {
+        let mut rng = Rng::new(29);
+        for seed in 0..2_000 {
+            let mut p = generate(seed);
+            for _ in 0..3 {
+                p = mutate(&p, &generate(seed + 7), &mut rng);
+            }
+            let objects = p.history.iter().any(|h| matches!(h, Past::Object { .. }));
+            assert!(
+                !(objects && p.knobs.backend == BackendKind::Filesystem),
+                "{p}"
+            );
         }
     }
 
