@@ -25,6 +25,14 @@ const REASONS: &[(&str, &str)] = &[
     ("gc-recover/put-back", FAULT_ONLY),
     ("gc-recover/forgotten", FAULT_ONLY),
     (
+        "insert/vanished",
+        "between an insert's stat and its touch, under its chunk store mutex and the \
+         per-chunk lock, only something outside the store could remove the file: another \
+         process's GC is refused while this writer holds its shared process lock, and its \
+         verify waits for the per-chunk lock; the branch stays for a deletion behind the \
+         store's back, which the model does not inject",
+    ),
+    (
         "cache-fetch/object-corrupt",
         "nothing corrupts a bucket object in the model: bit rot is modelled in local \
          copies only, and every put checks the digest first",
