@@ -24,6 +24,7 @@ pub mod plan;
 pub mod pool;
 pub mod progress;
 pub mod quiet;
+mod reach;
 pub mod render;
 mod render_failures;
 mod render_generated;

@@ -3,13 +3,13 @@
 
 pub use crate::detections::DetectionRecord;
 use crate::plan::{Phases, BASELINE};
+pub use crate::reach::PhaseReach;
 use crate::search::Search;
 use crate::shrink::Shrunk;
 use crate::verdict::{Hunter, Verdict};
 use anyhow::{Context, Result};
 use harness::check::{Cause, Checker};
-use harness::oracle::conflicts::Conflict;
-use harness::oracle::{Coverage, Decisions};
+use harness::oracle::Coverage;
 use harness::program::Pair;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -120,7 +120,7 @@ pub struct ConfigRecord {
     /// The generator's biases (`--weights`).
     pub weights: String,
     /// How the generated phase chose its programs (`--search`).
-    #[serde(default = "default_search")]
+    #[serde(default = "Search::before_the_flag")]
     pub search: Search,
     /// Storage faults per execution (`--faults`; 0: none).
     #[serde(default)]
@@ -222,16 +222,11 @@ pub struct SeededItem {
     pub failure: Option<FailureRecord>,
 }
 
-/// What a report written before `--search` existed searched with.
-fn default_search() -> Search {
-    Search::Random
-}
-
 /// The generated phase: programs run, what they found and which mixes they reached.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct GeneratedRecord {
     /// How it chose its programs.
-    #[serde(default = "default_search")]
+    #[serde(default = "Search::before_the_flag")]
     pub search: Search,
     /// Programs the guided search kept in its corpus (0 for the random search).
     #[serde(default)]
@@ -259,34 +254,6 @@ pub struct GeneratedRecord {
     /// What the programs covered, summed over every schedule.
     #[serde(default)]
     pub coverage: Coverage,
-}
-
-/// What one phase exercised of the clean store: the decision outcomes it took (and those it
-/// never took) and the conflict pairs it set up.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct PhaseReach {
-    /// `clean` (the scenarios) or `generated` (the programs).
-    pub phase: String,
-    /// Each decision outcome taken, with how often.
-    pub decisions: Decisions,
-    /// The declared decision outcomes never taken, as `point/outcome`.
-    pub unreached: Vec<String>,
-    /// Each conflict pair set up, with how often.
-    pub conflicts: BTreeMap<Conflict, u64>,
-}
-
-impl PhaseReach {
-    /// The reach of a phase that covered `coverage`.
-    pub fn of(phase: &str, coverage: &Coverage) -> Self {
-        Self {
-            phase: phase.to_string(),
-            decisions: coverage.decisions.clone(),
-            unreached: (coverage.decisions.unreached())
-                .map(|o| o.to_string())
-                .collect(),
-            conflicts: coverage.conflicts.clone(),
-        }
-    }
 }
 
 /// A pair of operation kinds and whether they overlapped.
@@ -454,21 +421,6 @@ impl CampaignReport {
             }
         }
         rows
-    }
-
-    /// The reach of each phase that ran on the clean store: the scenarios' schedules summed,
-    /// and the generated programs'.
-    pub fn reaches(&self) -> Vec<PhaseReach> {
-        let mut reach = Vec::new();
-        if !self.coverage.is_empty() {
-            let mut clean = Coverage::default();
-            self.coverage.values().for_each(|c| clean.add(c));
-            reach.push(PhaseReach::of("clean", &clean));
-        }
-        if let Some(generated) = &self.generated {
-            reach.push(PhaseReach::of("generated", &generated.coverage));
-        }
-        reach
     }
 
     /// Serializes as pretty JSON.

@@ -31,6 +31,13 @@ pub enum Search {
     Random,
 }
 
+impl Search {
+    /// What a report written before `--search` existed searched with.
+    pub(crate) fn before_the_flag() -> Search {
+        Search::Random
+    }
+}
+
 impl fmt::Display for Search {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

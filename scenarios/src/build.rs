@@ -70,3 +70,14 @@ pub(crate) fn publish(chunks: &[Chunk]) -> Vec<Step> {
 pub(crate) fn upload_and_publish(chunks: &[Chunk]) -> Vec<Step> {
     [upload(chunks), publish(chunks)].concat()
 }
+
+/// A session the history begins just before the threads start, with no steps of its own.
+pub(crate) fn begun_fresh(backup: Backup) -> Backup {
+    begun(
+        backup,
+        Begun {
+            age: Age::Fresh,
+            steps: Vec::new(),
+        },
+    )
+}

@@ -1,7 +1,7 @@
 //! Service reload: an old process's writer outlives the reload; the new process's GC must
 //! wait for it.
 
-use crate::build::{backup, begun, gc, publish, upload, upload_and_publish, world};
+use crate::build::{backup, begun, begun_fresh, gc, publish, upload, upload_and_publish, world};
 use crate::seeded::ROLLED_BACK;
 use crate::{Scenario, SeededRace};
 use harness::oracle::Property;
@@ -151,16 +151,12 @@ fn old_writer() -> Backup {
 /// marker with the old atime (`eviction-rolls-back-atime`): C looks older than the writer
 /// that uses it. Emptying the file in place keeps the touch. Found by the generated phase.
 pub fn eviction_vs_touch_across_reload() -> Program {
-    let fresh = || Begun {
-        age: Age::Fresh,
-        steps: Vec::new(),
-    };
     let old = Backup {
         proc: Proc::Old,
         finish: false,
-        ..begun(backup(0, 1, upload(&[Chunk::A1])), fresh())
+        ..begun_fresh(backup(0, 1, upload(&[Chunk::A1])))
     };
-    let new = begun(backup(1, 1, upload_and_publish(&[Chunk::C])), fresh());
+    let new = begun_fresh(backup(1, 1, upload_and_publish(&[Chunk::C])));
     Program {
         knobs: world(BackendKind::S3, 1),
         history: vec![
@@ -188,17 +184,13 @@ pub fn eviction_vs_touch_across_reload() -> Program {
 /// writer relies on. A touch stamped with the time of its own step keeps the newer stamp.
 /// Found by the guided search.
 pub fn old_touch_vs_new_writer() -> Program {
-    let fresh = || Begun {
-        age: Age::Fresh,
-        steps: Vec::new(),
-    };
     let old = Backup {
         proc: Proc::Old,
         finish: false,
-        ..begun(backup(0, 1, vec![Step::Reuse(Chunk::C)]), fresh())
+        ..begun_fresh(backup(0, 1, vec![Step::Reuse(Chunk::C)]))
     };
     let steps = [vec![Step::Reuse(Chunk::C)], publish(&[Chunk::C])].concat();
-    let new = begun(backup(1, 1, steps), fresh());
+    let new = begun_fresh(backup(1, 1, steps));
     Program {
         knobs: world(BackendKind::Filesystem, 1),
         history: vec![
@@ -231,13 +223,7 @@ pub fn old_touch_vs_new_writer() -> Program {
 /// (shuttle random catches an insert without the lock within 10 schedules, loom does not
 /// reach the interleaving: see the README).
 pub fn old_verify_vs_new_writer() -> Program {
-    let new = begun(
-        backup(1, 1, upload_and_publish(&[Chunk::C])),
-        Begun {
-            age: Age::Fresh,
-            steps: Vec::new(),
-        },
-    );
+    let new = begun_fresh(backup(1, 1, upload_and_publish(&[Chunk::C])));
     Program {
         knobs: world(BackendKind::Filesystem, 1),
         history: vec![
