@@ -165,14 +165,20 @@ pub fn list(catalogue: &Catalogue) -> String {
         let bug = race.bug;
         races.row([bug.name(), race.scenario, &expect.join(", "), bug.summary()]);
     }
-    let mut faults = Table::new(&[("seeded bug", false), ("wrong reaction", false)]);
+    let mut faults = Table::new(&[
+        ("seeded bug", false),
+        ("faults", false),
+        ("wrong reaction", false),
+    ]);
     for bug in SeededBug::FAULT_HANDLING {
-        faults.row([bug.name(), bug.summary()]);
+        let needed = bug.faults_needed().to_string();
+        faults.row([bug.name(), &needed, bug.summary()]);
     }
     format!(
         "Scenarios:\n{}\nCheckers:\n{}\nSeeded races (every checker on their scenario; generated \
          programs hunt them too):\n{}\nSeeded fault-handling bugs (shown only under faults: \
-         generated programs with --faults hunt them; any violation or deadlock counts):\n{}",
+         generated programs with --faults N hunt those needing at most N faults per execution; any \
+         violation or deadlock counts):\n{}",
         scenarios.text(),
         checkers.text(),
         races.text(),

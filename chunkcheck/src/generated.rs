@@ -150,29 +150,24 @@ fn drive(
     };
     for generation in numbers.chunks(batch) {
         let drawn: Vec<Drawn> = generation.iter().map(|n| stream.candidate(*n)).collect();
+        // One job runs each candidate only when the visit asks for it.
+        let outcomes: Box<dyn Iterator<Item = Outcome>> = match jobs {
+            0 | 1 => Box::new(drawn.iter().map(run)),
+            _ => Box::new(crate::pool::map(&drawn, jobs, run, |_, _| {}).into_iter()),
+        };
         let mut learnt = Vec::new();
-        if jobs <= 1 {
-            for candidate in &drawn {
-                let outcome = run(candidate);
-                learnt.push((outcome.coverage.clone(), outcome.overlaps.clone()));
-                if visit(candidate, outcome).is_break() {
-                    return;
-                }
-            }
-        } else {
-            for (candidate, outcome) in
-                drawn
-                    .iter()
-                    .zip(crate::pool::map(&drawn, jobs, run, |_, _| {}))
-            {
-                learnt.push((outcome.coverage.clone(), outcome.overlaps.clone()));
-                if visit(candidate, outcome).is_break() {
-                    return;
-                }
+        for (candidate, outcome) in drawn.iter().zip(outcomes) {
+            learnt.push((
+                outcome.coverage.clone(),
+                outcome.overlaps.clone(),
+                outcome.faults.clone(),
+            ));
+            if visit(candidate, outcome).is_break() {
+                return;
             }
         }
-        for (candidate, (coverage, overlaps)) in drawn.iter().zip(&learnt) {
-            stream.learn(candidate, coverage, overlaps);
+        for (candidate, (coverage, overlaps, faults)) in drawn.iter().zip(&learnt) {
+            stream.learn(candidate, coverage, overlaps, faults);
         }
     }
 }
@@ -262,6 +257,7 @@ fn programs(
         settings.spec.search,
         settings.spec.weights,
         settings.spec.program_seed,
+        settings.setup.faults,
     );
     let mut reached = BTreeSet::new();
     let (mut item, mut item_schedules, mut item_failures) = (0, 0, 0);
@@ -377,7 +373,12 @@ fn seeded(settings: &Settings, item: &Placed<Hunt>) -> GeneratedSeededItem {
     let (mut programs, mut schedules) = (0, 0);
     let mut failure = None;
     let program_seed = settings.spec.trial_program_seed(trial);
-    let mut stream = Stream::new(settings.spec.search, settings.spec.weights, program_seed);
+    let mut stream = Stream::new(
+        settings.spec.search,
+        settings.spec.weights,
+        program_seed,
+        setup.faults,
+    );
     let numbers: Vec<usize> = (0..settings.spec.programs).collect();
     drive(
         settings,

@@ -126,11 +126,14 @@ impl PlanSpec {
 
     /// The seeded bugs the generated phase hunts: those of the seeded races; with faults
     /// injected, the fault-handling bugs instead (they show only then, and the others are
-    /// hunted without faults, where nothing but the race decides).
+    /// hunted without faults, where nothing but the race decides), those that need no more
+    /// faults per execution than the run injects.
     pub fn hunts(&self) -> Vec<SeededBug> {
         match self.faults {
             0 => self.races.iter().map(|r| r.bug).collect(),
-            _ => SeededBug::FAULT_HANDLING.to_vec(),
+            n => (SeededBug::FAULT_HANDLING.into_iter())
+                .filter(|bug| bug.faults_needed() <= n)
+                .collect(),
         }
     }
 

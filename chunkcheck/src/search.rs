@@ -8,17 +8,26 @@
 //!   entries ([`harness::program::mutate`]), chosen with energy that favours entries reaching
 //!   rare features; the rest are drawn fresh, as the random search draws them.
 //!
+//! One mutant in five is its parent unchanged: a program that reached rare features runs
+//! again under new schedules (most races need a program and a schedule; measured in
+//! BENCHMARKS.md). Under `--faults` a mutation also adds, drops or shifts a planned fault,
+//! and a fault landing at a site and kind no earlier candidate's did is a feature too, so
+//! the corpus keeps the fault choices that led somewhere and builds two-fault stories from
+//! one-fault ones.
+//!
 //! Candidate `i` always runs its schedules from seed `s + i`. The guided corpus learns from
 //! a generation of [`GENERATION`] candidates, in candidate order, only once the whole
 //! generation ran, and each candidate is drawn from the corpus as it stood before its
 //! generation: the same seed gives the same corpus, programs and verdicts with any `--jobs`.
 
+use harness::execution::FaultTally;
 use harness::oracle::conflicts::Conflict;
 use harness::oracle::Coverage;
 use harness::program::{generate_with, mutate, Pair, Program, Rng, Weights};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use store::storage::{Fault, Site};
 use store::Outcome;
 
 /// `--search`: how the generated phase chooses its programs.
@@ -53,6 +62,9 @@ pub const GENERATION: usize = 8;
 /// Percent of guided candidates drawn fresh rather than mutated.
 const FRESH_PERCENT: u64 = 25;
 
+/// Percent of guided mutants that are their parent unchanged, run under new schedules.
+const RESCHEDULE_PERCENT: u64 = 20;
+
 /// Salt between a candidate's schedule seed and the seed of its mutation choices.
 const MUTATION_SALT: u64 = 0x6d75_7461_7465_2121;
 
@@ -62,6 +74,7 @@ enum Feature {
     Outcome(Outcome),
     Conflict(Conflict),
     Overlap(Pair),
+    Fault(Site, Fault),
 }
 
 /// A program of the stream: its number, the seed of its schedules, the program.
@@ -85,18 +98,22 @@ pub struct Stream {
     search: Search,
     weights: Weights,
     seed: u64,
+    /// Storage faults per execution the run injects at most (the plans' bound).
+    faults: u8,
     corpus: Vec<Entry>,
     /// Per feature, how many candidates reached it.
     hits: BTreeMap<Feature, u64>,
 }
 
 impl Stream {
-    /// A search whose candidate `i` runs from seed `seed + i`.
-    pub fn new(search: Search, weights: Weights, seed: u64) -> Self {
+    /// A search whose candidate `i` runs from seed `seed + i`, in a run injecting up to
+    /// `faults` storage faults per execution.
+    pub fn new(search: Search, weights: Weights, seed: u64, faults: u8) -> Self {
         Self {
             search,
             weights,
             seed,
+            faults,
             corpus: Vec::new(),
             hits: BTreeMap::new(),
         }
@@ -115,7 +132,13 @@ impl Stream {
                     false => {
                         let parent = self.pick(&mut rng);
                         let donor = rng.below(self.corpus.len() as u64) as usize;
-                        mutate(parent, &self.corpus[donor].program, &mut rng)
+                        match rng.chance(RESCHEDULE_PERCENT) {
+                            true => parent.clone(),
+                            false => {
+                                let donor = &self.corpus[donor].program;
+                                mutate(parent, donor, self.faults, &mut rng)
+                            }
+                        }
                     }
                 }
             }
@@ -145,7 +168,13 @@ impl Stream {
 
     /// Learns what `drawn` reached (guided only): it joins the corpus when it reached a
     /// feature no earlier candidate did. Whether it joined.
-    pub fn learn(&mut self, drawn: &Drawn, coverage: &Coverage, overlaps: &BTreeSet<Pair>) -> bool {
+    pub fn learn(
+        &mut self,
+        drawn: &Drawn,
+        coverage: &Coverage,
+        overlaps: &BTreeSet<Pair>,
+        faults: &FaultTally,
+    ) -> bool {
         if self.search == Search::Random {
             return false;
         }
@@ -153,6 +182,11 @@ impl Stream {
             .map(|(o, _)| Feature::Outcome(o))
             .chain(coverage.conflicts.keys().map(|c| Feature::Conflict(*c)))
             .chain(overlaps.iter().map(|p| Feature::Overlap(*p)))
+            .chain(
+                faults
+                    .keys()
+                    .map(|(site, fault)| Feature::Fault(*site, *fault)),
+            )
             .collect();
         let new = features.iter().any(|f| !self.hits.contains_key(f));
         for feature in &features {

@@ -165,11 +165,19 @@ fn two_shards_report_what_one_run_reports() {
     let (whole_code, whole) = campaign(dir.path(), "whole", &common);
     let (code1, one) = campaign(dir.path(), "one", &with("1/2"));
     let (code2, two) = campaign(dir.path(), "two", &with("2/2"));
+    // The clean store passes and every scenario race is caught; a hunt over 120 programs
+    // of 20 schedules may miss a deep race (exit 3), and then a shard misses it too.
+    assert!([EXIT_OK, EXIT_MISSED].contains(&whole_code), "{whole_code}");
+    let missed = |code| match code {
+        EXIT_OK => false,
+        EXIT_MISSED => true,
+        other => panic!("a shard exited {other}"),
+    };
     assert_eq!(
-        whole_code, EXIT_OK,
-        "the clean store passes and every race is caught"
+        missed(code1) || missed(code2),
+        missed(whole_code),
+        "the shards miss what the whole run misses"
     );
-    assert_eq!((code1, code2), (EXIT_OK, EXIT_OK));
 
     let (r1, r2, all) = (results(&one), results(&two), results(&whole));
     assert!(!r1.is_empty() && !r2.is_empty(), "both shards got work");
@@ -312,11 +320,21 @@ fn json_lists_every_scenario_and_seeded_race() {
         scenarios::seeded().len() * 3,
         "every race's bug, three trials (no fault-handling bugs without --faults)"
     );
-    let lost =
-        |d: &&chunkcheck::report::DetectionRecord| d.checker == Hunter::Generated && !d.holds();
-    assert!(
-        report.detections.iter().filter(lost).count() <= 2,
-        "most bugs are caught within 100 programs ({generated_misses} trials missed)"
+    // The deep races need more than 100 programs in some trials (CHECKING.md: medians of
+    // 41 to 425 programs over 3,000); every other bug is caught in every trial.
+    const DEEP: [&str; 4] = [
+        "cutoff-ignores-oldest-writer",
+        "cache-serves-rotten-copy",
+        "eviction-rolls-back-atime",
+        "stale-stamp",
+    ];
+    let lost = |d: &&chunkcheck::report::DetectionRecord| {
+        d.checker == Hunter::Generated && !d.holds() && !DEEP.contains(&d.bug.name())
+    };
+    assert_eq!(
+        report.detections.iter().filter(lost).count(),
+        0,
+        "the shallow bugs are caught within 100 programs ({generated_misses} trials missed)"
     );
     for item in report.generated_seeded.iter().filter(|i| i.trial == 0) {
         if !item.caught {
@@ -722,8 +740,13 @@ fn faults_pass_the_clean_store_and_catch_every_fault_handling_bug() {
         );
     }
     let hunted: Vec<_> = report.generated_seeded.iter().map(|i| i.bug).collect();
-    let expected = store::SeededBug::FAULT_HANDLING.to_vec();
-    assert_eq!(hunted, expected, "--faults hunts the fault-handling bugs");
+    let expected: Vec<_> = (store::SeededBug::FAULT_HANDLING.into_iter())
+        .filter(|bug| bug.faults_needed() == 1)
+        .collect();
+    assert_eq!(
+        hunted, expected,
+        "--faults hunts the fault-handling bugs that one fault per execution shows"
+    );
     // verify-unmarks-object needs a verify of a rotten cached chunk between a GC's mark and
     // its sweep, with the fault on verify's marker write: the blind search needs a median
     // of 1,699 programs (BENCHMARKS.md, 9 trials of 10 within 3,000), and program 2,828 of

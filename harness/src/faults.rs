@@ -12,6 +12,10 @@
 //!   operation of every execution (budget 1);
 //! - **real threads**: a seeded generator per execution.
 //!
+//! A program that plans its faults ([`crate::program::PlannedFault`], kept and mutated by the
+//! guided search) gets those instead, under every checker: the plan, not the checker,
+//! chooses, so what a corpus entry found it finds again.
+//!
 //! A **crash** kills the process the calling thread acts for (the executor tells the injector
 //! with [`Injector::enter`]): that operation and every later storage operation of the
 //! process fail with `ProcessCrashed` and change nothing, so its threads do nothing more to
@@ -23,7 +27,7 @@
 //! must not be a scheduling point itself.
 
 use crate::execution::ExecutionLog;
-use crate::program::Rng;
+use crate::program::{PlannedFault, Rng};
 use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -76,6 +80,11 @@ pub struct Injector<P: Platform> {
     crashed: Mutex<BTreeSet<ProcessId>>,
     /// The faults that landed so far.
     landed: Mutex<BTreeSet<Fault>>,
+    /// The program's planned faults, each with whether it landed (empty: the checker
+    /// chooses).
+    plan: Mutex<Vec<(PlannedFault, bool)>>,
+    /// Per thread, the program thread it runs and its storage operations so far.
+    actors: Mutex<BTreeMap<u64, (usize, u16)>>,
     /// The thread that built the injector (the execution's main thread), which writes the
     /// history and checks the end: no fault lands on it.
     main: u64,
@@ -113,6 +122,8 @@ impl<P: Platform> Injector<P> {
             acting: Mutex::new(BTreeMap::new()),
             crashed: Mutex::new(BTreeSet::new()),
             landed: Mutex::new(BTreeSet::new()),
+            plan: Mutex::new(Vec::new()),
+            actors: Mutex::new(BTreeMap::new()),
             main: P::thread_id(),
             observer: Arc::downgrade(observer),
             platform: PhantomData,
@@ -123,6 +134,42 @@ impl<P: Platform> Injector<P> {
     /// process.
     pub fn enter(&self, process: ProcessId) {
         lock(&self.acting).insert(P::thread_id(), process);
+    }
+
+    /// The program's planned faults: they replace the checker's choice.
+    pub fn plan(&self, plan: &[PlannedFault]) {
+        *lock(&self.plan) = plan.iter().map(|p| (*p, false)).collect();
+    }
+
+    /// The calling thread runs program thread `thread` (a plan counts its operations).
+    pub fn enter_thread(&self, thread: usize) {
+        lock(&self.actors).insert(P::thread_id(), (thread, 0));
+    }
+
+    /// Under a plan, the fault this operation of the calling thread gets (`Some(None)`:
+    /// none); `None` without a plan. The first planned fault of the thread, due by now,
+    /// not yet landed and possible at `site` lands.
+    fn planned(&self, site: Site) -> Option<Option<Fault>> {
+        let mut plan = lock(&self.plan);
+        if plan.is_empty() {
+            return None;
+        }
+        let mut actors = lock(&self.actors);
+        let Some((thread, ops)) = actors.get_mut(&P::thread_id()) else {
+            return Some(None);
+        };
+        let op = *ops;
+        *ops = ops.saturating_add(1);
+        let due = plan.iter_mut().find(|(p, landed)| {
+            !landed
+                && usize::from(p.thread) == *thread
+                && p.op <= op
+                && site.faults().contains(&p.fault)
+        });
+        Some(due.map(|(p, landed)| {
+            *landed = true;
+            p.fault
+        }))
     }
 
     /// Whether a fault of `kind` landed so far (`None`: any fault).
@@ -164,8 +211,19 @@ impl<P: Platform> FaultSource for Injector<P> {
             return None;
         }
         let op = self.ops.fetch_add(1, Ordering::SeqCst);
+        let fault = match self.planned(site) {
+            Some(planned) => planned,
+            None => self.chosen(site, op),
+        }?;
+        self.land(site, fault, process, digest)
+    }
+}
+
+impl<P: Platform> Injector<P> {
+    /// The checker's choice for operation `op` (counted over the actors' threads) at `site`.
+    fn chosen(&self, site: Site, op: usize) -> Option<Fault> {
         let faults = site.faults();
-        let fault = match self.choice {
+        match self.choice {
             FaultChoice::Nth { op: at, kind } => {
                 if op == at {
                     if let Some(log) = &self.log {
@@ -178,7 +236,17 @@ impl<P: Platform> FaultSource for Injector<P> {
                 let r = self.random();
                 (r % FAULT_ONE_IN == 0).then(|| faults[(r / FAULT_ONE_IN) as usize % faults.len()])
             }
-        }?;
+        }
+    }
+
+    /// `fault` lands on this operation: counted, reported, and (a crash) its process dies.
+    fn land(
+        &self,
+        site: Site,
+        fault: Fault,
+        process: Option<ProcessId>,
+        digest: Option<&Digest>,
+    ) -> Option<Fault> {
         if fault == Fault::Crash {
             // Only a thread acting for a process can crash it.
             let process = process?;

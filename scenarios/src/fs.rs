@@ -98,6 +98,7 @@ pub fn insert_vs_sweep() -> Program {
         }],
         threads: vec![vec![gc(Proc::Current)], vec![writer.into()]],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -123,6 +124,7 @@ pub fn pull_reuse_vs_sweep() -> Program {
             vec![backup(0, 1, [reuse, publish(&pulled)].concat()).into()],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -151,5 +153,6 @@ pub fn sync_vs_sweep() -> Program {
         }],
         threads: vec![vec![gc(Proc::Current)], vec![pull.into()]],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }

@@ -56,5 +56,6 @@ pub fn incremental_vs_prune() -> Program {
             vec![gc(Proc::Current)],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }

@@ -90,6 +90,7 @@ pub fn reload_during_backup() -> Program {
             vec![second.into()],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -113,6 +114,7 @@ pub fn gc_during_reload() -> Program {
             vec![Reload.into(), gc(Proc::Current)],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -168,6 +170,7 @@ pub fn eviction_vs_touch_across_reload() -> Program {
         ],
         threads: vec![vec![old.into()], vec![new.into()]],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -205,6 +208,7 @@ pub fn old_touch_vs_new_writer() -> Program {
             vec![Clock(ClockStep::One).into(), new.into()],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -246,5 +250,6 @@ pub fn old_verify_vs_new_writer() -> Program {
             vec![new.into()],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }

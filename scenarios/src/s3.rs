@@ -91,6 +91,7 @@ pub fn upload_vs_sweep() -> Program {
             vec![backup(0, 1, upload_and_publish(&[Chunk::C, Chunk::A2, Chunk::D])).into()],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -117,6 +118,7 @@ pub fn eviction_vs_remove() -> Program {
             vec![backup(0, 1, upload_and_publish(&[Chunk::D])).into()],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -149,6 +151,7 @@ pub fn eviction_vs_access() -> Program {
             .into()],
         ],
         expect: vec![Expect::CachedWithContent(Chunk::C)],
+        faults: Vec::new(),
     }
 }
 
@@ -171,5 +174,6 @@ pub fn rotten_cache_vs_read() -> Program {
             vec![Verify { proc, chunk }.into()],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }

@@ -40,5 +40,6 @@ pub fn verify_vs_upload() -> Program {
             .into()],
         ],
         expect: vec![Expect::Intact(chunk)],
+        faults: Vec::new(),
     }
 }

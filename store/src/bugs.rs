@@ -82,11 +82,18 @@ pub enum SeededBug {
     /// reload shares the chunk directory, not the chunk store mutex) moves the chunk's atime
     /// back, behind the start of the writer that uses it. Found by the guided search.
     StaleStamp,
+    /// S3 GC phase 2 judges an object that phase 1 found referenced but missing (lost
+    /// behind the store's back, so no marker carries its mark): an upload that put it back
+    /// in between and whose cache write failed left the object with no local file, and
+    /// phase 2 deletes it as unmarked garbage although an index references it. Shows only
+    /// under two faults (the lost object, the failed cache write). Found by review; the
+    /// guided search under `--faults 2` reaches it.
+    SweepJudgesMissing,
 }
 
 impl SeededBug {
     /// Every seeded bug.
-    pub const ALL: [SeededBug; 18] = [
+    pub const ALL: [SeededBug; 19] = [
         Self::SweepStatOutsideMutex,
         Self::InsertSkipsTouch,
         Self::TouchWithoutMutex,
@@ -105,22 +112,34 @@ impl SeededBug {
         Self::GcTrustsMarker,
         Self::PullChecksWithoutTouch,
         Self::StaleStamp,
+        Self::SweepJudgesMissing,
     ];
 
     /// The bugs in how the store reacts to a failing storage operation: they show only when
     /// faults are injected.
-    pub const FAULT_HANDLING: [SeededBug; 6] = [
+    pub const FAULT_HANDLING: [SeededBug; 7] = [
         Self::TouchErrorAsSuccess,
         Self::FailedStatAsAbsent,
         Self::FailedDeleteAsDone,
         Self::VerifyUnmarksObject,
         Self::GcReadsTempIndex,
         Self::GcTrustsMarker,
+        Self::SweepJudgesMissing,
     ];
 
     /// Whether the bug shows only under fault injection.
     pub fn needs_faults(self) -> bool {
         Self::FAULT_HANDLING.contains(&self)
+    }
+
+    /// Storage faults one execution needs at least for the bug to show: 0 for a race,
+    /// 2 for [`SeededBug::SweepJudgesMissing`] (a lost object and a failed cache write),
+    /// 1 for the other fault-handling bugs.
+    pub fn faults_needed(self) -> u8 {
+        match self {
+            Self::SweepJudgesMissing => 2,
+            bug => u8::from(bug.needs_faults()),
+        }
     }
 
     /// The kebab-case name used on command lines and in reports.
@@ -144,6 +163,7 @@ impl SeededBug {
             Self::GcTrustsMarker => "gc-trusts-marker",
             Self::PullChecksWithoutTouch => "pull-checks-without-touch",
             Self::StaleStamp => "stale-stamp",
+            Self::SweepJudgesMissing => "sweep-judges-missing",
         }
     }
 
@@ -182,6 +202,9 @@ impl SeededBug {
                 "a sync job re-uses a chunk it found present without touching it"
             }
             Self::StaleStamp => "a touch or write stamps the time read before its step",
+            Self::SweepJudgesMissing => {
+                "S3 GC phase 2 judges an object phase 1 found missing, put back since"
+            }
         }
     }
 

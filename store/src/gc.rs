@@ -360,7 +360,7 @@ impl<P: Platform> Process<P> {
                 self.delete_objects(ds, &mut queue, Decision::DeleteOnAbort)?;
                 return Err(err.into());
             }
-            if status.missing.contains(&digest) {
+            if status.missing.contains(&digest) && !ds.bug(SeededBug::SweepJudgesMissing) {
                 // Phase 1 found it referenced with neither a local file nor an object, so no
                 // marker carries its mark. An upload has put it back since (its cache write
                 // may have failed, leaving no local file): it is no garbage.

@@ -219,6 +219,16 @@ impl Ghost {
         }
     }
 
+    /// `digest`'s local file was lost behind the store's back (a history item): every
+    /// process's LRU entry for it is stale, as after another process's eviction, until the
+    /// process writes its content again; and its stamps start over, as after a removal.
+    pub fn lost_behind_the_store(&mut self, digest: Digest) {
+        for process in self.lru.keys() {
+            self.lru_stale.entry(*process).or_default().insert(digest);
+        }
+        self.newest_stamp.remove(&digest);
+    }
+
     /// `process` wrote `digest`'s full content: its own LRU entry needs it again.
     fn content_written(&mut self, process: ProcessId, digest: Digest) {
         if let Some(stale) = self.lru_stale.get_mut(&process) {

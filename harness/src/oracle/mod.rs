@@ -161,6 +161,13 @@ impl Oracle {
         panic!("{message}");
     }
 
+    /// The history lost `digest`'s local file behind the store's back: not the store's
+    /// doing, so what the store's processes cached of it is no longer judged as content
+    /// (see [`Ghost::lost_behind_the_store`]).
+    pub(crate) fn lost_local(&self, digest: Digest) {
+        self.state().ghost.lost_behind_the_store(digest);
+    }
+
     /// The first violation seen, if any: its property and full message.
     pub fn violation(&self) -> Option<(Property, String)> {
         self.state().violation.clone()

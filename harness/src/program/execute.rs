@@ -139,6 +139,7 @@ impl<P: Platform> Run<P> {
             history: Vec::new(),
             threads: Vec::new(),
             expect: Vec::new(),
+            faults: Vec::new(),
         };
         Run {
             reloads: true,
@@ -163,6 +164,9 @@ pub fn execute<P: Platform>(program: &Program, setup: Setup, trace: &Arc<Trace>)
     for (t, ops) in program.threads.iter().enumerate() {
         let (run, ops, trace) = (run.clone(), ops.clone(), trace.clone());
         handles.push(spawn::<P, _, _>(&format!("t{}", t + 1), move || {
+            if let Some(faults) = &run.faults {
+                faults.enter_thread(t);
+            }
             for op in &ops {
                 let begin = trace.tick();
                 let process = op.proc().map(|p| run.process(p).id());
@@ -216,6 +220,9 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
         oracle,
         faults,
     } = model.checked(&setup, setup.oracle_options(backend).cutoff(rule));
+    if let Some(faults) = &faults {
+        faults.plan(&program.faults);
+    }
     // A crash may restart the newest process, as a reload replaces it.
     let reloads = program.reloads() || faults.is_some();
     let ModelStorage {
@@ -275,7 +282,7 @@ enum Written<'a> {
 
 impl Written<'_> {
     /// When it happens: items by age, a reload after all of them, then the sessions of the
-    /// process it started, bit rot last (the sort is stable: equal keys keep their order).
+    /// process it started, bit rot and lost files last (the sort is stable: equal keys keep their order).
     fn key(&self, reloads: bool) -> (u8, Age, u8) {
         match self {
             Written::Past(Past::Snapshot { age, .. } | Past::Garbage { age, .. }) => (0, *age, 0),
@@ -285,7 +292,7 @@ impl Written<'_> {
                 false => (0, begun.age, 1),
             },
             Written::Past(Past::Reload) => (1, Age::Ancient, 0),
-            Written::Past(Past::Corrupt { .. }) => (2, Age::Fresh, 0),
+            Written::Past(Past::Corrupt { .. } | Past::LostLocal { .. }) => (2, Age::Fresh, 0),
         }
     }
 
@@ -295,7 +302,7 @@ impl Written<'_> {
             Written::Past(Past::Snapshot { age, .. } | Past::Garbage { age, .. }) => Some(*age),
             Written::Past(Past::Object { marker, .. }) => *marker,
             Written::Begin(_, _, begun) => Some(begun.age),
-            Written::Past(Past::Reload | Past::Corrupt { .. }) => None,
+            Written::Past(Past::Reload | Past::Corrupt { .. } | Past::LostLocal { .. }) => None,
         }
     }
 }
@@ -422,6 +429,14 @@ fn write_past<P: Platform>(run: &mut Run<P>, n: usize, past: &Past, times: &mut 
             if has_content {
                 run.chunks.corrupt(&digest, chunk.rotten(*same_size));
                 run.rotted.insert(digest);
+            }
+        }
+        Past::LostLocal { chunk } => {
+            let digest = chunk.digest();
+            if run.chunks.lose(&digest) {
+                if let Some(oracle) = &run.oracle {
+                    oracle.lost_local(digest);
+                }
             }
         }
         Past::Reload => {

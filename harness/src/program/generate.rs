@@ -177,6 +177,7 @@ pub fn generate_with(seed: u64, weights: &Weights) -> Program {
         history,
         threads,
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -205,7 +206,8 @@ fn history(rng: &mut Rng, backend: BackendKind) -> Vec<Past> {
 /// One history item for a program on `backend`.
 pub(super) fn past(rng: &mut Rng, backend: BackendKind) -> Past {
     let s3 = backend == BackendKind::S3;
-    let kind = rng.weighted(&[(5, 0), (4, 1), (if s3 { 3 } else { 0 }, 2), (2, 3)]);
+    let s3_only = |weight| if s3 { weight } else { 0 };
+    let kind = rng.weighted(&[(5, 0), (4, 1), (s3_only(3), 2), (2, 3), (s3_only(1), 4)]);
     match kind {
         0 => {
             let indexes = (0..rng.range(1, 2))
@@ -225,10 +227,11 @@ pub(super) fn past(rng: &mut Rng, backend: BackendKind) -> Past {
             chunk: rng.chunk(),
             marker: rng.chance(50).then(|| rng.age()),
         },
-        _ => Past::Corrupt {
+        3 => Past::Corrupt {
             chunk: rng.chunk(),
             same_size: rng.chance(50),
         },
+        _ => Past::LostLocal { chunk: rng.chunk() },
     }
 }
 
@@ -239,7 +242,9 @@ pub(super) fn known_chunks(history: &[Past]) -> Vec<Chunk> {
         match past {
             Past::Snapshot { indexes, .. } => chunks.extend(indexes.iter().flatten()),
             Past::Garbage { chunks: c, .. } => chunks.extend(c),
-            Past::Object { chunk, .. } | Past::Corrupt { chunk, .. } => chunks.push(*chunk),
+            Past::Object { chunk, .. }
+            | Past::Corrupt { chunk, .. }
+            | Past::LostLocal { chunk } => chunks.push(*chunk),
             Past::Reload => {}
         }
     }

@@ -27,7 +27,9 @@ pub use check::{check_program, replay_program, ProgramReport};
 pub use end::end_check;
 pub use execute::{execute, execute_fixed, group_name, Run, NOW};
 pub use generate::{generate, generate_with, Rng, Weights};
-pub use model::{Age, BackendKind, Chunk, Expect, Granularity, Knobs, Past, Proc, Program};
+pub use model::{
+    Age, BackendKind, Chunk, Expect, Granularity, Knobs, Past, PlannedFault, Proc, Program,
+};
 pub use mutate::mutate;
 pub use ops::backup::Begun;
 pub use ops::backup::Step;

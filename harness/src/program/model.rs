@@ -3,6 +3,7 @@
 
 use super::ops::Op;
 use serde::{Deserialize, Serialize};
+use store::storage::Fault;
 use store::{Backend, Digest, LockGranularity};
 
 /// The chunk pool programs draw from: the empty chunk, two chunks of the same size with
@@ -174,7 +175,13 @@ pub enum Past {
         /// Same size with a changed byte, or truncated.
         same_size: bool,
     },
-    /// A service reload after every other item (bit rot aside): the threads start with
+    /// S3: the local file of a chunk (content or marker), if it has one, is lost behind the
+    /// store's back (a cache disk replaced, a cleanup); the bucket keeps its object.
+    LostLocal {
+        /// The chunk.
+        chunk: Chunk,
+    },
+    /// A service reload after every other item (bit rot and lost files aside): the threads start with
     /// two processes. Backup sessions the history begins in the old process begin before
     /// it, those in the current one after it.
     Reload,
@@ -202,6 +209,25 @@ pub struct Program {
     /// programs assert nothing more.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expect: Vec<Expect>,
+    /// Storage faults the program plans (the guided search keeps and mutates them); they
+    /// land only when the run injects faults (`--faults`), within its budget, and replace
+    /// the checker's own choice. Empty: the checker chooses, as for any program.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<PlannedFault>,
+}
+
+/// A planned storage fault: the first storage operation of program thread `thread`, from
+/// its `op`-th on (counted from 0), whose site can fail with `fault` fails with it. Counting
+/// per thread keeps a plan's meaning across schedules, which interleave the threads'
+/// operations differently; "from the `op`-th on" keeps it across small edits of the thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PlannedFault {
+    /// The program thread (from 0).
+    pub thread: u8,
+    /// The thread's storage operation to start looking at (from 0).
+    pub op: u16,
+    /// What goes wrong.
+    pub fault: Fault,
 }
 
 /// An assertion of a fixed program, checked once its threads have joined, before the end
@@ -219,10 +245,22 @@ pub enum Expect {
 }
 
 impl Program {
-    /// Operations over all threads, counting each backup step: how large the program is.
+    /// Operations over all threads, counting each backup step, plus history items and
+    /// planned faults: how large the program is.
     pub fn size(&self) -> usize {
         let ops: usize = self.threads.iter().flatten().map(Op::size).sum();
-        ops + self.history.len()
+        ops + self.history.len() + self.faults.len()
+    }
+
+    /// Removes thread `t` with the faults planned for it, renumbering the later threads'.
+    pub fn remove_thread(&mut self, t: usize) {
+        self.threads.remove(t);
+        self.faults.retain(|f| usize::from(f.thread) != t);
+        for f in &mut self.faults {
+            if usize::from(f.thread) > t {
+                f.thread -= 1;
+            }
+        }
     }
 
     /// Whether the history or the threads hold a reload.

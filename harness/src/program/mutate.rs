@@ -9,8 +9,9 @@
 //! which programs accept.
 
 use super::generate::{known_chunks, past, Rng, Weights};
-use super::model::{Age, BackendKind, Granularity, Past, Proc, Program};
+use super::model::{Age, BackendKind, Granularity, Past, PlannedFault, Proc, Program};
 use super::ops::{Draw, Op, OpKind, Reload, GROUPS};
+use store::storage::Fault;
 
 /// Threads a mutated program may have at most.
 const MAX_THREADS: usize = 4;
@@ -34,6 +35,9 @@ enum Edit {
     AgePast,
     Reload,
     Splice,
+    AddFault,
+    DropFault,
+    ShiftFault,
 }
 
 const EDITS: &[(u64, Edit)] = &[
@@ -49,18 +53,31 @@ const EDITS: &[(u64, Edit)] = &[
     (2, Edit::AgePast),
     (1, Edit::Reload),
     (2, Edit::Splice),
+    (3, Edit::AddFault),
+    (1, Edit::DropFault),
+    (3, Edit::ShiftFault),
 ];
 
+/// A planned fault's storage operation is drawn below this.
+const FAULT_OPS: u64 = 16;
+
 /// `program` after one to three edits drawn from `rng`; `donor` is the program a splice
-/// takes a thread from.
-pub fn mutate(program: &Program, donor: &Program, rng: &mut Rng) -> Program {
+/// takes a thread from. A run injecting up to `faults` storage faults per execution also
+/// plans faults: adds, drops or shifts one, never more than `faults`; with 0 the plan is
+/// left alone.
+pub fn mutate(program: &Program, donor: &Program, faults: u8, rng: &mut Rng) -> Program {
     let mut p = program.clone();
     let edits = rng.weighted(&[(4, 1), (2, 2), (1, 3)]);
+    let allowed: Vec<(u64, Edit)> = (EDITS.iter().copied())
+        .filter(|(_, e)| {
+            faults > 0 || !matches!(e, Edit::AddFault | Edit::DropFault | Edit::ShiftFault)
+        })
+        .collect();
     for _ in 0..edits {
-        let edit = rng.weighted(EDITS);
-        apply(&mut p, donor, edit, rng);
+        let edit = rng.weighted(&allowed);
+        apply(&mut p, donor, edit, faults, rng);
     }
-    p.threads.retain(|ops| !ops.is_empty());
+    drop_empty_threads(&mut p);
     while p.threads.len() < 2 {
         p.threads.push(vec![Op::Clock(super::ops::Clock(
             super::ops::clock::ClockStep::One,
@@ -69,7 +86,42 @@ pub fn mutate(program: &Program, donor: &Program, rng: &mut Rng) -> Program {
     p
 }
 
-fn apply(p: &mut Program, donor: &Program, edit: Edit, rng: &mut Rng) {
+/// Drops the threads left without operations, with the faults planned for them.
+fn drop_empty_threads(p: &mut Program) {
+    for t in (0..p.threads.len()).rev() {
+        if p.threads[t].is_empty() {
+            p.remove_thread(t);
+        }
+    }
+}
+
+/// A fault planned on one of `p`'s threads, drawn from `rng`.
+fn planned_fault(p: &Program, rng: &mut Rng) -> PlannedFault {
+    PlannedFault {
+        thread: rng.below(p.threads.len().max(1) as u64) as u8,
+        op: rng.below(FAULT_OPS) as u16,
+        fault: Fault::ALL[rng.below(Fault::ALL.len() as u64) as usize],
+    }
+}
+
+/// Moves a planned fault a few storage operations, to another thread, or to another fault.
+fn shift_fault(p: &mut Program, rng: &mut Rng) {
+    if p.faults.is_empty() {
+        return;
+    }
+    let drawn = planned_fault(p, rng);
+    let at = rng.below(p.faults.len() as u64) as usize;
+    let f = &mut p.faults[at];
+    match rng.below(3) {
+        0 => {
+            f.op = (i64::from(f.op) + rng.range(0, 6) as i64 - 3).clamp(0, FAULT_OPS as i64) as u16
+        }
+        1 => f.thread = drawn.thread,
+        _ => f.fault = drawn.fault,
+    }
+}
+
+fn apply(p: &mut Program, donor: &Program, edit: Edit, faults: u8, rng: &mut Rng) {
     match edit {
         Edit::AddOp => add_op(p, rng),
         Edit::DropOp => {
@@ -132,7 +184,17 @@ fn apply(p: &mut Program, donor: &Program, edit: Edit, rng: &mut Rng) {
             let to = pick_thread(p, rng, true);
             p.threads[to] = from.clone();
         }
+        Edit::AddFault if p.faults.len() < usize::from(faults) => {
+            let fault = planned_fault(p, rng);
+            p.faults.push(fault);
+        }
+        Edit::DropFault if !p.faults.is_empty() => {
+            let at = rng.below(p.faults.len() as u64) as usize;
+            p.faults.remove(at);
+        }
+        Edit::ShiftFault => shift_fault(p, rng),
         Edit::AddPast | Edit::DropPast | Edit::AgePast | Edit::Splice => {}
+        Edit::AddFault | Edit::DropFault => {}
     }
 }
 
@@ -191,7 +253,8 @@ fn add_op(p: &mut Program, rng: &mut Rng) {
     }
 }
 
-/// Changes one knob. A program moved to the filesystem loses its S3 objects: an object put
+/// Changes one knob. A program moved to the filesystem loses its S3 objects (and lost
+/// local files, which on the filesystem would be lost chunks): an object put
 /// behind the store's back means nothing there, and its marker would be a truncated chunk
 /// file that no history item rotted (found by the guided search: a sync job re-used such a
 /// file and the oracle saw a published chunk without content).
@@ -204,8 +267,8 @@ fn knob(p: &mut Program, rng: &mut Rng) {
                 BackendKind::S3 => BackendKind::Filesystem,
             };
             if k.backend == BackendKind::Filesystem {
-                p.history
-                    .retain(|past| !matches!(past, Past::Object { .. }));
+                (p.history)
+                    .retain(|past| !matches!(past, Past::Object { .. } | Past::LostLocal { .. }));
             }
         }
         1 => k.cache_capacity = rng.range(1, 3) as u8,
@@ -232,7 +295,7 @@ fn reage(past: &mut Past, rng: &mut Rng) {
         Past::Snapshot { age: a, .. } | Past::Garbage { age: a, .. } => *a = age,
         Past::Object { marker, .. } => *marker = rng.chance(70).then_some(age),
         Past::Corrupt { same_size, .. } => *same_size = !*same_size,
-        Past::Reload => {}
+        Past::Reload | Past::LostLocal { .. } => {}
     }
 }
 
@@ -266,7 +329,7 @@ mod tests {
         for seed in 0..300 {
             let p = generate(seed);
             let donor = generate(seed + 1_000);
-            let m = mutate(&p, &donor, &mut rng);
+            let m = mutate(&p, &donor, 0, &mut rng);
             assert!(m.threads.len() >= 2 && m.threads.len() <= MAX_THREADS + 1);
             assert!(m.threads.iter().all(|ops| !ops.is_empty()));
             assert!(m.history.len() <= MAX_HISTORY.max(p.history.len()) + 1);
@@ -279,7 +342,7 @@ mod tests {
         for seed in 0..2_000 {
             let mut p = generate(seed);
             for _ in 0..3 {
-                p = mutate(&p, &generate(seed + 7), &mut rng);
+                p = mutate(&p, &generate(seed + 7), 1, &mut rng);
             }
             let objects = p.history.iter().any(|h| matches!(h, Past::Object { .. }));
             assert!(
@@ -289,11 +352,34 @@ mod tests {
         }
     }
 
+    /// A plan never holds more faults than the run's budget, each on a thread the program
+    /// has, and a run without faults plans none.
+    #[test]
+    fn mutants_plan_faults_within_the_budget() {
+        let mut rng = Rng::new(41);
+        let mut planned = 0;
+        for seed in 0..300 {
+            let (mut with, mut without) = (generate(seed), generate(seed));
+            for _ in 0..6 {
+                with = mutate(&with, &generate(seed + 3), 2, &mut rng);
+                without = mutate(&without, &generate(seed + 3), 0, &mut rng);
+            }
+            assert!(with.faults.len() <= 2, "{with}");
+            assert!(with
+                .faults
+                .iter()
+                .all(|f| usize::from(f.thread) < with.threads.len()));
+            assert!(without.faults.is_empty());
+            planned += with.faults.len();
+        }
+        assert!(planned > 100, "mutation plans faults: {planned}");
+    }
+
     #[test]
     fn the_same_rng_gives_the_same_mutant() {
         let (p, donor) = (generate(5), generate(6));
-        let a = mutate(&p, &donor, &mut Rng::new(3));
-        let b = mutate(&p, &donor, &mut Rng::new(3));
+        let a = mutate(&p, &donor, 2, &mut Rng::new(3));
+        let b = mutate(&p, &donor, 2, &mut Rng::new(3));
         assert_eq!(a, b);
     }
 }

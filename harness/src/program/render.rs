@@ -1,7 +1,7 @@
 //! Programs as short readable text: the world, the history, then one column per thread.
 
 use super::execute::group_name;
-use super::model::{Age, BackendKind, Chunk, Expect, Granularity, Past, Program};
+use super::model::{Age, BackendKind, Chunk, Expect, Granularity, Past, PlannedFault, Program};
 use super::ops::Op;
 use std::fmt::{self, Write as _};
 
@@ -54,6 +54,7 @@ fn past(past: &Past) -> String {
             let how = if *same_size { "same size" } else { "truncated" };
             format!("{:<9}bit rot in {}'s local copy ({how})", "", chunk.name())
         }
+        Past::LostLocal { chunk } => format!("{:<9}{}'s local file lost", "", chunk.name()),
         Past::Reload => format!("{:<9}reload", ""),
     }
 }
@@ -115,7 +116,18 @@ impl fmt::Display for Program {
             }
             writeln!(f, "{}", line.trim_end())?;
         }
+        for planned in &self.faults {
+            writeln!(f, "fault: {planned}")?;
+        }
         Ok(())
+    }
+}
+
+impl fmt::Display for PlannedFault {
+    /// `t2 from storage op 3: lost object`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (t, op, fault) = (self.thread + 1, self.op, self.fault);
+        write!(f, "t{t} from storage op {op}: {fault}")
     }
 }
 

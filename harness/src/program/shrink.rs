@@ -1,7 +1,7 @@
 //! Minimization: the smallest variant of a failing program that still fails the same way.
 //!
 //! Greedy and deterministic: candidates are tried in a fixed order (drop a thread, an
-//! operation, a history item; an operation's own edits, such as a backup step dropped or a
+//! operation, a history item, a planned fault; an operation's own edits, such as a backup step dropped or a
 //! clock step softened; the chunk store mutex back to one), and the first one that still fails is kept; it stops when no
 //! candidate fails or after a number of attempts.
 
@@ -17,9 +17,7 @@ pub fn smaller(program: &Program) -> Vec<Program> {
     };
     if program.threads.len() > 1 {
         for t in 0..program.threads.len() {
-            out.push(with(&|p| {
-                p.threads.remove(t);
-            }));
+            out.push(with(&|p| p.remove_thread(t)));
         }
     }
     for (t, ops) in program.threads.iter().enumerate() {
@@ -34,6 +32,11 @@ pub fn smaller(program: &Program) -> Vec<Program> {
     for h in 0..program.history.len() {
         out.push(with(&|p| {
             p.history.remove(h);
+        }));
+    }
+    for f in 0..program.faults.len() {
+        out.push(with(&|p| {
+            p.faults.remove(f);
         }));
     }
     for (t, ops) in program.threads.iter().enumerate() {

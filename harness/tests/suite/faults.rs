@@ -7,7 +7,7 @@ use harness::oracle::Property;
 use harness::program::ops::{Backup, Clock, Gc, Read, Verify};
 use harness::program::{
     check_program, generate, Age, BackendKind, Chunk, ClockStep, Granularity, Knobs, Op, Past,
-    Proc, Program, Step,
+    PlannedFault, Proc, Program, Step,
 };
 use harness::world::Setup;
 use std::collections::BTreeSet;
@@ -68,6 +68,15 @@ pub(super) fn gc() -> Op {
     })
 }
 
+/// An old snapshot of group 0 whose one index lists `chunk`.
+fn old_snapshot_of(chunk: Chunk) -> Past {
+    Past::Snapshot {
+        group: 0,
+        indexes: vec![vec![chunk]],
+        age: Age::Old,
+    }
+}
+
 /// S3: a referenced snapshot and old garbage; a GC against a backup that uploads, indexes
 /// and finishes. It reaches every storage operation a fault can land on: chunk stat, write,
 /// touch, read and remove, every index operation, and bucket put, head, get, list and a
@@ -76,11 +85,7 @@ fn busy_s3() -> Program {
     Program {
         knobs: s3(2),
         history: vec![
-            Past::Snapshot {
-                group: 0,
-                indexes: vec![vec![A1]],
-                age: Age::Old,
-            },
+            old_snapshot_of(A1),
             Past::Garbage {
                 chunks: vec![D, A2],
                 age: Age::Old,
@@ -101,6 +106,7 @@ fn busy_s3() -> Program {
             ],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -109,17 +115,7 @@ fn kinds(report: &Report) -> BTreeSet<Fault> {
 }
 
 fn all_kinds() -> BTreeSet<Fault> {
-    [
-        Fault::Io(Errno::Eio),
-        Fault::Io(Errno::Enospc),
-        Fault::Io(Errno::Eacces),
-        Fault::LostObject,
-        Fault::PartialDelete,
-        Fault::StaleListing,
-        Fault::Crash,
-    ]
-    .into_iter()
-    .collect()
+    Fault::ALL.into_iter().collect()
 }
 
 /// loom enumerates the fault choice: one exhaustive search per (operation, fault kind), so
@@ -199,6 +195,7 @@ fn lone_gc() -> Program {
         // The clock step gives shuttle's PCT a second thread to schedule.
         threads: vec![vec![gc()], vec![Op::Clock(Clock(ClockStep::Zero))]],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -212,6 +209,7 @@ fn batch_delete() -> Program {
         }],
         threads: vec![vec![gc()], vec![Backup::finished(1, 1, vec![]).into()]],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -238,6 +236,7 @@ fn verify_against_gc() -> Program {
             })],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -253,7 +252,9 @@ fn assert_caught(bug: SeededBug, program: &Program, expect: &[Property]) {
 }
 
 fn assert_caught_by(bug: SeededBug, program: &Program, expect: &[Property], by: &[Checker]) {
-    let faulty = Setup::with_bug(bug).with_faults(1);
+    // A program that plans its faults needs a budget for each of them.
+    let budget_of_faults = program.faults.len().max(1) as u8;
+    let faulty = Setup::with_bug(bug).with_faults(budget_of_faults);
     for &checker in by {
         let budget = match checker {
             Checker::Loom => budget(1, 1),
@@ -277,7 +278,8 @@ fn assert_caught_by(bug: SeededBug, program: &Program, expect: &[Property], by: 
             failure.message.contains("FAULT"),
             "the trail shows the fault"
         );
-        let clean = run(program, Setup::clean().with_faults(1), checker, &budget);
+        let clean_setup = Setup::clean().with_faults(budget_of_faults);
+        let clean = run(program, clean_setup, checker, &budget);
         assert_eq!(
             clean.failure.map(|f| f.cause),
             None::<Cause>,
@@ -343,6 +345,7 @@ fn crash_before_publication() -> Program {
             vec![Op::Clock(Clock(ClockStep::Zero))],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -395,6 +398,7 @@ fn read_of_evicted_chunk() -> Program {
             vec![Op::Clock(Clock(ClockStep::Zero))],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     }
 }
 
@@ -404,5 +408,44 @@ fn gc_trusts_marker_is_caught() {
         SeededBug::GcTrustsMarker,
         &read_of_evicted_chunk(),
         &[Property::Recovery],
+    );
+}
+
+/// The backup's storage operations before its cache write: create the index, stat the
+/// chunk (none), touch it (none), put the object.
+const FAILED_CACHE_WRITE_OP: u16 = 4;
+
+/// S3: a snapshot references a chunk whose local file was lost (its object is in the
+/// bucket), and a GC runs against a backup that uploads the same chunk. Two planned faults:
+/// the object is lost at GC phase 1's HEAD (so phase 1 reports it missing), and the upload
+/// that puts it back fails to write its cache copy (so no local file marks it). Phase 2
+/// must not judge that object.
+fn lost_then_put_back_without_cache() -> Program {
+    Program {
+        knobs: s3(2),
+        history: vec![old_snapshot_of(A1), Past::LostLocal { chunk: A1 }],
+        threads: vec![vec![gc()], vec![backup_of(1, A1)]],
+        expect: Vec::new(),
+        faults: vec![
+            PlannedFault {
+                thread: 0,
+                op: 0,
+                fault: Fault::LostObject,
+            },
+            PlannedFault {
+                thread: 1,
+                op: FAILED_CACHE_WRITE_OP,
+                fault: Fault::Io(Errno::Enospc),
+            },
+        ],
+    }
+}
+
+#[test]
+fn sweep_judges_missing_is_caught() {
+    assert_caught(
+        SeededBug::SweepJudgesMissing,
+        &lost_then_put_back_without_cache(),
+        &[Property::P2, Property::Harm],
     );
 }

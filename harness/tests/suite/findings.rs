@@ -50,6 +50,7 @@ fn a_failed_reuse_is_not_a_use() {
             )],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     };
     passes(&program, 2, 0);
 }
@@ -92,6 +93,7 @@ fn verify_drops_the_lru_entry_before_emptying_the_copy() {
             })],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     };
     passes(&program, 2, 0);
 }
@@ -129,6 +131,7 @@ fn a_failed_upload_is_not_a_use() {
             ))],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     };
     passes(&program, 1, 1);
 }
@@ -161,6 +164,7 @@ fn the_new_process_is_handed_over_through_a_platform_mutex() {
             ],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     };
     passes(&program, 2, 0);
 }
@@ -187,6 +191,7 @@ fn an_lru_insert_is_reported_when_its_eviction_fails() {
             })],
         ],
         expect: Vec::new(),
+        faults: Vec::new(),
     };
     passes(&program, 1, 1);
 }

@@ -146,7 +146,9 @@ impl fmt::Display for Site {
 }
 
 /// The error numbers an injected I/O error carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Errno {
     /// Input/output error (a failing disk, a 5xx from the object store).
     Eio,
@@ -167,8 +169,10 @@ impl Errno {
     }
 }
 
-/// What goes wrong at a site.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// What goes wrong at a site (serializable: a generated program's fault plan names it).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Fault {
     /// The operation fails with this error and changes nothing.
     Io(Errno),
@@ -189,6 +193,17 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Every fault.
+    pub const ALL: [Fault; 7] = [
+        Fault::Io(Errno::Eio),
+        Fault::Io(Errno::Enospc),
+        Fault::Io(Errno::Eacces),
+        Fault::Crash,
+        Fault::LostObject,
+        Fault::PartialDelete,
+        Fault::StaleListing,
+    ];
+
     /// A short name for reports: `EIO`, `lost object`, `partial delete`.
     pub fn name(self) -> &'static str {
         match self {

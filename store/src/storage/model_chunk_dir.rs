@@ -92,6 +92,12 @@ impl<P: Platform> ModelChunkDir<P> {
         }
     }
 
+    /// Test setup, bypassing the store: the chunk's file is lost (a cache disk replaced, a
+    /// cleanup); `false` when there was none.
+    pub fn lose(&self, digest: &Digest) -> bool {
+        self.state().chunks.remove(digest).is_some()
+    }
+
     /// Test setup, bypassing the store: adds a junk name (neither chunk nor `.bad` file).
     pub fn add_junk(&self, name: &str) {
         self.state().junk.insert(name.to_string());

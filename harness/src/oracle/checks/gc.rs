@@ -95,10 +95,17 @@ pub fn progress(ground: &Ground, ghost: &Ghost, gc: &GhostGc) -> Checked {
     // Objects put after the GC began listing the bucket may be missing from its listing: a
     // chunk whose upload put the object but failed to cache it has no local mark, and only
     // the next GC can see it (found by the generated phase under faults).
+    //
+    // A chunk a visible index references is no garbage, marked or not: a GC whose phase 1
+    // could not mark it (its object was lost, so phase 1 reported it missing and left no
+    // marker) keeps it when an upload has put the object back since, and deleting it would
+    // be harm (found by the guided search under two faults, with the hardening of
+    // `sweep-judges-missing` in place).
     let exempt = |d: &Digest| {
         gc.skipped.contains(d)
             || gc.put_after_listing.contains(d)
             || ghost.holders.contains_key(&LockKind::Chunk(*d))
+            || ground.index_referencing(d).is_some()
     };
     let local: Vec<_> = ground.storage.chunks.inspect_all();
     let leftover = match ground.backend {

@@ -155,6 +155,31 @@ fn progress_s3_object_left_without_or_with_old_local_mark_is_caught() {
     }
 }
 
+/// Finding (a planned two-fault story): an object phase 1 found missing and an upload put
+/// back without a local copy is left unmarked, but a visible index references it: it is
+/// in use, and the GC that keeps it makes progress. The same object unreferenced is garbage.
+#[test]
+fn progress_referenced_object_without_a_mark_passes() {
+    for referenced in [true, false] {
+        let f = Fixture::new(Backend::S3);
+        let d = f.object(1);
+        if referenced {
+            let w = f.writer(PA, 1, &[d]);
+            f.publish(w, &snapshot(1), &[d]);
+            f.finish(w);
+        }
+        f.gc_start(PA, 100);
+        f.event(Fact::GcListingBucket { process: PA });
+        let violation = f.violation_of(|| f.gc_finish(PA, true));
+        match referenced {
+            true => expect_none(violation, "a referenced object without a local mark"),
+            false => {
+                expect(Property::Progress, violation, "an unreferenced one");
+            }
+        }
+    }
+}
+
 /// Finding (generated phase under faults): an object put after a GC began listing the
 /// bucket may be missing from its listing, and an upload whose caching failed leaves it
 /// without a local mark: that GC's progress does not judge it (the next GC does).
