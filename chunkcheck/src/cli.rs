@@ -81,6 +81,21 @@ pub enum Command {
     Replay(ReplayArgs),
     /// List scenarios, checkers and seeded bugs.
     List,
+    /// Draw how coverage grew with the programs of generated phases: from `--json` reports
+    /// (say, one `--search guided` and one `--search random`), two SVG files, decision
+    /// outcomes and conflict pairs against programs run.
+    Plot(PlotArgs),
+}
+
+/// Options of `plot`.
+#[derive(Args, Debug, Clone)]
+pub struct PlotArgs {
+    /// JSON reports written by `check --json` with a generated phase.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Directory to write `coverage-outcomes.svg` and `coverage-conflicts.svg` into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
 }
 
 /// Options of `check`.

@@ -3,11 +3,12 @@
 //! Bad input (an unknown name, a malformed option, an unreadable or foreign failure file)
 //! is reported in one line on stderr with exit code 2, before anything runs.
 
-use crate::cli::{CheckArgs, Cli, Command};
+use crate::cli::{CheckArgs, Cli, Command, PlotArgs};
 use crate::failures::shell_quote;
-use crate::report::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION};
+use crate::report::{CampaignReport, EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION};
 use crate::table::Table;
 use crate::{render, replay, run, DEFAULT_CHECKERS, INVOCATION};
+use anyhow::Context as _;
 use clap::error::ErrorKind;
 use clap::Parser;
 use harness::catalogue::Catalogue;
@@ -52,7 +53,36 @@ where
             print!("{}", list(catalogue));
             EXIT_OK
         }
+        Some(Command::Plot(plot_args)) => match plot(plot_args) {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                EXIT_BAD_INPUT
+            }
+        },
     }
+}
+
+/// `plot`: reads the reports, writes the two SVG files.
+fn plot(args: &PlotArgs) -> anyhow::Result<()> {
+    let mut reports = Vec::new();
+    for path in &args.reports {
+        let report = CampaignReport::load(path)?;
+        let name = path
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into());
+        reports.push((name, report));
+    }
+    let [outcomes, conflicts] = crate::curve::plot(&reports)?;
+    for (file, svg) in [
+        ("coverage-outcomes.svg", outcomes),
+        ("coverage-conflicts.svg", conflicts),
+    ] {
+        let path = args.out.join(file);
+        std::fs::write(&path, svg).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// Help and version print in full; every other clap error in one line, exit 2.

@@ -2,6 +2,7 @@
 //! schedulers; every failure is minimized and saved as a failure file `replay` runs again.
 //! Then each seeded bug alone, over the same programs in order, until one catches it.
 
+use crate::curve::CoveragePoint;
 use crate::failure_file::{FailureFile, Target};
 use crate::plan::PROGRAMS_PER_ITEM;
 use crate::progress::PhaseProgress;
@@ -273,6 +274,10 @@ fn programs(
             item_schedules += outcome.schedules;
             reached.extend(outcome.overlaps);
             record.coverage.add(&outcome.coverage);
+            if crate::curve::checkpoint(record.programs) {
+                let point = CoveragePoint::of(record.programs, &record.coverage);
+                record.curve.push(point);
+            }
             for ((site, fault), n) in outcome.faults {
                 *record.faults.entry(fault.to_string()).or_default() += n;
                 *record
@@ -294,6 +299,10 @@ fn programs(
             ControlFlow::Continue(())
         },
     );
+    if record.curve.last().map(|p| p.programs) != Some(record.programs) {
+        let point = CoveragePoint::of(record.programs, &record.coverage);
+        record.curve.push(point);
+    }
     record.corpus = stream.corpus_len() as u64;
     record.pairs = Pair::all()
         .into_iter()
@@ -332,6 +341,7 @@ pub(crate) fn run(
             faults: BTreeMap::new(),
             fault_sites: BTreeMap::new(),
             coverage: Coverage::default(),
+            curve: Vec::new(),
         };
         programs(settings, clean, &mut record, |item, schedules, failures| {
             progress.done(&item.label(), schedules);

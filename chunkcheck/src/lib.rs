@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod curve;
 mod detections;
 pub mod failure_file;
 mod failures;

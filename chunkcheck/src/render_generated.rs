@@ -146,6 +146,9 @@ pub fn text(report: &CampaignReport) -> String {
     let mut out = String::new();
     if let Some(g) = &report.generated {
         let _ = writeln!(out, "\nGenerated programs: {}", summary(g));
+        if let Some(line) = crate::curve::line(g) {
+            let _ = writeln!(out, "{line}");
+        }
         out.push_str("Operation kinds that ran at the same time (s: one process, x: two)\n");
         out.push_str(&pairs_table(g).text());
         if let Some(line) = never_line(g) {
@@ -179,6 +182,11 @@ pub fn markdown(report: &CampaignReport) -> String {
     let mut out = String::new();
     if let Some(g) = &report.generated {
         let _ = writeln!(out, "## Generated programs\n\n{}.\n", summary(g));
+        if let Some(line) = crate::curve::line(g) {
+            let mut line = line;
+            line[..1].make_ascii_uppercase();
+            let _ = writeln!(out, "{line} (`chunkcheck plot` draws the curve).\n");
+        }
         out.push_str(
             "Operation kinds that ran at the same time (s: in one process, x: in two):\n\n",
         );

@@ -1,6 +1,7 @@
 //! What a campaign found, as data: written as JSON, rendered as tables by
 //! [`crate::render`], and read back by tests and by whoever merges shard reports.
 
+use crate::curve::CoveragePoint;
 pub use crate::detections::DetectionRecord;
 use crate::plan::{Phases, BASELINE};
 pub use crate::reach::PhaseReach;
@@ -254,6 +255,10 @@ pub struct GeneratedRecord {
     /// What the programs covered, summed over every schedule.
     #[serde(default)]
     pub coverage: Coverage,
+    /// How that coverage grew with the programs run ([`crate::curve::checkpoint`]s and the
+    /// last program).
+    #[serde(default)]
+    pub curve: Vec<CoveragePoint>,
 }
 
 /// A pair of operation kinds and whether they overlapped.

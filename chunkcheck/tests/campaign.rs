@@ -844,4 +844,29 @@ fn guided_search_is_the_same_with_any_jobs() {
         store::Outcome::COUNT,
         "every outcome is reached or listed as never reached"
     );
+    // The coverage curve: after 10 and 30 programs, and the last; it never shrinks.
+    let at: Vec<u64> = g1.curve.iter().map(|p| p.programs).collect();
+    assert_eq!(at, [10, 30, 40]);
+    assert!(g1.curve.windows(2).all(|w| w[0].outcomes <= w[1].outcomes));
+    assert_eq!(g1.curve, g2.curve);
+    // `plot` draws it from the reports; a report without one is refused in one line.
+    let reports = ["guided-1.json", "guided-2.json"].map(|f| dir.path().join(f));
+    let paths = reports
+        .each_ref()
+        .map(|p| p.to_str().expect("utf-8 temp path"));
+    let out_dir = dir.path().to_str().expect("utf-8 temp path");
+    let out = chunkcheck(&["plot", paths[0], paths[1], "--out", out_dir]);
+    assert_eq!(code(&out), EXIT_OK, "{}", text(&out.stderr));
+    for file in ["coverage-outcomes.svg", "coverage-conflicts.svg"] {
+        let svg = std::fs::read_to_string(dir.path().join(file)).expect("plot written");
+        assert!(svg.starts_with("<svg") && svg.contains("guided (guided-2.json)"));
+    }
+    let out = chunkcheck(&["plot", "/nonexistent.json"]);
+    assert_eq!(code(&out), EXIT_BAD_INPUT);
+    assert_eq!(
+        text(&out.stderr).lines().count(),
+        1,
+        "{}",
+        text(&out.stderr)
+    );
 }
