@@ -33,6 +33,14 @@ const REASONS: &[(&str, &str)] = &[
          store's back, which the model does not inject",
     ),
     (
+        "gc-sweep-marker/gone",
+        "between phase 3's listing of the local cache and its stat under the per-chunk \
+         lock, only a GC removes a local file on S3 (verify empties a rotten copy in \
+         place, eviction truncates, the history loses files before the threads start), \
+         and no two GCs run at once; the branch stays for a deletion behind the store's \
+         back while it runs, which the model does not inject",
+    ),
+    (
         "cache-fetch/object-corrupt",
         "nothing corrupts a bucket object in the model: bit rot is modelled in local \
          copies only, and every put checks the digest first",
