@@ -320,6 +320,10 @@ impl Oracle {
                 thread,
             } => {
                 self.stamped(ghost, process, digest, written, thread)?;
+                if written {
+                    let when = "wrote the local file of";
+                    checks::cache::bucket_backs_file(&self.ground, &digest, when)?;
+                }
                 checks::atime::stamped(&self.ground, ghost, &digest, atime, thread)
             }
             Fact::ChunkQuarantined {
@@ -406,7 +410,10 @@ impl Oracle {
     #[inline]
     fn released(&self, ghost: &Ghost, lock: LockKind) -> Checked {
         match lock {
-            LockKind::Chunk(digest) => checks::cache::bucket_backs_file(&self.ground, &digest),
+            LockKind::Chunk(digest) => {
+                let when = "released the per-chunk lock of";
+                checks::cache::bucket_backs_file(&self.ground, &digest, when)
+            }
             LockKind::Lru(process) if ghost.crashed.contains(&process) => Ok(()),
             LockKind::Lru(process) => {
                 let granularity = self.options.granularity;

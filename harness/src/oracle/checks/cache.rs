@@ -7,16 +7,23 @@ use crate::oracle::property::{Checked, Property, Violation};
 use std::collections::BTreeSet;
 use store::{lru_fingerprint, Backend, Digest, LockGranularity, LockKind, ProcessId};
 
-/// At the release of `digest`'s per-chunk lock (S3): a local file implies the object.
+/// S3: a local file implies the object. Judged `when` something can break it: at every
+/// write of a local file (a cache insert, a marker), and at the release of the chunk's
+/// per-chunk lock, after whatever the holder deleted. Every write is sound to judge at:
+/// the store puts an object before it caches its content, and a GC marks only an object
+/// it found, while no other deleter runs (one GC at a time, which deletes under the
+/// per-chunk lock after removing the local file). A write outside the per-chunk lock (GC
+/// phase 1's marker, an eviction's) would otherwise be judged only at the chunk's next
+/// lock release, which may never come.
 #[inline]
-pub fn bucket_backs_file(ground: &Ground, digest: &Digest) -> Checked {
+pub fn bucket_backs_file(ground: &Ground, digest: &Digest, when: &str) -> Checked {
     if ground.backend == Backend::S3
         && ground.storage.chunks.inspect(digest).is_some()
         && !ground.object_exists(digest)
     {
         return Err(Violation::new(
             Property::CacheBucket,
-            format!("chunk lock of {digest} released with a local file but no bucket object"),
+            format!("{when} {digest}: a local file but no bucket object"),
         ));
     }
     Ok(())

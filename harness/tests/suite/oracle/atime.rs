@@ -28,6 +28,8 @@ fn a_stamp_that_leaves_the_file_older_is_caught() {
         // A removal forgets the stamps: a new file may start older than the old one's mark.
         let g = Fixture::new(backend);
         let d = g.file(1, 105);
+        // (S3: the object backs the file written again below.)
+        g.object(1);
         g.lock(T1, store_mutex(PA));
         g.stamp(PA, T1, d, false);
         g.unlock(T1, store_mutex(PA));

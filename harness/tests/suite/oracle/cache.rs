@@ -1,6 +1,7 @@
-//! S3 cache: every LRU entry has full local content when the LRU mutex is released, and a
-//! local chunk file implies its bucket object when the per-chunk lock is released, and a cache hit serves
-//! only a copy that hashes to its digest while a good object exists.
+//! S3 cache: every LRU entry has full local content when the LRU mutex is released, a local
+//! chunk file implies its bucket object at every write of the file and when the per-chunk
+//! lock is released, and a cache hit serves only a copy that hashes to its digest while a
+//! good object exists.
 
 use super::fixture::*;
 use harness::oracle::Property;
@@ -77,6 +78,35 @@ fn cache_file_without_bucket_object_is_caught_at_chunk_lock_release() {
             case,
         );
         assert!(message.contains(&d.to_string()), "{message}");
+    }
+}
+
+/// A local file written without its object is caught at the write itself, not only at a
+/// per-chunk lock release: a marker written outside the per-chunk lock (GC phase 1, an
+/// eviction) may never see one (item 7 of #18). The same write over an existing object
+/// passes, and a touch is no write.
+#[test]
+fn cache_file_written_without_bucket_object_is_caught_at_the_write() {
+    for (object, written, caught) in [
+        (false, true, true),
+        (true, true, false),
+        (false, false, false),
+    ] {
+        let f = Fixture::new(Backend::S3);
+        let d = f.marker(1, 0);
+        if object {
+            f.object(1);
+        }
+        f.lock(T1, store_mutex(PA));
+        let violation = f.violation_of(|| f.stamp(PA, T1, d, written));
+        let case = format!("object {object}, written {written}");
+        match caught {
+            true => {
+                let message = expect(Property::CacheBucket, violation, &case);
+                assert!(message.contains("wrote the local file of"), "{message}");
+            }
+            false => expect_none(violation, &case),
+        }
     }
 }
 
