@@ -55,6 +55,7 @@ pub struct ExecutionLog {
     coverage: Mutex<Coverage>,
     fault_choice: Mutex<FaultChoice>,
     fault_point_reached: AtomicBool,
+    planned_faults: AtomicBool,
     faults: Mutex<FaultTally>,
 }
 
@@ -151,6 +152,16 @@ impl ExecutionLog {
     /// reach too).
     pub fn reached_fault_point(&self) -> bool {
         self.fault_point_reached.load(Ordering::SeqCst)
+    }
+
+    /// An execution's program planned its faults, which replace the checker's choice.
+    pub fn faults_planned(&self) {
+        self.planned_faults.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether any execution of this run had planned faults.
+    pub fn had_planned_faults(&self) -> bool {
+        self.planned_faults.load(Ordering::SeqCst)
     }
 
     /// Counts an injected fault.

@@ -138,6 +138,9 @@ impl<P: Platform> Injector<P> {
 
     /// The program's planned faults: they replace the checker's choice.
     pub fn plan(&self, plan: &[PlannedFault]) {
+        if let (Some(log), false) = (&self.log, plan.is_empty()) {
+            log.faults_planned();
+        }
         *lock(&self.plan) = plan.iter().map(|p| (*p, false)).collect();
     }
 

@@ -67,7 +67,8 @@ const MAX_FAULT_KINDS: usize = 4;
 
 /// Runs the search once per fault choice: operation `op` (counted over the actors'
 /// threads) gets the `kind`-th fault of its site, for every op that some execution reaches
-/// and every kind. loom explores schedules, not data, so the choice is enumerated here; the
+/// and every kind. A program that plans its faults runs one search: its plan chooses, and
+/// no execution reaches a choice of the loop's. loom explores schedules, not data, so the choice is enumerated here; the
 /// failure names the choice that found it.
 pub(super) fn run_with_faults<F: Fn() + Send + Sync + 'static>(
     budget: &Budget,
@@ -88,10 +89,12 @@ pub(super) fn run_with_faults<F: Fn() + Send + Sync + 'static>(
             log.set_fault_choice(FaultChoice::Nth { op, kind });
             let body = f.clone();
             if let Some(mut failure) = run(budget, &options, log, move || body()) {
-                failure.message = format!(
-                    "{} (loom fault choice: operation {op} of the actors, fault {kind} of its site)",
-                    failure.message
-                );
+                if !log.had_planned_faults() {
+                    failure.message = format!(
+                        "{} (loom fault choice: operation {op} of the actors, fault {kind} of its site)",
+                        failure.message
+                    );
+                }
                 return Some(failure);
             }
             if !log.reached_fault_point() {

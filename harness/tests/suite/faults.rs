@@ -443,9 +443,19 @@ fn lost_then_put_back_without_cache() -> Program {
 
 #[test]
 fn sweep_judges_missing_is_caught() {
+    let program = lost_then_put_back_without_cache();
     assert_caught(
         SeededBug::SweepJudgesMissing,
-        &lost_then_put_back_without_cache(),
+        &program,
         &[Property::P2, Property::Harm],
+    );
+    // The plan chose the faults, so loom ran one search and names no choice of its own.
+    let setup = Setup::with_bug(SeededBug::SweepJudgesMissing).with_faults(2);
+    let failure =
+        (run(&program, setup, Checker::Loom, &budget(1, 1)).failure).expect("caught under loom");
+    assert!(
+        !failure.message.contains("loom fault choice"),
+        "{}",
+        failure.message
     );
 }
