@@ -32,6 +32,7 @@ mod render_generated;
 mod render_reach;
 pub mod replay;
 pub mod report;
+mod report_generated;
 mod run;
 pub mod search;
 mod shard;

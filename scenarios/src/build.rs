@@ -32,6 +32,14 @@ pub(crate) fn backup(group: u8, time: i64, steps: Vec<Step>) -> Backup {
 
 /// A snapshot of group 0 referencing `chunk`, written long ago, whose local copy has
 /// since rotted (same size with a changed byte, or truncated).
+/// `chunks`, written long ago by a backup that aborted: unreferenced, older than any cutoff.
+pub(crate) fn old_garbage(chunks: &[Chunk]) -> Past {
+    Past::Garbage {
+        chunks: chunks.to_vec(),
+        age: Age::Old,
+    }
+}
+
 pub(crate) fn rotted_snapshot(chunk: Chunk, same_size: bool) -> Vec<Past> {
     vec![
         Past::Snapshot {

@@ -1,7 +1,9 @@
 //! Service reload: an old process's writer outlives the reload; the new process's GC must
 //! wait for it.
 
-use crate::build::{backup, begun, begun_fresh, gc, publish, upload, upload_and_publish, world};
+use crate::build::{
+    backup, begun, begun_fresh, gc, old_garbage, publish, upload, upload_and_publish, world,
+};
 use crate::seeded::ROLLED_BACK;
 use crate::{Scenario, SeededRace};
 use harness::oracle::Property;
@@ -161,13 +163,7 @@ pub fn eviction_vs_touch_across_reload() -> Program {
     let new = begun_fresh(backup(1, 1, upload_and_publish(&[Chunk::C])));
     Program {
         knobs: world(BackendKind::S3, 1),
-        history: vec![
-            Past::Garbage {
-                chunks: vec![Chunk::C],
-                age: Age::Old,
-            },
-            Past::Reload,
-        ],
+        history: vec![old_garbage(&[Chunk::C]), Past::Reload],
         threads: vec![vec![old.into()], vec![new.into()]],
         expect: Vec::new(),
         faults: Vec::new(),
@@ -196,13 +192,7 @@ pub fn old_touch_vs_new_writer() -> Program {
     let new = begun_fresh(backup(1, 1, steps));
     Program {
         knobs: world(BackendKind::Filesystem, 1),
-        history: vec![
-            Past::Garbage {
-                chunks: vec![Chunk::C],
-                age: Age::Old,
-            },
-            Past::Reload,
-        ],
+        history: vec![old_garbage(&[Chunk::C]), Past::Reload],
         threads: vec![
             vec![old.into()],
             vec![Clock(ClockStep::One).into(), new.into()],
@@ -231,10 +221,7 @@ pub fn old_verify_vs_new_writer() -> Program {
     Program {
         knobs: world(BackendKind::Filesystem, 1),
         history: vec![
-            Past::Garbage {
-                chunks: vec![Chunk::C],
-                age: Age::Old,
-            },
+            old_garbage(&[Chunk::C]),
             Past::Corrupt {
                 chunk: Chunk::C,
                 same_size: false,

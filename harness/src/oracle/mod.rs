@@ -56,6 +56,7 @@ pub mod conflicts;
 mod coverage;
 mod describe;
 pub mod ghost;
+mod ghost_gc;
 mod ground;
 mod options;
 mod property;
