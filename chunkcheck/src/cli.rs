@@ -166,9 +166,18 @@ pub struct CheckArgs {
           value_parser = parse_positive)]
     pub pct_depth: usize,
     /// loom preemption bound for every scenario [default: each scenario's own, or
-    /// LOOM_MAX_PREEMPTIONS].
+    /// LOOM_MAX_PREEMPTIONS; 2 in the exhaustive phase].
     #[arg(long, value_name = "B")]
     pub preemption_bound: Option<usize>,
+    /// The exhaustive phase's scope: `key=value` pairs over the default scope, e.g.
+    /// `threads=3,ops=1,kinds=backup+gc,chunks=2,reload=no,backends=s3`. Keys: threads (2-3),
+    /// ops (1-3 per thread), kinds (backup, gc, read, verify, prune, clock, sync), chunks
+    /// (1-3), reload (yes/no), backends (fs, s3), locks (single, sharded), cache (1-3),
+    /// batch (1-3), clock (zero, one, margin, past-grace), history (snapshot, garbage,
+    /// object, rot, lost), faults (0-1). A scope over the size limit is refused
+    #[arg(long, value_name = "SCOPE", value_parser = parse_scope,
+          default_value_t = harness::program::Scope::default())]
+    pub scope: harness::program::Scope,
     /// Time limit per work item, seconds (loom checks it every 1,000 executions).
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub max_time: Option<Duration>,
@@ -219,6 +228,12 @@ fn parse_positive(s: &str) -> Result<usize, String> {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!("expected a positive integer, got {s:?}")),
     }
+}
+
+fn parse_scope(s: &str) -> Result<harness::program::Scope, String> {
+    let scope: harness::program::Scope = s.parse()?;
+    harness::program::enumerate::admit(&scope)?;
+    Ok(scope)
 }
 
 fn parse_seed(s: &str) -> Result<u64, String> {
@@ -308,6 +323,7 @@ impl CheckArgs {
                 weights: self.weights,
                 search: self.search,
                 faults: self.faults,
+                scope: self.scope.clone(),
             },
             jobs: self.jobs.unwrap_or_else(|| {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)

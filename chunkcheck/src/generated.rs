@@ -173,13 +173,16 @@ fn drive(
     }
 }
 
-/// Minimizes a failing program (unless `shrink` is off), saves it and describes it.
-fn record_failure(
+/// Minimizes a failing program (unless `shrink` is off) under `budget`, the budget it
+/// failed with, saves it (its file named after `phase`) and describes it.
+pub(crate) fn record_failure(
+    phase: &str,
     settings: &Settings,
     setup: Setup,
     drawn: &Drawn,
     (checker, failure): (Checker, &Failure),
     shrink: bool,
+    mut budget: Budget,
 ) -> ProgramFailure {
     let Drawn {
         number,
@@ -199,7 +202,6 @@ fn record_failure(
     };
     let cause = failure.cause;
     let fails = |p: &Program, b: &Budget| run(p, b).filter(|f| f.cause == cause);
-    let mut budget = program_budget(settings, seed);
     let attempts = if shrink { SHRINK_ATTEMPTS } else { 0 };
     let (small, _) = minimize(program, attempts, |p| fails(p, &budget).is_some());
     // Then the schedule: the smallest PCT depth or preemption bound that still fails.
@@ -226,7 +228,7 @@ fn record_failure(
         bugs if bugs.is_empty() => "clean".to_string(),
         bugs => bugs.join("+"),
     };
-    let stem = format!("generated-{tag}-{seed}-{checker}");
+    let stem = format!("{phase}-{tag}-{seed}-{checker}");
     let (saved, replay) = file.keep(&settings.failures, &stem);
     ProgramFailure {
         program: number,
@@ -288,7 +290,16 @@ fn programs(
             if let Some((checker, failure)) = outcome.failure {
                 let shrink = record.failures.len() < MINIMIZED_FAILURES;
                 let failed = (checker, &failure);
-                let failure = record_failure(settings, settings.setup, drawn, failed, shrink);
+                let budget = program_budget(settings, drawn.seed);
+                let failure = record_failure(
+                    "generated",
+                    settings,
+                    settings.setup,
+                    drawn,
+                    failed,
+                    shrink,
+                    budget,
+                );
                 record.failures.push(failure);
             }
             let placed = &items[item];
@@ -405,11 +416,13 @@ fn seeded(settings: &Settings, item: &Placed<Hunt>) -> GeneratedSeededItem {
                 {
                     let shrink = trial == 0;
                     failure = Some(record_failure(
+                        "generated",
                         settings,
                         setup,
                         drawn,
                         (checker, &f),
                         shrink,
+                        program_budget(settings, drawn.seed),
                     ));
                     ControlFlow::Break(())
                 }

@@ -22,7 +22,8 @@ use store::SeededBug;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phases {
-    /// The clean phase, the seeded-race matrix, then the generated programs.
+    /// The clean phase, the seeded-race matrix, the generated programs, then the exhaustive
+    /// phase.
     All,
     /// Only the scenarios (with `--bugs`, if any).
     Clean,
@@ -31,6 +32,9 @@ pub enum Phases {
     /// Only the generated programs: the clean store (with `--bugs`, if any), then each
     /// seeded bug alone until a program catches it.
     Generated,
+    /// Only the exhaustive phase: every program of `--scope` under loom within
+    /// `--preemption-bound` (with `--bugs`, if any).
+    Exhaustive,
 }
 
 impl Phases {
@@ -47,6 +51,11 @@ impl Phases {
     /// Whether the generated phase runs.
     pub fn generated(self) -> bool {
         matches!(self, Self::All | Self::Generated)
+    }
+
+    /// Whether the exhaustive phase runs.
+    pub fn exhaustive(self) -> bool {
+        matches!(self, Self::All | Self::Exhaustive)
     }
 }
 
@@ -108,6 +117,8 @@ pub struct PlanSpec {
     pub search: Search,
     /// Storage faults per execution of a generated program (`--faults`; 0: none).
     pub faults: u8,
+    /// The exhaustive phase's scope (`--scope`).
+    pub scope: harness::program::Scope,
 }
 
 /// The stress baseline every seeded race also runs under, so that the report shows what
@@ -272,6 +283,7 @@ mod tests {
             weights: Weights::DEFAULT,
             search: Search::Guided,
             faults: 0,
+            scope: harness::program::Scope::default(),
         }
     }
 

@@ -325,9 +325,17 @@ pub fn verdict_line(report: &CampaignReport) -> String {
             hunts.iter().filter(|d| d.holds()).count()
         ),
     };
+    let exhaustive = match &report.exhaustive {
+        Some(e) if e.proven() => format!("; exhaustive scope: {} programs proven", e.programs),
+        Some(e) => format!(
+            "; exhaustive scope: a counterexample in {} programs",
+            e.programs
+        ),
+        None => String::new(),
+    };
     format!(
         "{word}: clean phase {}/{} items passed; seeded races {caught}/{} caught{generated}\
-         {generated_seeded}{cut}; {:.1}s (exit {})",
+         {generated_seeded}{exhaustive}{cut}; {:.1}s (exit {})",
         report.clean.len() - failed,
         report.clean.len(),
         model.len(),
@@ -388,6 +396,7 @@ pub fn text(report: &CampaignReport, verbose: bool) -> String {
         }
     }
     out.push_str(&crate::render_generated::text(report));
+    out.push_str(&crate::exhaustive::text(report));
     out.push_str(&crate::render_reach::text(report));
     out.push('\n');
     out.push_str(&verdict_line(report));
@@ -434,6 +443,7 @@ pub fn markdown(report: &CampaignReport) -> String {
         }
     }
     out.push_str(&crate::render_generated::markdown(report));
+    out.push_str(&crate::exhaustive::markdown(report));
     out.push_str(&crate::render_reach::markdown(report));
     let details = details(report, false);
     if !details.is_empty() {

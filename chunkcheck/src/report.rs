@@ -61,6 +61,9 @@ pub struct CampaignReport {
     /// Per seeded bug and checker (and `generated` for the generated programs): the
     /// trials' medians (see [`CampaignReport::detections`]).
     pub detections: Vec<DetectionRecord>,
+    /// The exhaustive phase, if it ran.
+    #[serde(default)]
+    pub exhaustive: Option<crate::exhaustive::ExhaustiveRecord>,
     /// Wall time of the whole campaign, seconds.
     pub wall_secs: f64,
     /// The process exit code this report maps to.
@@ -280,7 +283,9 @@ impl CampaignReport {
     /// The exit code of these results: see [`EXIT_OK`] and its siblings.
     pub fn outcome(&self) -> i32 {
         let generated = self.generated.iter().flat_map(|g| &g.failures);
-        let violated = self.clean.iter().any(|i| i.failure.is_some()) || generated.count() > 0;
+        let exhaustive = self.exhaustive.as_ref().is_some_and(|e| !e.proven());
+        let violated =
+            self.clean.iter().any(|i| i.failure.is_some()) || generated.count() > 0 || exhaustive;
         // The stress baseline has no control over the schedule: what it misses is the
         // point of the comparison, not lost power.
         let missed = Self::detections(self)

@@ -68,6 +68,7 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
         generated: None,
         generated_seeded: Vec::new(),
         detections: Vec::new(),
+        exhaustive: None,
         wall_secs: 0.0,
         exit_code: 0,
     };
@@ -117,6 +118,9 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
         progress.finish();
     }
     crate::generated::run(settings, &programs, &hunts, &mut report);
+    if settings.spec.phases.exhaustive() {
+        crate::exhaustive::run(settings, &mut report);
+    }
     report.matrix = CampaignReport::summarize(&report.clean);
     report.reach = report.reaches();
     report.detections = report.detections();

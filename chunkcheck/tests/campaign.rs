@@ -40,6 +40,9 @@ fn code(out: &Output) -> i32 {
     out.status.code().expect("chunkcheck exits, not killed")
 }
 
+/// A small exhaustive scope (32 programs) for campaigns that run every phase.
+const SMALL_SCOPE: &str = "kinds=gc+read,backends=s3,history=snapshot";
+
 /// Runs a campaign writing JSON into `dir`; returns its exit code and report.
 fn campaign(dir: &Path, name: &str, args: &[&str]) -> (i32, CampaignReport) {
     let json = dir.join(format!("{name}.json"));
@@ -156,6 +159,8 @@ fn two_shards_report_what_one_run_reports() {
         "20",
         "--detection-seeds",
         "1",
+        "--scope",
+        SMALL_SCOPE,
     ];
     let with = |shard: &'static str| {
         let mut args = common.to_vec();
@@ -210,6 +215,14 @@ fn two_shards_report_what_one_run_reports() {
         (one.config.shard.as_str(), two.config.shard.as_str()),
         ("1/2", "2/2")
     );
+    // The exhaustive phase: the shards split the scope's programs between them, each once.
+    let exhaustive = |r: &CampaignReport| r.exhaustive.clone().expect("the exhaustive phase ran");
+    let (e1, e2, e) = (exhaustive(&one), exhaustive(&two), exhaustive(&whole));
+    assert!(e1.proven() && e2.proven() && e.proven());
+    assert_eq!(e.programs as u128, e.scope_programs);
+    assert_eq!(e1.programs + e2.programs, e.programs);
+    assert!(e1.programs > 0 && e2.programs > 0);
+    assert_eq!(e1.schedules + e2.schedules, e.schedules);
 }
 
 /// The JSON report names every scenario under every default checker and every seeded race
@@ -234,6 +247,8 @@ fn json_lists_every_scenario_and_seeded_race() {
             "100",
             "--detection-seeds",
             "3",
+            "--scope",
+            SMALL_SCOPE,
         ],
     );
     let generated_misses = report.generated_seeded.iter().filter(|i| !i.caught).count();
@@ -570,7 +585,10 @@ fn bad_input_is_one_line_and_exit_2() {
         "{\"pos\":0}",
     );
     let program = write("bad.failure.json", "{}");
-    let cases: [(&[&str], &str); 12] = [
+    let cases: [(&[&str], &str); 15] = [
+        (&["--scope", "threads=9"], "threads=\"9\": expected 2 to 3"),
+        (&["--scope", "kinds=backup+fly"], "unknown \"fly\""),
+        (&["--scope", "threads=3,ops=3,chunks=3"], "over the limit"),
         (&["replay", &program], "is not a failure file"),
         (&["--programs", "0"], "expected a positive integer"),
         (&["--program-seed", "seven"], "expected a decimal or 0x-hex"),

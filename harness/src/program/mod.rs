@@ -13,6 +13,7 @@
 
 mod check;
 mod end;
+pub mod enumerate;
 mod execute;
 mod expect;
 mod generate;
@@ -20,6 +21,7 @@ mod model;
 mod mutate;
 pub mod ops;
 mod render;
+pub mod scope;
 mod shrink;
 mod trace;
 
@@ -34,6 +36,7 @@ pub use mutate::mutate;
 pub use ops::backup::Begun;
 pub use ops::backup::Step;
 pub use ops::clock::ClockStep;
-pub use ops::{Draw, Op, OpKind, Operation};
+pub use ops::{Draw, Op, OpKind, Operation, Space};
+pub use scope::{Fate, ReloadAt, Scope};
 pub use shrink::{minimize, smaller};
 pub use trace::{Pair, Span, Trace};

@@ -1,6 +1,7 @@
 //! The harness's tests, in one binary (one link, one process; `cargo test -p harness
 //! oracle::` or `platforms::` selects a part).
 //!
+//! - [`exhaustive`]: every program of a tiny declared scope under loom;
 //! - [`faults`]: fault injection under loom and shuttle, and the fault-handling seeded bugs;
 //! - [`findings`]: regression tests for what the harness found and the store fixed without
 //!   keeping a seeded bug;
@@ -8,6 +9,7 @@
 //! - [`platforms`]: the loom and shuttle platforms find (and only find) the bugs they should;
 //! - [`programs`]: generated actor programs: generator, checkers, minimization.
 
+mod exhaustive;
 mod faults;
 mod findings;
 mod oracle;

@@ -2,7 +2,7 @@
 //! two indexes over them, finished or aborted; started by its thread, or begun by the
 //! history and continued by its thread.
 
-use super::{proc_suffix, Draw, Operation};
+use super::{proc_suffix, Draw, Operation, Space};
 use crate::program::execute::{group_name, settle, Run, HISTORY};
 use crate::program::model::{Age, Chunk, Proc};
 use serde::{Deserialize, Serialize};
@@ -127,6 +127,50 @@ impl Operation for Backup {
             finish: draw.rng.chance(85),
             begun: None,
         }
+    }
+
+    /// One chunk uploaded (or re-used) into one index, finished; or uploaded and aborted;
+    /// in each group.
+    fn every(space: &Space) -> Vec<Self> {
+        let mut every = Vec::new();
+        for (&proc, &group) in space.procs.iter().flat_map(|p| space.session_groups.iter().map(move |g| (p, g))) {
+            for &chunk in &space.chunks {
+                for (reuse, finish) in [(false, true), (true, true), (false, false)] {
+                    let first = match reuse {
+                        true => Step::Reuse(chunk),
+                        false => Step::Upload(chunk),
+                    };
+                    let steps = vec![first, Step::Create(0), Step::Append(0, chunk), Step::Close(0)];
+                    every.push(Backup {
+                        proc,
+                        group,
+                        time: 0,
+                        steps,
+                        finish,
+                        begun: None,
+                    });
+                }
+            }
+        }
+        every
+    }
+
+    fn timed(&self, time: i64) -> Option<Self> {
+        Some(Self {
+            time,
+            ..self.clone()
+        })
+    }
+
+    /// Begun just before the threads start, with none of its steps run yet.
+    fn begun_by_history(&self) -> Option<Self> {
+        Some(Self {
+            begun: Some(Begun {
+                age: Age::Fresh,
+                steps: Vec::new(),
+            }),
+            ..self.clone()
+        })
     }
 
     fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {

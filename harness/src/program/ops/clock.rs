@@ -1,6 +1,6 @@
 //! A step of the store's clock.
 
-use super::{Draw, Operation};
+use super::{Draw, Operation, Space};
 use crate::program::execute::Run;
 use crate::program::model::{Knobs, Proc};
 use serde::{Deserialize, Serialize};
@@ -55,6 +55,10 @@ impl Operation for Clock {
             (2, ClockStep::Margin),
             (2, ClockStep::PastGrace),
         ]))
+    }
+
+    fn every(space: &Space) -> Vec<Self> {
+        space.clock.iter().map(|&step| Clock(step)).collect()
     }
 
     fn run<P: Platform>(&self, run: &Run<P>, _thread: usize) {

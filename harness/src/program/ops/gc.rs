@@ -1,6 +1,6 @@
 //! A garbage collection.
 
-use super::{proc_suffix, Draw, Operation};
+use super::{proc_suffix, Draw, Operation, Space};
 use crate::program::execute::{settle, Run};
 use crate::program::model::Proc;
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,10 @@ impl Operation for Gc {
 
     fn draw(draw: &mut Draw<'_>) -> Self {
         Gc { proc: draw.proc() }
+    }
+
+    fn every(space: &Space) -> Vec<Self> {
+        space.procs.iter().map(|&proc| Gc { proc }).collect()
     }
 
     fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {

@@ -9,6 +9,7 @@
 use super::execute::Run;
 use super::generate::Rng;
 use super::model::{Chunk, Proc};
+use clock::ClockStep;
 use serde::{Deserialize, Serialize};
 use store::Platform;
 
@@ -44,6 +45,24 @@ pub trait Operation: Sized {
     /// Variants one edit smaller or softer, for minimization (none by default).
     fn smaller(&self) -> Vec<Self> {
         Vec::new()
+    }
+
+    /// Every operation of this kind within `space`, for exhaustive enumeration: a small
+    /// fixed menu over the space's processes and chunks (a session in its simplest shape).
+    /// None for an operation the enumerator places itself (the reload).
+    fn every(space: &Space) -> Vec<Self>;
+
+    /// The same session at backup time `time`, if this operation is a session (the
+    /// enumerator numbers each thread's sessions); `None` for anything else.
+    fn timed(&self, _time: i64) -> Option<Self> {
+        None
+    }
+
+    /// The same session begun by the history before its threads start (and before a
+    /// history's reload, in its process), if this operation is a session that can be;
+    /// `None` for anything else.
+    fn begun_by_history(&self) -> Option<Self> {
+        None
     }
 
     /// The backup session whose effect on the store this operation has, if it has one's:
@@ -121,6 +140,22 @@ impl<'a> Draw<'a> {
     }
 }
 
+/// What an exhaustive enumeration draws operations from ([`Operation::every`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Space {
+    /// The processes operations may act for.
+    pub procs: Vec<Proc>,
+    /// The chunks operations may name.
+    pub chunks: Vec<Chunk>,
+    /// The clock steps a thread may take.
+    pub clock: Vec<ClockStep>,
+    /// The groups the threads' sessions back up: two, so that sessions can run side by
+    /// side (another group) or meet the group lock (the same one).
+    pub session_groups: Vec<u8>,
+    /// The group of the history's snapshot (what a prune removes).
+    pub history_group: u8,
+}
+
 /// The suffix of an operation's line naming its process (nothing for the current one).
 pub(super) fn proc_suffix(proc: Proc) -> &'static str {
     match proc {
@@ -177,6 +212,15 @@ macro_rules! operations {
             pub fn name(self) -> &'static str {
                 match self {
                     $(OpKind::$variant => <$ty as Operation>::NAME,)+
+                }
+            }
+
+            /// Every operation of this kind within `space` ([`Operation::every`]).
+            pub fn every(self, space: &Space) -> Vec<Op> {
+                match self {
+                    $(OpKind::$variant => (<$ty as Operation>::every(space).into_iter())
+                        .map(Op::$variant)
+                        .collect(),)+
                 }
             }
 
@@ -251,6 +295,20 @@ macro_rules! operations {
             pub fn as_backup(&self) -> Option<Backup> {
                 match self {
                     $(Op::$variant(op) => op.as_backup(),)+
+                }
+            }
+
+            /// The same session at backup time `time`; anything else unchanged.
+            pub fn timed(&self, time: i64) -> Op {
+                match self {
+                    $(Op::$variant(op) => op.timed(time).map_or_else(|| self.clone(), Op::$variant),)+
+                }
+            }
+
+            /// The same session begun by the history; anything else unchanged.
+            pub fn begun_by_history(&self) -> Op {
+                match self {
+                    $(Op::$variant(op) => op.begun_by_history().map_or_else(|| self.clone(), Op::$variant),)+
                 }
             }
 

@@ -1,6 +1,6 @@
 //! Pruning one snapshot of a group.
 
-use super::{proc_suffix, Draw, Operation};
+use super::{proc_suffix, Draw, Operation, Space};
 use crate::program::execute::{group_name, settle, Run};
 use crate::program::model::Proc;
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,17 @@ impl Operation for Prune {
             group: draw.group(),
             newest: draw.rng.chance(30),
         }
+    }
+
+    /// The oldest snapshot of the history's group.
+    fn every(space: &Space) -> Vec<Self> {
+        (space.procs.iter())
+            .map(|&proc| Prune {
+                proc,
+                group: space.history_group,
+                newest: false,
+            })
+            .collect()
     }
 
     fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {

@@ -1,6 +1,6 @@
 //! A restore read of one chunk.
 
-use super::{Draw, Operation};
+use super::{Draw, Operation, Space};
 use crate::program::execute::{settle, Run};
 use crate::faults::injected;
 use crate::program::model::{BackendKind, Chunk, Proc};
@@ -39,6 +39,12 @@ impl Operation for Read {
     /// A read that succeeds returns the chunk's content (the store verifies it). On S3 a
     /// corrupt local copy is no excuse to fail: the bucket object, which nothing rots, is
     /// the chunk's home, and the cache must fetch it again.
+    fn every(space: &Space) -> Vec<Self> {
+        (space.procs.iter())
+            .flat_map(|&proc| space.chunks.iter().map(move |&chunk| Read { proc, chunk }))
+            .collect()
+    }
+
     fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {
         let read = run.acting(self.proc).read_chunk(&self.chunk.digest());
         let mismatch = |err: &anyhow::Error| {

@@ -1,6 +1,6 @@
 //! A service reload.
 
-use super::{Draw, Operation};
+use super::{Draw, Operation, Space};
 use crate::program::execute::Run;
 use crate::program::model::Proc;
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,11 @@ impl Operation for Reload {
 
     fn draw(_: &mut Draw<'_>) -> Self {
         Reload
+    }
+
+    /// None: the enumerator places the reload itself, opening a thread.
+    fn every(_space: &Space) -> Vec<Self> {
+        Vec::new()
     }
 
     fn run<P: Platform>(&self, run: &Run<P>, _thread: usize) {

@@ -2,7 +2,7 @@
 //! program's datastore, chunk by chunk.
 
 use super::backup::{Backup, Step};
-use super::{proc_suffix, Draw, Operation};
+use super::{proc_suffix, Draw, Operation, Space};
 use crate::program::execute::{group_name, settle, write_snapshot, Run};
 use crate::program::model::{Chunk, Proc};
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,31 @@ impl Operation for SyncJob {
             time,
             indexes,
         }
+    }
+
+    /// A copy of a one-chunk snapshot into each group, at a time the enumerator numbers.
+    fn every(space: &Space) -> Vec<Self> {
+        let mut every = Vec::new();
+        for &proc in &space.procs {
+            for &group in &space.session_groups {
+                for &chunk in &space.chunks {
+                    every.push(SyncJob {
+                        proc,
+                        group,
+                        time: 0,
+                        indexes: vec![vec![chunk]],
+                    });
+                }
+            }
+        }
+        every
+    }
+
+    fn timed(&self, time: i64) -> Option<Self> {
+        Some(Self {
+            time,
+            ..self.clone()
+        })
     }
 
     /// The source never fails (a source error is no refusal, so it fails the run), and a

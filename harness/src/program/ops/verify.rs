@@ -1,6 +1,6 @@
 //! Verification of one chunk's local copy.
 
-use super::{Draw, Operation};
+use super::{Draw, Operation, Space};
 use crate::program::execute::{settle, Run};
 use crate::program::model::{BackendKind, Chunk, Proc};
 use serde::{Deserialize, Serialize};
@@ -37,6 +37,12 @@ impl Operation for Verify {
 
     /// On the filesystem a chunk's file is its only copy: verify finds it good or renames
     /// it aside, never a marker to skip or a copy to empty (the S3 cache's answers).
+    fn every(space: &Space) -> Vec<Self> {
+        (space.procs.iter())
+            .flat_map(|&proc| space.chunks.iter().map(move |&chunk| Verify { proc, chunk }))
+            .collect()
+    }
+
     fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {
         let verified = run.acting(self.proc).verify_chunk(&self.chunk.digest());
         let outcome = settle(thread, "verify", verified);

@@ -1,0 +1,198 @@
+//! The exhaustive phase: every program of a declared [`Scope`], each under loom's whole
+//! search within a preemption bound. Within that scope and bound a pass is a proof, not a
+//! sample (README, "What a pass means").
+//!
+//! Programs are listed by [`enumerate::programs`] up to thread symmetry; shard `K/N` keeps
+//! the programs whose position `i` has `i % N == K - 1`. They run in blocks of
+//! [`BLOCK`] on `--jobs` threads; the first block with a failure is the last one run, and
+//! its first failing program (in enumeration order, whatever thread finished first) is
+//! minimized and saved with its replay file.
+
+use crate::generated::record_failure;
+use crate::report::CampaignReport;
+use crate::report_generated::ProgramFailure;
+use crate::search::Drawn;
+use crate::Settings;
+use harness::check::{Budget, Checker, RunOptions, DEFAULT_MAX_BRANCHES};
+use harness::program::enumerate::{self, Counts};
+use harness::program::{check_program, Scope};
+use harness::world::Setup;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+use std::time::Instant;
+
+/// loom's preemption bound in the exhaustive phase unless `--preemption-bound` says
+/// otherwise: most concurrency bugs need at most two preemptions (CHESS, PLDI 2007).
+pub const EXHAUSTIVE_BOUND: usize = 2;
+
+/// Programs run between two looks for a failure.
+pub const BLOCK: usize = 64;
+
+/// What the exhaustive phase proved or found.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ExhaustiveRecord {
+    /// The scope, as `--scope` reads it.
+    pub scope: String,
+    /// loom's preemption bound.
+    pub bound: usize,
+    /// The shard run (`1/1`: the whole scope).
+    pub shard: String,
+    /// Programs in the scope up to symmetry.
+    pub scope_programs: u128,
+    /// Programs in the scope with their threads in every order.
+    pub scope_programs_raw: u128,
+    /// Programs this run checked (its shard's, up to the first failing block).
+    pub programs: u64,
+    /// loom executions over them.
+    pub schedules: u64,
+    /// Wall time, seconds.
+    pub wall_secs: f64,
+    /// The seeded bugs switched on, if any.
+    pub bugs: Vec<String>,
+    /// The first counterexample, minimized, if one was found.
+    pub failure: Option<ProgramFailure>,
+}
+
+impl ExhaustiveRecord {
+    /// Whether every program of the shard ran and passed: the proof holds.
+    pub fn proven(&self) -> bool {
+        self.failure.is_none()
+    }
+
+    /// The proof line, or what broke it.
+    pub fn line(&self) -> String {
+        let shard = match self.shard.as_str() {
+            "1/1" => String::new(),
+            shard => format!(" (shard {shard})"),
+        };
+        let head = format!(
+            "scope {}, bound {}{shard}: {} programs ({} before symmetry), {} schedules, {:.1} s",
+            self.scope,
+            self.bound,
+            self.programs,
+            self.scope_programs_raw,
+            self.schedules,
+            self.wall_secs
+        );
+        match &self.failure {
+            None => format!("{head}: no violation"),
+            Some(f) => format!("{head}: {} in program {}", f.cause, f.program),
+        }
+    }
+}
+
+/// The budget of one program: loom at `bound` (shuttle settings are unused).
+fn budget(settings: &Settings, bound: usize) -> Budget {
+    Budget {
+        preemption_bound: bound,
+        max_branches: DEFAULT_MAX_BRANCHES,
+        schedules: 1,
+        pct_depth: settings.pct_depth,
+        seed: settings.spec.seed,
+    }
+}
+
+/// Runs the shard's part of the scope into `report`.
+pub(crate) fn run(settings: &Settings, report: &mut CampaignReport) {
+    let scope: &Scope = &settings.spec.scope;
+    let Counts { raw, reduced } = enumerate::counts(scope);
+    let bound = settings.preemption_bound.unwrap_or(EXHAUSTIVE_BOUND);
+    let setup = Setup {
+        faults: scope.faults,
+        ..settings.setup
+    };
+    let options = RunOptions {
+        max_time: settings.max_time,
+        faults: setup.faults > 0,
+        ..RunOptions::default()
+    };
+    let budget = budget(settings, bound);
+    let programs = enumerate::programs(scope, |p| settings.shard.keeps(p));
+    let mut progress = crate::progress::PhaseProgress::new(
+        "exhaustive",
+        programs.len().div_ceil(BLOCK),
+        settings.progress,
+        settings.announce,
+    );
+    let started = Instant::now();
+    let (mut checked, mut schedules, mut failure) = (0u64, 0u64, None);
+    for block in programs.chunks(BLOCK) {
+        let results = crate::pool::map(
+            block,
+            settings.jobs,
+            |(_, program)| {
+                crate::quiet::silenced_if(settings.silence_checkers, || {
+                    check_program(program, setup, Checker::Loom, &budget, &options).report
+                })
+            },
+            |_, _| {},
+        );
+        let mut block_schedules = 0;
+        for ((position, program), result) in block.iter().zip(results) {
+            checked += 1;
+            block_schedules += result.schedules;
+            if let (None, Some(f)) = (&failure, result.failure) {
+                let drawn = Drawn {
+                    number: *position as u64,
+                    seed: *position as u64,
+                    program: program.clone(),
+                };
+                let failed = (Checker::Loom, &f);
+                let recorded =
+                    record_failure("exhaustive", settings, setup, &drawn, failed, true, budget);
+                progress.println(&format!("program {position}: {}", recorded.cause));
+                failure = Some(recorded);
+            }
+        }
+        schedules += block_schedules;
+        progress.done(&format!("{checked} programs"), block_schedules);
+        if failure.is_some() {
+            break;
+        }
+    }
+    progress.finish();
+    report.exhaustive = Some(ExhaustiveRecord {
+        scope: scope.to_string(),
+        bound,
+        shard: settings.shard.to_string(),
+        scope_programs: reduced,
+        scope_programs_raw: raw,
+        programs: checked,
+        schedules,
+        wall_secs: started.elapsed().as_secs_f64(),
+        bugs: crate::bug_names(setup.bugs),
+        failure,
+    });
+}
+
+/// The phase for the terminal.
+pub fn text(report: &CampaignReport) -> String {
+    let mut out = String::new();
+    if let Some(e) = &report.exhaustive {
+        let _ = writeln!(out, "\nExhaustive: {}", e.line());
+        if let Some(f) = &e.failure {
+            let _ = write!(
+                out,
+                "minimized ({} -> {} steps):\n{}{}\nreplay: {}\n",
+                f.sizes.0, f.sizes.1, f.minimized, f.message, f.replay
+            );
+        }
+    }
+    out
+}
+
+/// The phase for CHECKING.md.
+pub fn markdown(report: &CampaignReport) -> String {
+    let mut out = String::new();
+    if let Some(e) = &report.exhaustive {
+        let _ = writeln!(out, "## Exhaustive\n\n{}.\n", e.line());
+        if let Some(f) = &e.failure {
+            let _ = writeln!(
+                out,
+                "Minimized counterexample:\n\n```text\n{}```\n\nReplay: `{}`\n",
+                f.minimized, f.replay
+            );
+        }
+    }
+    out
+}
