@@ -172,9 +172,10 @@ pub struct CheckArgs {
     /// The exhaustive phase's scope: `key=value` pairs over the default scope, e.g.
     /// `threads=3,ops=1,kinds=backup+gc,chunks=2,reload=no,backends=s3`. Keys: threads (2-3),
     /// ops (1-3 per thread), kinds (backup, gc, read, verify, prune, clock, sync), chunks
-    /// (1-3), reload (yes/no), backends (fs, s3), locks (single, sharded), cache (1-3),
-    /// batch (1-3), clock (zero, one, margin, past-grace), history (snapshot, garbage,
-    /// object, rot, lost), faults (0-1). A scope over the size limit is refused
+    /// (1-3), reload (no, thread, history), backends (fs, s3), locks (single, sharded), cache
+    /// (1-3), batch (1-3), clock (zero, one, margin, past-grace), history (snapshot,
+    /// garbage, object, rot, lost), faults (0-1). In this phase the scope's locks and faults
+    /// replace `--lock` and `--faults`. A scope over the size limit is refused.
     #[arg(long, value_name = "SCOPE", value_parser = parse_scope,
           default_value_t = harness::program::Scope::default())]
     pub scope: harness::program::Scope,

@@ -43,6 +43,10 @@ pub struct ExhaustiveRecord {
     pub scope_programs_raw: u128,
     /// Programs this run checked (its shard's, up to the first failing block).
     pub programs: u64,
+    /// Of those, programs whose search `--max-time` cut short: while any is, nothing is
+    /// proven.
+    #[serde(default)]
+    pub cut_short: u64,
     /// loom executions over them.
     pub schedules: u64,
     /// Wall time, seconds.
@@ -54,9 +58,10 @@ pub struct ExhaustiveRecord {
 }
 
 impl ExhaustiveRecord {
-    /// Whether every program of the shard ran and passed: the proof holds.
+    /// Whether every program of the shard ran its whole search and passed: the proof
+    /// holds.
     pub fn proven(&self) -> bool {
-        self.failure.is_none()
+        self.failure.is_none() && self.cut_short == 0
     }
 
     /// The proof line, or what broke it.
@@ -66,17 +71,22 @@ impl ExhaustiveRecord {
             shard => format!(" (shard {shard})"),
         };
         let head = format!(
-            "scope {}, bound {}{shard}: {} programs ({} before symmetry), {} schedules, {:.1} s",
+            "scope {}, bound {}{shard}: {} of {} programs ({} before symmetry), {} schedules, \
+             {:.1} s",
             self.scope,
             self.bound,
             self.programs,
+            self.scope_programs,
             self.scope_programs_raw,
             self.schedules,
             self.wall_secs
         );
-        match &self.failure {
-            None => format!("{head}: no violation"),
-            Some(f) => format!("{head}: {} in program {}", f.cause, f.program),
+        match (&self.failure, self.cut_short) {
+            (Some(f), _) => format!("{head}: {} in program {}", f.cause, f.program),
+            (None, 0) => format!("{head}: no violation"),
+            (None, n) => format!(
+                "{head}: no violation found, but {n} programs stopped at --max-time: not proven"
+            ),
         }
     }
 }
@@ -115,7 +125,7 @@ pub(crate) fn run(settings: &Settings, report: &mut CampaignReport) {
         settings.announce,
     );
     let started = Instant::now();
-    let (mut checked, mut schedules, mut failure) = (0u64, 0u64, None);
+    let (mut checked, mut schedules, mut cut_short, mut failure) = (0u64, 0u64, 0u64, None);
     for block in programs.chunks(BLOCK) {
         let results = crate::pool::map(
             block,
@@ -131,6 +141,7 @@ pub(crate) fn run(settings: &Settings, report: &mut CampaignReport) {
         for ((position, program), result) in block.iter().zip(results) {
             checked += 1;
             block_schedules += result.schedules;
+            cut_short += u64::from(result.timed_out);
             if let (None, Some(f)) = (&failure, result.failure) {
                 let drawn = Drawn {
                     number: *position as u64,
@@ -158,6 +169,7 @@ pub(crate) fn run(settings: &Settings, report: &mut CampaignReport) {
         scope_programs: reduced,
         scope_programs_raw: raw,
         programs: checked,
+        cut_short,
         schedules,
         wall_secs: started.elapsed().as_secs_f64(),
         bugs: crate::bug_names(setup.bugs),
@@ -195,4 +207,33 @@ pub fn markdown(report: &CampaignReport) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::Shard;
+    use harness::program::enumerate::programs;
+    use harness::program::Scope;
+
+    /// `--shard K/N` over the exhaustive phase: for every N, the shards' programs are
+    /// disjoint and together the whole scope.
+    #[test]
+    fn shards_partition_the_scope() {
+        let scope: Scope = "kinds=gc+read+backup,backends=s3,history=snapshot"
+            .parse()
+            .expect("a scope");
+        let whole: Vec<usize> = programs(&scope, |_| true).iter().map(|(p, _)| *p).collect();
+        for count in 1..=5 {
+            let mut seen: Vec<usize> = (1..=count)
+                .flat_map(|index| {
+                    let shard = Shard { index, count };
+                    programs(&scope, |p| shard.keeps(p))
+                        .into_iter()
+                        .map(|(p, _)| p)
+                })
+                .collect();
+            seen.sort_unstable();
+            assert_eq!(seen, whole, "{count} shards");
+        }
+    }
 }

@@ -283,14 +283,18 @@ impl CampaignReport {
     /// The exit code of these results: see [`EXIT_OK`] and its siblings.
     pub fn outcome(&self) -> i32 {
         let generated = self.generated.iter().flat_map(|g| &g.failures);
-        let exhaustive = self.exhaustive.as_ref().is_some_and(|e| !e.proven());
-        let violated =
-            self.clean.iter().any(|i| i.failure.is_some()) || generated.count() > 0 || exhaustive;
+        let exhaustive = self.exhaustive.as_ref();
+        let counterexample = exhaustive.is_some_and(|e| e.failure.is_some());
+        let violated = self.clean.iter().any(|i| i.failure.is_some())
+            || generated.count() > 0
+            || counterexample;
         // The stress baseline has no control over the schedule: what it misses is the
         // point of the comparison, not lost power.
+        // An exhaustive run cut short at --max-time proved nothing: lost power, like a miss.
         let missed = Self::detections(self)
             .iter()
-            .any(|d| !d.holds() && d.checker != Hunter::Checker(BASELINE));
+            .any(|d| !d.holds() && d.checker != Hunter::Checker(BASELINE))
+            || exhaustive.is_some_and(|e| e.cut_short > 0);
         match (violated, missed) {
             (false, false) => EXIT_OK,
             (true, false) => EXIT_VIOLATION,

@@ -18,8 +18,7 @@
 //! by construction. Chunks are *not* renamed: two chunks differ in digest, and the store
 //! does depend on digests (the sweep visits chunks in digest order, a sharded mutex picks
 //! its shard by digest), so renaming one program's chunks gives another program with
-//! other schedules, and both are enumerated. [`canonical`] is the reduction as a function,
-//! which the tests hold the enumeration to.
+//! other schedules, and both are enumerated. The tests hold the enumeration to a canonical form (threads sorted).
 
 use super::model::{Age, Knobs, Past, Proc, Program};
 use super::ops::{Op, Space};
@@ -103,36 +102,95 @@ fn fates(scope: &Scope, backend: super::model::BackendKind) -> Vec<Option<Fate>>
     std::iter::once(None).chain(own.map(Some)).collect()
 }
 
-/// How many sessions the history must begin for each body: its old-process sessions when
-/// the history reloads, none otherwise. The history can begin one session of the threads'
-/// group (a second would find the group locked), so a body with two is out of the scope,
-/// and so is an arrangement of threads with two between them.
-fn begun(scope: &Scope, letters: &[Op], bodies: &[Vec<usize>]) -> Vec<usize> {
-    let old_session = |op: &Op| op.proc() == Some(Proc::Old) && op.begun_by_history() != *op;
+/// Which groups' sessions the history must begin for a body, as a bit per group: its
+/// old-process sessions when the history reloads, none otherwise. The history begins at
+/// most one session per group (a second would find the group locked), so a body that needs
+/// two in one group is out of the scope (`None`), and so is an arrangement of threads whose
+/// bodies need one group twice between them.
+fn begun(scope: &Scope, letters: &[Op], bodies: &[Vec<usize>]) -> Vec<Option<u8>> {
+    let group_bit = |op: &Op| match (op.proc(), op.as_backup()) {
+        (Some(Proc::Old), Some(session)) if op.begun_by_history() != *op => 1u8 << session.group,
+        _ => 0,
+    };
     (bodies.iter())
         .map(|body| match scope.reload {
-            ReloadAt::History => body.iter().filter(|l| old_session(&letters[**l])).count(),
-            ReloadAt::No | ReloadAt::Thread => 0,
+            ReloadAt::No | ReloadAt::Thread => Some(0),
+            ReloadAt::History => body.iter().try_fold(0u8, |mask, letter| {
+                let bit = group_bit(&letters[*letter]);
+                (mask & bit == 0).then_some(mask | bit)
+            }),
         })
         .collect()
+}
+
+/// Arrangements of `t` thread bodies whose begun sessions use each group at most once, given
+/// how many bodies need each set of groups (`classes[mask]`): in every order, and as
+/// multisets.
+fn arrangements_count(classes: &[u128; 4], t: u32) -> (u128, u128) {
+    // The non-decreasing sequences of `t` classes with disjoint masks, each counted as the
+    // multisets it stands for (a class picked k times contributes its k-multisets).
+    fn reduced(
+        classes: &[u128; 4],
+        left: u32,
+        from: usize,
+        used: u8,
+        picked: &mut Vec<usize>,
+    ) -> u128 {
+        if left == 0 {
+            return (classes.iter().enumerate())
+                .map(|(class, size)| {
+                    let k = picked.iter().filter(|c| **c == class).count() as u128;
+                    multisets(*size, k)
+                })
+                .fold(1u128, u128::saturating_mul);
+        }
+        let mut sum = 0u128;
+        for class in from..4 {
+            let mask = class as u8;
+            if mask & used == 0 {
+                picked.push(class);
+                sum = sum.saturating_add(reduced(classes, left - 1, class, used | mask, picked));
+                picked.pop();
+            }
+        }
+        sum
+    }
+    fn ordered(classes: &[u128; 4], left: u32, used: u8) -> u128 {
+        if left == 0 {
+            return 1;
+        }
+        (0..4)
+            .filter(|class| (*class as u8) & used == 0)
+            .map(|class| {
+                classes[class].saturating_mul(ordered(classes, left - 1, used | class as u8))
+            })
+            .fold(0u128, u128::saturating_add)
+    }
+    (
+        ordered(classes, t, 0),
+        reduced(classes, t, 0, 0, &mut Vec::new()),
+    )
 }
 
 /// The counts of `scope`, computed without listing its programs.
 pub fn counts(scope: &Scope) -> Counts {
     let letters = alphabet(scope);
-    let begun = begun(scope, &letters, &sequences(letters.len(), scope.ops));
-    // Bodies whose history begins no session, and one.
-    let none = begun.iter().filter(|b| **b == 0).count() as u128;
-    let one = begun.iter().filter(|b| **b == 1).count() as u128;
-    let t = u128::from(scope.threads);
+    let mut classes = [0u128; 4];
+    for mask in begun(scope, &letters, &sequences(letters.len(), scope.ops))
+        .into_iter()
+        .flatten()
+    {
+        classes[usize::from(mask)] += 1;
+    }
+    let t = u32::from(scope.threads);
     let (raw_threads, reduced_threads) = match scope.reload {
-        // Which thread reloads, and each thread's body.
-        ReloadAt::Thread => (t * none.pow(t as u32), none * multisets(none, t - 1)),
-        // At most one thread holds a begun session.
-        ReloadAt::No | ReloadAt::History => (
-            none.pow(t as u32) + t * one * none.pow(t as u32 - 1),
-            multisets(none, t) + one * multisets(none, t - 1),
-        ),
+        // Which thread reloads, and each thread's body (no session is begun).
+        ReloadAt::Thread => {
+            let bodies = classes[0];
+            let (raw, reduced) = arrangements_count(&classes, t - 1);
+            (u128::from(t) * bodies * raw, bodies * reduced)
+        }
+        ReloadAt::No | ReloadAt::History => arrangements_count(&classes, t),
     };
     let histories: u128 = (scope.backends.iter())
         .map(|b| (fates(scope, *b).len() as u128).pow(u32::from(scope.chunks)))
@@ -167,7 +225,7 @@ fn history(fates: &[Option<Fate>]) -> Vec<Past> {
             .collect::<Vec<_>>()
     };
     let mut history = Vec::new();
-    let referenced = with(&[Fate::Snapshot, Fate::Rotten, Fate::Lost]);
+    let referenced = with(&[Fate::Snapshot, Fate::Rot, Fate::Lost]);
     if !referenced.is_empty() {
         history.push(Past::Snapshot {
             group: HISTORY_GROUP,
@@ -188,7 +246,7 @@ fn history(fates: &[Option<Fate>]) -> Vec<Past> {
             marker: None,
         });
     }
-    for chunk in with(&[Fate::Rotten]) {
+    for chunk in with(&[Fate::Rot]) {
         history.push(Past::Corrupt {
             chunk,
             same_size: true,
@@ -260,14 +318,22 @@ type Arrangement = (Option<(usize, usize)>, Vec<usize>);
 
 /// Every thread arrangement, up to symmetry (the reloading thread first, the others
 /// ascending) or in every order (`ordered`).
-fn arrangements(scope: &Scope, begun: &[usize], ordered: bool) -> Vec<Arrangement> {
+fn arrangements(scope: &Scope, begun: &[Option<u8>], ordered: bool) -> Vec<Arrangement> {
     let (t, bodies) = (usize::from(scope.threads), begun.len());
     let plain = |k: usize| {
         let all = match ordered {
             true => products(&(0..bodies).collect::<Vec<_>>(), k),
             false => ascending(bodies, k),
         };
-        let within = |rest: &Vec<usize>| rest.iter().map(|b| begun[*b]).sum::<usize>() <= 1;
+        // Each group's session begun at most once between the threads.
+        let within = |rest: &Vec<usize>| {
+            (rest.iter())
+                .try_fold(0u8, |used, b| {
+                    let mask = begun[*b]?;
+                    (used & mask == 0).then_some(used | mask)
+                })
+                .is_some()
+        };
         all.into_iter().filter(within).collect::<Vec<_>>()
     };
     match scope.reload {
@@ -275,7 +341,7 @@ fn arrangements(scope: &Scope, begun: &[usize], ordered: bool) -> Vec<Arrangemen
         ReloadAt::Thread => {
             let places = if ordered { t } else { 1 };
             let mut all = Vec::new();
-            for reloader in 0..bodies {
+            for reloader in (0..bodies).filter(|b| begun[*b].is_some()) {
                 for place in 0..places {
                     for rest in plain(t - 1) {
                         all.push((Some((reloader, place)), rest));
@@ -346,23 +412,29 @@ pub fn programs(scope: &Scope, keep: impl Fn(usize) -> bool) -> Vec<(usize, Prog
 
 /// Every program of `scope` with its threads in every order: what the symmetry reduction
 /// reduces (for its tests; the count is [`Counts::raw`]).
-pub fn every_order(scope: &Scope) -> Vec<Program> {
+#[cfg(test)]
+fn every_order(scope: &Scope) -> Vec<Program> {
     let mut all = Vec::new();
     each(scope, true, |_, program| all.push(program));
     all
 }
 
-/// The program's representative under thread permutation: its threads sorted.
-pub fn canonical(program: &Program) -> Program {
+/// The program's representative under thread permutation: its threads sorted (by their
+/// debug form, which tells any two operations apart). The enumeration lists exactly one
+/// program per representative; the tests hold it to that.
+#[cfg(test)]
+fn canonical(program: &Program) -> Program {
     let mut canonical = program.clone();
-    let key = |ops: &Vec<Op>| serde_json::to_string(ops).unwrap_or_default();
-    canonical.threads.sort_by_key(key);
+    canonical.threads.sort_by_key(|ops| format!("{ops:?}"));
     canonical
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::program::model::{BackendKind, Chunk, Granularity};
+    use crate::program::ops::gc::Gc;
+    use crate::program::ops::read::Read;
     use std::collections::BTreeSet;
 
     fn tiny() -> Scope {
@@ -371,8 +443,22 @@ mod tests {
             .unwrap()
     }
 
+    /// Two old-process writers per thread at most, begun before the history's reload.
+    fn history_reload() -> Scope {
+        "ops=2,kinds=backup+gc,reload=history,backends=fs,history=none"
+            .parse()
+            .unwrap()
+    }
+
+    fn listed(scope: &Scope) -> Vec<Program> {
+        programs(scope, |_| true)
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect()
+    }
+
     fn keys(programs: impl IntoIterator<Item = Program>) -> Vec<String> {
-        let key = |p: Program| serde_json::to_string(&canonical(&p)).unwrap();
+        let key = |p: Program| format!("{:?}", canonical(&p));
         programs.into_iter().map(key).collect()
     }
 
@@ -380,50 +466,111 @@ mod tests {
     fn the_counts_are_what_the_enumeration_lists() {
         let others = [
             "threads=3,reload=no",
-            "ops=2,kinds=backup+gc,reload=history",
+            "threads=3,kinds=backup,reload=history",
         ];
         let others = others.map(|s| s.parse::<Scope>().unwrap());
-        for scope in [tiny(), Scope::default()].into_iter().chain(others) {
+        for scope in [tiny(), Scope::default(), history_reload()]
+            .into_iter()
+            .chain(others)
+        {
             let counts = counts(&scope);
-            assert_eq!(programs(&scope, |_| true).len() as u128, counts.reduced);
+            assert_eq!(listed(&scope).len() as u128, counts.reduced, "{scope}");
             assert_eq!(every_order(&scope).len() as u128, counts.raw, "{scope}");
         }
     }
 
     #[test]
     fn no_two_enumerated_programs_are_one_after_canonicalization() {
-        let listed = keys(programs(&tiny(), |_| true).into_iter().map(|(_, p)| p));
-        let distinct: BTreeSet<_> = listed.iter().collect();
-        assert_eq!(distinct.len(), listed.len());
+        for scope in [tiny(), history_reload()] {
+            let listed = keys(listed(&scope));
+            let distinct: BTreeSet<_> = listed.iter().collect();
+            assert_eq!(distinct.len(), listed.len(), "{scope}");
+        }
     }
 
     #[test]
     fn every_thread_order_maps_onto_the_reduced_enumeration() {
-        for scope in [
-            tiny(),
-            "threads=3,ops=1,reload=no,chunks=2".parse().unwrap(),
-        ] {
-            let reduced: BTreeSet<String> =
-                keys(programs(&scope, |_| true).into_iter().map(|(_, p)| p))
-                    .into_iter()
-                    .collect();
+        let three = "threads=3,ops=1,reload=no,chunks=2,kinds=gc+read";
+        for scope in [tiny(), history_reload(), three.parse().unwrap()] {
+            let reduced: BTreeSet<String> = keys(listed(&scope)).into_iter().collect();
             let brute: BTreeSet<String> = keys(every_order(&scope)).into_iter().collect();
             assert_eq!(brute, reduced, "{scope}");
             assert!(counts(&scope).raw > counts(&scope).reduced);
         }
     }
 
+    /// A listing written out by hand, independent of the enumerator: a GC or a read of A1 in
+    /// each of two threads, with or without a snapshot of A1.
     #[test]
-    fn shards_partition_the_scope() {
-        let scope = tiny();
-        let whole: Vec<usize> = programs(&scope, |_| true).iter().map(|(p, _)| *p).collect();
-        let n = 3;
-        let mut seen = Vec::new();
-        for k in 0..n {
-            seen.extend(programs(&scope, |p| p % n == k).iter().map(|(p, _)| *p));
+    fn a_tiny_scope_is_what_a_hand_listing_says() {
+        let scope: Scope = "threads=2,ops=1,kinds=gc+read,chunks=1,reload=no,backends=s3,\
+                            history=snapshot"
+            .parse()
+            .unwrap();
+        let knobs = Knobs {
+            backend: BackendKind::S3,
+            cache_capacity: 1,
+            delete_batch: 1,
+            granularity: Granularity::Single,
+            grace: GRACE,
+            margin: MARGIN,
+        };
+        let ops = [
+            Op::Gc(Gc {
+                proc: Proc::Current,
+            }),
+            Op::Read(Read {
+                proc: Proc::Current,
+                chunk: Chunk::A1,
+            }),
+        ];
+        let snapshot = Past::Snapshot {
+            group: HISTORY_GROUP,
+            indexes: vec![vec![Chunk::A1]],
+            age: Age::InsideGrace,
+        };
+        let mut by_hand = Vec::new();
+        for history in [vec![], vec![snapshot]] {
+            for a in &ops {
+                for b in &ops {
+                    by_hand.push(Program {
+                        knobs,
+                        history: history.clone(),
+                        threads: vec![vec![a.clone()], vec![b.clone()]],
+                        expect: Vec::new(),
+                        faults: Vec::new(),
+                    });
+                }
+            }
         }
-        seen.sort_unstable();
-        assert_eq!(seen, whole);
+        let by_hand: BTreeSet<String> = keys(by_hand).into_iter().collect();
+        let listed = keys(listed(&scope));
+        assert_eq!((by_hand.len(), listed.len()), (6, 6));
+        assert_eq!(listed.into_iter().collect::<BTreeSet<_>>(), by_hand);
+    }
+
+    #[test]
+    fn a_history_reload_begins_each_groups_session_once() {
+        for program in listed(&history_reload()) {
+            let begun: Vec<u8> = (program.threads.iter().flatten())
+                .filter_map(|op| match op {
+                    Op::Backup(b) if b.begun.is_some() => Some(b.group),
+                    _ => None,
+                })
+                .collect();
+            let groups: BTreeSet<u8> = begun.iter().copied().collect();
+            assert_eq!(groups.len(), begun.len(), "{program}");
+            assert_eq!(program.history.last(), Some(&Past::Reload));
+        }
+        // Two old-process writers, one per group, are in the scope.
+        let two = listed(&history_reload()).into_iter().any(|p| {
+            let begun = p.threads.iter().flatten();
+            begun
+                .filter(|op| matches!(op, Op::Backup(b) if b.begun.is_some()))
+                .count()
+                == 2
+        });
+        assert!(two);
     }
 
     #[test]
@@ -441,7 +588,7 @@ mod tests {
         let scope: Scope = "ops=2,kinds=backup,reload=no,history=snapshot+garbage,chunks=2"
             .parse()
             .unwrap();
-        for (_, program) in programs(&scope, |_| true) {
+        for program in listed(&scope) {
             for thread in &program.threads {
                 let times: Vec<i64> = (thread.iter())
                     .filter_map(|op| match op {

@@ -28,7 +28,7 @@ pub enum Fate {
     /// S3: an object in the bucket with no local file (put behind this store's back).
     Object,
     /// Referenced by the snapshot, and its local copy rotted (same size).
-    Rotten,
+    Rot,
     /// S3: referenced by the snapshot, and its local file lost behind the store's back.
     Lost,
 }
@@ -39,7 +39,7 @@ impl Fate {
         Fate::Snapshot,
         Fate::Garbage,
         Fate::Object,
-        Fate::Rotten,
+        Fate::Rot,
         Fate::Lost,
     ];
 
@@ -49,7 +49,7 @@ impl Fate {
             Fate::Snapshot => "snapshot",
             Fate::Garbage => "garbage",
             Fate::Object => "object",
-            Fate::Rotten => "rot",
+            Fate::Rot => "rot",
             Fate::Lost => "lost",
         }
     }
@@ -140,7 +140,7 @@ impl Default for Scope {
             cache: 1,
             batch: 1,
             clock: Vec::new(),
-            history: vec![Fate::Snapshot, Fate::Garbage, Fate::Object, Fate::Rotten],
+            history: vec![Fate::Snapshot, Fate::Garbage, Fate::Object, Fate::Rot],
             faults: 0,
         }
     }

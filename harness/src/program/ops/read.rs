@@ -36,15 +36,15 @@ impl Operation for Read {
         Read { proc, chunk }
     }
 
-    /// A read that succeeds returns the chunk's content (the store verifies it). On S3 a
-    /// corrupt local copy is no excuse to fail: the bucket object, which nothing rots, is
-    /// the chunk's home, and the cache must fetch it again.
     fn every(space: &Space) -> Vec<Self> {
         (space.procs.iter())
             .flat_map(|&proc| space.chunks.iter().map(move |&chunk| Read { proc, chunk }))
             .collect()
     }
 
+    /// A read that succeeds returns the chunk's content (the store verifies it). On S3 a
+    /// corrupt local copy is no excuse to fail: the bucket object, which nothing rots, is
+    /// the chunk's home, and the cache must fetch it again.
     fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {
         let read = run.acting(self.proc).read_chunk(&self.chunk.digest());
         let mismatch = |err: &anyhow::Error| {

@@ -35,14 +35,14 @@ impl Operation for Verify {
         Verify { proc, chunk }
     }
 
-    /// On the filesystem a chunk's file is its only copy: verify finds it good or renames
-    /// it aside, never a marker to skip or a copy to empty (the S3 cache's answers).
     fn every(space: &Space) -> Vec<Self> {
         (space.procs.iter())
             .flat_map(|&proc| space.chunks.iter().map(move |&chunk| Verify { proc, chunk }))
             .collect()
     }
 
+    /// On the filesystem a chunk's file is its only copy: verify finds it good or renames
+    /// it aside, never a marker to skip or a copy to empty (the S3 cache's answers).
     fn run<P: Platform>(&self, run: &Run<P>, thread: usize) {
         let verified = run.acting(self.proc).verify_chunk(&self.chunk.digest());
         let outcome = settle(thread, "verify", verified);
