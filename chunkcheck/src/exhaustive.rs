@@ -13,7 +13,7 @@ use crate::report::CampaignReport;
 use crate::report_generated::ProgramFailure;
 use crate::search::Drawn;
 use crate::Settings;
-use harness::check::{Budget, Checker, RunOptions, DEFAULT_MAX_BRANCHES};
+use harness::check::{Budget, Checker, RunOptions};
 use harness::program::enumerate::{self, Counts};
 use harness::program::{check_program, Scope};
 use harness::world::Setup;
@@ -91,17 +91,6 @@ impl ExhaustiveRecord {
     }
 }
 
-/// The budget of one program: loom at `bound` (shuttle settings are unused).
-fn budget(settings: &Settings, bound: usize) -> Budget {
-    Budget {
-        preemption_bound: bound,
-        max_branches: DEFAULT_MAX_BRANCHES,
-        schedules: 1,
-        pct_depth: settings.pct_depth,
-        seed: settings.spec.seed,
-    }
-}
-
 /// Runs the shard's part of the scope into `report`.
 pub(crate) fn run(settings: &Settings, report: &mut CampaignReport) {
     let scope: &Scope = &settings.spec.scope;
@@ -116,7 +105,11 @@ pub(crate) fn run(settings: &Settings, report: &mut CampaignReport) {
         faults: setup.faults > 0,
         ..RunOptions::default()
     };
-    let budget = budget(settings, bound);
+    // loom runs one whole search per program; shuttle's schedule count is unused.
+    let budget = Budget {
+        preemption_bound: bound,
+        ..crate::generated::budget(settings.spec.seed, 1, settings.pct_depth)
+    };
     let programs = enumerate::programs(scope, |p| settings.shard.keeps(p));
     let mut progress = crate::progress::PhaseProgress::new(
         "exhaustive",

@@ -31,7 +31,9 @@ const SHRINK_ATTEMPTS: usize = 150;
 /// rest are reported as drawn).
 const MINIMIZED_FAILURES: usize = 3;
 
-fn budget(seed: u64, schedules: usize, pct_depth: usize) -> Budget {
+/// A program's budget before the campaign's overrides: loom at [`LOOM_PROGRAM_BOUND`],
+/// `schedules` shuttle schedules per scheduler from `seed`.
+pub(crate) fn budget(seed: u64, schedules: usize, pct_depth: usize) -> Budget {
     Budget {
         preemption_bound: LOOM_PROGRAM_BOUND,
         max_branches: DEFAULT_MAX_BRANCHES,

@@ -298,17 +298,18 @@ macro_rules! operations {
                 }
             }
 
-            /// The same session at backup time `time`; anything else unchanged.
-            pub fn timed(&self, time: i64) -> Op {
+            /// The same session at backup time `time`, if it is one ([`Operation::timed`]).
+            pub fn timed(&self, time: i64) -> Option<Op> {
                 match self {
-                    $(Op::$variant(op) => op.timed(time).map_or_else(|| self.clone(), Op::$variant),)+
+                    $(Op::$variant(op) => op.timed(time).map(Op::$variant),)+
                 }
             }
 
-            /// The same session begun by the history; anything else unchanged.
-            pub fn begun_by_history(&self) -> Op {
+            /// The same session begun by the history, if it can be one
+            /// ([`Operation::begun_by_history`]).
+            pub fn begun_by_history(&self) -> Option<Op> {
                 match self {
-                    $(Op::$variant(op) => op.begun_by_history().map_or_else(|| self.clone(), Op::$variant),)+
+                    $(Op::$variant(op) => op.begun_by_history().map(Op::$variant),)+
                 }
             }
 
