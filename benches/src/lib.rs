@@ -14,7 +14,8 @@
 //! is the short mode; `BENCH_FULL=1` adds the largest cases; `cargo run -p benches --release
 //! --bin bench-report` prints the ratio tables from `target/criterion`.
 
-pub mod data;
+/// Deterministic chunk contents, shared with the contention profiler.
+pub use lockprof::data;
 pub mod fixture;
 pub mod hold;
 pub mod insert;

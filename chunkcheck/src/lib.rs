@@ -38,7 +38,7 @@ mod run;
 pub mod search;
 mod shard;
 pub mod shrink;
-mod table;
+use lockprof::table;
 pub mod verdict;
 pub mod work;
 

@@ -2,9 +2,11 @@
 //!
 //! The local chunk store holds, per chunk, either its full content (cached) or a zero-length
 //! marker (evicted, still carrying the GC's atime mark). An in-memory LRU of digests decides
-//! which chunks keep content. Lock order: chunk store mutex, then the LRU mutex; the
-//! eviction callback runs inside the LRU mutex and therefore relies on the chunk store mutex
-//! already being held.
+//! which chunks keep content. Lock order: chunk store mutex, then the LRU mutex. Upstream's
+//! eviction callback runs inside the LRU mutex and relies on the chunk store mutex already
+//! being held; here the LRU mutex only covers the list itself, and the evicted chunk's file
+//! is turned into a marker after it is released, under the chunk's shard (see
+//! [`LocalDatastoreLruCache::insert`]).
 //!
 //! With a sharded chunk store mutex, inserting X holds X's shard, but the chunk Y it evicts
 //! may belong to another shard, whose mutex must not be taken inside the LRU mutex (lock
@@ -18,7 +20,7 @@ use crate::decision::Decision;
 use crate::digest::Digest;
 use crate::error::StoreError;
 use crate::observer::{lru_fingerprint, Fact, LockKind};
-use crate::platform::{unless_torn_down, Mutex, MutexGuard, Platform};
+use crate::platform::{acting_as, unless_torn_down, LockClass, Mutex, MutexGuard, Platform, Role};
 use crate::storage::ChunkStat;
 use anyhow::{Context, Result};
 use lru::LruCache;
@@ -65,7 +67,7 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
         Self {
             store,
-            lru: Mutex::new(LruCache::new(capacity)),
+            lru: Mutex::new(LockClass::Lru, LruCache::new(capacity)),
         }
     }
 
@@ -85,7 +87,8 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
     }
 
     /// Caches a chunk's content: under the chunk store mutex, writes the file and enters the
-    /// LRU, whose eviction turns the least recently used chunk's file into a marker.
+    /// LRU, whose eviction turns the least recently used chunk's file into a marker once the
+    /// LRU mutex is released.
     ///
     /// When the evicted chunk Y belongs to another shard than `digest`, it is only popped
     /// from the LRU under `digest`'s shard; Y's marker is written afterwards under Y's own
@@ -106,35 +109,40 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
             let guard = self.store.lock(digest);
             self.store.write(&guard, digest, data)?;
             let mut lru = self.lock_lru();
-            let mut deferred = None;
             let pushed = lru.lru.push(*digest, ());
             // Reported as soon as it is in: the eviction below may fail (an I/O error), and
             // the LRU lists the chunk whatever happens to the evicted one (found by the
             // generated phase under faults).
             self.emit_inserted(digest);
-            match pushed {
-                None => self.store.decide(Decision::CacheInsertRoom, digest),
+            let evicted = match pushed {
+                None => {
+                    self.store.decide(Decision::CacheInsertRoom, digest);
+                    return Ok(());
+                }
                 Some((evicted, ())) if evicted == *digest => {
-                    self.store.decide(Decision::CacheInsertRefreshed, digest)
+                    self.store.decide(Decision::CacheInsertRefreshed, digest);
+                    return Ok(());
                 }
-                Some((evicted, ())) if guard.covers(&evicted) => {
-                    self.store
-                        .decide(Decision::CacheInsertEvictedHere, &evicted);
-                    self.evict_to_marker(&guard, &evicted)?;
-                }
-                Some((evicted, ())) => {
-                    self.store
-                        .decide(Decision::CacheInsertEvictedDeferred, &evicted);
-                    self.emit_lru_removed(&evicted);
-                    deferred = Some(evicted);
-                }
+                Some((evicted, ())) => evicted,
+            };
+            self.emit_lru_removed(&evicted);
+            // The LRU mutex is released before the evicted chunk's file is touched: only
+            // its shard, held from here to the marker when it is `digest`'s, keeps
+            // another thread from caching it again meanwhile (every LRU insert of a chunk
+            // happens under its shard). The file I/O of an eviction no longer holds up
+            // every other cache user.
+            drop(lru);
+            if !guard.covers(&evicted) {
+                self.store
+                    .decide(Decision::CacheInsertEvictedDeferred, &evicted);
+                evicted
+            } else {
+                self.store
+                    .decide(Decision::CacheInsertEvictedHere, &evicted);
+                return self.evict_to_marker(&guard, &evicted);
             }
-            deferred
         };
-        match deferred {
-            Some(evicted) => self.evict_deferred(&evicted),
-            None => Ok(()),
-        }
+        self.evict_deferred(&deferred)
     }
 
     /// Second half of a cross-shard eviction, with no lock held on entry: under the evicted
@@ -197,9 +205,8 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
     }
 
     /// The eviction callback: empties the chunk's file to a marker, keeping its atime.
-    /// `guard` holds the chunk's shard.
+    /// `guard` holds the chunk's shard; the chunk has left the LRU.
     fn evict_to_marker(&self, guard: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<()> {
-        self.emit_lru_removed(digest);
         let stat = self.store.stat(guard, digest)?;
         self.store.decide(evicted(stat), digest);
         match stat {
@@ -221,6 +228,7 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
     /// [`StoreError::MissingChunk`] when the bucket has no such object,
     /// [`StoreError::DigestMismatch`] when its content is corrupt (nothing is cached), or I/O.
     pub fn access(&self, digest: &Digest) -> Result<Vec<u8>> {
+        let _acting = acting_as::<P>(Role::Reader);
         // The per-chunk lock keeps GC from deleting the object between fetch and insert.
         let _lock = self.store.datastore().lock_chunk(*digest);
         if let Some(data) = self.local_hit(digest)? {
@@ -342,6 +350,7 @@ mod seeded {
             let mut lru = self.lock_lru();
             if let Some((evicted, ())) = lru.lru.push(*digest, ()) {
                 if evicted != *digest {
+                    self.emit_lru_removed(&evicted);
                     let guard = self.store.lock(&evicted);
                     self.evict_to_marker(&guard, &evicted)?;
                 }

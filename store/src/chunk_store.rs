@@ -18,7 +18,7 @@ use crate::digest::Digest;
 use crate::ids::{ProcessId, WriterId};
 use crate::lock_granularity::LockGranularity;
 use crate::observer::{ChunkUse, Fact, LockKind};
-use crate::platform::{unless_torn_down, Mutex, MutexGuard, Platform};
+use crate::platform::{acting_as, unless_torn_down, LockClass, Mutex, MutexGuard, Platform, Role};
 use crate::storage::ChunkStat;
 use anyhow::{Context, Result};
 use std::sync::Arc;
@@ -76,7 +76,9 @@ impl<P: Platform> Drop for ChunkStoreGuard<'_, P> {
 impl<P: Platform> ChunkStore<P> {
     pub(crate) fn new(process: ProcessId, ds: Arc<Datastore<P>>) -> Self {
         let granularity = ds.config.lock_granularity;
-        let shards = (0..granularity.shards()).map(|_| Mutex::new(())).collect();
+        let shards = (0..granularity.shards())
+            .map(|_| Mutex::new(LockClass::ChunkStore, ()))
+            .collect();
         Self {
             process,
             ds,
@@ -145,6 +147,7 @@ impl<P: Platform> ChunkStore<P> {
         digest: &Digest,
         data: &[u8],
     ) -> Result<InsertOutcome> {
+        let _acting = acting_as::<P>(Role::Writer);
         digest.verify(data)?;
         // Under the per-chunk lock, which another process's verify holds from reading a
         // chunk to renaming it aside (its chunk store mutex does not exclude this one's):

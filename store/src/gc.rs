@@ -26,7 +26,7 @@ use crate::ids::SnapshotId;
 use crate::index;
 use crate::locks::Refused;
 use crate::observer::{Event, Fact};
-use crate::platform::Platform;
+use crate::platform::{acting_as, Platform, Role};
 use crate::process::Process;
 use crate::storage::{ChunkStat, PUBLISHED};
 use anyhow::{Context, Result};
@@ -103,6 +103,7 @@ impl<P: Platform> Process<P> {
     /// index (GC stops before sweeping anything, so nothing an unreadable index references
     /// is lost); I/O errors.
     pub fn garbage_collect(&self) -> Result<GcStatus> {
+        let _acting = acting_as::<P>(Role::Gc);
         let ds = self.datastore().clone();
         (self.check_shutdown()).inspect_err(|_| self.decide(Decision::GcShuttingDown))?;
         let taken = match ds.bug(SeededBug::LockForgetsOtherProcesses) {

@@ -42,6 +42,7 @@ mod named;
 pub mod observer;
 pub mod platform;
 mod platform_std;
+pub mod profile;
 pub mod storage;
 
 pub use bugs::{Bugs, SeededBug};

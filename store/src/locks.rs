@@ -4,12 +4,43 @@
 //! One [`LockTable`] exists per datastore and is shared by every [`crate::Process`] value,
 //! as flock/fcntl state is shared by every process on a host. All requests here are
 //! non-blocking except [`LockTable::lock_chunk`], which waits like a blocking flock.
+//!
+//! Upstream's per-chunk locks are independent lock files, so the table must not make
+//! unrelated chunks wait on each other: it is split into [`CHUNK_LOCK_SHARDS`] mutexes by
+//! digest, and a waiter sleeps on a condition variable of its own digest, woken only when
+//! that digest is released (not by every release in the store).
 
 use crate::digest::Digest;
 use crate::error::StoreError;
 use crate::ids::ProcessId;
-use crate::platform::{Condvar, Mutex, Platform};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::platform::{Condvar, LockClass, Mutex, Platform};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// How many mutexes the per-chunk lock table is split into (by the digest's first byte).
+pub const CHUNK_LOCK_SHARDS: usize = 16;
+
+/// A per-chunk lock that is held, or waited for. A digest has no slot while its lock is
+/// free and nobody waits for it.
+struct ChunkSlot<P: Platform> {
+    held: bool,
+    waiters: u32,
+    /// Created by the first waiter; wakes only this digest's waiters.
+    released: Option<Arc<Condvar<P>>>,
+}
+
+impl<P: Platform> ChunkSlot<P> {
+    fn free() -> Self {
+        Self {
+            held: false,
+            waiters: 0,
+            released: None,
+        }
+    }
+}
+
+/// One shard of the per-chunk lock table.
+type ChunkShard<P> = Mutex<P, BTreeMap<Digest, ChunkSlot<P>>>;
 
 /// Holders of the process lock on the store's `.lock` file.
 #[derive(Default)]
@@ -55,8 +86,7 @@ impl From<Refused> for StoreError {
 /// The datastore's kernel-side lock state, shared by all processes.
 pub struct LockTable<P: Platform> {
     process_lock: Mutex<P, ProcessLockState>,
-    chunk_locks: Mutex<P, BTreeSet<Digest>>,
-    chunk_released: Condvar<P>,
+    chunk_locks: Box<[ChunkShard<P>]>,
     paths: Mutex<P, BTreeMap<String, PathLockState>>,
 }
 
@@ -64,10 +94,11 @@ impl<P: Platform> LockTable<P> {
     /// An empty table.
     pub fn new() -> Self {
         Self {
-            process_lock: Mutex::new(ProcessLockState::default()),
-            chunk_locks: Mutex::new(BTreeSet::new()),
-            chunk_released: Condvar::new(),
-            paths: Mutex::new(BTreeMap::new()),
+            process_lock: Mutex::new(LockClass::ProcessLock, ProcessLockState::default()),
+            chunk_locks: (0..CHUNK_LOCK_SHARDS)
+                .map(|_| Mutex::new(LockClass::ChunkLockTable, BTreeMap::new()))
+                .collect(),
+            paths: Mutex::new(LockClass::PathLocks, BTreeMap::new()),
         }
     }
 
@@ -130,37 +161,67 @@ impl<P: Platform> LockTable<P> {
         }
     }
 
+    fn chunk_shard(&self, digest: &Digest) -> &ChunkShard<P> {
+        &self.chunk_locks[usize::from(digest.0[0]) % CHUNK_LOCK_SHARDS]
+    }
+
     /// Blocks until the per-chunk lock of `digest` is held, then calls `acquired`.
     ///
-    /// The per-chunk lock callbacks run inside the table's critical section, so what they
-    /// report is ordered exactly as the lock operations are: an observer never hears of a
-    /// release before a busy `try_lock_chunk` that still saw the lock taken, nor of a busy
-    /// attempt before the acquisition that made it busy.
+    /// The per-chunk lock callbacks run inside the critical section of the digest's shard,
+    /// so what they report about one digest is ordered exactly as its lock operations are:
+    /// an observer never hears of a release before a busy `try_lock_chunk` that still saw
+    /// the lock taken, nor of a busy attempt before the acquisition that made it busy.
     pub fn lock_chunk(&self, digest: Digest, acquired: impl FnOnce()) {
-        let mut held = self.chunk_locks.lock();
-        while !held.insert(digest) {
-            held = self.chunk_released.wait(held);
+        let mut shard = self.chunk_shard(&digest).lock();
+        loop {
+            let slot = shard.entry(digest).or_insert_with(ChunkSlot::free);
+            if !slot.held {
+                slot.held = true;
+                acquired();
+                return;
+            }
+            slot.waiters += 1;
+            let released = (slot.released)
+                .get_or_insert_with(|| Arc::new(Condvar::new(LockClass::ChunkLockWait)))
+                .clone();
+            shard = released.wait(shard);
+            // The slot stays while it has waiters (see `unlock_chunk`).
+            if let Some(slot) = shard.get_mut(&digest) {
+                slot.waiters -= 1;
+            }
         }
-        acquired();
     }
 
     /// Takes the per-chunk lock of `digest` if it is free; calls `report` with whether it
     /// was, inside the critical section (see [`LockTable::lock_chunk`]).
     pub fn try_lock_chunk(&self, digest: Digest, report: impl FnOnce(bool)) -> bool {
-        let mut held = self.chunk_locks.lock();
-        let taken = held.insert(digest);
+        let mut shard = self.chunk_shard(&digest).lock();
+        let slot = shard.entry(digest).or_insert_with(ChunkSlot::free);
+        let taken = !slot.held;
+        slot.held = true;
         report(taken);
         taken
     }
 
     /// Calls `releasing`, then releases the per-chunk lock of `digest`, inside the critical
-    /// section (see [`LockTable::lock_chunk`]).
+    /// section (see [`LockTable::lock_chunk`]), and wakes the digest's waiters, if any.
     pub fn unlock_chunk(&self, digest: Digest, releasing: impl FnOnce()) {
-        let mut held = self.chunk_locks.lock();
+        let mut shard = self.chunk_shard(&digest).lock();
         releasing();
-        held.remove(&digest);
-        drop(held);
-        self.chunk_released.notify_all();
+        let wake = match shard.get_mut(&digest) {
+            Some(slot) if slot.waiters > 0 => {
+                slot.held = false;
+                slot.released.clone()
+            }
+            _ => {
+                shard.remove(&digest);
+                None
+            }
+        };
+        drop(shard);
+        if let Some(released) = wake {
+            released.notify_all();
+        }
     }
 
     /// Takes a path lock without waiting.

@@ -12,6 +12,7 @@
 //! ([`crate::Clock::manual`], an [`AtomicU64`]), and only real threads read the system
 //! clock ([`crate::Clock::System`]).
 
+pub use crate::profile::{LockClass, Role};
 use std::ops::{Deref, DerefMut};
 
 /// Locks, atomics and threads: what a checker must be able to intercept.
@@ -34,12 +35,14 @@ pub trait Platform: Sized + Send + Sync + 'static {
     /// The handle of a spawned thread.
     type RawJoinHandle<T: Send + 'static>: Send;
 
-    /// Creates a mutex holding `value`.
-    fn mutex<T: Send>(value: T) -> Self::RawMutex<T>;
+    /// Creates a mutex of `class` holding `value` (the class only matters to a profiling
+    /// platform).
+    fn mutex<T: Send>(class: LockClass, value: T) -> Self::RawMutex<T>;
     /// Blocks until the mutex is held; poisoning is ignored.
     fn lock<T: Send>(mutex: &Self::RawMutex<T>) -> Self::RawGuard<'_, T>;
-    /// Creates a condition variable.
-    fn condvar() -> Self::RawCondvar;
+    /// Creates a condition variable whose waiters wait for `class` (see
+    /// [`Platform::mutex`]).
+    fn condvar(class: LockClass) -> Self::RawCondvar;
     /// Releases `guard`, waits for a notification and takes the lock again.
     fn wait<'a, T: Send>(
         cv: &Self::RawCondvar,
@@ -76,6 +79,40 @@ pub trait Platform: Sized + Send + Sync + 'static {
     /// that would panic again and abort the process). Always false on real threads. The
     /// store asks it through its crate-private `unless_torn_down` only.
     fn tearing_down() -> bool;
+    /// Makes `role` the calling thread's role in a contention profile unless it already
+    /// acts in one; whether it did (then [`Platform::leave_role`] must follow). Only a
+    /// profiling platform keeps roles; the store calls it through its crate-private
+    /// `acting_as` at its entry points.
+    fn enter_role(role: Role) -> bool {
+        let _ = role;
+        false
+    }
+    /// Ends the role the calling thread entered with [`Platform::enter_role`].
+    fn leave_role() {}
+}
+
+/// The calling thread acts in `role` until the returned value drops (profiling platforms
+/// only; see [`Platform::enter_role`]). An inner entry point keeps the outer role.
+#[must_use]
+pub(crate) fn acting_as<P: Platform>(role: Role) -> Acting<P> {
+    Acting {
+        entered: P::enter_role(role),
+        _platform: std::marker::PhantomData,
+    }
+}
+
+/// A role entered by [`acting_as`]; left on drop.
+pub(crate) struct Acting<P: Platform> {
+    entered: bool,
+    _platform: std::marker::PhantomData<fn() -> P>,
+}
+
+impl<P: Platform> Drop for Acting<P> {
+    fn drop(&mut self) {
+        if self.entered {
+            P::leave_role();
+        }
+    }
 }
 
 /// Runs a guard's release work (an observer event, an unlock, an abort) unless the checker
@@ -92,9 +129,9 @@ pub(crate) fn unless_torn_down<P: Platform>(release: impl FnOnce()) {
 pub struct Mutex<P: Platform, T: Send>(P::RawMutex<T>);
 
 impl<P: Platform, T: Send> Mutex<P, T> {
-    /// Creates a mutex holding `value`.
-    pub fn new(value: T) -> Self {
-        Self(P::mutex(value))
+    /// Creates a mutex of `class` holding `value`.
+    pub fn new(class: LockClass, value: T) -> Self {
+        Self(P::mutex(class, value))
     }
 
     /// Blocks until the lock is held.
@@ -124,9 +161,9 @@ impl<P: Platform, T: Send> DerefMut for MutexGuard<'_, P, T> {
 pub struct Condvar<P: Platform>(P::RawCondvar);
 
 impl<P: Platform> Condvar<P> {
-    /// Creates a condition variable.
-    pub fn new() -> Self {
-        Self(P::condvar())
+    /// Creates a condition variable whose waiters wait for `class`.
+    pub fn new(class: LockClass) -> Self {
+        Self(P::condvar(class))
     }
 
     /// Releases the guard's lock, waits for a notification and re-takes it.
@@ -138,12 +175,6 @@ impl<P: Platform> Condvar<P> {
     /// Wakes every waiter.
     pub fn notify_all(&self) {
         P::notify_all(&self.0)
-    }
-}
-
-impl<P: Platform> Default for Condvar<P> {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

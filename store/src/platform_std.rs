@@ -1,6 +1,6 @@
 //! [`Std`]: the production platform on real threads and `std::sync`.
 
-use crate::platform::Platform;
+use crate::platform::{LockClass, Platform};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -22,7 +22,7 @@ impl Platform for Std {
     type RawAtomicBool = AtomicBool;
     type RawJoinHandle<T: Send + 'static> = std::thread::JoinHandle<T>;
 
-    fn mutex<T: Send>(value: T) -> Self::RawMutex<T> {
+    fn mutex<T: Send>(_class: LockClass, value: T) -> Self::RawMutex<T> {
         std::sync::Mutex::new(value)
     }
 
@@ -32,7 +32,7 @@ impl Platform for Std {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn condvar() -> Self::RawCondvar {
+    fn condvar(_class: LockClass) -> Self::RawCondvar {
         std::sync::Condvar::new()
     }
 

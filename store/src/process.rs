@@ -8,7 +8,7 @@ use crate::decision::Decision;
 use crate::error::StoreError;
 use crate::ids::{ProcessId, WriterId};
 use crate::observer::Fact;
-use crate::platform::{AtomicBool, Mutex, Platform};
+use crate::platform::{acting_as, AtomicBool, LockClass, Mutex, Platform, Role};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -37,7 +37,7 @@ impl<P: Platform> Process<P> {
             ds,
             chunk_store,
             cache,
-            writers: Mutex::new(BTreeMap::new()),
+            writers: Mutex::new(LockClass::Writers, BTreeMap::new()),
             shutdown: AtomicBool::new(false),
         })
     }
@@ -64,6 +64,7 @@ impl<P: Platform> Process<P> {
 
     /// Service reload: starts the new process and tells this one to shut down.
     pub fn reload(&self) -> Arc<Process<P>> {
+        let _acting = acting_as::<P>(Role::Reload);
         let new = self.ds.start_process();
         self.ds.emit(Fact::Reload {
             old: self.id,

@@ -5,7 +5,7 @@ use crate::error::StoreError;
 use crate::ids::{check_group_name, SnapshotId};
 use crate::locks::LockMode;
 use crate::observer::Event;
-use crate::platform::Platform;
+use crate::platform::{acting_as, Platform, Role};
 use crate::process::Process;
 use crate::writer::snapshot_lock;
 use anyhow::{Context, Result};
@@ -17,6 +17,7 @@ impl<P: Platform> Process<P> {
     /// [`StoreError::Locked`] while a backup re-uses it (shared lock) or writes it;
     /// [`StoreError::NotFound`] when it does not exist; [`StoreError::BadName`]; I/O errors.
     pub fn prune(&self, snapshot: &SnapshotId) -> Result<()> {
+        let _acting = acting_as::<P>(Role::Prune);
         check_group_name(&snapshot.group)?;
         let ds = self.datastore();
         let decide = |decision| ds.decide(decision, self.id(), None);

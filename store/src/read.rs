@@ -3,7 +3,7 @@
 use crate::decision::Decision;
 use crate::digest::Digest;
 use crate::error::StoreError;
-use crate::platform::Platform;
+use crate::platform::{acting_as, Platform, Role};
 use crate::process::Process;
 use anyhow::Result;
 
@@ -16,6 +16,7 @@ impl<P: Platform> Process<P> {
     /// [`StoreError::MissingChunk`] when there is no such chunk;
     /// [`StoreError::DigestMismatch`] when its content is corrupt; I/O errors.
     pub fn read_chunk(&self, digest: &Digest) -> Result<Vec<u8>> {
+        let _acting = acting_as::<P>(Role::Reader);
         let data = match self.cache() {
             Some(cache) => cache.access(digest)?,
             None => return self.read_file(digest),

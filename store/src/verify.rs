@@ -4,7 +4,7 @@ use crate::bugs::SeededBug;
 use crate::decision::Decision;
 use crate::digest::Digest;
 use crate::error::StoreError;
-use crate::platform::Platform;
+use crate::platform::{acting_as, Platform, Role};
 use crate::process::Process;
 use anyhow::Result;
 
@@ -34,6 +34,7 @@ impl<P: Platform> Process<P> {
     /// # Errors
     /// [`StoreError::MissingChunk`] when there is no local file; I/O errors.
     pub fn verify_chunk(&self, digest: &Digest) -> Result<VerifyOutcome> {
+        let _acting = acting_as::<P>(Role::Verify);
         let ds = self.datastore();
         let store = &self.chunk_store;
         let _lock = ds.lock_chunk(*digest);

@@ -15,7 +15,7 @@ use crate::ids::{check_group_name, check_index_name, SnapshotId, WriterId};
 use crate::index;
 use crate::locks::LockMode;
 use crate::observer::{ChunkUse, Event, Fact};
-use crate::platform::{unless_torn_down, Platform};
+use crate::platform::{acting_as, unless_torn_down, Platform, Role};
 use crate::process::Process;
 use crate::SeededBug;
 use anyhow::{bail, Context, Result};
@@ -58,6 +58,7 @@ impl<P: Platform> Process<P> {
     /// being pruned; [`StoreError::BadName`]; a corrupt previous index; I/O errors. Nothing is
     /// left locked or created on error.
     pub fn start_backup(self: &Arc<Self>, group: &str, time: i64) -> Result<BackupWriter<P>> {
+        let _acting = acting_as::<P>(Role::Writer);
         check_group_name(group)?;
         let (id, start) = self.register_writer()?;
         let mut writer = BackupWriter {
@@ -206,6 +207,7 @@ impl<P: Platform> BackupWriter<P> {
     /// # Errors
     /// [`StoreError::DigestMismatch`] (nothing is stored), or I/O errors.
     pub fn upload(&mut self, digest: Digest, data: &[u8]) -> Result<()> {
+        let _acting = acting_as::<P>(Role::Writer);
         let process = self.process.clone();
         match process.datastore().config.backend {
             // `insert` checks the digest before it takes any lock.
@@ -263,6 +265,7 @@ impl<P: Platform> BackupWriter<P> {
     /// # Errors
     /// I/O errors.
     pub fn reuse_chunk(&mut self, digest: Digest) -> Result<bool> {
+        let _acting = acting_as::<P>(Role::Writer);
         let process = self.process.clone();
         let present = match process.datastore().config.backend {
             Backend::Filesystem => process.chunk_store.touch_for_reuse(self.id, &digest)?,
@@ -308,6 +311,7 @@ impl<P: Platform> BackupWriter<P> {
     /// # Errors
     /// [`StoreError::BadName`], or when the index exists.
     pub fn create_index(&mut self, name: &str) -> Result<()> {
+        let _acting = acting_as::<P>(Role::Writer);
         check_index_name(name)?;
         if self.open.contains_key(name) || self.published.contains(name) {
             bail!("index {name} already exists in {}", self.snapshot);
@@ -322,6 +326,7 @@ impl<P: Platform> BackupWriter<P> {
     /// [`StoreError::UnknownChunk`] when this session neither uploaded nor registered the
     /// chunk; [`StoreError::NotFound`] when the index is not open.
     pub fn append(&mut self, name: &str, digest: Digest) -> Result<()> {
+        let _acting = acting_as::<P>(Role::Writer);
         if !self.session.contains(&digest) {
             return Err(StoreError::UnknownChunk(digest).into());
         }
@@ -337,6 +342,7 @@ impl<P: Platform> BackupWriter<P> {
     /// # Errors
     /// [`StoreError::NotFound`] when not open; I/O errors (the index stays open).
     pub fn close_index(&mut self, name: &str) -> Result<()> {
+        let _acting = acting_as::<P>(Role::Writer);
         let digests = self
             .open
             .get(name)
@@ -366,6 +372,7 @@ impl<P: Platform> BackupWriter<P> {
     /// # Errors
     /// When an index is still open; the session is then aborted.
     pub fn finish(mut self) -> Result<()> {
+        let _acting = acting_as::<P>(Role::Writer);
         if let Some(name) = self.open.keys().next() {
             return Err(StoreError::IndexStillOpen {
                 snapshot: self.snapshot.to_string(),

@@ -255,12 +255,15 @@ mod tests {
     use super::*;
     use crate::platform::{Loom, Shuttle};
     use std::sync::Arc;
-    use store::platform::{spawn, Mutex};
+    use store::platform::{spawn, LockClass, Mutex};
     use store::Platform;
 
     /// Two threads take two locks in opposite orders: some schedule deadlocks.
     fn inversion<P: Platform>() {
-        let locks = Arc::new((Mutex::<P, ()>::new(()), Mutex::<P, ()>::new(())));
+        let locks = Arc::new((
+            Mutex::<P, ()>::new(LockClass::Driver, ()),
+            Mutex::<P, ()>::new(LockClass::Driver, ()),
+        ));
         let other = locks.clone();
         let ab = spawn::<P, _, _>("a-then-b", move || {
             let _a = other.0.lock();
@@ -275,7 +278,7 @@ mod tests {
 
     /// A thread panics while holding a lock another thread waits for: not a deadlock.
     fn panic_while_another_waits<P: Platform>() {
-        let lock = Arc::new(Mutex::<P, ()>::new(()));
+        let lock = Arc::new(Mutex::<P, ()>::new(LockClass::Driver, ()));
         let other = lock.clone();
         let holder = spawn::<P, _, _>("holder", move || {
             let _held = other.lock();

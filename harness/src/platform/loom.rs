@@ -4,6 +4,7 @@ use crate::execution::{blocking, counted_thread};
 use ::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use ::loom::sync::{Condvar, Mutex, MutexGuard};
 use std::ops::{Deref, DerefMut};
+use store::platform::LockClass;
 use store::Platform;
 
 /// Locks, atomics and threads from [loom 0.7](https://docs.rs/loom/0.7.3), for exhaustive
@@ -104,7 +105,7 @@ impl Platform for Loom {
     type RawAtomicBool = AtomicBool;
     type RawJoinHandle<T: Send + 'static> = ::loom::thread::JoinHandle<T>;
 
-    fn mutex<T: Send>(value: T) -> Self::RawMutex<T> {
+    fn mutex<T: Send>(_class: LockClass, value: T) -> Self::RawMutex<T> {
         Mutex::new(value)
     }
 
@@ -117,7 +118,7 @@ impl Platform for Loom {
         }))
     }
 
-    fn condvar() -> Self::RawCondvar {
+    fn condvar(_class: LockClass) -> Self::RawCondvar {
         Condvar::new()
     }
 

@@ -4,6 +4,7 @@ use crate::execution::{blocking, counted_thread};
 use ::shuttle::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use ::shuttle::sync::{Condvar, Mutex, MutexGuard};
 use shuttle_engine::runtime::execution::ExecutionState;
+use store::platform::LockClass;
 use store::Platform;
 
 /// Locks, atomics and threads from [shuttle 0.9](https://docs.rs/shuttle/0.9.10), for
@@ -41,7 +42,7 @@ impl Platform for Shuttle {
     type RawAtomicBool = AtomicBool;
     type RawJoinHandle<T: Send + 'static> = ::shuttle::thread::JoinHandle<T>;
 
-    fn mutex<T: Send>(value: T) -> Self::RawMutex<T> {
+    fn mutex<T: Send>(_class: LockClass, value: T) -> Self::RawMutex<T> {
         Mutex::new(value)
     }
 
@@ -53,7 +54,7 @@ impl Platform for Shuttle {
         })
     }
 
-    fn condvar() -> Self::RawCondvar {
+    fn condvar(_class: LockClass) -> Self::RawCondvar {
         Condvar::new()
     }
 

@@ -17,7 +17,7 @@ use crate::oracle::{CutoffRule, Oracle};
 use crate::world::{Checking, ModelStorage, Setup};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use store::platform::{spawn, Mutex, MutexGuard};
+use store::platform::{spawn, LockClass, Mutex, MutexGuard};
 use store::storage::{Bucket, ChunkDir, ModelBucket, ModelChunkDir};
 use store::{
     BackupWriter, Clock, Datastore, Digest, LockGranularity, Platform, Process, StoreError,
@@ -241,7 +241,7 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
     let first = ds.start_process();
     let mut run = Run {
         ds,
-        current: Mutex::new(first.clone()),
+        current: Mutex::new(LockClass::Driver, first.clone()),
         first,
         chunks,
         bucket,

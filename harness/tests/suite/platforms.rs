@@ -6,7 +6,7 @@
 use harness::platform::{Loom, Shuttle};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use store::platform::{panic_message, spawn, Condvar, Mutex, Platform};
+use store::platform::{panic_message, spawn, Condvar, LockClass, Mutex, Platform};
 use store::Std;
 
 /// A scheduling point in the tests: the store needs none, so the platform has none.
@@ -39,7 +39,7 @@ impl Yield for Std {
 /// Two threads increment a counter by reading it under the lock and writing it back under
 /// a second acquisition: an update can be lost.
 fn lost_update_racy<P: Platform>() {
-    let counter = Arc::new(Mutex::<P, u64>::new(0));
+    let counter = Arc::new(Mutex::<P, u64>::new(LockClass::Driver, 0));
     let handles: Vec<_> = (0..2)
         .map(|i| {
             let counter = Arc::clone(&counter);
@@ -57,7 +57,7 @@ fn lost_update_racy<P: Platform>() {
 
 /// Two threads increment a counter under a mutex: no update is lost.
 fn lost_update_locked<P: Platform>() {
-    let counter = Arc::new(Mutex::<P, u64>::new(0));
+    let counter = Arc::new(Mutex::<P, u64>::new(LockClass::Driver, 0));
     let handles: Vec<_> = (0..2)
         .map(|i| {
             let counter = Arc::clone(&counter);
@@ -75,7 +75,10 @@ fn lost_update_locked<P: Platform>() {
 
 /// One thread waits for a flag under a mutex and condvar, the other sets it and notifies.
 fn condvar_handshake<P: Platform>() {
-    let shared = Arc::new((Mutex::<P, bool>::new(false), Condvar::<P>::new()));
+    let shared = Arc::new((
+        Mutex::<P, bool>::new(LockClass::Driver, false),
+        Condvar::<P>::new(LockClass::Driver),
+    ));
     let waiter = {
         let shared = Arc::clone(&shared);
         spawn::<P, _, _>("waiter", move || {
@@ -122,7 +125,10 @@ fn distinct_thread_ids<P: Platform + Yield>() {
 
 /// Two threads take two mutexes in opposite orders: some schedule deadlocks.
 fn lock_order_inversion<P: Platform>() {
-    let locks = Arc::new((Mutex::<P, ()>::new(()), Mutex::<P, ()>::new(())));
+    let locks = Arc::new((
+        Mutex::<P, ()>::new(LockClass::Driver, ()),
+        Mutex::<P, ()>::new(LockClass::Driver, ()),
+    ));
     let ab = {
         let locks = Arc::clone(&locks);
         spawn::<P, _, _>("a-then-b", move || {

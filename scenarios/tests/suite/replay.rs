@@ -101,8 +101,10 @@ fn corrupt_schedules_are_rejected() {
     }
 }
 
-/// A schedule of `sync-vs-sweep` with `pull-checks-without-touch` (found by the campaign's
-/// shuttle random trial 75 of 300; 3 of those trials report P2, the rest P3) in which the job publishes its index after the GC's mark and
+/// A schedule of `sync-vs-sweep` with `pull-checks-without-touch` (found by shuttle random
+/// with seed 266, the first of seeds 0 to 299 whose one schedule reports P2; most report
+/// P3; refreshed whenever the store's scheduling points change, as when the per-chunk lock
+/// table was split into shards) in which the job publishes its index after the GC's mark and
 /// before its sweep: the untouched chunk is removed under a visible index, so the oracle
 /// reports P2, not P3, and that is the expected report for this bug too.
 #[test]
@@ -111,8 +113,8 @@ fn untouched_chunk_swept_after_publication_is_p2() {
     let race = SeededRace::of(bug);
     let entry = race.scenario().entry(Checker::Random);
     let setup = Setup::with_bug(bug);
-    let schedule = "910270ba8db7f70500000000000000000000000000000000000000000020294a144991142989\n\
-                    a24891244992244992a4284a";
+    let schedule = "9102748a02000000000000000000000000000000000000000080242592244552a24492224991\n\
+                    a2485194449224294a2205";
     let failure = check::replay(schedule, move || entry(setup))
         .expect("schedule decodes")
         .expect("the schedule fails");

@@ -2,7 +2,7 @@
 
 use super::fault::{Fault, FaultSource, Site};
 use crate::digest::Digest;
-use crate::platform::{Mutex, MutexGuard, Platform};
+use crate::platform::{LockClass, Mutex, MutexGuard, Platform};
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -27,7 +27,7 @@ pub(crate) struct Step<'a, P: Platform, S: Send> {
 impl<P: Platform, S: Send> ModelCell<P, S> {
     pub(crate) fn new(state: S) -> Self {
         Self {
-            step: Mutex::new(()),
+            step: Mutex::new(LockClass::ModelStep, ()),
             state: std::sync::Mutex::new(state),
             faults: RwLock::new(None),
         }

@@ -6,7 +6,7 @@
 //! check fails when it should.
 
 use crate::common::*;
-use harness::check::Checker;
+use harness::check::{Cause, Checker};
 use harness::platform::{Loom, Shuttle};
 use std::sync::Arc;
 use store::locks::LockTable;
@@ -81,4 +81,78 @@ fn a_lock_that_does_not_block_is_caught() {
     fails_on_some_schedule(Checker::Pct, "non-blocking lock", TOO_EARLY, || {
         waiter_waits_for_holder::<Shuttle>(not_blocking)
     });
+}
+
+/// A digest in the same shard of the lock table as `Digest::of(b"x")`, but another digest:
+/// the table must not make it wait for `x`'s holder.
+fn neighbour_of_x() -> Digest {
+    let x = Digest::of(b"x");
+    let shards = store::locks::CHUNK_LOCK_SHARDS;
+    (0u32..)
+        .map(|i| Digest::of(&i.to_le_bytes()))
+        .find(|d| *d != x && usize::from(d.0[0]) % shards == usize::from(x.0[0]) % shards)
+        .expect("some digest shares x's shard")
+}
+
+/// The main thread holds `x` while a waiter blocks on `x` and another thread takes and
+/// releases `other` with `take`; the main thread joins that thread *before* releasing
+/// `x`, so if taking `other` had to wait for `x`, every thread would block (a deadlock the
+/// checker reports). Then the release of `x` must wake its waiter (a lost wakeup is a
+/// deadlock too). `other` shares `x`'s shard, so a shard-wide wait would show.
+fn unrelated_digest_does_not_wait<P: Platform>(take_other: Take<P>) {
+    let table = Arc::new(LockTable::<P>::new());
+    let (x, other) = (Digest::of(b"x"), neighbour_of_x());
+    table.lock_chunk(x, || {});
+    let waiter = {
+        let table = table.clone();
+        spawn::<P, _, _>("waiter", move || {
+            table.lock_chunk(x, || {});
+            table.unlock_chunk(x, || {});
+        })
+    };
+    let unrelated = {
+        let table = table.clone();
+        spawn::<P, _, _>("unrelated", move || {
+            take_other(&table, other);
+            table.unlock_chunk(other, || {});
+        })
+    };
+    unrelated.join();
+    table.unlock_chunk(x, || {});
+    waiter.join();
+    assert!(table.try_lock_chunk(x, |_| {}), "x is free at the end");
+    assert!(
+        table.try_lock_chunk(other, |_| {}),
+        "other is free at the end"
+    );
+}
+
+/// A broken stand-in for a table that serialises every digest: taking `other` waits for
+/// `x`'s lock first.
+fn waits_for_x<P: Platform>(table: &LockTable<P>, other: Digest) {
+    table.lock_chunk(Digest::of(b"x"), || {});
+    table.unlock_chunk(Digest::of(b"x"), || {});
+    table.lock_chunk(other, || {});
+}
+
+#[test]
+fn unrelated_digests_do_not_wait_under_loom_and_shuttle() {
+    holds_on_every_schedule(Checker::Loom, "unrelated digest", || {
+        unrelated_digest_does_not_wait::<Loom>(blocking)
+    });
+    holds_on_every_schedule(Checker::Pct, "unrelated digest", || {
+        unrelated_digest_does_not_wait::<Shuttle>(blocking)
+    });
+}
+
+#[test]
+fn a_table_that_serialises_digests_is_caught() {
+    for checker in [Checker::Loom, Checker::Pct] {
+        let report = harness::check::run(checker, &budget(), move || match checker {
+            Checker::Loom => unrelated_digest_does_not_wait::<Loom>(waits_for_x),
+            _ => unrelated_digest_does_not_wait::<Shuttle>(waits_for_x),
+        });
+        let failure = report.failure.expect("a serialising table deadlocks");
+        assert_eq!(failure.cause, Cause::Deadlock, "{}", failure.message);
+    }
 }

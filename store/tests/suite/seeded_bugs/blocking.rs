@@ -7,7 +7,7 @@ use crate::common::*;
 use harness::check::Checker;
 use harness::platform::Loom;
 use std::sync::Arc;
-use store::platform::{spawn, AtomicBool, Condvar, Mutex};
+use store::platform::{spawn, AtomicBool, Condvar, LockClass, Mutex};
 use store::{Event, Fact, LockKind, NoopObserver, Observer, Platform, SeededBug};
 
 /// What a re-use that got past the held chunk store mutex says.
@@ -87,8 +87,8 @@ struct GateState {
 impl<P: Platform> Gate<P> {
     fn new() -> Self {
         Self {
-            state: Mutex::new(GateState::default()),
-            changed: Condvar::new(),
+            state: Mutex::new(LockClass::Driver, GateState::default()),
+            changed: Condvar::new(LockClass::Driver),
         }
     }
 

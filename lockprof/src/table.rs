@@ -1,7 +1,7 @@
 //! Tables of strings, rendered as aligned text or as Markdown.
 
 /// A table of strings; numeric columns are right-aligned.
-pub(super) struct Table {
+pub struct Table {
     /// Column titles.
     pub header: Vec<String>,
     /// Which columns are right-aligned.
@@ -71,12 +71,12 @@ impl Table {
 }
 
 /// Seconds with two decimals.
-pub(super) fn secs(s: f64) -> String {
+pub fn secs(s: f64) -> String {
     format!("{s:.2}s")
 }
 
 /// A short duration: milliseconds below a second, else seconds.
-pub(super) fn short_secs(s: f64) -> String {
+pub fn short_secs(s: f64) -> String {
     match s < 1.0 {
         true => format!("{:.1} ms", s * 1e3),
         false => format!("{s:.2}s"),
@@ -84,7 +84,7 @@ pub(super) fn short_secs(s: f64) -> String {
 }
 
 /// An integer with thousands separators.
-pub(super) fn count(n: u64) -> String {
+pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -97,7 +97,7 @@ pub(super) fn count(n: u64) -> String {
 }
 
 /// A rate, rounded, with thousands separators.
-pub(super) fn per_sec(r: f64) -> String {
+pub fn per_sec(r: f64) -> String {
     count(r.round() as u64)
 }
 
