@@ -12,7 +12,9 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-use store::{Backend, Datastore, Digest, LockGranularity, Platform, Process, SnapshotId};
+use store::{
+    Backend, Datastore, Digest, LockGranularity, Platform, Process, SnapshotId, StoreError,
+};
 
 /// What the threads of a profiled run do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
@@ -397,18 +399,32 @@ impl Background {
                             .then(|| queue.pop_front())
                             .flatten()
                     };
-                    match oldest {
-                        Some(snapshot) => {
-                            process.prune(&snapshot)?;
-                            n += 1;
-                        }
-                        None => std::thread::yield_now(),
+                    let Some(snapshot) = oldest else {
+                        std::thread::yield_now();
+                        continue;
+                    };
+                    match process.prune(&snapshot) {
+                        Ok(()) => n += 1,
+                        // A backup builds on it (the group's newest snapshot is the next
+                        // session's base): refused, as the store documents; later.
+                        Err(e) if is_locked(&e) => (snapshots.lock())
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push_back(snapshot),
+                        Err(e) => return Err(e),
                     }
                 }
             }
         }
         Ok(n)
     }
+}
+
+/// Whether `err` is the store refusing a lock (a documented refusal, not a failure).
+fn is_locked(err: &anyhow::Error) -> bool {
+    matches!(
+        err.downcast_ref::<StoreError>(),
+        Some(StoreError::Locked(_))
+    )
 }
 
 /// Checks that `workload` can run on `backend`.
