@@ -12,7 +12,7 @@ use harness::program::Program;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use store::profile::{self, Profiled};
+use store::profile::{self, Profiled, Snapshot};
 use store::{Backend, LockGranularity, Platform, Std, StoreConfig};
 
 /// The most memory the writers' chunk pools may take together.
@@ -173,16 +173,45 @@ impl Cli {
             (None, Workload::Program) => bail!("the program workload needs --program FILE"),
             (None, _) => None,
         };
-        let pools = u64::from(self.threads) * self.iterations * self.chunk_size as u64;
-        if workload.writes() && pools > MAX_POOL_BYTES {
+        let pools = (u64::from(self.threads))
+            .checked_mul(self.iterations)
+            .and_then(|n| n.checked_mul(self.chunk_size as u64));
+        if workload.writes() && pools.is_none_or(|bytes| bytes > MAX_POOL_BYTES) {
             bail!(
-                "{} writers x {} chunks x {} is {} MiB of pools, over {} MiB; lower --iterations or use --duration",
+                "{} writers x {} chunks x {} of pools is over {} MiB; lower --iterations (with --duration, writers cycle through their pools)",
                 self.threads,
                 self.iterations,
                 size_label(self.chunk_size),
-                pools / MIB as u64,
                 MAX_POOL_BYTES / MIB as u64
             );
+        }
+        let stored = match workload {
+            Workload::Restore | Workload::Mixed => self.chunks.checked_mul(self.chunk_size as u64),
+            _ => Some(self.sweep_chunks as u64 * 64),
+        };
+        if stored.is_none_or(|bytes| bytes > MAX_POOL_BYTES) {
+            bail!(
+                "the chunks stored before the run (--chunks, --sweep-chunks) would take over {} MiB",
+                MAX_POOL_BYTES / MIB as u64
+            );
+        }
+        if let (Workload::Program, Some(&LockGranularity::Sharded(n))) = (
+            workload,
+            self.lock.0.iter().find(|l| **l != LockGranularity::Single),
+        ) {
+            if n != store::lock_granularity::DEFAULT_SHARDS {
+                bail!(
+                    "a program runs sharded with {} shards (the harness's), not {n}",
+                    store::lock_granularity::DEFAULT_SHARDS
+                );
+            }
+        }
+        for path in [&self.json, &self.markdown, &self.plot]
+            .into_iter()
+            .flatten()
+        {
+            std::fs::write(path, "")
+                .with_context(|| format!("cannot write report file {}", path.display()))?;
         }
         Ok(Settings {
             cli: self,
@@ -295,29 +324,40 @@ impl Settings {
         let mut profiled = vec![Vec::new(); locks.len()];
         let mut unprofiled = vec![Vec::new(); locks.len()];
         let mut last = vec![None; locks.len()];
+        let mut summed = vec![Snapshot::default(); locks.len()];
         for round in 1..=rounds {
             for (i, &lock) in locks.iter().enumerate() {
                 let label = format!("lock {lock}, round {round}/{rounds}");
-                if self.cli.overhead {
-                    let m = self.once::<Std>(&plan, lock, &format!("{label}, unprofiled"))?;
-                    unprofiled[i].push(m.rate());
+                // With --overhead, the unprofiled twin runs first in odd rounds and second
+                // in even ones, so whatever the order favours hits both sides alike.
+                let twin_first = round % 2 == 1;
+                let twin = |settings: &Self| -> Result<f64> {
+                    let m = settings.once::<Std>(&plan, lock, &format!("{label}, unprofiled"))?;
+                    Ok(m.0.rate())
+                };
+                if self.cli.overhead && twin_first {
+                    unprofiled[i].push(twin(self)?);
                 }
-                let m = self.once::<Profiled>(&plan, lock, &label)?;
+                let (m, snapshot) = self.once::<Profiled>(&plan, lock, &label)?;
+                if self.cli.overhead && !twin_first {
+                    unprofiled[i].push(twin(self)?);
+                }
                 profiled[i].push(m.rate());
-                last[i] = Some((m, profile::snapshot()));
+                summed[i].absorb(&snapshot);
+                last[i] = Some(m);
             }
         }
         let mut runs = Vec::new();
         let mut overhead = Vec::new();
         for (i, lock) in locks.iter().enumerate() {
-            let Some((m, snapshot)) = last[i].take() else {
+            let Some(m) = last[i].take() else {
                 bail!("no round ran (--repeat must be at least 1)");
             };
             runs.push(RunReport::new(
                 lock.to_string(),
                 &m,
                 profiled[i].clone(),
-                &snapshot,
+                &summed[i],
             ));
             if self.cli.overhead {
                 let pair = (unprofiled[i].clone(), profiled[i].clone());
@@ -330,13 +370,14 @@ impl Settings {
         Ok(report)
     }
 
-    /// One run on platform `P` over a fresh datastore, with a progress bar.
+    /// One run on platform `P` over a fresh datastore, with a progress bar; the profile
+    /// as it stood when the main threads were done (empty on an unprofiled platform).
     fn once<P: Platform>(
         &self,
         plan: &Plan,
         lock: LockGranularity,
         label: &str,
-    ) -> Result<Measured> {
+    ) -> Result<(Measured, Snapshot)> {
         let opened = self.cli.storage.open::<P>(self.config(lock))?;
         let bar = self.bar(plan, label);
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
@@ -344,10 +385,18 @@ impl Settings {
             Some(_) => bar.set_position(ops),
             None => bar.set_position(ms(elapsed).min(ms(plan.duration))),
         };
-        let measured = workload::run(plan, &opened.ds, lock, profile::reset, &progress)
-            .with_context(|| format!("{label}: the run failed"))?;
+        let mut snapshot = Snapshot::default();
+        let measured = workload::run(
+            plan,
+            &opened.ds,
+            lock,
+            profile::reset,
+            || snapshot = profile::snapshot(),
+            &progress,
+        )
+        .with_context(|| format!("{label}: the run failed"))?;
         bar.finish_and_clear();
-        Ok(measured)
+        Ok((measured, snapshot))
     }
 
     fn bar(&self, plan: &Plan, label: &str) -> ProgressBar {

@@ -17,9 +17,15 @@ const PANEL_HEIGHT: u32 = 500;
 /// When there are no runs, or drawing fails.
 pub fn svg(runs: &[RunReport], title: &str) -> Result<String> {
     anyhow::ensure!(!runs.is_empty(), "nothing to plot: no run");
+    // One y scale for every panel, so panels side by side compare.
+    let top = (runs.iter())
+        .flat_map(|run| run.classes.iter().map(|row| row.contended))
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let mut panels = Vec::new();
     for run in runs {
-        panels.push(panel(run, title)?);
+        panels.push(panel(run, title, top as f64)?);
     }
     let width = PANEL_WIDTH * panels.len() as u32;
     let mut out = format!(
@@ -33,8 +39,9 @@ pub fn svg(runs: &[RunReport], title: &str) -> Result<String> {
     Ok(out)
 }
 
-/// One run's panel: a line per class with waits (a flat line at zero when none waited).
-fn panel(run: &RunReport, title: &str) -> Result<String> {
+/// One run's panel: a line per class with waits (an empty panel when nothing waited), the
+/// y axis up to `top`.
+fn panel(run: &RunReport, title: &str, top: f64) -> Result<String> {
     let lines: Vec<_> = (run.classes.iter())
         .filter(|row| !row.wait_buckets.is_empty())
         .map(|row| {
@@ -54,7 +61,7 @@ fn panel(run: &RunReport, title: &str) -> Result<String> {
     poloto::frame_build()
         .data(poloto::plots!(
             lines,
-            poloto::build::markers([1.0, 9.0], [0.0])
+            poloto::build::markers([1.0, 9.0], [0.0, top])
         ))
         .build_and_label((
             heading.as_str(),

@@ -1,10 +1,10 @@
 //! What a profile command reports: per run (one lock granularity), the throughput and the
 //! profile by lock class and by role; the sharded/single ratio; the profiling overhead.
 
-use crate::table::{count, Table};
+use crate::table::{count, per_sec, Table};
 use crate::workload::{Measured, Workload};
 use serde::Serialize;
-use store::profile::{Row, Snapshot};
+use store::profile::{LockClass, Row, Snapshot};
 
 /// One profiled run.
 #[derive(Clone, Debug, Serialize)]
@@ -19,15 +19,15 @@ pub struct RunReport {
     pub rates: Vec<f64>,
     /// Their median.
     pub rate: f64,
-    /// One row per lock class, all roles together.
+    /// One row per lock class, all roles together, summed over every round.
     pub classes: Vec<Row>,
     /// One row per lock class and role.
     pub rows: Vec<Row>,
 }
 
 impl RunReport {
-    /// A granularity's report from its last round, every round's rate, and the last
-    /// round's profile.
+    /// A granularity's report from its last round, every round's rate, and the profile
+    /// summed over every round.
     pub fn new(lock: String, last: &Measured, rates: Vec<f64>, snapshot: &Snapshot) -> Self {
         Self {
             lock,
@@ -40,10 +40,11 @@ impl RunReport {
         }
     }
 
-    /// The class whose blocked acquisitions waited longest in total, if any waited.
+    /// The store's lock class whose blocked acquisitions waited longest in total, if any
+    /// waited (the driver's own locks are not the store's).
     pub fn most_waited(&self) -> Option<&Row> {
         (self.classes.iter())
-            .filter(|r| r.wait.total_ns > 0)
+            .filter(|r| r.wait.total_ns > 0 && r.class != LockClass::Driver)
             .max_by_key(|r| r.wait.total_ns)
     }
 }
@@ -132,7 +133,7 @@ impl Report {
             let head = format!(
                 "lock {}: {} per second (median of {}: {}); last round {} {} in {:.2} s",
                 run.lock,
-                count(run.rate.round() as u64),
+                per_sec(run.rate),
                 run.rates.len(),
                 rates(&run.rates),
                 count(run.ops),
@@ -140,8 +141,8 @@ impl Report {
                 run.wall_secs,
             );
             out.push_str(&match markdown {
-                true => format!("### {head}\n\nBy lock class:\n\n"),
-                false => format!("{head}\n  by lock class:\n"),
+                true => format!("### {head}\n\nBy lock class ({LEGEND}):\n\n"),
+                false => format!("{head}\n  by lock class ({LEGEND}):\n"),
             });
             out.push_str(&table(profile_table(&run.classes, false)));
             out.push_str(if markdown {
@@ -183,9 +184,13 @@ impl Report {
 }
 
 fn rates(r: &[f64]) -> String {
-    let r: Vec<String> = r.iter().map(|x| count(x.round() as u64)).collect();
+    let r: Vec<String> = r.iter().map(|x| per_sec(*x)).collect();
     r.join(", ")
 }
+
+/// What the columns mean, under each run's heading.
+const LEGEND: &str = "every round summed; waited: share of acquisitions that blocked; \
+wait columns over the blocked ones only; chunk-lock-wait counts each sleep on a held chunk";
 
 /// The profile as a table; `by_role` adds the role column.
 fn profile_table(rows: &[Row], by_role: bool) -> Table {

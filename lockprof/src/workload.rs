@@ -77,6 +77,8 @@ impl Workload {
 const SESSION_CHUNKS: usize = 64;
 /// Snapshots the mixed workload's pruner leaves in place.
 const KEEP_SNAPSHOTS: usize = 4;
+/// How long the mixed workload's pruner pauses when it has nothing to prune.
+const PRUNER_PAUSE: Duration = Duration::from_millis(1);
 
 /// Everything a run needs besides the platform and the lock granularity.
 pub struct Plan {
@@ -139,16 +141,21 @@ impl Control {
 }
 
 /// Runs `plan` on `ds` (a fresh, empty datastore): stores the plan's chunks, calls
-/// `measuring` (a profile's reset), then runs the threads. `progress` is called about ten
-/// times a second with the operations completed and the time elapsed.
+/// `measuring` (a profile's reset), runs the threads, and calls `measured` as soon as the
+/// main threads are done (a profile's snapshot), before the background threads are told
+/// to stop. `progress` is called about twenty times a second with the operations
+/// completed and the time elapsed. The wall time runs from the threads' start to the
+/// moment the last main thread finished.
 ///
 /// # Errors
-/// The first store error of any thread, or a program run's failure.
+/// The first store error among the threads (main threads first, in order), or a program
+/// run's failure.
 pub fn run<P: Platform>(
     plan: &Plan,
     ds: &Arc<Datastore<P>>,
     lock: LockGranularity,
     measuring: impl FnOnce(),
+    measured: impl FnOnce(),
     progress: &dyn Fn(u64, Duration),
 ) -> Result<Measured> {
     let process = ds.start_process();
@@ -175,7 +182,10 @@ pub fn run<P: Platform>(
         let main: Vec<_> = (0..plan.threads)
             .map(|t| {
                 let (process, snapshots) = (&process, &snapshots);
-                s.spawn(move || main_thread(plan, t, process, lock, snapshots, ctl))
+                s.spawn(move || {
+                    let result = main_thread(plan, t, process, lock, snapshots, ctl);
+                    (result, Instant::now())
+                })
             })
             .collect();
         while main.iter().any(|h| !h.is_finished()) {
@@ -186,12 +196,27 @@ pub fn run<P: Platform>(
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let wall = start.elapsed();
+        let mut results = Vec::new();
+        let mut last = start;
+        for handle in main {
+            match handle.join() {
+                Ok((result, finished)) => {
+                    last = last.max(finished);
+                    results.push(result);
+                }
+                Err(p) => results.push(Err(anyhow!(panic_text(&*p)))),
+            }
+        }
+        measured();
         ctl.stop_background.store(true, Relaxed);
-        let results: Vec<Result<u64>> = (main.into_iter().chain(background))
-            .map(|h| h.join().unwrap_or_else(|p| Err(anyhow!(panic_text(&*p)))))
-            .collect();
-        (wall, results)
+        for handle in background {
+            results.push(
+                handle
+                    .join()
+                    .unwrap_or_else(|p| Err(anyhow!(panic_text(&*p)))),
+            );
+        }
+        (last - start, results)
     });
     progress(control.done.load(Relaxed), wall);
     let mut ops = 0;
@@ -255,6 +280,7 @@ fn write<P: Platform>(
     let group = format!("lockprof/{t}");
     let mut n = 0u64;
     let mut session = 0i64;
+    let mut previous = None;
     while ctl.more(n) {
         session += 1;
         let mut writer = process.start_backup(&group, session)?;
@@ -278,11 +304,14 @@ fn write<P: Platform>(
             writer.close_index("data.img")?;
         }
         writer.finish()?;
-        if let Some(queue) = published {
+        // The pruner gets a snapshot once a newer one of its group exists: the group's
+        // newest is the next session's base, which a backup locks shared (pruning it would
+        // refuse that backup).
+        if let (Some(queue), Some(older)) = (published, previous.replace(snapshot)) {
             queue
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .push_back(snapshot);
+                .push_back(older);
         }
     }
     Ok(n)
@@ -400,16 +429,21 @@ impl Background {
                             .flatten()
                     };
                     let Some(snapshot) = oldest else {
-                        std::thread::yield_now();
+                        // Nothing old enough yet: the writers make a snapshot every
+                        // session; checking more often than that only burns a core.
+                        std::thread::sleep(PRUNER_PAUSE);
                         continue;
                     };
                     match process.prune(&snapshot) {
                         Ok(()) => n += 1,
-                        // A backup builds on it (the group's newest snapshot is the next
-                        // session's base): refused, as the store documents; later.
-                        Err(e) if is_locked(&e) => (snapshots.lock())
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .push_back(snapshot),
+                        // A sync or backup holds it (the store refuses, as documented):
+                        // try again later.
+                        Err(e) if matches!(StoreError::of(&e), Some(StoreError::Locked(_))) => {
+                            (snapshots.lock())
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .push_back(snapshot);
+                            std::thread::sleep(PRUNER_PAUSE);
+                        }
                         Err(e) => return Err(e),
                     }
                 }
@@ -417,14 +451,6 @@ impl Background {
         }
         Ok(n)
     }
-}
-
-/// Whether `err` is the store refusing a lock (a documented refusal, not a failure).
-fn is_locked(err: &anyhow::Error) -> bool {
-    matches!(
-        err.downcast_ref::<StoreError>(),
-        Some(StoreError::Locked(_))
-    )
 }
 
 /// Checks that `workload` can run on `backend`.

@@ -29,6 +29,7 @@ fn bad_input_exits_2_with_one_line() {
     std::fs::write(&not_program, r#"{"threads": 3}"#).expect("write");
     let scenario_failure = dir.path().join("scenario.json");
     std::fs::write(&scenario_failure, r#"{"target": {"scenario": "x"}}"#).expect("write");
+    let example = example_program();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--threads", "0"], "--threads"),
         (vec!["--threads", "many"], "--threads"),
@@ -36,7 +37,7 @@ fn bad_input_exits_2_with_one_line() {
         (vec!["--lock", "coarse"], "coarse"),
         (vec!["--backend", "nfs"], "nfs"),
         (vec!["--storage", "/no/such/dir"], "/no/such/dir"),
-        (vec!["--chunk-size", "0"], "0"),
+        (vec!["--chunk-size", "0"], "--chunk-size"),
         (vec!["--chunk-size", "1GiB"], "1GiB"),
         (vec!["--duration", "-1"], "-1"),
         (vec!["--iterations", "0"], "--iterations"),
@@ -65,6 +66,26 @@ fn bad_input_exits_2_with_one_line() {
             vec!["--iterations", "100000", "--chunk-size", "4MiB"],
             "lower --iterations",
         ),
+        (
+            vec!["--iterations", "9223372036854775808", "--chunk-size", "1"],
+            "lower --iterations",
+        ),
+        (
+            vec![
+                "--workload",
+                "restore",
+                "--chunks",
+                "100000",
+                "--chunk-size",
+                "4MiB",
+            ],
+            "stored",
+        ),
+        (vec!["--json", "/no/such/dir/report.json"], "/no/such/dir"),
+        (
+            vec!["--program", example.as_str(), "--lock", "sharded:4"],
+            "16 shards",
+        ),
     ];
     for (args, needle) in cases {
         let out = lockprof(&args);
@@ -81,6 +102,12 @@ fn bad_input_exits_2_with_one_line() {
         );
         assert!(out.stdout.is_empty(), "{args:?}: nothing ran");
     }
+}
+
+/// The example program shipped with the crate.
+fn example_program() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/backup-gc-read-s3.json");
+    path.to_str().expect("utf-8").to_string()
 }
 
 #[test]
@@ -219,8 +246,8 @@ fn restore_mixed_and_programs_run() {
             "{role} missing: {roles_seen:?}"
         );
     }
-    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/backup-gc-read-s3.json");
-    let program = program.to_str().expect("utf-8");
+    let program = example_program();
+    let program = program.as_str();
     let report = profile_with(
         dir.path(),
         "--iterations 20 --lock single",

@@ -415,6 +415,7 @@ impl<P: Platform> BackupWriter<P> {
 
     /// Abort: removes temporary indexes and the snapshot, then releases the locks.
     fn abort(&mut self) {
+        let _acting = acting_as::<P>(Role::Writer);
         self.emit_done();
         let ds = self.process.datastore().clone();
         for name in std::mem::take(&mut self.open).into_keys() {

@@ -49,12 +49,15 @@ impl Histogram {
         }
     }
 
-    /// Records one duration. Only the owning thread writes, so the relaxed updates
-    /// cost no more than plain adds on an uncontended cache line.
+    /// Records one duration. Only the owning thread writes, so a relaxed load and store
+    /// suffice (no locked read-modify-write); readers may see a record half written, which
+    /// a snapshot taken while threads run tolerates.
     pub(super) fn record(&self, ns: u64) {
-        self.buckets[bucket(ns)].fetch_add(1, Relaxed);
-        self.total.fetch_add(ns, Relaxed);
-        self.max.fetch_max(ns, Relaxed);
+        bump(&self.buckets[bucket(ns)], 1);
+        bump(&self.total, ns);
+        if ns > self.max.load(Relaxed) {
+            self.max.store(ns, Relaxed);
+        }
     }
 
     /// Adds what this histogram holds to `into`.
@@ -73,6 +76,11 @@ impl Histogram {
         self.total.store(0, Relaxed);
         self.max.store(0, Relaxed);
     }
+}
+
+/// Adds `n` to a counter only its owning thread writes.
+pub(super) fn bump(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
 }
 
 /// A histogram's values, summed over threads.

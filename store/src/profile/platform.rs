@@ -5,7 +5,7 @@ use crate::platform::Platform;
 use crate::Std;
 use std::ops::{Deref, DerefMut};
 use std::sync::{PoisonError, TryLockError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Real threads and `std::sync` locks, like [`Std`], with every lock acquisition, wait and
 /// hold recorded in the process's profile ([`super::snapshot`]). An uncontended lock costs
@@ -19,32 +19,40 @@ pub struct ProfiledMutex<T> {
     class: LockClass,
 }
 
-/// A held [`ProfiledMutex`]; records the hold when dropped.
+/// A held [`ProfiledMutex`]; records the acquisition and the hold once released.
 pub struct ProfiledGuard<'a, T> {
     /// `None` only while a condition wait has the lock.
     inner: Option<std::sync::MutexGuard<'a, T>>,
     class: LockClass,
     role: Role,
+    /// How long taking the lock blocked (`None`: it was free).
+    wait: Option<Duration>,
     since: Instant,
 }
 
 impl<'a, T> ProfiledGuard<'a, T> {
-    fn new(inner: std::sync::MutexGuard<'a, T>, class: LockClass, role: Role) -> Self {
+    fn new(
+        inner: std::sync::MutexGuard<'a, T>,
+        class: LockClass,
+        role: Role,
+        wait: Option<Duration>,
+    ) -> Self {
         Self {
             inner: Some(inner),
             class,
             role,
+            wait,
             since: Instant::now(),
         }
     }
 
-    /// Ends the hold: records it and hands the std guard over.
-    fn release(&mut self) -> Option<std::sync::MutexGuard<'a, T>> {
-        let inner = self.inner.take();
-        if inner.is_some() {
-            record::held(self.class, self.role, self.since.elapsed());
+    /// Releases the std guard, if held, and then records the acquisition and its hold.
+    fn release(&mut self) {
+        let end = Instant::now();
+        if let Some(inner) = self.inner.take() {
+            drop(inner);
+            record::record(self.class, self.role, self.wait, Some(end - self.since));
         }
-        inner
     }
 }
 
@@ -69,12 +77,7 @@ impl<T> DerefMut for ProfiledGuard<'_, T> {
 
 impl<T> Drop for ProfiledGuard<'_, T> {
     fn drop(&mut self) {
-        // The hold ends when the std guard is released, just after it is measured.
-        let end = Instant::now();
-        if let Some(inner) = self.inner.take() {
-            drop(inner);
-            record::held(self.class, self.role, end - self.since);
-        }
+        self.release();
     }
 }
 
@@ -111,8 +114,7 @@ impl Platform for Profiled {
                 (guard, Some(start.elapsed()))
             }
         };
-        record::acquired(mutex.class, role, wait);
-        ProfiledGuard::new(guard, mutex.class, role)
+        ProfiledGuard::new(guard, mutex.class, role, wait)
     }
 
     fn condvar(class: LockClass) -> Self::RawCondvar {
@@ -122,20 +124,27 @@ impl Platform for Profiled {
         }
     }
 
-    /// The hold ends at the wait; the wait (until the lock is taken again after the
-    /// notification) is recorded under the condition variable's class; a new hold begins.
+    /// The hold ends at the wait (the acquisition and the hold are recorded then); the
+    /// wait, until the mutex is taken again after the notification, is recorded under the
+    /// condition variable's class; taking the mutex again starts a new acquisition of the
+    /// mutex's class (counted as uncontended: the wait already covers its blocking). A
+    /// thread woken for nothing (another waiter took what it waited for) records one wait
+    /// per sleep.
     fn wait<'a, T: Send>(
         cv: &Self::RawCondvar,
         mut guard: Self::RawGuard<'a, T>,
     ) -> Self::RawGuard<'a, T> {
         let (class, role) = (guard.class, guard.role);
-        let Some(inner) = guard.release() else {
+        let end = Instant::now();
+        let Some(inner) = guard.inner.take() else {
             unreachable!("a profiled guard is only empty inside a condition wait")
         };
-        let start = Instant::now();
+        let hold = end - guard.since;
         let inner = (cv.inner.wait(inner)).unwrap_or_else(PoisonError::into_inner);
-        record::acquired(cv.class, role, Some(start.elapsed()));
-        ProfiledGuard::new(inner, class, role)
+        let waited = end.elapsed();
+        record::record(class, role, guard.wait, Some(hold));
+        record::record(cv.class, role, Some(waited), None);
+        ProfiledGuard::new(inner, class, role, None)
     }
 
     fn notify_all(cv: &Self::RawCondvar) {
@@ -201,7 +210,6 @@ mod tests {
     use crate::platform::{Condvar, Mutex};
     use crate::profile::{reset, snapshot};
     use std::sync::Arc;
-    use std::time::Duration;
 
     /// The only test touching the process-wide profile, so no other test's locks mix in.
     /// The main thread holds the mutex across a sleep, so that hold is at least the sleep

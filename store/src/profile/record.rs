@@ -1,7 +1,7 @@
 //! Where a profile's records go: one record per thread, folded into process-wide totals
 //! when the thread exits, summed by [`snapshot`].
 
-use super::histogram::{Counts, Histogram, Summary};
+use super::histogram::{bump, Counts, Histogram, Summary};
 use super::{LockClass, Role};
 use serde::Serialize;
 use std::cell::Cell as StdCell;
@@ -137,20 +137,20 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// A lock of `class` was taken; `wait` is how long it blocked, `None` when it was free.
-pub(super) fn acquired(class: LockClass, role: Role, wait: Option<Duration>) {
+/// A lock of `class` was taken in `role` after blocking for `wait` (`None`: it was free)
+/// and held for `hold` (`None`: a condition wait, which holds nothing). Called after the
+/// release, so recording adds nothing to the hold or to other threads' waits.
+pub(super) fn record(class: LockClass, role: Role, wait: Option<Duration>, hold: Option<Duration>) {
     with_cell(class, role, |c| {
-        c.acquisitions.fetch_add(1, Relaxed);
+        bump(&c.acquisitions, 1);
         if let Some(wait) = wait {
-            c.contended.fetch_add(1, Relaxed);
+            bump(&c.contended, 1);
             c.wait.record(nanos(wait));
         }
+        if let Some(hold) = hold {
+            c.hold.record(nanos(hold));
+        }
     });
-}
-
-/// A lock of `class` taken in `role` was held for `hold`.
-pub(super) fn held(class: LockClass, role: Role, hold: Duration) {
-    with_cell(class, role, |c| c.hold.record(nanos(hold)));
 }
 
 /// The calling thread's role.
@@ -204,6 +204,13 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Adds what `other` recorded (the rounds of one measurement, summed).
+    pub fn absorb(&mut self, other: &Snapshot) {
+        for (key, totals) in &other.cells {
+            self.cells.entry(*key).or_default().merge(totals);
+        }
+    }
+
     /// One row per (class, role) that recorded anything, in class then role order.
     pub fn rows(&self) -> Vec<Row> {
         (self.cells.iter())
