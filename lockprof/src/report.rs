@@ -126,8 +126,14 @@ impl Report {
     fn render(&self, markdown: bool) -> String {
         let table = |t: Table| if markdown { t.markdown() } else { t.text() };
         let mut out = match markdown {
-            true => format!("## Lock contention profile\n\n`{}`\n\n", self.settings),
-            false => format!("lock contention profile: {}\n\n", self.settings),
+            true => format!(
+                "## Lock contention profile\n\n`{}`\n\nProfiles: {LEGEND}.\n\n",
+                self.settings
+            ),
+            false => format!(
+                "lock contention profile: {}\nprofiles: {LEGEND}\n\n",
+                self.settings
+            ),
         };
         for run in &self.runs {
             let head = format!(
@@ -141,8 +147,8 @@ impl Report {
                 run.wall_secs,
             );
             out.push_str(&match markdown {
-                true => format!("### {head}\n\nBy lock class ({LEGEND}):\n\n"),
-                false => format!("{head}\n  by lock class ({LEGEND}):\n"),
+                true => format!("### {head}\n\nBy lock class:\n\n"),
+                false => format!("{head}\n  by lock class:\n"),
             });
             out.push_str(&table(profile_table(&run.classes, false)));
             out.push_str(if markdown {
