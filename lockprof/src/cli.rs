@@ -331,16 +331,16 @@ impl Settings {
                 // With --overhead, the unprofiled twin runs first in odd rounds and second
                 // in even ones, so whatever the order favours hits both sides alike.
                 let twin_first = round % 2 == 1;
-                let twin = |settings: &Self| -> Result<f64> {
-                    let m = settings.once::<Std>(&plan, lock, &format!("{label}, unprofiled"))?;
+                let twin = || -> Result<f64> {
+                    let m = self.once::<Std>(&plan, lock, &format!("{label}, unprofiled"))?;
                     Ok(m.0.rate())
                 };
                 if self.cli.overhead && twin_first {
-                    unprofiled[i].push(twin(self)?);
+                    unprofiled[i].push(twin()?);
                 }
                 let (m, snapshot) = self.once::<Profiled>(&plan, lock, &label)?;
                 if self.cli.overhead && !twin_first {
-                    unprofiled[i].push(twin(self)?);
+                    unprofiled[i].push(twin()?);
                 }
                 profiled[i].push(m.rate());
                 summed[i].absorb(&snapshot);

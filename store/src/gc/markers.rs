@@ -23,14 +23,9 @@ impl<P: Platform> Process<P> {
         listed: &BTreeSet<Digest>,
         status: &mut GcStatus,
     ) -> Result<()> {
-        let listing = ds
-            .storage
-            .chunks
-            .list()
-            .context("listing the local cache")?;
-        status.junk_entries = listing.junk.len() as u64;
+        let digests = Self::list_local(ds, "the local cache", status)?;
         let store = &self.chunk_store;
-        for digest in listing.digests {
+        for digest in digests {
             self.check_shutdown()?;
             let Some(_lock) = ds.try_lock_chunk(digest) else {
                 store.decide(Decision::SweepMarkerBusy, &digest);

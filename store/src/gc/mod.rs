@@ -176,6 +176,14 @@ impl<P: Platform> Process<P> {
         }
     }
 
+    /// The digests of the local chunk directory (`what` it is, for the error); counts the
+    /// names that are not chunks.
+    fn list_local(ds: &Datastore<P>, what: &str, status: &mut GcStatus) -> Result<Vec<Digest>> {
+        let listing = (ds.storage.chunks.list()).with_context(|| format!("listing {what}"))?;
+        status.junk_entries = listing.junk.len() as u64;
+        Ok(listing.digests)
+    }
+
     /// Looks `digest`'s object up in the bucket.
     fn object_exists(&self, ds: &Datastore<P>, digest: &Digest) -> Result<bool> {
         ds.reading_object(self.id(), digest);

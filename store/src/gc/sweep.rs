@@ -21,13 +21,8 @@ impl<P: Platform> Process<P> {
         cutoff: Cutoff,
         status: &mut GcStatus,
     ) -> Result<()> {
-        let listing = ds
-            .storage
-            .chunks
-            .list()
-            .context("listing the chunk store")?;
-        status.junk_entries = listing.junk.len() as u64;
-        for digest in listing.digests {
+        let digests = Self::list_local(ds, "the chunk store", status)?;
+        for digest in digests {
             self.check_shutdown()?;
             let stat_outside = ds.bug(SeededBug::SweepStatOutsideMutex);
             let early: Option<ChunkStat> = if stat_outside {

@@ -45,15 +45,6 @@ impl<'a, T> ProfiledGuard<'a, T> {
             since: Instant::now(),
         }
     }
-
-    /// Releases the std guard, if held, and then records the acquisition and its hold.
-    fn release(&mut self) {
-        let end = Instant::now();
-        if let Some(inner) = self.inner.take() {
-            drop(inner);
-            record::record(self.class, self.role, self.wait, Some(end - self.since));
-        }
-    }
 }
 
 impl<T> Deref for ProfiledGuard<'_, T> {
@@ -76,8 +67,13 @@ impl<T> DerefMut for ProfiledGuard<'_, T> {
 }
 
 impl<T> Drop for ProfiledGuard<'_, T> {
+    /// Releases the std guard, if held, and then records the acquisition and its hold.
     fn drop(&mut self) {
-        self.release();
+        let end = Instant::now();
+        if let Some(inner) = self.inner.take() {
+            drop(inner);
+            record::record(self.class, self.role, self.wait, Some(end - self.since));
+        }
     }
 }
 
@@ -267,6 +263,13 @@ mod tests {
         let waits = snap.class_total(LockClass::ChunkLockWait);
         assert!(waits.acquisitions >= 1 && waits.acquisitions == waits.contended);
         assert_eq!(waits.hold.count, 0, "a condition wait holds nothing");
+        // Taking the mutex again after the wait is an acquisition with its own hold.
+        let table = snap.class_total(LockClass::ChunkLockTable);
+        assert!(table.acquisitions >= 3, "{table:?}");
+        assert_eq!(
+            table.acquisitions, table.hold.count,
+            "every hold has its acquisition"
+        );
         reset();
         assert!(snapshot().classes().is_empty(), "reset forgets everything");
     }
