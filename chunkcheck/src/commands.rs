@@ -20,8 +20,23 @@ use store::SeededBug;
 
 /// The binary's `main`: parses `std::env::args_os()` and runs the command.
 pub fn main(catalogue: Catalogue) -> ExitCode {
+    quiet_error_backtraces();
     let code = run_command_line(&catalogue, std::env::args_os());
     ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX))
+}
+
+/// Sets `RUST_LIB_BACKTRACE=0` unless the user set it, before any thread starts.
+///
+/// The store reports what callers branch on (a refused backup, a refused GC, a missing
+/// chunk) as `anyhow` errors, and a program run makes thousands of them. With
+/// `RUST_BACKTRACE=1` in the environment, as many developers keep it, `anyhow` captures a
+/// backtrace for each: a third of a generated run's time (BENCHMARKS.md). Panics still print
+/// theirs, which `RUST_BACKTRACE` alone governs; set `RUST_LIB_BACKTRACE=1` to have them on
+/// errors too. `.cargo/config.toml` does the same for `cargo test` and `cargo run`.
+fn quiet_error_backtraces() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
 }
 
 /// Runs a command line (program name first) and returns its exit code.

@@ -247,14 +247,15 @@ pub(crate) fn record_failure(
     }
 }
 
-/// Runs the shard's generated programs on the campaign's setup into `record`, as one stream;
-/// `done` hears of each item once its last program ran.
+/// Runs the shard's generated programs on the campaign's setup into `record`, as one stream,
+/// and returns the stream with what it learnt; `done` hears of each item once its last
+/// program ran.
 fn programs(
     settings: &Settings,
     items: &[Placed<Programs>],
     record: &mut GeneratedRecord,
     mut done: impl FnMut(&Placed<Programs>, u64, &[ProgramFailure]),
-) {
+) -> Stream {
     let numbers: Vec<usize> = (items.iter())
         .flat_map(|item| item.work.first..item.work.first + item.work.count)
         .collect();
@@ -324,6 +325,7 @@ fn programs(
             reached: reached.contains(&pair),
         })
         .collect();
+    stream
 }
 
 /// Runs the generated phase's items of this shard into `report`: the programs on the
@@ -340,6 +342,7 @@ pub(crate) fn run(
     let items = clean.len() + hunts.len();
     let mut progress = PhaseProgress::new("generated", items, settings.progress, settings.announce);
     let started = Instant::now();
+    let mut learnt = None;
     if !clean.is_empty() {
         let mut record = GeneratedRecord {
             search: settings.spec.search,
@@ -356,7 +359,7 @@ pub(crate) fn run(
             coverage: Coverage::default(),
             curve: Vec::new(),
         };
-        programs(settings, clean, &mut record, |item, schedules, failures| {
+        let stream = programs(settings, clean, &mut record, |item, schedules, failures| {
             progress.done(&item.label(), schedules);
             for f in failures {
                 progress.println(&format!("program {}: {}", f.program, f.cause));
@@ -366,11 +369,12 @@ pub(crate) fn run(
         record.programs_per_sec = rate(record.programs, record.wall_secs);
         record.schedules_per_sec = rate(record.schedules, record.wall_secs);
         report.generated = Some(record);
+        learnt = Some(stream);
     }
     report.generated_seeded = crate::pool::map(
         hunts,
         settings.jobs,
-        |item| seeded(settings, item),
+        |item| seeded(settings, item, learnt.as_ref()),
         |item, hunt| {
             progress.done(&item.label(), hunt.schedules);
             if !hunt.caught {
@@ -385,8 +389,11 @@ pub(crate) fn run(
 /// deadlock; a bare panic is not a detection).
 ///
 /// Trial `trial` draws its own programs; only trial 0's catch is minimized (the others
-/// count how soon they caught it).
-fn seeded(settings: &Settings, item: &Placed<Hunt>) -> GeneratedSeededItem {
+/// count how soon they caught it). A guided hunt goes on from `learnt`, the corpus the
+/// shard's programs on the clean store built, when it ran: as a fuzzer's corpus carries
+/// from one build to the next, what the search learnt on the store before a change is
+/// where it starts on the store after it. That corpus knows nothing of the bug.
+fn seeded(settings: &Settings, item: &Placed<Hunt>, learnt: Option<&Stream>) -> GeneratedSeededItem {
     let Hunt { bug, trial } = item.work;
     let setup = Setup {
         bugs: Bugs::only(bug),
@@ -396,12 +403,16 @@ fn seeded(settings: &Settings, item: &Placed<Hunt>) -> GeneratedSeededItem {
     let (mut programs, mut schedules) = (0, 0);
     let mut failure = None;
     let program_seed = settings.spec.trial_program_seed(trial);
-    let mut stream = Stream::new(
-        settings.spec.search,
-        settings.spec.weights,
-        program_seed,
-        setup.faults,
-    );
+    let mut stream = match learnt {
+        Some(learnt) => learnt.resumed(program_seed),
+        None => Stream::new(
+            settings.spec.search,
+            settings.spec.weights,
+            program_seed,
+            setup.faults,
+        ),
+    };
+    let corpus = stream.corpus_len() as u64;
     let numbers: Vec<usize> = (0..settings.spec.programs).collect();
     drive(
         settings,
@@ -442,6 +453,7 @@ fn seeded(settings: &Settings, item: &Placed<Hunt>) -> GeneratedSeededItem {
         bug,
         trial,
         program_seed,
+        corpus,
         caught: failure.is_some(),
         programs,
         schedules,

@@ -172,9 +172,23 @@ pub fn text(report: &CampaignReport) -> String {
     }
     if !report.generated_seeded.is_empty() {
         out.push_str("\nSeeded bugs in generated programs: programs to first detection\n");
+        if let Some(line) = corpus_line(report) {
+            let _ = writeln!(out, "{line}");
+        }
         out.push_str(&seeded_table(report).text());
     }
     out
+}
+
+/// Where the guided hunts started, when they started from a corpus.
+fn corpus_line(report: &CampaignReport) -> Option<String> {
+    let corpus = report.generated_seeded.iter().map(|h| h.corpus).max()?;
+    (corpus > 0).then(|| {
+        format!(
+            "Each hunt went on from the corpus of {corpus} programs the guided search kept on \
+             the clean store, blind to the bug; its programs are counted from there."
+        )
+    })
 }
 
 /// The whole section as Markdown.
@@ -198,6 +212,9 @@ pub fn markdown(report: &CampaignReport) -> String {
     }
     if !report.generated_seeded.is_empty() {
         out.push_str("## Seeded bugs in generated programs\n\n");
+        if let Some(line) = corpus_line(report) {
+            let _ = writeln!(out, "{line}\n");
+        }
         out.push_str(&seeded_table(report).markdown());
         out.push('\n');
     }

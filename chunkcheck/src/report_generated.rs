@@ -100,6 +100,10 @@ pub struct GeneratedSeededItem {
     pub trial: usize,
     /// The seed of the trial's program 0 (program `i` is drawn from this plus `i`).
     pub program_seed: u64,
+    /// Programs in the corpus the hunt started from: what the shard's programs on the clean
+    /// store learnt (guided search), none for a blind one or a report older than the field.
+    #[serde(default)]
+    pub corpus: u64,
     /// Whether some program caught it (a violation or a deadlock).
     pub caught: bool,
     /// Programs run up to and including the first that caught it.

@@ -88,12 +88,14 @@ pub struct Drawn {
     pub program: Program,
 }
 
+#[derive(Clone)]
 struct Entry {
     program: Program,
     features: Vec<Feature>,
 }
 
 /// The programs of one search, and what the guided one learnt.
+#[derive(Clone)]
 pub struct Stream {
     search: Search,
     weights: Weights,
@@ -116,6 +118,15 @@ impl Stream {
             faults,
             corpus: Vec::new(),
             hits: BTreeMap::new(),
+        }
+    }
+
+    /// A search that goes on from what this one learnt (its corpus and the counts of what
+    /// its candidates reached), its candidate `i` running from seed `seed + i`.
+    pub fn resumed(&self, seed: u64) -> Self {
+        Self {
+            seed,
+            ..self.clone()
         }
     }
 

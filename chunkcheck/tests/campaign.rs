@@ -820,7 +820,8 @@ fn list_names_every_seeded_bug_in_aligned_columns() {
 }
 
 /// The guided search is deterministic: the same seed gives the same programs, corpus,
-/// coverage and verdicts with one job and with two; and its report names the decision
+/// coverage and verdicts with one job and with two; its hunts start from the corpus the
+/// clean programs built; and its report names the decision
 /// outcomes and conflict pairs reached and never reached.
 #[test]
 fn guided_search_is_the_same_with_any_jobs() {
@@ -854,6 +855,8 @@ fn guided_search_is_the_same_with_any_jobs() {
         one.generated_seeded[0].programs,
         two.generated_seeded[0].programs
     );
+    // The hunts go on from the corpus the programs on the clean store built.
+    assert!(one.generated_seeded.iter().all(|h| h.corpus == g1.corpus));
     let reach = &one.reach[0];
     assert_eq!(reach.phase, "generated");
     assert!(reach.decisions.reached().count() > 20 && !reach.conflicts.is_empty());

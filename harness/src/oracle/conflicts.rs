@@ -4,8 +4,14 @@
 //! or delete of its object, an LRU change), then another thread B acts on the same chunk,
 //! and then A acts on it again, B's act happened *inside A's window*: whatever A decided on
 //! its first act may be stale by its next one. The abstract triple (A's first act, B's act,
-//! A's next act, and whether A and B act for the same process) is a [`Conflict`]; which of
-//! them a run produced says which races it set up, whether or not one broke anything.
+//! A's next act, whether A and B act for the same process, and whether the clock moved
+//! between A's first act and B's) is a [`Conflict`]; which of them a run produced says which
+//! races it set up, whether or not one broke anything.
+//!
+//! Time is the last of these: what A decided on its first act includes what the clock read
+//! then (an atime to keep, a cutoff, a stamp), and a B acting after the clock moved acts
+//! with a later time than A's decision assumed. The model's clock moves only at a clock
+//! step of the program, which the executor reports ([`Windows::clock_moved`]).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -175,16 +181,18 @@ pub struct Conflict {
     pub next: Act,
     /// Whether both threads acted for the same process.
     pub same_process: bool,
+    /// Whether the clock moved between A's first act and the other thread's.
+    pub later: bool,
 }
 
 impl fmt::Display for Conflict {
-    /// `stat|touch|unlink` (same process) or `stat|touch|unlink@other` (another process).
+    /// `stat|touch|unlink` (same process), `stat|touch@other|unlink` (another process),
+    /// `stat|later touch|unlink` (after the clock moved).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (a, b, c) = (self.first.name(), self.inside.name(), self.next.name());
-        match self.same_process {
-            true => write!(f, "{a}|{b}|{c}"),
-            false => write!(f, "{a}|{b}@other|{c}"),
-        }
+        let later = if self.later { "later " } else { "" };
+        let other = if self.same_process { "" } else { "@other" };
+        write!(f, "{a}|{later}{b}{other}|{c}")
     }
 }
 
@@ -196,6 +204,10 @@ impl FromStr for Conflict {
         let [first, inside, next] = parts[..] else {
             return Err(format!("not a conflict pair (first|inside|next): {s:?}"));
         };
+        let (inside, later) = match inside.strip_prefix("later ") {
+            Some(inside) => (inside, true),
+            None => (inside, false),
+        };
         let (inside, same_process) = match inside.strip_suffix("@other") {
             Some(inside) => (inside, false),
             None => (inside, true),
@@ -205,6 +217,7 @@ impl FromStr for Conflict {
             inside: inside.parse()?,
             next: next.parse()?,
             same_process,
+            later,
         })
     }
 }
@@ -228,17 +241,27 @@ struct Window {
     thread: u64,
     process: ProcessId,
     last: Act,
-    /// Other threads' acts since `last`, each once, with whether they were of `process`.
-    inside: Vec<(Act, bool)>,
+    /// The clock's moves before `last`.
+    opened: u64,
+    /// Other threads' acts since `last`, each once, with whether they were of `process` and
+    /// whether the clock had moved since `last`.
+    inside: Vec<(Act, bool, bool)>,
 }
 
 /// The open windows of one execution, per chunk.
 #[derive(Clone, Debug, Default)]
 pub struct Windows {
     open: BTreeMap<Digest, Vec<Window>>,
+    /// How often the clock moved so far.
+    clock_moves: u64,
 }
 
 impl Windows {
+    /// The clock moved: acts from now on are later than every window opened before.
+    pub fn clock_moved(&mut self) {
+        self.clock_moves += 1;
+    }
+
     /// Records that `thread` of `process` did `act` on `digest`: it lands inside every other
     /// thread's open window on the chunk, and closes (then reopens) the thread's own,
     /// counting the conflicts it closes into `reached`.
@@ -257,7 +280,8 @@ impl Windows {
                 own = Some(i);
                 continue;
             }
-            let entry = (act, window.process == process);
+            let later = self.clock_moves > window.opened;
+            let entry = (act, window.process == process, later);
             if !window.inside.contains(&entry) {
                 window.inside.push(entry);
             }
@@ -267,21 +291,24 @@ impl Windows {
                 thread,
                 process,
                 last: act,
+                opened: self.clock_moves,
                 inside: Vec::new(),
             });
             return;
         };
         let window = &mut windows[i];
-        for (inside, same_process) in window.inside.drain(..) {
+        for (inside, same_process, later) in window.inside.drain(..) {
             let conflict = Conflict {
                 first: window.last,
                 inside,
                 next: act,
                 same_process,
+                later,
             };
             *reached.entry(conflict).or_default() += 1;
         }
         window.last = act;
+        window.opened = self.clock_moves;
         window.process = process;
     }
 }
@@ -293,17 +320,41 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for first in Act::ALL {
-            for same_process in [true, false] {
+            for (same_process, later) in [(true, false), (false, false), (true, true), (false, true)] {
                 let c = Conflict {
                     first,
                     inside: Act::Touch,
                     next: Act::Unlink,
                     same_process,
+                    later,
                 };
                 assert_eq!(c.to_string().parse::<Conflict>(), Ok(c));
             }
         }
         assert!("stat|touch".parse::<Conflict>().is_err());
+        assert!("stat|sooner touch|unlink".parse::<Conflict>().is_err());
         assert!("stat|poke|unlink".parse::<Conflict>().is_err());
+    }
+
+    /// A window records whether the clock moved between its opening act and the act inside
+    /// it, not whether it moved at all before the window closed.
+    #[test]
+    fn an_act_after_the_clock_moved_is_later() {
+        let d = Digest::of(b"chunk");
+        let (p1, p2) = (ProcessId(1), ProcessId(2));
+        let mut reached = BTreeMap::new();
+        let mut w = Windows::default();
+        w.act(Act::Stat, 1, p1, d, &mut reached);
+        w.act(Act::Touch, 2, p1, d, &mut reached);
+        w.clock_moved();
+        w.act(Act::Touch, 3, p2, d, &mut reached);
+        w.act(Act::Write, 1, p1, d, &mut reached);
+        let mut names: Vec<String> = reached.keys().map(|c| c.to_string()).collect();
+        names.sort();
+        assert_eq!(names, ["stat|later touch@other|write", "stat|touch|write"]);
+        // Thread 1's new window opened after the move: nothing in it is later.
+        w.act(Act::Unlink, 2, p1, d, &mut reached);
+        w.act(Act::Stat, 1, p1, d, &mut reached);
+        assert!(reached.contains_key(&"write|unlink|stat".parse().expect("a pair")));
     }
 }

@@ -169,6 +169,12 @@ impl Oracle {
         self.state().ghost.lost_behind_the_store(digest);
     }
 
+    /// The program moved the clock: a chunk act from now on is later than every conflict
+    /// window opened before (see [`conflicts`]).
+    pub(crate) fn clock_moved(&self) {
+        self.state().windows.clock_moved();
+    }
+
     /// The first violation seen, if any: its property and full message.
     pub fn violation(&self) -> Option<(Property, String)> {
         self.state().violation.clone()

@@ -200,11 +200,25 @@ pub(super) fn knobs(rng: &mut Rng, weights: &Weights) -> Knobs {
 
 fn history(rng: &mut Rng, backend: BackendKind) -> Vec<Past> {
     let items = rng.range(1, 4);
-    (0..items).map(|_| past(rng, backend)).collect()
+    let mut history = Vec::new();
+    for _ in 0..items {
+        let item = past(rng, backend, &history);
+        history.push(item);
+    }
+    history
 }
 
-/// One history item for a program on `backend`.
-pub(super) fn past(rng: &mut Rng, backend: BackendKind) -> Past {
+/// One history item for a program on `backend` whose history holds `earlier` too.
+///
+/// Bit rot and a lost local file act on a file that exists: on a chunk another item
+/// wrote, when one did (the executor applies them after every other item). Drawn from the whole pool, such an item mostly names a chunk with
+/// no file yet and does nothing (the executor skips it), a wasted draw.
+pub(super) fn past(rng: &mut Rng, backend: BackendKind, earlier: &[Past]) -> Past {
+    let written = written_chunks(earlier);
+    let existing = |rng: &mut Rng| match written.is_empty() {
+        true => rng.chunk(),
+        false => written[rng.below(written.len() as u64) as usize],
+    };
     let s3 = backend == BackendKind::S3;
     let s3_only = |weight| if s3 { weight } else { 0 };
     let kind = rng.weighted(&[(5, 0), (4, 1), (s3_only(3), 2), (2, 3), (s3_only(1), 4)]);
@@ -228,11 +242,33 @@ pub(super) fn past(rng: &mut Rng, backend: BackendKind) -> Past {
             marker: rng.chance(50).then(|| rng.age()),
         },
         3 => Past::Corrupt {
-            chunk: rng.chunk(),
+            chunk: existing(rng),
             same_size: rng.chance(50),
         },
-        _ => Past::LostLocal { chunk: rng.chunk() },
+        _ => Past::LostLocal {
+            chunk: existing(rng),
+        },
     }
+}
+
+/// Chunks whose local file `history` wrote (content, or a marker of an object).
+fn written_chunks(history: &[Past]) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    for past in history {
+        match past {
+            Past::Snapshot { indexes, .. } => chunks.extend(indexes.iter().flatten()),
+            Past::Garbage { chunks: c, .. } => chunks.extend(c),
+            Past::Object {
+                chunk,
+                marker: Some(_),
+            } => chunks.push(*chunk),
+            Past::Object { marker: None, .. }
+            | Past::Corrupt { .. }
+            | Past::LostLocal { .. }
+            | Past::Reload => {}
+        }
+    }
+    chunks
 }
 
 /// Chunks the history wrote, which sessions are likelier to touch again.
@@ -317,6 +353,30 @@ mod tests {
         let mut rng = Rng::new(0);
         assert_eq!(rng.next_u64(), 0xE220_A839_7B1D_CDAF);
         assert_eq!(rng.next_u64(), 0x6E78_9E6A_A1B9_65F4);
+    }
+
+    /// Bit rot and a lost local file name a chunk an earlier item wrote whenever one did, so
+    /// that they act on a file; with no such item they name any chunk.
+    #[test]
+    fn rot_and_loss_act_on_a_written_chunk() {
+        let (mut acting, mut inert) = (0, 0);
+        for seed in 0..3_000 {
+            let program = generate_with(seed, &Weights::DEFAULT);
+            for (i, item) in program.history.iter().enumerate() {
+                let (Past::Corrupt { chunk, .. } | Past::LostLocal { chunk }) = item else {
+                    continue;
+                };
+                let written = written_chunks(&program.history[..i]);
+                match written.is_empty() {
+                    true => inert += 1,
+                    false => {
+                        assert!(written.contains(chunk), "seed {seed}: {item:?}");
+                        acting += 1;
+                    }
+                }
+            }
+        }
+        assert!(acting > 100 && inert > 0, "{acting} acting, {inert} without a file");
     }
 
     #[test]

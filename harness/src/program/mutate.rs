@@ -166,7 +166,9 @@ fn apply(p: &mut Program, donor: &Program, edit: Edit, faults: u8, rng: &mut Rng
         }
         Edit::Knob => knob(p, rng),
         Edit::AddPast if p.history.len() < MAX_HISTORY => {
-            let item = past(rng, p.knobs.backend);
+            // The executor writes bit rot and losses after every other item, wherever
+            // they stand: the whole history is what they may act on.
+            let item = past(rng, p.knobs.backend, &p.history);
             let at = rng.below(p.history.len() as u64 + 1) as usize;
             p.history.insert(at, item);
         }

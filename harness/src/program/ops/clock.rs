@@ -63,6 +63,9 @@ impl Operation for Clock {
 
     fn run<P: Platform>(&self, run: &Run<P>, _thread: usize) {
         run.ds.clock().advance(self.0.secs(&run.knobs));
+        if let Some(oracle) = &run.oracle {
+            oracle.clock_moved();
+        }
     }
 
     fn render(&self) -> String {
