@@ -21,6 +21,7 @@ use store::SeededBug;
 /// The binary's `main`: parses `std::env::args_os()` and runs the command.
 pub fn main(catalogue: Catalogue) -> ExitCode {
     quiet_error_backtraces();
+    crate::workers::set_exe();
     let code = run_command_line(&catalogue, std::env::args_os());
     ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX))
 }
@@ -64,6 +65,7 @@ where
         None => check(catalogue, &cli.check, &args),
         Some(Command::Check(check_args)) => check(catalogue, check_args, &args),
         Some(Command::Replay(replay_args)) => replay(catalogue, &replay_args.file),
+        Some(Command::Worker) => crate::workers::serve(),
         Some(Command::List) => {
             print!("{}", list(catalogue));
             EXIT_OK

@@ -3,19 +3,21 @@
 //! sample (README, "What a pass means").
 //!
 //! Programs are listed by [`enumerate::programs`] up to thread symmetry; shard `K/N` keeps
-//! the programs whose position `i` has `i % N == K - 1`. They run in blocks of
-//! [`BLOCK`] on `--jobs` threads; the first block with a failure is the last one run, and
-//! its first failing program (in enumeration order, whatever thread finished first) is
-//! minimized and saved with its replay file.
+//! the programs whose position `i` has `i % N == K - 1`. They run on `--jobs` worker
+//! processes ([`crate::workers`]; threads when run through the library) and are judged in
+//! blocks of [`BLOCK`]; the first block with a failure is the last one run, and its first
+//! failing program (in enumeration order, whoever finished first) is minimized and saved
+//! with its replay file.
 
 use crate::generated::record_failure;
 use crate::report::CampaignReport;
 use crate::report_generated::ProgramFailure;
 use crate::search::Drawn;
+use crate::workers::{Job, Outcome, Workers};
 use crate::Settings;
-use harness::check::{Budget, Checker, RunOptions};
+use harness::check::{Budget, Checker};
 use harness::program::enumerate::{self, Counts};
-use harness::program::{check_program, Scope};
+use harness::program::{Program, Scope};
 use harness::world::Setup;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -100,17 +102,21 @@ pub(crate) fn run(settings: &Settings, report: &mut CampaignReport) {
         faults: scope.faults,
         ..settings.setup
     };
-    let options = RunOptions {
-        max_time: settings.max_time,
-        faults: setup.faults > 0,
-        ..RunOptions::default()
-    };
     // loom runs one whole search per program; shuttle's schedule count is unused.
     let budget = Budget {
         preemption_bound: bound,
         ..crate::generated::budget(settings.spec.seed, 1, settings.pct_depth)
     };
     let programs = enumerate::programs(scope, |p| settings.shard.keeps(p));
+    let job = Job {
+        scope: scope.to_string(),
+        setup,
+        budget,
+        max_time: settings.max_time.map(|t| t.as_secs_f64()),
+        positions: programs.iter().map(|(p, _)| *p).collect(),
+    };
+    let jobs = settings.jobs.max(1);
+    let mut workers = (jobs > 1).then(|| Workers::spawn(&job, jobs)).flatten();
     let mut progress = crate::progress::PhaseProgress::new(
         "exhaustive",
         programs.len().div_ceil(BLOCK),
@@ -119,41 +125,58 @@ pub(crate) fn run(settings: &Settings, report: &mut CampaignReport) {
     );
     let started = Instant::now();
     let (mut checked, mut schedules, mut cut_short, mut failure) = (0u64, 0u64, 0u64, None);
-    for block in programs.chunks(BLOCK) {
-        let results = crate::pool::map(
-            block,
-            settings.jobs,
-            |(_, program)| {
-                crate::quiet::silenced_if(settings.silence_checkers, || {
-                    check_program(program, setup, Checker::Loom, &budget, &options).report
+    let run_here = |position: usize, program: &Program| {
+        crate::quiet::silenced_if(settings.silence_checkers, || job.run(position, program))
+    };
+    for (b, block) in programs.chunks(BLOCK).enumerate() {
+        let results: Vec<Outcome> = match &mut workers {
+            // Program `i` of the list is worker `i % jobs`'s; one that died leaves its
+            // programs to this process.
+            Some(workers) => (block.iter().enumerate())
+                .map(|(i, (position, program))| {
+                    let k = (b * BLOCK + i) % jobs;
+                    (workers.next(k))
+                        .filter(|o| o.position == *position)
+                        .unwrap_or_else(|| run_here(*position, program))
                 })
-            },
-            |_, _| {},
-        );
+                .collect(),
+            None => crate::pool::map(
+                block,
+                settings.jobs,
+                |(position, program)| run_here(*position, program),
+                |_, _| {},
+            ),
+        };
         let mut block_schedules = 0;
+        let mut first = None;
         for ((position, program), result) in block.iter().zip(results) {
             checked += 1;
             block_schedules += result.schedules;
             cut_short += u64::from(result.timed_out);
-            if let (None, Some(f)) = (&failure, result.failure) {
-                let drawn = Drawn {
-                    number: *position as u64,
-                    seed: *position as u64,
-                    program: program.clone(),
-                };
-                let failed = (Checker::Loom, &f);
-                let recorded =
-                    record_failure("exhaustive", settings, setup, &drawn, failed, true, budget);
-                progress.println(&format!("program {position}: {}", recorded.cause));
-                failure = Some(recorded);
+            if let (None, Some(f)) = (&first, result.failure) {
+                first = Some((*position, program, f));
             }
         }
         schedules += block_schedules;
         progress.done(&format!("{checked} programs"), block_schedules);
-        if failure.is_some() {
+        if let Some((position, program, f)) = first {
+            // The workers stop before minimization takes the cores.
+            drop(workers.take());
+            let drawn = Drawn {
+                number: position as u64,
+                seed: position as u64,
+                program: program.clone(),
+            };
+            let f = f.into();
+            let failed = (Checker::Loom, &f);
+            let recorded =
+                record_failure("exhaustive", settings, setup, &drawn, failed, true, budget);
+            progress.println(&format!("program {position}: {}", recorded.cause));
+            failure = Some(recorded);
             break;
         }
     }
+    drop(workers);
     progress.finish();
     report.exhaustive = Some(ExhaustiveRecord {
         scope: scope.to_string(),

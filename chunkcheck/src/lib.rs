@@ -41,6 +41,7 @@ pub mod shrink;
 use lockprof::table;
 pub mod verdict;
 pub mod work;
+pub mod workers;
 
 pub use commands::main;
 pub use run::run;

@@ -225,6 +225,38 @@ fn two_shards_report_what_one_run_reports() {
     assert_eq!(e1.schedules + e2.schedules, e.schedules);
 }
 
+/// The exhaustive phase's worker processes (`--jobs 2`) find what one job in this process
+/// finds: the same programs, schedules and first counterexample.
+#[test]
+fn exhaustive_workers_match_one_job() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |jobs: &str, bugs: &[&str]| {
+        let mut args = vec![
+            "--phase",
+            "exhaustive",
+            "--scope",
+            "kinds=backup+gc,backends=fs,history=garbage",
+            "--jobs",
+            jobs,
+        ];
+        args.extend_from_slice(bugs);
+        let name = format!("exhaustive-{jobs}-{}", bugs.len());
+        let (_, report) = campaign(dir.path(), &name, &args);
+        report.exhaustive.expect("the exhaustive phase ran")
+    };
+    let (one, two) = (run("1", &[]), run("2", &[]));
+    assert!(one.proven() && two.proven());
+    assert_eq!((one.programs, one.schedules), (two.programs, two.schedules));
+    let bug = ["--bugs", "insert-skips-touch"];
+    let (one, two) = (run("1", &bug), run("2", &bug));
+    let position = |e: &chunkcheck::exhaustive::ExhaustiveRecord| {
+        e.failure.as_ref().map(|f| (f.program, f.cause))
+    };
+    assert!(position(&one).is_some(), "the bug is caught in this scope");
+    assert_eq!(position(&one), position(&two));
+    assert_eq!((one.programs, one.schedules), (two.programs, two.schedules));
+}
+
 /// The JSON report names every scenario under every default checker and every seeded race
 /// under every default checker, each with the figures the README promises.
 #[test]
