@@ -393,7 +393,11 @@ pub(crate) fn run(
 /// shard's programs on the clean store built, when it ran: as a fuzzer's corpus carries
 /// from one build to the next, what the search learnt on the store before a change is
 /// where it starts on the store after it. That corpus knows nothing of the bug.
-fn seeded(settings: &Settings, item: &Placed<Hunt>, learnt: Option<&Stream>) -> GeneratedSeededItem {
+fn seeded(
+    settings: &Settings,
+    item: &Placed<Hunt>,
+    learnt: Option<&Stream>,
+) -> GeneratedSeededItem {
     let Hunt { bug, trial } = item.work;
     let setup = Setup {
         bugs: Bugs::only(bug),

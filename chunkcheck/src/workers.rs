@@ -59,7 +59,8 @@ impl Job {
             faults: self.setup.faults > 0,
             ..RunOptions::default()
         };
-        let report = check_program(program, self.setup, Checker::Loom, &self.budget, &options).report;
+        let report =
+            check_program(program, self.setup, Checker::Loom, &self.budget, &options).report;
         Outcome {
             position,
             schedules: report.schedules,
@@ -159,7 +160,13 @@ impl Workers {
         };
         for k in 0..count {
             let part = Job {
-                positions: job.positions.iter().copied().skip(k).step_by(count).collect(),
+                positions: job
+                    .positions
+                    .iter()
+                    .copied()
+                    .skip(k)
+                    .step_by(count)
+                    .collect(),
                 ..job.clone()
             };
             let mut child = Command::new(exe)
@@ -186,7 +193,11 @@ impl Workers {
         let (_, stdout) = self.children.get_mut(k)?;
         let mut line = String::new();
         let read = stdout.as_mut()?.read_line(&mut line);
-        match read.ok().filter(|n| *n > 0).and_then(|_| serde_json::from_str(&line).ok()) {
+        match read
+            .ok()
+            .filter(|n| *n > 0)
+            .and_then(|_| serde_json::from_str(&line).ok())
+        {
             Some(outcome) => Some(outcome),
             None => {
                 *stdout = None;

@@ -320,7 +320,9 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for first in Act::ALL {
-            for (same_process, later) in [(true, false), (false, false), (true, true), (false, true)] {
+            for (same_process, later) in
+                [(true, false), (false, false), (true, true), (false, true)]
+            {
                 let c = Conflict {
                     first,
                     inside: Act::Touch,

@@ -376,7 +376,10 @@ mod tests {
                 }
             }
         }
-        assert!(acting > 100 && inert > 0, "{acting} acting, {inert} without a file");
+        assert!(
+            acting > 100 && inert > 0,
+            "{acting} acting, {inert} without a file"
+        );
     }
 
     #[test]
