@@ -65,7 +65,7 @@ where
         None => check(catalogue, &cli.check, &args),
         Some(Command::Check(check_args)) => check(catalogue, check_args, &args),
         Some(Command::Replay(replay_args)) => replay(catalogue, &replay_args.file),
-        Some(Command::Worker) => crate::workers::serve(),
+        Some(Command::Worker) => crate::workers::serve(catalogue),
         Some(Command::List) => {
             print!("{}", list(catalogue));
             EXIT_OK

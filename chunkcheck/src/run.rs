@@ -28,8 +28,17 @@ pub(super) struct Attempt {
 }
 
 impl Attempt {
-    /// Runs it; a loom run keeps a checkpoint, so its failure can be replayed.
+    /// Runs it; a loom run keeps a checkpoint, so its failure can be replayed. A loom run
+    /// without faults runs in a worker process when there is one ([`crate::workers`]).
     pub fn run(&self) -> Report {
+        if self.checker == Checker::Loom {
+            let name = self.scenario.name;
+            if let Some(report) =
+                crate::workers::scenario(name, self.setup, &self.budget, self.max_time)
+            {
+                return report;
+            }
+        }
         let f = self.scenario.entry(self.checker);
         let setup = self.setup;
         let options = RunOptions {

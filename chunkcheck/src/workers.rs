@@ -1,23 +1,29 @@
-//! The exhaustive phase's programs in child processes, one per job.
+//! loom's work in child processes.
 //!
 //! loom gives every thread of every execution a fresh stack: an `mmap`, an `mprotect` and
 //! an `munmap`, thousands of times a second. Two threads of one process doing that contend
 //! for the process's memory map and interrupt each other's core to flush its TLB, so that
 //! two jobs ran the default scope no faster than one (BENCHMARKS.md, "Exhaustive scopes").
-//! Processes share no memory map: `--jobs N` runs the programs in N copies of this binary,
-//! `chunkcheck worker`, each reading its [`Job`] from stdin and writing one JSON line per
-//! program to stdout, in its order. Program `i` of the list goes to worker `i % N`, and the
-//! caller reads the results back in list order.
+//! Processes share no memory map, so loom runs in copies of this binary, `chunkcheck
+//! worker`, each reading one [`Task`] from stdin and writing JSON lines to stdout:
+//!
+//! - the exhaustive phase's programs ([`Job`]): `--jobs N` workers, program `i` of the list
+//!   on worker `i % N`, one line per program in its order, read back in list order;
+//! - a scenario under loom (a clean-phase or seeded-race item without faults,
+//!   [`scenario`]): one worker per run, one line, while the caller's thread waits and the
+//!   other jobs go on with shuttle.
 //!
 //! Only the binary knows its own path ([`set_exe`], from `main`); a campaign run through
-//! the library (a test) runs its programs on threads instead. A worker that dies leaves its
-//! programs to the caller, which runs them itself.
+//! the library (a test) runs everything in its own process. Whatever a worker fails to
+//! deliver, the caller runs itself.
 
-use harness::check::{Budget, Cause, Checker, Failure, RunOptions};
+use harness::catalogue::Catalogue;
+use harness::check::{self, Budget, Cause, Checker, Failure, Report, RunOptions};
+use harness::oracle::Coverage;
 use harness::program::{check_program, enumerate, Program, Scope};
 use harness::world::Setup;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -31,6 +37,99 @@ static EXE: OnceLock<PathBuf> = OnceLock::new();
 pub fn set_exe() {
     if let Ok(exe) = std::env::current_exe() {
         let _ = EXE.set(exe);
+    }
+}
+
+/// What a worker is asked to run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Task {
+    /// Exhaustive-phase programs.
+    Exhaustive(Job),
+    /// A scenario under loom, without faults.
+    Scenario(ScenarioTask),
+}
+
+/// A scenario under loom: its name, setup (no faults), budget, time limit and checkpoint.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ScenarioTask {
+    scenario: String,
+    setup: Setup,
+    budget: Budget,
+    max_time: Option<f64>,
+    checkpoint: PathBuf,
+}
+
+/// What a scenario run reports back: a [`Report`] without fault tallies (there are none).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ScenarioOutcome {
+    schedules: u64,
+    elapsed: f64,
+    failure: Option<WireFailure>,
+    timed_out: bool,
+    coverage: Coverage,
+}
+
+/// Runs `scenario` under loom in a worker, as the caller would run it here; `None` when
+/// there is no worker to run it (the library, a setup with faults) or it failed to deliver.
+pub fn scenario(
+    scenario: &str,
+    setup: Setup,
+    budget: &Budget,
+    max_time: Option<Duration>,
+) -> Option<Report> {
+    if setup.faults > 0 {
+        return None;
+    }
+    let task = Task::Scenario(ScenarioTask {
+        scenario: scenario.to_string(),
+        setup,
+        budget: *budget,
+        max_time: max_time.map(|t| t.as_secs_f64()),
+        checkpoint: check::checkpoint_path(),
+    });
+    let mut child = start(&task)?;
+    let outcome: Option<ScenarioOutcome> = child
+        .1
+        .as_mut()
+        .and_then(|out| {
+            let mut line = String::new();
+            out.read_line(&mut line).ok().map(|_| line)
+        })
+        .and_then(|line| serde_json::from_str(&line).ok());
+    let _ = child.0.wait();
+    let o = outcome?;
+    Some(Report {
+        checker: Checker::Loom,
+        schedules: o.schedules,
+        elapsed: Duration::from_secs_f64(o.elapsed),
+        failure: o.failure.map(Failure::from),
+        timed_out: o.timed_out,
+        coverage: o.coverage,
+        faults: Default::default(),
+    })
+}
+
+/// A worker started on `task`, with its stdout.
+fn start(task: &Task) -> Option<(Child, Option<BufReader<ChildStdout>>)> {
+    let exe = EXE.get()?;
+    let mut child = Command::new(exe)
+        .arg("worker")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    let sent = serde_json::to_writer(&mut stdin, task).is_ok();
+    drop(stdin);
+    let stdout = child.stdout.take().map(BufReader::new);
+    match sent {
+        true => Some((child, stdout)),
+        false => {
+            let _ = child.kill();
+            let _ = child.wait();
+            None
+        }
     }
 }
 
@@ -65,12 +164,7 @@ impl Job {
             position,
             schedules: report.schedules,
             timed_out: report.timed_out,
-            failure: report.failure.map(|f| WireFailure {
-                cause: f.cause,
-                message: f.message,
-                schedule: f.schedule,
-                steps: f.steps,
-            }),
+            failure: report.failure.map(WireFailure::from),
         }
     }
 }
@@ -97,6 +191,17 @@ pub struct WireFailure {
     steps: Option<usize>,
 }
 
+impl From<Failure> for WireFailure {
+    fn from(f: Failure) -> WireFailure {
+        WireFailure {
+            cause: f.cause,
+            message: f.message,
+            schedule: f.schedule,
+            steps: f.steps,
+        }
+    }
+}
+
 impl From<WireFailure> for Failure {
     fn from(w: WireFailure) -> Failure {
         Failure {
@@ -108,40 +213,70 @@ impl From<WireFailure> for Failure {
     }
 }
 
-/// `chunkcheck worker`: reads a [`Job`] from stdin and writes each program's [`Outcome`]
-/// as a JSON line, flushed, in the job's order. Exit code 2 on a malformed job.
-pub fn serve() -> i32 {
-    let job: Job = match serde_json::from_reader(std::io::stdin().lock()) {
-        Ok(job) => job,
+/// `chunkcheck worker`: reads a [`Task`] from stdin and writes what it asks for as JSON
+/// lines, each flushed. Exit code 2 on a malformed task.
+pub fn serve(catalogue: &Catalogue) -> i32 {
+    let task: Task = match serde_json::from_reader(std::io::stdin().lock()) {
+        Ok(task) => task,
         Err(e) => {
-            eprintln!("error: malformed worker job: {e}");
+            eprintln!("error: malformed worker task: {e}");
             return crate::report::EXIT_BAD_INPUT;
         }
     };
-    let scope: Scope = match job.scope.parse() {
-        Ok(scope) => scope,
-        Err(e) => {
-            eprintln!("error: malformed worker scope: {e}");
-            return crate::report::EXIT_BAD_INPUT;
-        }
+    let served = match task {
+        Task::Exhaustive(job) => serve_job(&job),
+        Task::Scenario(task) => serve_scenario(catalogue, &task),
     };
-    let wanted: BTreeSet<usize> = job.positions.iter().copied().collect();
-    let programs = enumerate::programs(&scope, |p| wanted.contains(&p));
-    let by_position: std::collections::BTreeMap<usize, _> = programs.into_iter().collect();
-    let mut out = std::io::stdout().lock();
-    for position in &job.positions {
-        let Some(program) = by_position.get(position) else {
-            eprintln!("error: position {position} is not in the scope");
-            return crate::report::EXIT_BAD_INPUT;
-        };
-        let outcome = job.run(*position, program);
-        let line = serde_json::to_string(&outcome).unwrap_or_default();
-        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
-            // The caller stopped reading: it found what it needed.
-            return crate::report::EXIT_OK;
+    match served {
+        Ok(()) => crate::report::EXIT_OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            crate::report::EXIT_BAD_INPUT
         }
     }
-    crate::report::EXIT_OK
+}
+
+/// Writes one line, flushed; an error when the caller stopped reading.
+fn send(line: &impl Serialize) -> Result<(), String> {
+    let line = serde_json::to_string(line).map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("the caller stopped reading: {e}"))
+}
+
+fn serve_scenario(catalogue: &Catalogue, task: &ScenarioTask) -> Result<(), String> {
+    let scenario = (catalogue.find(&task.scenario))
+        .ok_or_else(|| format!("no scenario {:?}", task.scenario))?;
+    let f = scenario.entry(Checker::Loom);
+    let setup = task.setup;
+    let options = RunOptions {
+        max_time: task.max_time.map(Duration::from_secs_f64),
+        loom_checkpoint: Some(task.checkpoint.clone()),
+        faults: false,
+    };
+    let report = check::run_with(Checker::Loom, &task.budget, &options, move || f(setup));
+    send(&ScenarioOutcome {
+        schedules: report.schedules,
+        elapsed: report.elapsed.as_secs_f64(),
+        failure: report.failure.map(WireFailure::from),
+        timed_out: report.timed_out,
+        coverage: report.coverage,
+    })
+}
+
+fn serve_job(job: &Job) -> Result<(), String> {
+    let scope: Scope = (job.scope.parse()).map_err(|e| format!("malformed scope: {e}"))?;
+    let wanted: BTreeSet<usize> = job.positions.iter().copied().collect();
+    let programs: BTreeMap<usize, Program> = enumerate::programs(&scope, |p| wanted.contains(&p))
+        .into_iter()
+        .collect();
+    for position in &job.positions {
+        let program = (programs.get(position))
+            .ok_or_else(|| format!("position {position} is not in the scope"))?;
+        send(&job.run(*position, program))?;
+    }
+    Ok(())
 }
 
 /// Worker processes running one job's programs between them; killed when dropped.
@@ -154,7 +289,6 @@ impl Workers {
     /// the binary's path is unknown or a worker cannot start (the caller then uses
     /// threads).
     pub fn spawn(job: &Job, count: usize) -> Option<Workers> {
-        let exe = EXE.get()?;
         let mut workers = Workers {
             children: Vec::new(),
         };
@@ -169,21 +303,7 @@ impl Workers {
                     .collect(),
                 ..job.clone()
             };
-            let mut child = Command::new(exe)
-                .arg("worker")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .ok()?;
-            let mut stdin = child.stdin.take()?;
-            let sent = serde_json::to_writer(&mut stdin, &part).is_ok();
-            drop(stdin);
-            let stdout = child.stdout.take().map(BufReader::new);
-            workers.children.push((child, stdout));
-            if !sent {
-                return None;
-            }
+            workers.children.push(start(&Task::Exhaustive(part))?);
         }
         Some(workers)
     }

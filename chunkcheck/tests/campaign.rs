@@ -257,6 +257,45 @@ fn exhaustive_workers_match_one_job() {
     assert_eq!((one.programs, one.schedules), (two.programs, two.schedules));
 }
 
+/// A scenario under loom runs in a worker process when run by the binary and in this
+/// process when run through the library: the same schedules, verdicts and coverage, clean
+/// and with a seeded bug.
+#[test]
+fn loom_scenarios_in_workers_match_this_process() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for bugs in [None, Some("touch-without-mutex")] {
+        let mut args = vec![
+            "--phase",
+            "clean",
+            "--checkers",
+            "loom",
+            "--scenarios",
+            "fs-insert-vs-sweep,pull-reuse-vs-sweep",
+        ];
+        if let Some(bug) = bugs {
+            args.extend(["--bugs", bug]);
+        }
+        let name = format!("workers-{}", bugs.unwrap_or("clean"));
+        let (_, by_binary) = campaign(dir.path(), &name, &args);
+        let json = dir.path().join(format!("{name}-here.json"));
+        let mut here = vec![
+            "chunkcheck",
+            "--json",
+            json.to_str().expect("utf-8 temp path"),
+        ];
+        here.extend_from_slice(&args);
+        chunkcheck::commands::run_command_line(&scenarios::catalogue(), here);
+        let in_process = CampaignReport::load(&json).expect("the in-process report");
+        let items = |r: &CampaignReport| -> Vec<_> {
+            (r.clean.iter())
+                .map(|i| (i.key.clone(), i.schedules, i.verdict))
+                .collect()
+        };
+        assert_eq!(items(&by_binary), items(&in_process), "{name}");
+        assert_eq!(by_binary.coverage, in_process.coverage, "{name}");
+    }
+}
+
 /// The JSON report names every scenario under every default checker and every seeded race
 /// under every default checker, each with the figures the README promises.
 #[test]
