@@ -16,6 +16,7 @@ use crate::search::Drawn;
 use crate::workers::{Job, Outcome, Workers};
 use crate::Settings;
 use harness::check::{Budget, Checker};
+use harness::oracle::Coverage;
 use harness::program::enumerate::{self, Counts};
 use harness::program::{Program, Scope};
 use harness::world::Setup;
@@ -57,6 +58,10 @@ pub struct ExhaustiveRecord {
     pub bugs: Vec<String>,
     /// The first counterexample, minimized, if one was found.
     pub failure: Option<ProgramFailure>,
+    /// What the programs run covered of the store's decisions and conflict pairs (none in a
+    /// report older than the field).
+    #[serde(default)]
+    pub coverage: Coverage,
 }
 
 impl ExhaustiveRecord {
@@ -125,6 +130,7 @@ pub(crate) fn run(settings: &Settings, report: &mut CampaignReport) {
     );
     let started = Instant::now();
     let (mut checked, mut schedules, mut cut_short, mut failure) = (0u64, 0u64, 0u64, None);
+    let mut coverage = Coverage::default();
     let run_here = |position: usize, program: &Program| {
         crate::quiet::silenced_if(settings.silence_checkers, || job.run(position, program))
     };
@@ -153,6 +159,7 @@ pub(crate) fn run(settings: &Settings, report: &mut CampaignReport) {
             checked += 1;
             block_schedules += result.schedules;
             cut_short += u64::from(result.timed_out);
+            coverage.add(&result.coverage);
             if let (None, Some(f)) = (&first, result.failure) {
                 first = Some((*position, program, f));
             }
@@ -190,6 +197,7 @@ pub(crate) fn run(settings: &Settings, report: &mut CampaignReport) {
         wall_secs: started.elapsed().as_secs_f64(),
         bugs: crate::bug_names(setup.bugs),
         failure,
+        coverage,
     });
 }
 

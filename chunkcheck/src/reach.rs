@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 /// never took) and the conflict pairs it set up.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PhaseReach {
-    /// `clean` (the scenarios) or `generated` (the programs).
+    /// `clean` (the scenarios), `generated` (the programs) or `exhaustive` (the scope).
     pub phase: String,
     /// Each decision outcome taken, with how often.
     pub decisions: Decisions,
@@ -37,7 +37,7 @@ impl PhaseReach {
 
 impl CampaignReport {
     /// The reach of each phase that ran on the clean store: the scenarios' schedules summed,
-    /// and the generated programs'.
+    /// the generated programs', and the exhaustive scope's.
     pub fn reaches(&self) -> Vec<PhaseReach> {
         let mut reach = Vec::new();
         if !self.coverage.is_empty() {
@@ -47,6 +47,9 @@ impl CampaignReport {
         }
         if let Some(generated) = &self.generated {
             reach.push(PhaseReach::of("generated", &generated.coverage));
+        }
+        if let Some(exhaustive) = (self.exhaustive.as_ref()).filter(|e| e.bugs.is_empty()) {
+            reach.push(PhaseReach::of("exhaustive", &exhaustive.coverage));
         }
         reach
     }

@@ -165,6 +165,7 @@ impl Job {
             schedules: report.schedules,
             timed_out: report.timed_out,
             failure: report.failure.map(WireFailure::from),
+            coverage: report.coverage,
         }
     }
 }
@@ -180,6 +181,8 @@ pub struct Outcome {
     pub timed_out: bool,
     /// Its failure, if any.
     pub failure: Option<WireFailure>,
+    /// What its executions covered.
+    pub coverage: Coverage,
 }
 
 /// A [`Failure`] on the wire.
