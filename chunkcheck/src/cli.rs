@@ -85,8 +85,8 @@ pub enum Command {
     /// (say, one `--search guided` and one `--search random`), two SVG files, decision
     /// outcomes and conflict pairs against programs run.
     Plot(PlotArgs),
-    /// Internal: runs exhaustive-phase programs for a campaign, one JSON job on stdin, one
-    /// JSON line per program on stdout (see `chunkcheck::workers`).
+    /// Internal: runs loom work for a campaign (exhaustive-phase programs, or a scenario),
+    /// one JSON task on stdin, JSON lines on stdout (see `chunkcheck::workers`).
     #[command(hide = true)]
     Worker,
 }

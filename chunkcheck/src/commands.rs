@@ -31,7 +31,7 @@ pub fn main(catalogue: Catalogue) -> ExitCode {
 /// The store reports what callers branch on (a refused backup, a refused GC, a missing
 /// chunk) as `anyhow` errors, and a program run makes thousands of them. With
 /// `RUST_BACKTRACE=1` in the environment, as many developers keep it, `anyhow` captures a
-/// backtrace for each: a third of a generated run's time (BENCHMARKS.md). Panics still print
+/// backtrace for each: 20 to 30 % of a generated run's time (BENCHMARKS.md). Panics still print
 /// theirs, which `RUST_BACKTRACE` alone governs; set `RUST_LIB_BACKTRACE=1` to have them on
 /// errors too. `.cargo/config.toml` does the same for `cargo test` and `cargo run`.
 fn quiet_error_backtraces() {

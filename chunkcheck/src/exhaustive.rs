@@ -141,9 +141,7 @@ pub(crate) fn run(settings: &Settings, report: &mut CampaignReport) {
             Some(workers) => (block.iter().enumerate())
                 .map(|(i, (position, program))| {
                     let k = (b * BLOCK + i) % jobs;
-                    (workers.next(k))
-                        .filter(|o| o.position == *position)
-                        .unwrap_or_else(|| run_here(*position, program))
+                    (workers.next(k, *position)).unwrap_or_else(|| run_here(*position, program))
                 })
                 .collect(),
             None => crate::pool::map(

@@ -369,7 +369,8 @@ pub(crate) fn run(
         record.programs_per_sec = rate(record.programs, record.wall_secs);
         record.schedules_per_sec = rate(record.schedules, record.wall_secs);
         report.generated = Some(record);
-        learnt = Some(stream);
+        // With `--bugs` the programs ran on a store with bugs: not a corpus to start from.
+        learnt = settings.setup.bugs.is_empty().then_some(stream);
     }
     report.generated_seeded = crate::pool::map(
         hunts,

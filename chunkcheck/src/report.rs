@@ -66,6 +66,11 @@ pub struct CampaignReport {
     pub exhaustive: Option<crate::exhaustive::ExhaustiveRecord>,
     /// Wall time of the whole campaign, seconds.
     pub wall_secs: f64,
+    /// loom runs a worker process should have run and this process ran instead, because
+    /// the worker died, did not start or answered out of step ([`crate::workers`]); each
+    /// is also reported on stderr as it happens.
+    #[serde(default)]
+    pub worker_fallbacks: u64,
     /// The process exit code this report maps to.
     pub exit_code: i32,
 }

@@ -59,6 +59,7 @@ impl Attempt {
 /// from the same catalogue, as [`crate::cli`] does).
 pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
     let started = Instant::now();
+    let fallbacks_before = crate::workers::fallbacks();
     let Split {
         clean,
         seeded,
@@ -79,6 +80,7 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
         detections: Vec::new(),
         exhaustive: None,
         wall_secs: 0.0,
+        worker_fallbacks: 0,
         exit_code: 0,
     };
     if !clean.is_empty() {
@@ -130,6 +132,7 @@ pub fn run(catalogue: &Catalogue, settings: &Settings) -> CampaignReport {
     if settings.spec.phases.exhaustive() {
         crate::exhaustive::run(settings, &mut report);
     }
+    report.worker_fallbacks = crate::workers::fallbacks() - fallbacks_before;
     report.matrix = CampaignReport::summarize(&report.clean);
     report.reach = report.reaches();
     report.detections = report.detections();

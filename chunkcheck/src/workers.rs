@@ -15,7 +15,8 @@
 //!
 //! Only the binary knows its own path ([`set_exe`], from `main`); a campaign run through
 //! the library (a test) runs everything in its own process. Whatever a worker fails to
-//! deliver, the caller runs itself.
+//! deliver, the caller runs itself, says so on stderr and counts it
+//! (`CampaignReport::worker_fallbacks`).
 
 use harness::catalogue::Catalogue;
 use harness::check::{self, Budget, Cause, Checker, Failure, Report, RunOptions};
@@ -27,16 +28,38 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
 static EXE: OnceLock<PathBuf> = OnceLock::new();
 
-/// Records the running binary's path: from then on the exhaustive phase runs its programs in
-/// worker processes of it.
+/// loom runs a worker failed to deliver, in this process's lifetime.
+static FALLBACKS: AtomicU64 = AtomicU64::new(0);
+
+/// Records the running binary's path: from then on loom runs in worker processes of it
+/// (the exhaustive phase's programs, and scenarios without faults).
 pub fn set_exe() {
     if let Ok(exe) = std::env::current_exe() {
         let _ = EXE.set(exe);
+    }
+}
+
+/// loom runs workers failed to deliver so far (each then ran in this process).
+pub fn fallbacks() -> u64 {
+    FALLBACKS.load(Ordering::Relaxed)
+}
+
+/// A worker failed to deliver `what`: counted, and said on the real stderr (the checkers
+/// may have pointed fd 2 at `/dev/null` meanwhile).
+fn fell_back(what: &str) {
+    FALLBACKS.fetch_add(1, Ordering::Relaxed);
+    let line = format!("warning: a worker process did not deliver {what}: running it here\n");
+    match crate::quiet::real_stderr() {
+        Some(mut stderr) => {
+            let _ = stderr.write_all(line.as_bytes());
+        }
+        None => eprint!("{line}"),
     }
 }
 
@@ -87,17 +110,18 @@ pub fn scenario(
         max_time: max_time.map(|t| t.as_secs_f64()),
         checkpoint: check::checkpoint_path(),
     });
-    let mut child = start(&task)?;
-    let outcome: Option<ScenarioOutcome> = child
-        .1
-        .as_mut()
-        .and_then(|out| {
-            let mut line = String::new();
-            out.read_line(&mut line).ok().map(|_| line)
-        })
-        .and_then(|line| serde_json::from_str(&line).ok());
-    let _ = child.0.wait();
-    let o = outcome?;
+    EXE.get()?;
+    let delivered = start(&task).and_then(|(mut child, stdout)| {
+        let mut line = String::new();
+        let read = stdout.map(|mut out| out.read_line(&mut line));
+        let _ = child.wait();
+        read?.ok()?;
+        serde_json::from_str::<ScenarioOutcome>(&line).ok()
+    });
+    let Some(o) = delivered else {
+        fell_back(&format!("scenario {scenario} under loom"));
+        return None;
+    };
     Some(Report {
         checker: Checker::Loom,
         schedules: o.schedules,
@@ -119,9 +143,10 @@ fn start(task: &Task) -> Option<(Child, Option<BufReader<ChildStdout>>)> {
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let mut stdin = child.stdin.take()?;
-    let sent = serde_json::to_writer(&mut stdin, task).is_ok();
-    drop(stdin);
+    let sent = match (child.stdin.take(), serde_json::to_vec(task)) {
+        (Some(mut stdin), Ok(bytes)) => stdin.write_all(&bytes).is_ok(),
+        _ => false,
+    };
     let stdout = child.stdout.take().map(BufReader::new);
     match sent {
         true => Some((child, stdout)),
@@ -217,7 +242,8 @@ impl From<WireFailure> for Failure {
 }
 
 /// `chunkcheck worker`: reads a [`Task`] from stdin and writes what it asks for as JSON
-/// lines, each flushed. Exit code 2 on a malformed task.
+/// lines, each flushed. Exit code 2 when it cannot: a malformed task, an unknown scenario,
+/// a scope or position that does not parse back, a caller that stopped reading.
 pub fn serve(catalogue: &Catalogue) -> i32 {
     let task: Task = match serde_json::from_reader(std::io::stdin().lock()) {
         Ok(task) => task,
@@ -288,13 +314,15 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// `count` workers for `job`'s programs, program `i` on worker `i % count`; none when
-    /// the binary's path is unknown or a worker cannot start (the caller then uses
-    /// threads).
+    /// `count` workers for `job`'s programs, program `i` on worker `i % count` (no more
+    /// workers than programs); none when the binary's path is unknown or a worker cannot
+    /// start (the caller then uses threads).
     pub fn spawn(job: &Job, count: usize) -> Option<Workers> {
+        EXE.get()?;
         let mut workers = Workers {
             children: Vec::new(),
         };
+        let count = count.min(job.positions.len()).max(1);
         for k in 0..count {
             let part = Job {
                 positions: job
@@ -306,24 +334,39 @@ impl Workers {
                     .collect(),
                 ..job.clone()
             };
-            workers.children.push(start(&Task::Exhaustive(part))?);
+            match start(&Task::Exhaustive(part)) {
+                Some(child) => workers.children.push(child),
+                None => {
+                    fell_back("the exhaustive phase's programs (a worker did not start)");
+                    return None;
+                }
+            }
         }
         Some(workers)
     }
 
-    /// The next result of worker `k`, or `None` once it died or wrote something else.
-    pub fn next(&mut self, k: usize) -> Option<Outcome> {
-        let (_, stdout) = self.children.get_mut(k)?;
+    /// Worker `k`'s result for the program at `position`, its next in order. `None` when
+    /// it died, or wrote anything else, which retires it (killed, its programs from then on
+    /// run by the caller); each miss is counted and said ([`fallbacks`]).
+    pub fn next(&mut self, k: usize, position: usize) -> Option<Outcome> {
+        let (child, stdout) = self.children.get_mut(k)?;
+        let Some(out) = stdout.as_mut() else {
+            fell_back(&format!(
+                "exhaustive program {position} (worker {k} retired)"
+            ));
+            return None;
+        };
         let mut line = String::new();
-        let read = stdout.as_mut()?.read_line(&mut line);
-        match read
-            .ok()
-            .filter(|n| *n > 0)
-            .and_then(|_| serde_json::from_str(&line).ok())
-        {
+        let read = out.read_line(&mut line).ok().filter(|n| *n > 0);
+        let outcome = read.and_then(|_| serde_json::from_str::<Outcome>(&line).ok());
+        match outcome.filter(|o| o.position == position) {
             Some(outcome) => Some(outcome),
             None => {
+                let _ = child.kill();
                 *stdout = None;
+                fell_back(&format!(
+                    "exhaustive program {position} (worker {k} retired)"
+                ));
                 None
             }
         }

@@ -242,6 +242,10 @@ fn exhaustive_workers_match_one_job() {
         args.extend_from_slice(bugs);
         let name = format!("exhaustive-{jobs}-{}", bugs.len());
         let (_, report) = campaign(dir.path(), &name, &args);
+        assert_eq!(
+            report.worker_fallbacks, 0,
+            "{name}: every program in a worker"
+        );
         report.exhaustive.expect("the exhaustive phase ran")
     };
     let (one, two) = (run("1", &[]), run("2", &[]));
@@ -278,10 +282,13 @@ fn loom_scenarios_in_workers_match_this_process() {
         let name = format!("workers-{}", bugs.unwrap_or("clean"));
         let (_, by_binary) = campaign(dir.path(), &name, &args);
         let json = dir.path().join(format!("{name}-here.json"));
+        let failures = dir.path().join("failures-here");
         let mut here = vec![
             "chunkcheck",
             "--json",
             json.to_str().expect("utf-8 temp path"),
+            "--failures",
+            failures.to_str().expect("utf-8 temp path"),
         ];
         here.extend_from_slice(&args);
         chunkcheck::commands::run_command_line(&scenarios::catalogue(), here);
@@ -291,6 +298,10 @@ fn loom_scenarios_in_workers_match_this_process() {
                 .map(|i| (i.key.clone(), i.schedules, i.verdict))
                 .collect()
         };
+        assert_eq!(
+            by_binary.worker_fallbacks, 0,
+            "{name}: every loom run in a worker"
+        );
         assert_eq!(items(&by_binary), items(&in_process), "{name}");
         assert_eq!(by_binary.coverage, in_process.coverage, "{name}");
     }

@@ -10,8 +10,9 @@
 //!
 //! Time is the last of these: what A decided on its first act includes what the clock read
 //! then (an atime to keep, a cutoff, a stamp), and a B acting after the clock moved acts
-//! with a later time than A's decision assumed. The model's clock moves only at a clock
-//! step of the program, which the executor reports ([`Windows::clock_moved`]).
+//! with a later time than A's decision assumed. The model's clock moves only where the executor
+//! moves it (the history's ages, a clock step of the program, the end check), and every
+//! such move of more than zero is reported ([`Windows::clock_moved`]).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;

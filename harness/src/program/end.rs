@@ -22,7 +22,7 @@ use store::{Backend, Digest, GcStatus, Platform, Process, SnapshotId};
 pub fn end_check<P: Platform>(run: &Run<P>) {
     let knobs = run.knobs;
     // On the main thread no fault lands: what follows checks what the faults left behind.
-    run.ds.clock().advance(knobs.grace + knobs.margin + 1);
+    run.advance_clock(knobs.grace + knobs.margin + 1);
     let newest = run.newest();
     let status = match newest.garbage_collect() {
         Ok(status) => status,

@@ -60,6 +60,15 @@ pub struct Run<P: Platform> {
 type BegunSession<P> = (usize, Backup, Arc<Process<P>>, BackupWriter<P>);
 
 impl<P: Platform> Run<P> {
+    /// Moves the clock `secs` forward and tells the oracle, whose conflict pairs note
+    /// whether it moved inside a window (`oracle::conflicts`); a step of zero moves nothing.
+    pub(crate) fn advance_clock(&self, secs: i64) {
+        self.ds.clock().advance(secs);
+        if let (true, Some(oracle)) = (secs > 0, &self.oracle) {
+            oracle.clock_moved();
+        }
+    }
+
     fn current(&self) -> MutexGuard<'_, P, Arc<Process<P>>> {
         self.current.lock()
     }
@@ -253,7 +262,7 @@ fn prepare<P: Platform>(program: &Program, setup: Setup) -> Run<P> {
         begun: std::sync::Mutex::new(Vec::new()),
     };
     write_history(&mut run, program);
-    run.ds.clock().advance(NOW - run.ds.clock().now());
+    run.advance_clock(NOW - run.ds.clock().now());
     run
 }
 
@@ -341,7 +350,7 @@ fn write_history<P: Platform>(run: &mut Run<P>, program: &Program) {
                 "history: an item {age} comes after a younger one (a session of the current \
                  process begun after a reload is at least as young as the history before it)"
             );
-            run.ds.clock().advance(behind);
+            run.advance_clock(behind);
         }
         match written {
             Written::Past(past) => write_past(run, n, past, &mut times),

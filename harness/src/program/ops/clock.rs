@@ -62,10 +62,7 @@ impl Operation for Clock {
     }
 
     fn run<P: Platform>(&self, run: &Run<P>, _thread: usize) {
-        run.ds.clock().advance(self.0.secs(&run.knobs));
-        if let Some(oracle) = &run.oracle {
-            oracle.clock_moved();
-        }
+        run.advance_clock(self.0.secs(&run.knobs));
     }
 
     fn render(&self) -> String {
