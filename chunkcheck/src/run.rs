@@ -39,6 +39,11 @@ impl Attempt {
                 return report;
             }
         }
+        self.run_here()
+    }
+
+    /// Runs it in this process (what a worker process does with it).
+    pub fn run_here(&self) -> Report {
         let f = self.scenario.entry(self.checker);
         let setup = self.setup;
         let options = RunOptions {

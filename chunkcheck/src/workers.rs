@@ -19,7 +19,7 @@
 //! (`CampaignReport::worker_fallbacks`).
 
 use harness::catalogue::Catalogue;
-use harness::check::{self, Budget, Cause, Checker, Failure, Report, RunOptions};
+use harness::check::{Budget, Cause, Checker, Failure, Report, RunOptions};
 use harness::oracle::Coverage;
 use harness::program::{check_program, enumerate, Program, Scope};
 use harness::world::Setup;
@@ -72,14 +72,13 @@ pub enum Task {
     Scenario(ScenarioTask),
 }
 
-/// A scenario under loom: its name, setup (no faults), budget, time limit and checkpoint.
+/// A scenario under loom: its name, setup (no faults), budget and time limit.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScenarioTask {
     scenario: String,
     setup: Setup,
     budget: Budget,
     max_time: Option<f64>,
-    checkpoint: PathBuf,
 }
 
 /// What a scenario run reports back: a [`Report`] without fault tallies (there are none).
@@ -108,7 +107,6 @@ pub fn scenario(
         setup,
         budget: *budget,
         max_time: max_time.map(|t| t.as_secs_f64()),
-        checkpoint: check::checkpoint_path(),
     });
     EXE.get()?;
     let delivered = start(&task).and_then(|(mut child, stdout)| {
@@ -277,14 +275,16 @@ fn send(line: &impl Serialize) -> Result<(), String> {
 fn serve_scenario(catalogue: &Catalogue, task: &ScenarioTask) -> Result<(), String> {
     let scenario = (catalogue.find(&task.scenario))
         .ok_or_else(|| format!("no scenario {:?}", task.scenario))?;
-    let f = scenario.entry(Checker::Loom);
-    let setup = task.setup;
-    let options = RunOptions {
+    let attempt = crate::run::Attempt {
+        phase: "worker",
+        scenario,
+        checker: Checker::Loom,
+        setup: task.setup,
+        budget: task.budget,
         max_time: task.max_time.map(Duration::from_secs_f64),
-        loom_checkpoint: Some(task.checkpoint.clone()),
-        faults: false,
+        quiet: false,
     };
-    let report = check::run_with(Checker::Loom, &task.budget, &options, move || f(setup));
+    let report = attempt.run_here();
     send(&ScenarioOutcome {
         schedules: report.schedules,
         elapsed: report.elapsed.as_secs_f64(),

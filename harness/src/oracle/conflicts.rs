@@ -258,9 +258,12 @@ pub struct Windows {
 }
 
 impl Windows {
-    /// The clock moved: acts from now on are later than every window opened before.
-    pub fn clock_moved(&mut self) {
-        self.clock_moves += 1;
+    /// The clock moved `secs` forward: acts from now on are later than every window opened
+    /// before, unless it moved by nothing.
+    pub fn clock_moved(&mut self, secs: i64) {
+        if secs > 0 {
+            self.clock_moves += 1;
+        }
     }
 
     /// Records that `thread` of `process` did `act` on `digest`: it lands inside every other
@@ -349,12 +352,22 @@ mod tests {
         let mut w = Windows::default();
         w.act(Act::Stat, 1, p1, d, &mut reached);
         w.act(Act::Touch, 2, p1, d, &mut reached);
-        w.clock_moved();
+        w.clock_moved(0);
+        w.act(Act::Read, 2, p1, d, &mut reached);
+        w.clock_moved(1);
         w.act(Act::Touch, 3, p2, d, &mut reached);
         w.act(Act::Write, 1, p1, d, &mut reached);
         let mut names: Vec<String> = reached.keys().map(|c| c.to_string()).collect();
         names.sort();
-        assert_eq!(names, ["stat|later touch@other|write", "stat|touch|write"]);
+        // The read came after a step of zero: not later.
+        assert_eq!(
+            names,
+            [
+                "stat|later touch@other|write",
+                "stat|read|write",
+                "stat|touch|write"
+            ]
+        );
         // Thread 1's new window opened after the move: nothing in it is later.
         w.act(Act::Unlink, 2, p1, d, &mut reached);
         w.act(Act::Stat, 1, p1, d, &mut reached);

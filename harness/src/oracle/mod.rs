@@ -169,10 +169,10 @@ impl Oracle {
         self.state().ghost.lost_behind_the_store(digest);
     }
 
-    /// The program moved the clock: a chunk act from now on is later than every conflict
-    /// window opened before (see [`conflicts`]).
-    pub(crate) fn clock_moved(&self) {
-        self.state().windows.clock_moved();
+    /// The executor moved the clock `secs` forward: a chunk act from now on is later than
+    /// every conflict window opened before, unless it moved by nothing (see [`conflicts`]).
+    pub(crate) fn clock_moved(&self, secs: i64) {
+        self.state().windows.clock_moved(secs);
     }
 
     /// The first violation seen, if any: its property and full message.

@@ -61,11 +61,11 @@ type BegunSession<P> = (usize, Backup, Arc<Process<P>>, BackupWriter<P>);
 
 impl<P: Platform> Run<P> {
     /// Moves the clock `secs` forward and tells the oracle, whose conflict pairs note
-    /// whether it moved inside a window (`oracle::conflicts`); a step of zero moves nothing.
+    /// whether it moved inside a window (`oracle::conflicts`).
     pub(crate) fn advance_clock(&self, secs: i64) {
         self.ds.clock().advance(secs);
-        if let (true, Some(oracle)) = (secs > 0, &self.oracle) {
-            oracle.clock_moved();
+        if let Some(oracle) = &self.oracle {
+            oracle.clock_moved(secs);
         }
     }
 
