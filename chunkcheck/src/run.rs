@@ -29,7 +29,7 @@ pub(super) struct Attempt {
 
 impl Attempt {
     /// Runs it; a loom run keeps a checkpoint, so its failure can be replayed. A loom run
-    /// without faults runs in a worker process when there is one ([`crate::workers`]).
+    /// runs in a worker process when there is one ([`crate::workers`]).
     pub fn run(&self) -> Report {
         if self.checker == Checker::Loom {
             let name = self.scenario.name;

@@ -9,7 +9,7 @@
 //!
 //! - the exhaustive phase's programs ([`Job`]): `--jobs N` workers, program `i` of the list
 //!   on worker `i % N`, one line per program in its order, read back in list order;
-//! - a scenario under loom (a clean-phase or seeded-race item without faults,
+//! - a scenario under loom (a clean-phase or seeded-race item, with or without faults,
 //!   [`scenario`]): one worker per run, one line, while the caller's thread waits and the
 //!   other jobs go on with shuttle.
 //!
@@ -31,6 +31,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
+use store::storage::{Fault, Site};
 
 static EXE: OnceLock<PathBuf> = OnceLock::new();
 
@@ -38,7 +39,7 @@ static EXE: OnceLock<PathBuf> = OnceLock::new();
 static FALLBACKS: AtomicU64 = AtomicU64::new(0);
 
 /// Records the running binary's path: from then on loom runs in worker processes of it
-/// (the exhaustive phase's programs, and scenarios without faults).
+/// (the exhaustive phase's programs, and scenario runs).
 pub fn set_exe() {
     if let Ok(exe) = std::env::current_exe() {
         let _ = EXE.set(exe);
@@ -68,11 +69,11 @@ fn fell_back(what: &str) {
 pub enum Task {
     /// Exhaustive-phase programs.
     Exhaustive(Job),
-    /// A scenario under loom, without faults.
+    /// A scenario under loom.
     Scenario(ScenarioTask),
 }
 
-/// A scenario under loom: its name, setup (no faults), budget and time limit.
+/// A scenario under loom: its name, setup, budget and time limit.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScenarioTask {
     scenario: String,
@@ -81,7 +82,8 @@ pub struct ScenarioTask {
     max_time: Option<f64>,
 }
 
-/// What a scenario run reports back: a [`Report`] without fault tallies (there are none).
+/// What a scenario run reports back: a [`Report`], its fault tally as a list (JSON maps
+/// take only string keys).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct ScenarioOutcome {
     schedules: u64,
@@ -89,19 +91,17 @@ struct ScenarioOutcome {
     failure: Option<WireFailure>,
     timed_out: bool,
     coverage: Coverage,
+    faults: Vec<((Site, Fault), u64)>,
 }
 
 /// Runs `scenario` under loom in a worker, as the caller would run it here; `None` when
-/// there is no worker to run it (the library, a setup with faults) or it failed to deliver.
+/// there is no worker to run it (the library) or it failed to deliver.
 pub fn scenario(
     scenario: &str,
     setup: Setup,
     budget: &Budget,
     max_time: Option<Duration>,
 ) -> Option<Report> {
-    if setup.faults > 0 {
-        return None;
-    }
     let task = Task::Scenario(ScenarioTask {
         scenario: scenario.to_string(),
         setup,
@@ -127,7 +127,7 @@ pub fn scenario(
         failure: o.failure.map(Failure::from),
         timed_out: o.timed_out,
         coverage: o.coverage,
-        faults: Default::default(),
+        faults: o.faults.into_iter().collect(),
     })
 }
 
@@ -291,6 +291,7 @@ fn serve_scenario(catalogue: &Catalogue, task: &ScenarioTask) -> Result<(), Stri
         failure: report.failure.map(WireFailure::from),
         timed_out: report.timed_out,
         coverage: report.coverage,
+        faults: report.faults.into_iter().collect(),
     })
 }
 

@@ -267,19 +267,32 @@ fn exhaustive_workers_match_one_job() {
 #[test]
 fn loom_scenarios_in_workers_match_this_process() {
     let dir = tempfile::tempdir().expect("temp dir");
-    for bugs in [None, Some("touch-without-mutex")] {
+    // Under faults, loom runs one search per fault choice; the worker runs them all.
+    let variants = [
+        (None, None),
+        (Some("touch-without-mutex"), None),
+        (None, Some("fs-insert-vs-sweep")),
+    ];
+    for (bugs, faults) in variants {
         let mut args = vec![
             "--phase",
             "clean",
             "--checkers",
             "loom",
             "--scenarios",
-            "fs-insert-vs-sweep,pull-reuse-vs-sweep",
+            faults.unwrap_or("fs-insert-vs-sweep,pull-reuse-vs-sweep"),
         ];
         if let Some(bug) = bugs {
             args.extend(["--bugs", bug]);
         }
-        let name = format!("workers-{}", bugs.unwrap_or("clean"));
+        if faults.is_some() {
+            args.push("--faults");
+        }
+        let name = format!(
+            "workers-{}{}",
+            bugs.unwrap_or("clean"),
+            if faults.is_some() { "-faults" } else { "" }
+        );
         let (_, by_binary) = campaign(dir.path(), &name, &args);
         let json = dir.path().join(format!("{name}-here.json"));
         let failures = dir.path().join("failures-here");
@@ -295,7 +308,7 @@ fn loom_scenarios_in_workers_match_this_process() {
         let in_process = CampaignReport::load(&json).expect("the in-process report");
         let items = |r: &CampaignReport| -> Vec<_> {
             (r.clean.iter())
-                .map(|i| (i.key.clone(), i.schedules, i.verdict))
+                .map(|i| (i.key.clone(), i.schedules, i.verdict, i.faults))
                 .collect()
         };
         assert_eq!(

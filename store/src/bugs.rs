@@ -68,7 +68,8 @@ pub enum SeededBug {
     /// S3 GC trusts a chunk's local marker as proof that its object exists: after the
     /// object was lost behind the store's back, GC never reports it missing, and every
     /// upload of the chunk finds the marker and skips the put, so the object stays gone.
-    /// Shows only under fault injection (a lost object).
+    /// Shows only under two faults: the lost object, and a failed drop of its marker by the
+    /// read that found it gone (which otherwise leaves no marker to trust).
     GcTrustsMarker,
     /// A sync (pull) job takes a chunk the target already has for done once it has
     /// checked that its file exists, without touching it: an old unreferenced chunk keeps
@@ -89,11 +90,18 @@ pub enum SeededBug {
     /// under two faults (the lost object, the failed cache write). Found by review; the
     /// guided search under `--faults 2` reaches it.
     SweepJudgesMissing,
+    /// An S3 cache read that finds a chunk's object gone (lost behind the store's back)
+    /// reports it missing but leaves the chunk's local file (a marker, a rotten copy) and
+    /// LRU entry: the next upload of the chunk, in this process or another, trusts the
+    /// file, skips the put and reports the chunk stored while its object is gone. Shows only
+    /// under fault injection (a lost object). Found by tightening the lost-object
+    /// exemption (#18).
+    UploadTrustsLostMarker,
 }
 
 impl SeededBug {
     /// Every seeded bug.
-    pub const ALL: [SeededBug; 19] = [
+    pub const ALL: [SeededBug; 20] = [
         Self::SweepStatOutsideMutex,
         Self::InsertSkipsTouch,
         Self::TouchWithoutMutex,
@@ -113,11 +121,12 @@ impl SeededBug {
         Self::PullChecksWithoutTouch,
         Self::StaleStamp,
         Self::SweepJudgesMissing,
+        Self::UploadTrustsLostMarker,
     ];
 
     /// The bugs in how the store reacts to a failing storage operation: they show only when
     /// faults are injected.
-    pub const FAULT_HANDLING: [SeededBug; 7] = [
+    pub const FAULT_HANDLING: [SeededBug; 8] = [
         Self::TouchErrorAsSuccess,
         Self::FailedStatAsAbsent,
         Self::FailedDeleteAsDone,
@@ -125,6 +134,7 @@ impl SeededBug {
         Self::GcReadsTempIndex,
         Self::GcTrustsMarker,
         Self::SweepJudgesMissing,
+        Self::UploadTrustsLostMarker,
     ];
 
     /// Whether the bug shows only under fault injection.
@@ -133,11 +143,12 @@ impl SeededBug {
     }
 
     /// Storage faults one execution needs at least for the bug to show: 0 for a race,
-    /// 2 for [`SeededBug::SweepJudgesMissing`] (a lost object and a failed cache write),
+    /// 2 for [`SeededBug::SweepJudgesMissing`] (a lost object and a failed cache write)
+    /// and [`SeededBug::GcTrustsMarker`] (a lost object and a failed drop of its marker),
     /// 1 for the other fault-handling bugs.
     pub fn faults_needed(self) -> u8 {
         match self {
-            Self::SweepJudgesMissing => 2,
+            Self::SweepJudgesMissing | Self::GcTrustsMarker => 2,
             bug => u8::from(bug.needs_faults()),
         }
     }
@@ -164,6 +175,7 @@ impl SeededBug {
             Self::PullChecksWithoutTouch => "pull-checks-without-touch",
             Self::StaleStamp => "stale-stamp",
             Self::SweepJudgesMissing => "sweep-judges-missing",
+            Self::UploadTrustsLostMarker => "upload-trusts-lost-marker",
         }
     }
 
@@ -204,6 +216,9 @@ impl SeededBug {
             Self::StaleStamp => "a touch or write stamps the time read before its step",
             Self::SweepJudgesMissing => {
                 "S3 GC phase 2 judges an object phase 1 found missing, put back since"
+            }
+            Self::UploadTrustsLostMarker => {
+                "an S3 read leaves the local file of an object it found gone; uploads trust it"
             }
         }
     }

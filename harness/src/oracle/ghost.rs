@@ -143,6 +143,10 @@ pub struct Ghost {
     /// Chunks whose object a thread announced putting and whose per-chunk lock it still
     /// holds: the put may land on either side of a GC's listing.
     putting: BTreeSet<Digest>,
+    /// Chunks the store vouched for since their object was last lost: it wrote their local
+    /// file or re-used it for a writer. A lost object is the bucket's doing only until the
+    /// store acts as if it were there (see [`Ground::object_exists`]).
+    pub vouched: BTreeSet<Digest>,
 }
 
 impl Ghost {
@@ -162,6 +166,7 @@ impl Ghost {
             crashed: BTreeSet::new(),
             newest_stamp: BTreeMap::new(),
             putting: BTreeSet::new(),
+            vouched: BTreeSet::new(),
         }
     }
 
@@ -268,7 +273,12 @@ impl Ghost {
                 digest,
                 how,
                 ..
-            } => self.writer(writer, |w| w.uses(digest, how)),
+            } => {
+                if how == ChunkUse::Reused {
+                    self.vouched.insert(digest);
+                }
+                self.writer(writer, |w| w.uses(digest, how));
+            }
             Fact::ChunkUploadFailed { writer, digest, .. } => {
                 self.writer(writer, |w| w.upload_failed(digest))
             }
@@ -290,6 +300,7 @@ impl Ghost {
                 let newest = self.newest_stamp.entry(digest).or_insert(atime);
                 *newest = (*newest).max(atime);
                 if written {
+                    self.vouched.insert(digest);
                     self.written(process, digest, ground.has_content(&digest));
                 }
             }
@@ -469,10 +480,16 @@ impl Ghost {
     /// A stale listing misses the object put last: to the GC listing on that thread, it
     /// was put after the listing began. Other faults change nothing the ghost keeps.
     fn fault(&mut self, fault: Fault, digest: Option<Digest>, thread: u64) {
-        if let (Fault::StaleListing, Some(digest)) = (fault, digest) {
-            for gc in self.gcs.values_mut().filter(|gc| gc.thread == thread) {
-                gc.put_after_listing.insert(digest);
+        match (fault, digest) {
+            (Fault::StaleListing, Some(digest)) => {
+                for gc in self.gcs.values_mut().filter(|gc| gc.thread == thread) {
+                    gc.put_after_listing.insert(digest);
+                }
             }
+            (Fault::LostObject, Some(digest)) => {
+                self.vouched.remove(&digest);
+            }
+            _ => {}
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Ground truth read from storage through `inspect`, which takes no scheduling point.
 
+use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 use store::{Backend, Digest, SnapshotId, Storage};
 
@@ -24,23 +25,26 @@ impl Ground {
             .is_some_and(|st| st.size > 0 || *digest == self.empty)
     }
 
-    /// Whether `digest` exists where chunks live (local content, or the bucket object).
+    /// Whether `digest` exists where chunks live (local content, or the bucket object, as
+    /// [`Ground::object_exists`] counts it).
     #[inline]
-    pub fn chunk_exists(&self, digest: &Digest) -> bool {
+    pub fn chunk_exists(&self, digest: &Digest, vouched: &BTreeSet<Digest>) -> bool {
         match self.backend {
             Backend::Filesystem => self.has_content(digest),
-            Backend::S3 => self.object_exists(digest),
+            Backend::S3 => self.object_exists(digest, vouched),
         }
     }
 
-    /// Whether `digest`'s bucket object exists, as far as the store is answerable for it:
-    /// an object lost behind the store's back (an injected fault) counts as there until the
-    /// store puts it again. Its loss is the bucket's doing; what the store does about it
-    /// (GC reports it missing, an upload puts it back) is checked apart.
+    /// Whether `digest`'s bucket object exists, as far as the store is answerable for it.
+    /// An object lost behind the store's back (an injected fault) counts as there until the
+    /// store acts as if it were: until it writes the chunk's local file or re-uses it for a
+    /// writer (`vouched`, kept by the ghost), or puts the object again. Its loss is the
+    /// bucket's doing; what the store does about it (a read or GC that finds it gone drops
+    /// the local file, GC reports it missing, an upload puts it back) is checked apart.
     #[inline]
-    pub fn object_exists(&self, digest: &Digest) -> bool {
+    pub fn object_exists(&self, digest: &Digest, vouched: &BTreeSet<Digest>) -> bool {
         let bucket = &self.storage.bucket;
-        bucket.inspect(digest) || bucket.inspect_lost(digest)
+        bucket.inspect(digest) || (bucket.inspect_lost(digest) && !vouched.contains(digest))
     }
 
     /// Whether `digest`'s local file holds content matching the digest.

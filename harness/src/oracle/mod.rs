@@ -329,7 +329,7 @@ impl Oracle {
                 self.stamped(ghost, process, digest, written, thread)?;
                 if written {
                     let when = "wrote the local file of";
-                    checks::cache::bucket_backs_file(&self.ground, &digest, when)?;
+                    checks::cache::bucket_backs_file(&self.ground, ghost, &digest, when)?;
                 }
                 checks::atime::stamped(&self.ground, ghost, &digest, atime, thread)
             }
@@ -419,7 +419,7 @@ impl Oracle {
         match lock {
             LockKind::Chunk(digest) => {
                 let when = "released the per-chunk lock of";
-                checks::cache::bucket_backs_file(&self.ground, &digest, when)
+                checks::cache::bucket_backs_file(&self.ground, ghost, &digest, when)
             }
             LockKind::Lru(process) if ghost.crashed.contains(&process) => Ok(()),
             LockKind::Lru(process) => {

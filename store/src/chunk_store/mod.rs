@@ -401,8 +401,8 @@ impl<P: Platform> ChunkStore<P> {
             .with_context(|| format!("{what} {digest}"))
     }
 
-    /// Deletes the local file of a chunk whose bucket object is gone (S3 GC, which holds the
-    /// chunk's per-chunk lock and checked the bucket under it). Unlike
+    /// Deletes the local file of a chunk whose bucket object is gone (S3 GC or a cache read,
+    /// which holds the chunk's per-chunk lock and found the object gone under it). Unlike
     /// [`Self::remove_chunk`], an index may reference the chunk: the file is a marker that
     /// claims an object that no longer exists, and dropping it loses nothing; it makes the
     /// next upload of the chunk put the object back instead of skipping it.

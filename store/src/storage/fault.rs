@@ -11,8 +11,11 @@
 use crate::digest::Digest;
 use std::fmt;
 
-/// A storage operation, where a fault can land.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A storage operation, where a fault can land (serializable: fault tallies travel from a
+/// worker process to the campaign).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Site {
     /// `ChunkDir::stat`.
     ChunkStat,

@@ -16,10 +16,10 @@ use store::{lru_fingerprint, Backend, Digest, LockGranularity, LockKind, Process
 /// phase 1's marker, an eviction's) would otherwise be judged only at the chunk's next
 /// lock release, which may never come.
 #[inline]
-pub fn bucket_backs_file(ground: &Ground, digest: &Digest, when: &str) -> Checked {
+pub fn bucket_backs_file(ground: &Ground, ghost: &Ghost, digest: &Digest, when: &str) -> Checked {
     if ground.backend == Backend::S3
         && ground.storage.chunks.inspect(digest).is_some()
-        && !ground.object_exists(digest)
+        && !ground.object_exists(digest, &ghost.vouched)
     {
         return Err(Violation::new(
             Property::CacheBucket,

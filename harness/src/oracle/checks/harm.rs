@@ -19,7 +19,8 @@ pub fn published(
     name: &str,
     digests: &[Digest],
 ) -> Checked {
-    let lost = |d: &&Digest| !ground.chunk_exists(d) && !ghost.quarantined.contains(d);
+    let lost =
+        |d: &&Digest| !ground.chunk_exists(d, &ghost.vouched) && !ghost.quarantined.contains(d);
     match digests.iter().find(lost) {
         Some(missing) => Err(Violation::new(
             Property::Harm,
@@ -62,7 +63,7 @@ fn needed_by(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Option<String> 
 pub fn written(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Checked {
     let intact = || match ground.backend {
         Backend::Filesystem => ground.has_good_content(digest),
-        Backend::S3 => ground.object_exists(digest),
+        Backend::S3 => ground.object_exists(digest, &ghost.vouched),
     };
     if intact() {
         return Ok(());
@@ -84,7 +85,10 @@ pub fn quarantining(ground: &Ground, ghost: &Ghost, digest: &Digest) -> Checked 
     // needs one is only looked up (and formatted) when renaming it would do harm.
     let (harmful, why) = match ground.backend {
         Backend::Filesystem => (ground.has_good_content(digest), "its content is good"),
-        Backend::S3 => (!ground.object_exists(digest), "its bucket object is gone"),
+        Backend::S3 => (
+            !ground.object_exists(digest, &ghost.vouched),
+            "its bucket object is gone",
+        ),
     };
     if !harmful {
         return Ok(());
