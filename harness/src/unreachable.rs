@@ -24,6 +24,8 @@ const REASONS: &[(&str, &str)] = &[
     ("gc-sweep-object/put-back", FAULT_ONLY),
     ("gc-recover/put-back", FAULT_ONLY),
     ("gc-recover/forgotten", FAULT_ONLY),
+    ("reuse-check/object-gone", FAULT_ONLY),
+    ("reuse-check/head-failed", FAULT_ONLY),
     (
         "insert/vanished",
         "between an insert's stat and its touch, under its chunk store mutex and the \

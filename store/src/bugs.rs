@@ -66,10 +66,9 @@ pub enum SeededBug {
     /// under fault injection (a crash).
     GcReadsTempIndex,
     /// S3 GC trusts a chunk's local marker as proof that its object exists: after the
-    /// object was lost behind the store's back, GC never reports it missing, and every
-    /// upload of the chunk finds the marker and skips the put, so the object stays gone.
-    /// Shows only under two faults: the lost object, and a failed drop of its marker by the
-    /// read that found it gone (which otherwise leaves no marker to trust).
+    /// object was lost behind the store's back, GC never reports it missing, and the marker
+    /// stays until the next upload of the chunk puts the object back. Shows only under
+    /// fault injection (a lost object).
     GcTrustsMarker,
     /// A sync (pull) job takes a chunk the target already has for done once it has
     /// checked that its file exists, without touching it: an old unreferenced chunk keeps
@@ -90,13 +89,13 @@ pub enum SeededBug {
     /// under two faults (the lost object, the failed cache write). Found by review; the
     /// guided search under `--faults 2` reaches it.
     SweepJudgesMissing,
-    /// An S3 cache read that finds a chunk's object gone (lost behind the store's back)
-    /// reports it missing but leaves the chunk's local file (a marker, a rotten copy) and
-    /// LRU entry: the next upload of the chunk, in this process or another, trusts the
-    /// file, skips the put and reports the chunk stored while its object is gone. Shows only
-    /// under fault injection (a lost object). Found by tightening the lost-object
-    /// exemption (#18).
-    UploadTrustsLostMarker,
+    /// An S3 upload (or pull) takes the chunk's local file (content or marker) as proof
+    /// that its object exists, as upstream does, and skips the put: after the object was
+    /// lost behind the store's back (a read found it gone and left the marker, which
+    /// carries the GC mark, to GC phase 3), the upload reports the chunk stored and its
+    /// index names an object that is gone. Shows only under fault injection (a lost
+    /// object). Found by tightening the lost-object exemption (#18).
+    UploadTrustsMarker,
 }
 
 impl SeededBug {
@@ -121,7 +120,7 @@ impl SeededBug {
         Self::PullChecksWithoutTouch,
         Self::StaleStamp,
         Self::SweepJudgesMissing,
-        Self::UploadTrustsLostMarker,
+        Self::UploadTrustsMarker,
     ];
 
     /// The bugs in how the store reacts to a failing storage operation: they show only when
@@ -134,7 +133,7 @@ impl SeededBug {
         Self::GcReadsTempIndex,
         Self::GcTrustsMarker,
         Self::SweepJudgesMissing,
-        Self::UploadTrustsLostMarker,
+        Self::UploadTrustsMarker,
     ];
 
     /// Whether the bug shows only under fault injection.
@@ -143,12 +142,11 @@ impl SeededBug {
     }
 
     /// Storage faults one execution needs at least for the bug to show: 0 for a race,
-    /// 2 for [`SeededBug::SweepJudgesMissing`] (a lost object and a failed cache write)
-    /// and [`SeededBug::GcTrustsMarker`] (a lost object and a failed drop of its marker),
+    /// 2 for [`SeededBug::SweepJudgesMissing`] (a lost object and a failed cache write),
     /// 1 for the other fault-handling bugs.
     pub fn faults_needed(self) -> u8 {
         match self {
-            Self::SweepJudgesMissing | Self::GcTrustsMarker => 2,
+            Self::SweepJudgesMissing => 2,
             bug => u8::from(bug.needs_faults()),
         }
     }
@@ -175,7 +173,7 @@ impl SeededBug {
             Self::PullChecksWithoutTouch => "pull-checks-without-touch",
             Self::StaleStamp => "stale-stamp",
             Self::SweepJudgesMissing => "sweep-judges-missing",
-            Self::UploadTrustsLostMarker => "upload-trusts-lost-marker",
+            Self::UploadTrustsMarker => "upload-trusts-marker",
         }
     }
 
@@ -217,8 +215,8 @@ impl SeededBug {
             Self::SweepJudgesMissing => {
                 "S3 GC phase 2 judges an object phase 1 found missing, put back since"
             }
-            Self::UploadTrustsLostMarker => {
-                "an S3 read leaves the local file of an object it found gone; uploads trust it"
+            Self::UploadTrustsMarker => {
+                "an S3 upload takes a local file as proof that its object exists"
             }
         }
     }

@@ -240,12 +240,6 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
             .with_context(|| format!("fetching chunk {digest} from the bucket"))?
         else {
             self.store.decide(Decision::CacheFetchMissing, digest);
-            // The object is gone (lost behind the store's back: under the per-chunk lock no
-            // GC deletes it). A local file left would claim it: the next upload, here or in
-            // another process (whose LRU may list the chunk), would skip the put.
-            if !ds.bug(SeededBug::UploadTrustsLostMarker) {
-                self.forget_lost(&self.store.lock(digest), digest)?;
-            }
             return Err(StoreError::MissingChunk(*digest).into());
         };
         if let Err(err) = digest.verify(&data) {
@@ -297,14 +291,6 @@ impl<P: Platform> LocalDatastoreLruCache<P> {
         if lru.lru.pop(digest).is_some() {
             self.emit_lru_removed(digest);
         }
-    }
-
-    /// Drops the LRU entry and local file of a chunk whose bucket object is gone; `held`
-    /// holds the chunk's shard, and the caller its per-chunk lock, under which it found the
-    /// object gone (see [`ChunkStore::forget_lost`]).
-    pub(crate) fn forget_lost(&self, held: &ChunkStoreGuard<'_, P>, digest: &Digest) -> Result<()> {
-        self.forget(held, digest);
-        self.store.forget_lost(held, digest)
     }
 
     /// Removes a chunk from the cache: its LRU entry and its local file.

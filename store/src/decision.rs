@@ -67,9 +67,16 @@ decisions! {
     /// S3 upload, under the per-chunk lock.
     "upload" {
         UploadReused = "reused": "the local file (content or marker) was touched: no put",
-        UploadPut = "put": "no local file: the object was put and cached",
+        UploadPut = "put": "no local file (or one whose object is gone): the object was put and cached",
         UploadPutFailed = "put-failed": "the put failed: the upload failed",
         UploadCacheFailed = "cache-failed": "the object was put but caching it failed",
+    }
+    /// S3 re-use of a local file (an upload's or a pull's), under the per-chunk lock: a HEAD
+    /// first, since a file is no proof of its object.
+    "reuse-check" {
+        ReuseObjectFound = "object-found": "a HEAD found the object: the file is touched and re-used",
+        ReuseObjectGone = "object-gone": "the object is gone (lost behind the store's back): not re-used, the upload puts it",
+        ReuseHeadFailed = "head-failed": "the HEAD failed: the upload or pull fails",
     }
     /// Sync job: whether the target had a chunk of the pulled snapshot.
     "pull" {

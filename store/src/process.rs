@@ -5,10 +5,12 @@ use crate::cache::LocalDatastoreLruCache;
 use crate::chunk_store::ChunkStore;
 use crate::datastore::{Backend, Datastore};
 use crate::decision::Decision;
+use crate::digest::Digest;
 use crate::error::StoreError;
 use crate::ids::{ProcessId, WriterId};
 use crate::observer::Fact;
 use crate::platform::{acting_as, AtomicBool, LockClass, Mutex, Platform, Role};
+use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -86,6 +88,13 @@ impl<P: Platform> Process<P> {
         } else {
             Ok(())
         }
+    }
+
+    /// Looks `digest`'s object up in the bucket (a HEAD).
+    pub(crate) fn object_exists(&self, ds: &Datastore<P>, digest: &Digest) -> Result<bool> {
+        ds.reading_object(self.id, digest);
+        (ds.storage.bucket.contains(digest))
+            .with_context(|| format!("looking up chunk {digest} in the bucket"))
     }
 
     /// The start time of this process's oldest active writer (only this process's: the

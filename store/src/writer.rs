@@ -291,19 +291,40 @@ impl<P: Platform> BackupWriter<P> {
             .context("S3 backend without a cache (internal error)")
     }
 
-    /// S3: the chunk's local file (content or marker) exists and was touched; the caller
-    /// holds its per-chunk lock, so the object exists too.
+    /// S3: the chunk's local file (content or marker) exists, its object is in the bucket,
+    /// and the file was touched; the caller holds the per-chunk lock.
+    ///
+    /// A local file is no proof of its object: the object may have been lost behind the
+    /// store's back since the file was written (a read that finds it gone leaves the file,
+    /// which carries the chunk's GC mark, to GC phase 3). So a file found is checked with a
+    /// HEAD before it is re-used; under the per-chunk lock no other thread's bucket
+    /// operation on the chunk runs while a local file exists, so the answer holds until
+    /// the lock goes. Trusting the file (upstream's rule) is seeded bug
+    /// [`SeededBug::UploadTrustsMarker`]. A file whose object is gone is left as it is, and
+    /// the caller puts the object over it.
     ///
     /// An LRU hit is touched as well: skipping the touch (seeded bug
     /// [`SeededBug::LruHitSkipsTouch`]) leaves an old unreferenced chunk's atime behind the
     /// writer's start, and GC removes it while the writer uses it.
     fn present_in_cache(&self, digest: &Digest) -> Result<bool> {
-        if self.process.datastore().bug(SeededBug::LruHitSkipsTouch)
-            && self.cache()?.contains(digest)
-        {
+        let ds = self.process.datastore();
+        if ds.bug(SeededBug::LruHitSkipsTouch) && self.cache()?.contains(digest) {
             return Ok(true);
         }
-        self.process.chunk_store.touch_for_reuse(self.id, digest)
+        let store = &self.process.chunk_store;
+        if !ds.bug(SeededBug::UploadTrustsMarker) {
+            if !store.present_for_reuse(digest)? {
+                return Ok(false);
+            }
+            let exists = (self.process.object_exists(ds, digest))
+                .inspect_err(|_| store.decide(Decision::ReuseHeadFailed, digest))?;
+            if !exists {
+                store.decide(Decision::ReuseObjectGone, digest);
+                return Ok(false);
+            }
+            store.decide(Decision::ReuseObjectFound, digest);
+        }
+        store.touch_for_reuse(self.id, digest)
     }
 
     /// Opens a new index `name` in the snapshot.

@@ -143,9 +143,9 @@ pub struct Ghost {
     /// Chunks whose object a thread announced putting and whose per-chunk lock it still
     /// holds: the put may land on either side of a GC's listing.
     putting: BTreeSet<Digest>,
-    /// Chunks the store vouched for since their object was last lost: it wrote their local
-    /// file or re-used it for a writer. A lost object is the bucket's doing only until the
-    /// store acts as if it were there (see [`Ground::object_exists`]).
+    /// Chunks the store vouched for since their object was last lost: it re-used their
+    /// local file for a writer. A lost object is the bucket's doing only until the store
+    /// acts as if it were there (see [`Ground::object_exists`]).
     pub vouched: BTreeSet<Digest>,
 }
 
@@ -300,7 +300,6 @@ impl Ghost {
                 let newest = self.newest_stamp.entry(digest).or_insert(atime);
                 *newest = (*newest).max(atime);
                 if written {
-                    self.vouched.insert(digest);
                     self.written(process, digest, ground.has_content(&digest));
                 }
             }

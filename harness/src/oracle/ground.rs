@@ -37,10 +37,19 @@ impl Ground {
 
     /// Whether `digest`'s bucket object exists, as far as the store is answerable for it.
     /// An object lost behind the store's back (an injected fault) counts as there until the
-    /// store acts as if it were: until it writes the chunk's local file or re-uses it for a
-    /// writer (`vouched`, kept by the ghost), or puts the object again. Its loss is the
-    /// bucket's doing; what the store does about it (a read or GC that finds it gone drops
-    /// the local file, GC reports it missing, an upload puts it back) is checked apart.
+    /// store acts as if it were, by re-using the chunk's local file for a writer (`vouched`,
+    /// kept by the ghost), or until it puts the object again. Its loss is the bucket's
+    /// doing; what the store does about it (GC reports it missing and drops its marker, an
+    /// upload puts it back) is checked apart.
+    ///
+    /// A re-use is the one act judged: it happens under the per-chunk lock, under which no
+    /// other thread's bucket operation on the chunk runs while a local file exists, so the
+    /// store can know the object is there (a HEAD) when it re-uses the file. The store's
+    /// writes of a local file are not: a cache write follows the upload's own put, and a
+    /// GC's or eviction's marker follows a check or a put that a loss at another thread's
+    /// bucket operation (a GC's HEAD, a read's fetch) may overtake, which no thread of the
+    /// store could have seen (found by the generated phase under faults: an upload's cache
+    /// write after a GC's HEAD lost the object it had just put).
     #[inline]
     pub fn object_exists(&self, digest: &Digest, vouched: &BTreeSet<Digest>) -> bool {
         let bucket = &self.storage.bucket;

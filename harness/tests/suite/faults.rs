@@ -380,8 +380,8 @@ fn a_crash_restarts_the_process_and_its_garbage_is_collected() {
 }
 
 /// S3, a cache of 2: an old snapshot of three chunks, so the first is only a marker by now;
-/// a read of it (and a clock step, a second thread for PCT), whose bucket get may find the
-/// object lost.
+/// a read of it (and a clock step, a second thread for PCT). The object lost at the read's
+/// bucket get leaves the marker claiming it.
 fn read_of_evicted_chunk() -> Program {
     Program {
         knobs: s3(2),
@@ -404,27 +404,15 @@ fn read_of_evicted_chunk() -> Program {
 
 #[test]
 fn gc_trusts_marker_is_caught() {
-    // The read drops the marker of the object it found gone, unless that drop fails: two
-    // planned faults leave a marker claiming a lost object for the end check's GC.
-    let mut program = read_of_evicted_chunk();
-    program.faults = vec![
-        PlannedFault {
-            thread: 0,
-            op: 0,
-            fault: Fault::LostObject,
-        },
-        PlannedFault {
-            thread: 0,
-            op: 1,
-            fault: Fault::Io(Errno::Eio),
-        },
-    ];
-    assert_caught(SeededBug::GcTrustsMarker, &program, &[Property::Recovery]);
+    assert_caught(
+        SeededBug::GcTrustsMarker,
+        &read_of_evicted_chunk(),
+        &[Property::Recovery],
+    );
 }
 
 /// [`read_of_evicted_chunk`], then a backup in the same thread that uploads the chunk read:
-/// the object lost at the read's bucket get must not leave a local file that the upload
-/// trusts.
+/// the marker the lost object left must not make the upload skip the put.
 fn read_then_upload_of_evicted_chunk() -> Program {
     let mut program = read_of_evicted_chunk();
     program.threads[0].push(backup_of(1, A1));
@@ -432,9 +420,9 @@ fn read_then_upload_of_evicted_chunk() -> Program {
 }
 
 #[test]
-fn upload_trusts_lost_marker_is_caught() {
+fn upload_trusts_marker_is_caught() {
     assert_caught(
-        SeededBug::UploadTrustsLostMarker,
+        SeededBug::UploadTrustsMarker,
         &read_then_upload_of_evicted_chunk(),
         &[Property::CacheBucket, Property::Harm],
     );

@@ -337,6 +337,16 @@ impl<P: Platform> ChunkStore<P> {
         Ok(touched)
     }
 
+    /// Whether `digest`'s local file exists, looked at as a re-use looks at it: under the
+    /// mutex (without it under [`SeededBug::TouchWithoutMutex`], as the touch that follows).
+    pub(crate) fn present_for_reuse(&self, digest: &Digest) -> Result<bool> {
+        let stat = match self.ds.bug(SeededBug::TouchWithoutMutex) {
+            true => self.stat_without_mutex(digest)?,
+            false => self.stat(&self.lock(digest), digest)?,
+        };
+        Ok(stat.is_some())
+    }
+
     /// Size and atime of a chunk file.
     pub fn stat(
         &self,
@@ -401,8 +411,8 @@ impl<P: Platform> ChunkStore<P> {
             .with_context(|| format!("{what} {digest}"))
     }
 
-    /// Deletes the local file of a chunk whose bucket object is gone (S3 GC or a cache read,
-    /// which holds the chunk's per-chunk lock and found the object gone under it). Unlike
+    /// Deletes the local file of a chunk whose bucket object is gone (S3 GC, which holds the
+    /// chunk's per-chunk lock and checked the bucket under it). Unlike
     /// [`Self::remove_chunk`], an index may reference the chunk: the file is a marker that
     /// claims an object that no longer exists, and dropping it loses nothing; it makes the
     /// next upload of the chunk put the object back instead of skipping it.

@@ -7,8 +7,9 @@ use crate::storage::ChunkStat;
 use anyhow::Result;
 
 impl<P: Platform> ChunkStore<P> {
-    /// [`crate::SeededBug::SweepStatOutsideMutex`]: a stat without the chunk store
-    /// mutex, so what it finds can change before the caller acts on it.
+    /// [`crate::SeededBug::SweepStatOutsideMutex`] (and the look of an S3 re-use under
+    /// [`crate::SeededBug::TouchWithoutMutex`]): a stat without the chunk store mutex, so
+    /// what it finds can change before the caller acts on it.
     pub(crate) fn stat_without_mutex(&self, digest: &Digest) -> Result<Option<ChunkStat>> {
         self.stat_file(digest)
     }

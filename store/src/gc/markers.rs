@@ -86,10 +86,10 @@ impl<P: Platform> Process<P> {
             return Ok(());
         }
         store.decide(Decision::RecoverForgotten, digest);
-        match self.cache() {
-            Some(cache) => cache.forget_lost(guard, digest)?,
-            None => store.forget_lost(guard, digest)?,
+        if let Some(cache) = self.cache() {
+            cache.forget(guard, digest);
         }
+        store.forget_lost(guard, digest)?;
         Self::missing(status, digest);
         Ok(())
     }

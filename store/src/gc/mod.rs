@@ -184,13 +184,6 @@ impl<P: Platform> Process<P> {
         Ok(listing.digests)
     }
 
-    /// Looks `digest`'s object up in the bucket.
-    fn object_exists(&self, ds: &Datastore<P>, digest: &Digest) -> Result<bool> {
-        ds.reading_object(self.id(), digest);
-        (ds.storage.bucket.contains(digest))
-            .with_context(|| format!("looking up chunk {digest} in the bucket"))
-    }
-
     fn missing(status: &mut GcStatus, digest: &Digest) {
         status.missing_chunks += 1;
         status.missing.insert(*digest);
