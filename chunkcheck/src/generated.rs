@@ -16,6 +16,7 @@ use crate::work::{Hunt, Placed, Programs};
 use crate::{bug_names, Settings};
 use harness::check::{Budget, Cause, Checker, Failure, RunOptions, DEFAULT_MAX_BRANCHES};
 use harness::execution::FaultTally;
+use harness::faults::Landings;
 use harness::oracle::Coverage;
 use harness::program::{check_program, minimize, Pair, Program};
 use harness::world::Setup;
@@ -98,6 +99,7 @@ struct Outcome {
     schedules: u64,
     overlaps: BTreeSet<Pair>,
     faults: FaultTally,
+    landings: Landings,
     coverage: Coverage,
     failure: Option<(Checker, Failure)>,
 }
@@ -107,6 +109,7 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
         schedules: 0,
         overlaps: BTreeSet::new(),
         faults: FaultTally::new(),
+        landings: Landings::new(),
         coverage: Coverage::default(),
         failure: None,
     };
@@ -125,6 +128,9 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
         outcome.coverage.add(&report.report.coverage);
         for (key, n) in report.report.faults {
             *outcome.faults.entry(key).or_default() += n;
+        }
+        for (context, plan) in report.report.landings {
+            outcome.landings.entry(context).or_insert(plan);
         }
         if let Some(failure) = report.report.failure {
             outcome.failure = Some((checker, failure));
@@ -163,14 +169,14 @@ fn drive(
             learnt.push((
                 outcome.coverage.clone(),
                 outcome.overlaps.clone(),
-                outcome.faults.clone(),
+                outcome.landings.clone(),
             ));
             if visit(candidate, outcome).is_break() {
                 return;
             }
         }
-        for (candidate, (coverage, overlaps, faults)) in drawn.iter().zip(&learnt) {
-            stream.learn(candidate, coverage, overlaps, faults);
+        for (candidate, (coverage, overlaps, landings)) in drawn.iter().zip(&learnt) {
+            stream.learn(candidate, coverage, overlaps, landings);
         }
     }
 }

@@ -11,23 +11,23 @@
 //! One mutant in five is its parent unchanged: a program that reached rare features runs
 //! again under new schedules (most races need a program and a schedule; measured in
 //! BENCHMARKS.md). Under `--faults` a mutation also adds, drops or shifts a planned fault,
-//! and a fault landing at a site and kind no earlier candidate's did is a feature too, so
-//! the corpus keeps the fault choices that led somewhere and builds two-fault stories from
-//! one-fault ones.
+//! and a fault landing in a context no earlier candidate's did (the kind of operation that
+//! failed, the site, the fault: [`harness::faults::FaultContext`]) is a feature too; the
+//! corpus keeps the checker's choice that landed there as a planned fault, so it keeps the
+//! fault choices that led somewhere and builds two-fault stories from one-fault ones.
 //!
 //! Candidate `i` always runs its schedules from seed `s + i`. The guided corpus learns from
 //! a generation of [`GENERATION`] candidates, in candidate order, only once the whole
 //! generation ran, and each candidate is drawn from the corpus as it stood before its
 //! generation: the same seed gives the same corpus, programs and verdicts with any `--jobs`.
 
-use harness::execution::FaultTally;
+use harness::faults::{FaultContext, Landings};
 use harness::oracle::conflicts::Conflict;
 use harness::oracle::Coverage;
 use harness::program::{generate_with, mutate, Pair, Program, Rng, Weights};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use store::storage::{Fault, Site};
 use store::Outcome;
 
 /// `--search`: how the generated phase chooses its programs.
@@ -74,7 +74,7 @@ enum Feature {
     Outcome(Outcome),
     Conflict(Conflict),
     Overlap(Pair),
-    Fault(Site, Fault),
+    Fault(FaultContext),
 }
 
 /// A program of the stream: its number, the seed of its schedules, the program.
@@ -179,12 +179,18 @@ impl Stream {
 
     /// Learns what `drawn` reached (guided only): it joins the corpus when it reached a
     /// feature no earlier candidate did. Whether it joined.
+    ///
+    /// A program that left its faults to the checker and reached a fault context no
+    /// earlier candidate did joins twice: as it is, and with the first landing in that
+    /// context planned ([`Landings`]), so that its mutants fail there again (in every
+    /// schedule where that thread runs the same storage operations), and a story built on
+    /// that fault can grow from it.
     pub fn learn(
         &mut self,
         drawn: &Drawn,
         coverage: &Coverage,
         overlaps: &BTreeSet<Pair>,
-        faults: &FaultTally,
+        landings: &Landings,
     ) -> bool {
         if self.search == Search::Random {
             return false;
@@ -193,23 +199,37 @@ impl Stream {
             .map(|(o, _)| Feature::Outcome(o))
             .chain(coverage.conflicts.keys().map(|c| Feature::Conflict(*c)))
             .chain(overlaps.iter().map(|p| Feature::Overlap(*p)))
-            .chain(
-                faults
-                    .keys()
-                    .map(|(site, fault)| Feature::Fault(*site, *fault)),
-            )
+            .chain(landings.keys().map(|c| Feature::Fault(*c)))
             .collect();
-        let new = features.iter().any(|f| !self.hits.contains_key(f));
+        let new: Vec<Feature> = (features.iter())
+            .filter(|f| !self.hits.contains_key(f))
+            .copied()
+            .collect();
         for feature in &features {
             *self.hits.entry(*feature).or_default() += 1;
         }
-        if new {
+        if new.is_empty() {
+            return false;
+        }
+        let planned = new.iter().find_map(|f| match f {
+            Feature::Fault(context) if drawn.program.faults.is_empty() => {
+                Some((*context, landings[context]))
+            }
+            _ => None,
+        });
+        self.corpus.push(Entry {
+            program: drawn.program.clone(),
+            features,
+        });
+        if let Some((context, plan)) = planned {
+            let mut program = drawn.program.clone();
+            program.faults.push(plan);
             self.corpus.push(Entry {
-                program: drawn.program.clone(),
-                features,
+                program,
+                features: vec![Feature::Fault(context)],
             });
         }
-        new
+        true
     }
 
     /// How it chooses.
@@ -220,5 +240,62 @@ impl Stream {
     /// Programs kept so far.
     pub fn corpus_len(&self) -> usize {
         self.corpus.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use harness::program::PlannedFault;
+    use store::storage::{Errno, Fault, Site};
+
+    /// The fault context the first operation of `drawn`'s first thread failing at a chunk
+    /// write would be, and the plan that lands it there again.
+    fn landing(drawn: &Drawn) -> Landings {
+        let fault = Fault::Io(Errno::Eio);
+        let context = FaultContext {
+            kind: drawn.program.threads[0][0].kind(),
+            site: Site::ChunkWrite,
+            fault,
+        };
+        let plan = PlannedFault {
+            thread: 0,
+            op: 3,
+            fault,
+        };
+        Landings::from([(context, plan)])
+    }
+
+    #[test]
+    fn a_new_fault_context_joins_the_corpus_as_a_planned_fault() {
+        let mut stream = Stream::new(Search::Guided, Weights::DEFAULT, 7, 1);
+        let drawn = stream.candidate(0);
+        assert!(drawn.program.faults.is_empty(), "drawn fresh, unplanned");
+        let landings = landing(&drawn);
+        let (coverage, overlaps) = (Coverage::default(), BTreeSet::new());
+        assert!(stream.learn(&drawn, &coverage, &overlaps, &landings));
+        assert_eq!(
+            stream.corpus_len(),
+            2,
+            "as it ran, and with the landing planned"
+        );
+        assert!(stream.corpus[0].program.faults.is_empty());
+        let planned: Vec<_> = landings.values().copied().collect();
+        assert_eq!(stream.corpus[1].program.faults, planned);
+        // The same context again is nothing new.
+        let again = stream.candidate(1);
+        assert!(!stream.learn(&again, &coverage, &overlaps, &landing(&again)));
+        assert_eq!(stream.corpus_len(), 2);
+    }
+
+    #[test]
+    fn a_planned_program_joins_once() {
+        let mut stream = Stream::new(Search::Guided, Weights::DEFAULT, 7, 1);
+        let mut drawn = stream.candidate(0);
+        let landings = landing(&drawn);
+        drawn.program.faults = landings.values().copied().collect();
+        let (coverage, overlaps) = (Coverage::default(), BTreeSet::new());
+        assert!(stream.learn(&drawn, &coverage, &overlaps, &landings));
+        assert_eq!(stream.corpus_len(), 1, "its faults were planned already");
     }
 }

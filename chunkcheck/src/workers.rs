@@ -83,7 +83,8 @@ pub struct ScenarioTask {
 }
 
 /// What a scenario run reports back: a [`Report`], its fault tally as a list (JSON maps
-/// take only string keys).
+/// take only string keys), without the fault landings only the guided search of generated
+/// programs uses.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct ScenarioOutcome {
     schedules: u64,
@@ -128,6 +129,7 @@ pub fn scenario(
         timed_out: o.timed_out,
         coverage: o.coverage,
         faults: o.faults.into_iter().collect(),
+        landings: Default::default(),
     })
 }
 

@@ -16,8 +16,9 @@
 //!
 //! The log takes only std locks and atomics, which add no scheduling point.
 
-use crate::faults::FaultChoice;
+use crate::faults::{FaultChoice, FaultContext, Landings};
 use crate::oracle::{Coverage, Property};
+use crate::program::PlannedFault;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -57,6 +58,7 @@ pub struct ExecutionLog {
     fault_point_reached: AtomicBool,
     planned_faults: AtomicBool,
     faults: Mutex<FaultTally>,
+    landings: Mutex<Landings>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -167,6 +169,16 @@ impl ExecutionLog {
     /// Counts an injected fault.
     pub fn record_fault(&self, site: Site, fault: Fault) {
         *lock(&self.faults).entry((site, fault)).or_default() += 1;
+    }
+
+    /// Keeps `plan` as the first landing in `context`, unless one landed there before.
+    pub fn record_landing(&self, context: FaultContext, plan: PlannedFault) {
+        lock(&self.landings).entry(context).or_insert(plan);
+    }
+
+    /// The first landing in each fault context over every execution so far.
+    pub fn landings(&self) -> Landings {
+        lock(&self.landings).clone()
     }
 
     /// The faults injected over every execution so far.

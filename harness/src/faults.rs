@@ -27,7 +27,7 @@
 //! must not be a scheduling point itself.
 
 use crate::execution::ExecutionLog;
-use crate::program::{PlannedFault, Rng};
+use crate::program::{OpKind, PlannedFault, Rng};
 use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,6 +67,36 @@ pub enum FaultChoice {
     },
 }
 
+/// A program thread as the injector counts it.
+#[derive(Clone, Copy, Debug)]
+struct Actor {
+    /// The program thread (from 0).
+    thread: usize,
+    /// Its storage operations so far.
+    ops: u16,
+    /// The kind of operation it runs now.
+    kind: Option<OpKind>,
+}
+
+/// Where a fault landed, as the guided search tells fault landings apart: the kind of
+/// operation whose storage step failed, the site and the fault. The same site fails in
+/// different code under different operations (a chunk write is an upload's cache copy,
+/// GC's marker, verify's marker), and a site and fault that one operation survives another
+/// may not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FaultContext {
+    /// The operation whose storage step failed.
+    pub kind: OpKind,
+    /// The storage operation.
+    pub site: Site,
+    /// What went wrong.
+    pub fault: Fault,
+}
+
+/// Per fault context, the first landing in it, as the planned fault that lands there
+/// again: a search keeps it with a program that reached something new through it.
+pub type Landings = BTreeMap<FaultContext, PlannedFault>;
+
 /// The fault source of one execution on platform `P`.
 pub struct Injector<P: Platform> {
     choice: FaultChoice,
@@ -83,8 +113,9 @@ pub struct Injector<P: Platform> {
     /// The program's planned faults, each with whether it landed (empty: the checker
     /// chooses).
     plan: Mutex<Vec<(PlannedFault, bool)>>,
-    /// Per thread, the program thread it runs and its storage operations so far.
-    actors: Mutex<BTreeMap<u64, (usize, u16)>>,
+    /// Per thread, the program thread it runs, its storage operations so far and the
+    /// kind of operation it runs now.
+    actors: Mutex<BTreeMap<u64, Actor>>,
     /// The thread that built the injector (the execution's main thread), which writes the
     /// history and checks the end: no fault lands on it.
     main: u64,
@@ -136,6 +167,13 @@ impl<P: Platform> Injector<P> {
         lock(&self.acting).insert(P::thread_id(), process);
     }
 
+    /// The calling thread starts an operation of `kind` (a fault's context).
+    pub fn enter_op(&self, kind: OpKind) {
+        if let Some(actor) = lock(&self.actors).get_mut(&P::thread_id()) {
+            actor.kind = Some(kind);
+        }
+    }
+
     /// The program's planned faults: they replace the checker's choice.
     pub fn plan(&self, plan: &[PlannedFault]) {
         if let (Some(log), false) = (&self.log, plan.is_empty()) {
@@ -146,27 +184,39 @@ impl<P: Platform> Injector<P> {
 
     /// The calling thread runs program thread `thread` (a plan counts its operations).
     pub fn enter_thread(&self, thread: usize) {
-        lock(&self.actors).insert(P::thread_id(), (thread, 0));
+        let actor = Actor {
+            thread,
+            ops: 0,
+            kind: None,
+        };
+        lock(&self.actors).insert(P::thread_id(), actor);
     }
 
-    /// Under a plan, the fault this operation of the calling thread gets (`Some(None)`:
-    /// none); `None` without a plan. The first planned fault of the thread, due by now,
-    /// not yet landed and possible at `site` lands.
-    fn planned(&self, site: Site) -> Option<Option<Fault>> {
+    /// The calling thread's program thread, the number of this storage operation of it
+    /// (from 0) and the kind of operation it runs; `None` off the program's threads.
+    fn count_op(&self) -> Option<Actor> {
+        let mut actors = lock(&self.actors);
+        let actor = actors.get_mut(&P::thread_id())?;
+        let now = *actor;
+        actor.ops = actor.ops.saturating_add(1);
+        Some(now)
+    }
+
+    /// Under a plan, the fault this operation (`actor`'s, if a program thread's) gets
+    /// (`Some(None)`: none); `None` without a plan. The first planned fault of the thread,
+    /// due by now, not yet landed and possible at `site` lands.
+    fn planned(&self, site: Site, actor: Option<Actor>) -> Option<Option<Fault>> {
         let mut plan = lock(&self.plan);
         if plan.is_empty() {
             return None;
         }
-        let mut actors = lock(&self.actors);
-        let Some((thread, ops)) = actors.get_mut(&P::thread_id()) else {
+        let Some(actor) = actor else {
             return Some(None);
         };
-        let op = *ops;
-        *ops = ops.saturating_add(1);
         let due = plan.iter_mut().find(|(p, landed)| {
             !landed
-                && usize::from(p.thread) == *thread
-                && p.op <= op
+                && usize::from(p.thread) == actor.thread
+                && p.op <= actor.ops
                 && site.faults().contains(&p.fault)
         });
         Some(due.map(|(p, landed)| {
@@ -214,11 +264,12 @@ impl<P: Platform> FaultSource for Injector<P> {
             return None;
         }
         let op = self.ops.fetch_add(1, Ordering::SeqCst);
-        let fault = match self.planned(site) {
+        let actor = self.count_op();
+        let fault = match self.planned(site, actor) {
             Some(planned) => planned,
             None => self.chosen(site, op),
         }?;
-        self.land(site, fault, process, digest)
+        self.land(site, fault, process, digest, actor)
     }
 }
 
@@ -242,13 +293,15 @@ impl<P: Platform> Injector<P> {
         }
     }
 
-    /// `fault` lands on this operation: counted, reported, and (a crash) its process dies.
+    /// `fault` lands on this operation (of `actor`, if a program thread's): counted with
+    /// its context, reported, and (a crash) its process dies.
     fn land(
         &self,
         site: Site,
         fault: Fault,
         process: Option<ProcessId>,
         digest: Option<&Digest>,
+        actor: Option<Actor>,
     ) -> Option<Fault> {
         if fault == Fault::Crash {
             // Only a thread acting for a process can crash it.
@@ -260,6 +313,20 @@ impl<P: Platform> Injector<P> {
         lock(&self.landed).insert(fault);
         if let Some(log) = &self.log {
             log.record_fault(site, fault);
+            if let Some(Actor {
+                thread,
+                ops,
+                kind: Some(kind),
+            }) = actor
+            {
+                let context = FaultContext { kind, site, fault };
+                let plan = PlannedFault {
+                    thread: u8::try_from(thread).unwrap_or(u8::MAX),
+                    op: ops,
+                    fault,
+                };
+                log.record_landing(context, plan);
+            }
         }
         self.report(Fact::FaultInjected {
             site,

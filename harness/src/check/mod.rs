@@ -23,6 +23,7 @@ pub use stress::STRESS_HANG;
 
 use crate::execution::{ExecutionLog, FaultTally};
 use crate::faults::FaultChoice;
+use crate::faults::Landings;
 use crate::oracle::Coverage;
 use crate::schedule::ScheduleRecorder;
 use shuttle::scheduler::{PctScheduler, RandomScheduler, UrwRandomScheduler};
@@ -107,6 +108,8 @@ pub struct Report {
     pub coverage: Coverage,
     /// The faults injected over its executions.
     pub faults: FaultTally,
+    /// The first landing in each fault context (see [`crate::faults::FaultContext`]).
+    pub landings: Landings,
 }
 
 impl Report {
@@ -210,6 +213,7 @@ where
         timed_out,
         coverage: log.coverage(),
         faults: log.faults(),
+        landings: log.landings(),
     }
 }
 

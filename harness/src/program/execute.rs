@@ -177,6 +177,9 @@ pub fn execute<P: Platform>(program: &Program, setup: Setup, trace: &Arc<Trace>)
                 faults.enter_thread(t);
             }
             for op in &ops {
+                if let Some(faults) = &run.faults {
+                    faults.enter_op(op.kind());
+                }
                 let begin = trace.tick();
                 let process = op.proc().map(|p| run.process(p).id());
                 op.run(&run, t);
