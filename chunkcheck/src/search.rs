@@ -184,7 +184,9 @@ impl Stream {
     /// earlier candidate did joins twice: as it is, and with the first landing in that
     /// context planned ([`Landings`]), so that its mutants fail there again (in every
     /// schedule where that thread runs the same storage operations), and a story built on
-    /// that fault can grow from it.
+    /// that fault can grow from it. Under more than one fault per execution, a landing that
+    /// followed an earlier fault may land elsewhere when planned alone; the entry as it ran
+    /// keeps what it reached either way.
     pub fn learn(
         &mut self,
         drawn: &Drawn,

@@ -107,7 +107,7 @@ decisions! {
     /// S3 cache read that goes to the bucket.
     "cache-fetch" {
         CacheFetched = "fetched": "the object was there and intact: cached and served",
-        CacheFetchMissing = "object-missing": "the bucket has no such object: local file dropped, reported missing",
+        CacheFetchMissing = "object-missing": "the bucket has no such object: reported missing (a local file stays for GC phase 3)",
         CacheFetchCorrupt = "object-corrupt": "the object does not hash to its digest: nothing cached",
     }
     /// Filesystem read (restore).

@@ -235,8 +235,7 @@ pub enum Fact {
         thread: u64,
     },
     /// GC is about to drop the local file (and LRU entry) of a chunk whose bucket object it
-    /// found gone: a marker that no longer stands for an object, so the next upload of the
-    /// chunk puts it back instead of trusting the marker.
+    /// found gone: a marker that no longer stands for an object.
     LostChunkForgotten {
         /// The GC's process.
         process: ProcessId,

@@ -201,8 +201,8 @@ impl<P: Platform> BackupWriter<P> {
     /// Uploads a chunk sent under `digest`.
     ///
     /// Filesystem: insert (write, or touch when present). S3: under the per-chunk lock, skip
-    /// when touching the local file (cached content or marker) succeeds, else upload to the
-    /// bucket and cache it.
+    /// when the local file (cached content or marker) is there, its object too (a HEAD),
+    /// and touching the file succeeds; else upload to the bucket and cache it.
     ///
     /// # Errors
     /// [`StoreError::DigestMismatch`] (nothing is stored), or I/O errors.
@@ -232,8 +232,8 @@ impl<P: Platform> BackupWriter<P> {
         Ok(())
     }
 
-    /// S3, under the per-chunk lock: skip when touching the local file succeeds, else put
-    /// the object and cache it.
+    /// S3, under the per-chunk lock: skip when the local file and its object are there and
+    /// the touch succeeds ([`Self::present_in_cache`]), else put the object and cache it.
     fn upload_to_bucket(&self, digest: &Digest, data: &[u8]) -> Result<()> {
         let store = &self.process.chunk_store;
         if self.present_in_cache(digest)? {
@@ -297,11 +297,8 @@ impl<P: Platform> BackupWriter<P> {
     /// A local file is no proof of its object: the object may have been lost behind the
     /// store's back since the file was written (a read that finds it gone leaves the file,
     /// which carries the chunk's GC mark, to GC phase 3). So a file found is checked with a
-    /// HEAD before it is re-used; under the per-chunk lock no other thread's bucket
-    /// operation on the chunk runs while a local file exists, so the answer holds until
-    /// the lock goes. Trusting the file (upstream's rule) is seeded bug
-    /// [`SeededBug::UploadTrustsMarker`]. A file whose object is gone is left as it is, and
-    /// the caller puts the object over it.
+    /// HEAD before it is re-used ([`Self::object_behind`]). A file whose object is gone is
+    /// left as it is, and the caller puts the object over it.
     ///
     /// An LRU hit is touched as well: skipping the touch (seeded bug
     /// [`SeededBug::LruHitSkipsTouch`]) leaves an old unreferenced chunk's atime behind the
@@ -309,22 +306,37 @@ impl<P: Platform> BackupWriter<P> {
     fn present_in_cache(&self, digest: &Digest) -> Result<bool> {
         let ds = self.process.datastore();
         if ds.bug(SeededBug::LruHitSkipsTouch) && self.cache()?.contains(digest) {
+            // The bug skips the touch, not the check.
+            return self.object_behind(digest);
+        }
+        let store = &self.process.chunk_store;
+        if !store.present_for_reuse(digest)? || !self.object_behind(digest)? {
+            return Ok(false);
+        }
+        store.touch_for_reuse(self.id, digest)
+    }
+
+    /// S3, under the per-chunk lock, with a local file of `digest` found: whether its
+    /// object is in the bucket (a HEAD). The answer holds until the lock goes: every
+    /// bucket operation that can find the object lost holds that lock (a read's fetch, a
+    /// put, GC's sweep and phase 3), but GC phase 1's HEAD, which runs only for a chunk
+    /// whose touch found no file, under the shard mutex it holds through its touch, HEAD
+    /// and marker write. Taking the file's word for it (upstream's rule) is seeded bug
+    /// [`SeededBug::UploadTrustsMarker`].
+    pub(super) fn object_behind(&self, digest: &Digest) -> Result<bool> {
+        let ds = self.process.datastore();
+        if ds.bug(SeededBug::UploadTrustsMarker) {
             return Ok(true);
         }
         let store = &self.process.chunk_store;
-        if !ds.bug(SeededBug::UploadTrustsMarker) {
-            if !store.present_for_reuse(digest)? {
-                return Ok(false);
-            }
-            let exists = (self.process.object_exists(ds, digest))
-                .inspect_err(|_| store.decide(Decision::ReuseHeadFailed, digest))?;
-            if !exists {
-                store.decide(Decision::ReuseObjectGone, digest);
-                return Ok(false);
-            }
-            store.decide(Decision::ReuseObjectFound, digest);
-        }
-        store.touch_for_reuse(self.id, digest)
+        let exists = (self.process.object_exists(ds, digest))
+            .inspect_err(|_| store.decide(Decision::ReuseHeadFailed, digest))?;
+        let decision = match exists {
+            true => Decision::ReuseObjectFound,
+            false => Decision::ReuseObjectGone,
+        };
+        store.decide(decision, digest);
+        Ok(exists)
     }
 
     /// Opens a new index `name` in the snapshot.

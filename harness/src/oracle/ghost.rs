@@ -145,7 +145,7 @@ pub struct Ghost {
     putting: BTreeSet<Digest>,
     /// Chunks the store vouched for since their object was last lost: it re-used their
     /// local file for a writer. A lost object is the bucket's doing only until the store
-    /// acts as if it were there (see [`Ground::object_exists`]).
+    /// acts as if it were there (see `Ground::object_exists`).
     pub vouched: BTreeSet<Digest>,
 }
 
@@ -249,6 +249,18 @@ impl Ghost {
 
     #[inline]
     fn apply_fact(&mut self, fact: Fact, ground: &Ground) {
+        if let Fact::FaultInjected {
+            fault: Fault::LostObject,
+            digest: Some(digest),
+            ..
+        } = fact
+        {
+            // Reported before the object goes: only the loss of an object that is there
+            // starts a new exemption (a "loss" of one already gone changes nothing).
+            if ground.storage.bucket.inspect(&digest) {
+                self.vouched.remove(&digest);
+            }
+        }
         match fact {
             Fact::ProcessStarted { process } => {
                 self.lru.insert(process, BTreeSet::new());
@@ -479,16 +491,10 @@ impl Ghost {
     /// A stale listing misses the object put last: to the GC listing on that thread, it
     /// was put after the listing began. Other faults change nothing the ghost keeps.
     fn fault(&mut self, fault: Fault, digest: Option<Digest>, thread: u64) {
-        match (fault, digest) {
-            (Fault::StaleListing, Some(digest)) => {
-                for gc in self.gcs.values_mut().filter(|gc| gc.thread == thread) {
-                    gc.put_after_listing.insert(digest);
-                }
+        if let (Fault::StaleListing, Some(digest)) = (fault, digest) {
+            for gc in self.gcs.values_mut().filter(|gc| gc.thread == thread) {
+                gc.put_after_listing.insert(digest);
             }
-            (Fault::LostObject, Some(digest)) => {
-                self.vouched.remove(&digest);
-            }
-            _ => {}
         }
     }
 }

@@ -157,10 +157,7 @@ impl<P: Platform> Run<P> {
     }
 }
 
-/// Group `group`'s name.
-pub fn group_name(group: u8) -> String {
-    format!("vm/{}", 100 + u16::from(group))
-}
+pub use super::model::group_name;
 
 /// Runs `program` with `setup`'s seeded bugs and checks, recording its spans in `trace`.
 ///

@@ -269,3 +269,8 @@ impl Program {
             || (self.threads.iter().flatten()).any(|op| matches!(op, Op::Reload(_)))
     }
 }
+
+/// Group `group`'s name.
+pub fn group_name(group: u8) -> String {
+    format!("vm/{}", 100 + u16::from(group))
+}

@@ -414,8 +414,8 @@ impl<P: Platform> ChunkStore<P> {
     /// Deletes the local file of a chunk whose bucket object is gone (S3 GC, which holds the
     /// chunk's per-chunk lock and checked the bucket under it). Unlike
     /// [`Self::remove_chunk`], an index may reference the chunk: the file is a marker that
-    /// claims an object that no longer exists, and dropping it loses nothing; it makes the
-    /// next upload of the chunk put the object back instead of skipping it.
+    /// claims an object that no longer exists, and dropping it loses nothing: no local file
+    /// is left claiming a gone object.
     pub(crate) fn forget_lost(
         &self,
         guard: &ChunkStoreGuard<'_, P>,

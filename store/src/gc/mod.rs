@@ -11,8 +11,8 @@
 //! - **phase 3 (S3)**: leftover local markers are swept the same way. A marked local file
 //!   whose object the bucket listing lacked is checked against the bucket under its
 //!   per-chunk lock: an object lost behind the store's back is put back from an intact
-//!   cached copy, or else reported missing and its marker dropped, so that the next upload
-//!   of the chunk puts the object back instead of trusting the marker.
+//!   cached copy, or else reported missing and its marker dropped, so that no local file
+//!   claims an object that is gone (an upload checks a re-used file's object anyway).
 //!
 //! Between steps GC checks whether a reload told its process to shut down, and aborts.
 

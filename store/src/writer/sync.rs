@@ -122,13 +122,16 @@ mod seeded {
         /// under the chunk store mutex and, when there, taken as re-used without a touch.
         ///
         /// Everything else is as [`BackupWriter::reuse_chunk`] does it: the per-chunk lock
-        /// on S3, the use reported and the chunk adopted under the mutex.
+        /// and the object's HEAD on S3, the use reported and the chunk adopted under the
+        /// mutex.
         pub(super) fn present_without_touch(&mut self, digest: Digest) -> Result<bool> {
             let process = self.process.clone();
             let ds = process.datastore();
             let _lock = (ds.config.backend == Backend::S3).then(|| ds.lock_chunk(digest));
             let guard = process.chunk_store.lock(&digest);
-            let present = process.chunk_store.stat(&guard, &digest)?.is_some();
+            let s3 = ds.config.backend == Backend::S3;
+            let present = process.chunk_store.stat(&guard, &digest)?.is_some()
+                && (!s3 || self.object_behind(&digest)?);
             if present {
                 self.emit_used(digest, ChunkUse::Reused);
                 self.session.insert(digest);

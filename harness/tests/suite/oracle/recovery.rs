@@ -73,21 +73,38 @@ impl FaultSource for LoseAtGet {
     }
 }
 
-/// A marker of chunk 1 whose object was put, then lost behind the store's back at a get
-/// (the fault reported to the oracle as the store's model storage reports it).
+/// A marker of chunk 1 whose object was put, then lost behind the store's back at a get,
+/// the fault reported to the oracle just before, as the model storage reports it.
 fn lost_behind_a_marker(f: &Fixture) -> Digest {
     let d = f.object(1);
     f.marker(1, 0);
-    f.bucket.set_faults(Some(Arc::new(LoseAtGet)));
-    assert_eq!(f.bucket.get(&d).expect("model get"), None, "lost");
-    f.bucket.set_faults(None);
     f.event(Fact::FaultInjected {
         site: Site::BucketGet,
         fault: Fault::LostObject,
         digest: Some(d),
         thread: T2,
     });
+    f.bucket.set_faults(Some(Arc::new(LoseAtGet)));
+    assert_eq!(f.bucket.get(&d).expect("model get"), None, "lost");
+    f.bucket.set_faults(None);
     d
+}
+
+/// `T1` of process A, under `d`'s per-chunk lock and A's chunk store mutex: a touch of the
+/// file for `writer`'s re-use, or a write of it.
+fn under_both_locks(f: &Fixture, d: Digest, act: impl FnOnce()) {
+    f.lock(T1, LockKind::Chunk(d));
+    f.lock(T1, store_mutex(PA));
+    act();
+    f.unlock(T1, store_mutex(PA));
+    f.unlock(T1, LockKind::Chunk(d));
+}
+
+fn reuse(f: &Fixture, writer: Writer, d: Digest) {
+    under_both_locks(f, d, || {
+        f.stamp(PA, T1, d, false);
+        f.uses(writer, d, ChunkUse::Reused);
+    });
 }
 
 /// A lost object is excused (item 7 of #18) only until the store re-uses its local file
@@ -100,23 +117,10 @@ fn lost_behind_a_marker(f: &Fixture) -> Digest {
 fn a_lost_object_is_excused_until_the_store_reuses_its_file() {
     let f = Fixture::new(Backend::S3);
     let d = lost_behind_a_marker(&f);
-    let written = f.violation_of(|| {
-        f.lock(T1, LockKind::Chunk(d));
-        f.lock(T1, store_mutex(PA));
-        f.stamp(PA, T1, d, true);
-        f.unlock(T1, store_mutex(PA));
-        f.unlock(T1, LockKind::Chunk(d));
-    });
+    let written = f.violation_of(|| under_both_locks(&f, d, || f.stamp(PA, T1, d, true)));
     expect_none(written, "a write of the file of a lost object");
     let writer = f.writer(PA, 1, &[]);
-    let reused = f.violation_of(|| {
-        f.lock(T1, LockKind::Chunk(d));
-        f.lock(T1, store_mutex(PA));
-        f.stamp(PA, T1, d, false);
-        f.uses(writer, d, ChunkUse::Reused);
-        f.unlock(T1, store_mutex(PA));
-        f.unlock(T1, LockKind::Chunk(d));
-    });
+    let reused = f.violation_of(|| reuse(&f, writer, d));
     let message = expect(
         Property::CacheBucket,
         reused,
@@ -130,21 +134,12 @@ fn a_lost_object_is_excused_until_the_store_reuses_its_file() {
 #[test]
 fn a_new_loss_after_a_reuse_is_excused_again() {
     let f = Fixture::new(Backend::S3);
-    let d = f.object(1);
-    f.marker(1, 0);
     let writer = f.writer(PA, 1, &[]);
-    f.lock(T1, LockKind::Chunk(d));
-    f.lock(T1, store_mutex(PA));
-    f.stamp(PA, T1, d, false);
-    f.uses(writer, d, ChunkUse::Reused);
-    f.unlock(T1, store_mutex(PA));
-    f.unlock(T1, LockKind::Chunk(d));
-    lost_behind_a_marker(&f);
-    expect_none(
-        f.violation_of(|| {
-            f.lock(T1, LockKind::Chunk(d));
-            f.unlock(T1, LockKind::Chunk(d));
-        }),
-        "a loss after the re-use",
-    );
+    reuse(&f, writer, f.object(1));
+    let d = lost_behind_a_marker(&f);
+    let release = || {
+        f.lock(T1, LockKind::Chunk(d));
+        f.unlock(T1, LockKind::Chunk(d));
+    };
+    expect_none(f.violation_of(release), "a loss after the re-use");
 }
