@@ -8,7 +8,8 @@
 //! - [`landings`]: where faults landed, and the plans that land them there again;
 //! - [`oracle`]: the oracle driven by hand-written events, one module per property;
 //! - [`platforms`]: the loom and shuttle platforms find (and only find) the bugs they should;
-//! - [`programs`]: generated actor programs: generator, checkers, minimization.
+//! - [`programs`]: generated actor programs: generator, checkers, minimization;
+//! - [`windows`]: conflict windows over a whole execution, history and end check included.
 
 mod exhaustive;
 mod faults;
@@ -17,3 +18,4 @@ mod landings;
 mod oracle;
 mod platforms;
 mod programs;
+mod windows;
