@@ -5,7 +5,8 @@
 //! those chunks puts them back (the oracle's recovery checks); then every chunk of every
 //! index on disk is readable.
 
-use super::execute::{chunk_of, group_name, Run};
+use super::execute::{chunk_of, Run};
+use super::model::group_name;
 use crate::oracle::checks::recovery;
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;

@@ -8,7 +8,7 @@
 
 use super::end::end_check;
 use super::expect::expectations;
-use super::model::{Age, Chunk, Granularity, Knobs, Past, Proc, Program};
+use super::model::{group_name, Age, Chunk, Granularity, Knobs, Past, Proc, Program};
 use super::ops::backup::{Backup, Begun};
 use super::ops::{Op, Operation};
 use super::trace::{Span, Trace};
@@ -156,8 +156,6 @@ impl<P: Platform> Run<P> {
         }
     }
 }
-
-pub use super::model::group_name;
 
 /// Runs `program` with `setup`'s seeded bugs and checks, recording its spans in `trace`.
 ///

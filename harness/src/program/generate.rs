@@ -214,8 +214,9 @@ fn history(rng: &mut Rng, backend: BackendKind) -> Vec<Past> {
 /// wrote, when one did. The generator passes the items drawn before this one; a mutation
 /// adding an item passes the whole history, since the executor applies bit rot and losses
 /// after every other item wherever they stand. An object's marker names its chunk too: a
-/// loss of it removes the marker, bit rot of it does nothing (the file is empty). Drawn from the whole pool, such an item mostly names a chunk with
-/// no file yet and does nothing (the executor skips it), a wasted draw.
+/// loss of it removes the marker, bit rot of it does nothing (the file is empty). Drawn
+/// from the whole pool, such an item mostly names a chunk with no file yet and does
+/// nothing (the executor skips it), a wasted draw.
 pub(super) fn past(rng: &mut Rng, backend: BackendKind, earlier: &[Past]) -> Past {
     let written = written_chunks(earlier);
     let existing = |rng: &mut Rng| match written.is_empty() {

@@ -27,10 +27,11 @@ mod trace;
 
 pub use check::{check_program, replay_program, ProgramReport};
 pub use end::end_check;
-pub use execute::{execute, execute_fixed, group_name, Run, NOW};
+pub use execute::{execute, execute_fixed, Run, NOW};
 pub use generate::{generate, generate_with, Rng, Weights};
 pub use model::{
-    Age, BackendKind, Chunk, Expect, Granularity, Knobs, Past, PlannedFault, Proc, Program,
+    group_name, Age, BackendKind, Chunk, Expect, Granularity, Knobs, Past, PlannedFault, Proc,
+    Program,
 };
 pub use mutate::mutate;
 pub use ops::backup::Begun;

@@ -1,6 +1,6 @@
 //! Programs as short readable text: the world, the history, then one column per thread.
 
-use super::execute::group_name;
+use super::model::group_name;
 use super::model::{Age, BackendKind, Chunk, Expect, Granularity, Past, PlannedFault, Program};
 use super::ops::Op;
 use std::fmt::{self, Write as _};

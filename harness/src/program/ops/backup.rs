@@ -3,7 +3,8 @@
 //! history and continued by its thread.
 
 use super::{proc_suffix, Draw, Operation, Space};
-use crate::program::execute::{group_name, settle, Run, HISTORY};
+use crate::program::execute::{settle, Run, HISTORY};
+use crate::program::model::group_name;
 use crate::program::model::{Age, Chunk, Proc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

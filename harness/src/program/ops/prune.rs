@@ -1,7 +1,8 @@
 //! Pruning one snapshot of a group.
 
 use super::{proc_suffix, Draw, Operation, Space};
-use crate::program::execute::{group_name, settle, Run};
+use crate::program::execute::{settle, Run};
+use crate::program::model::group_name;
 use crate::program::model::Proc;
 use serde::{Deserialize, Serialize};
 use store::{Platform, SnapshotId};

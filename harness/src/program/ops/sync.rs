@@ -3,7 +3,8 @@
 
 use super::backup::{Backup, Step};
 use super::{proc_suffix, Draw, Operation, Space};
-use crate::program::execute::{group_name, settle, write_snapshot, Run};
+use crate::program::execute::{settle, write_snapshot, Run};
+use crate::program::model::group_name;
 use crate::program::model::{Chunk, Proc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
