@@ -118,9 +118,9 @@ pub struct CheckArgs {
     /// to fail, exit 1).
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub bugs: Vec<SeededBug>,
-    /// Phases to run.
-    #[arg(long, value_enum, default_value_t = Phases::All)]
-    pub phase: Phases,
+    /// Phases to run [default: all; under `--faults`: faulted].
+    #[arg(long, value_enum)]
+    pub phase: Option<Phases>,
     /// Shuttle schedules per scenario and scheduler (and per seeded race).
     #[arg(long, env = "HARNESS_SCHEDULES", default_value_t = DEFAULT_SCHEDULES,
           value_parser = parse_positive)]
@@ -317,7 +317,7 @@ impl CheckArgs {
                 scenarios,
                 races,
                 checkers,
-                phases: self.phase,
+                phases: (self.phase).unwrap_or_else(|| Phases::default_for(self.faults)),
                 schedules: self.schedules,
                 batch_schedules: self.batch_schedules,
                 seed: self.seed,

@@ -4,6 +4,7 @@
 
 use crate::curve::CoveragePoint;
 use crate::failure_file::{FailureFile, Target};
+use crate::generations::Generations;
 use crate::plan::PROGRAMS_PER_ITEM;
 use crate::progress::PhaseProgress;
 use crate::report::{
@@ -20,7 +21,7 @@ use harness::faults::Landings;
 use harness::oracle::Coverage;
 use harness::program::{check_program, minimize, Pair, Program};
 use harness::world::Setup;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ops::ControlFlow;
 use std::time::Instant;
 use store::Bugs;
@@ -64,8 +65,8 @@ fn under_loom(settings: &Settings, program: &Program) -> bool {
 }
 
 /// The checkers a program runs under: the campaign's shuttle schedulers (and stress), in
-/// order (shuttle-random if none), then loom for a small program.
-fn checkers_for(settings: &Settings, program: &Program) -> Vec<Checker> {
+/// order (shuttle-random if none), then loom when `loom` says so.
+fn checkers_for(settings: &Settings, loom: bool) -> Vec<Checker> {
     let mut checkers: Vec<_> = settings
         .spec
         .checkers
@@ -76,7 +77,7 @@ fn checkers_for(settings: &Settings, program: &Program) -> Vec<Checker> {
     if checkers.is_empty() {
         checkers.push(Checker::Random);
     }
-    if under_loom(settings, program) {
+    if loom {
         checkers.push(Checker::Loom);
     }
     checkers
@@ -104,7 +105,12 @@ struct Outcome {
     failure: Option<(Checker, Failure)>,
 }
 
-fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) -> Outcome {
+/// `program` under [`checkers_for`] (with loom when `loom` says so).
+fn check_one(
+    settings: &Settings,
+    setup: Setup,
+    (program, seed, loom): (&Program, u64, bool),
+) -> Outcome {
     let mut outcome = Outcome {
         schedules: 0,
         overlaps: BTreeSet::new(),
@@ -118,7 +124,7 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
         faults: setup.faults > 0,
         ..RunOptions::default()
     };
-    for checker in checkers_for(settings, program) {
+    for checker in checkers_for(settings, loom) {
         let budget = program_budget(settings, seed);
         let report = crate::quiet::silenced_if(settings.silence_checkers, || {
             check_program(program, setup, checker, &budget, &options)
@@ -140,44 +146,94 @@ fn check_one(settings: &Settings, setup: Setup, program: &Program, seed: u64) ->
     outcome
 }
 
-/// Runs `numbers` of `stream` on `setup`, handing each candidate and its outcome to `visit`
-/// in candidate order until `visit` breaks. A random stream runs them all at once on `jobs`
-/// threads; a guided one a generation at a time, learning from each before drawing the next
-/// (see [`crate::search`]). With one job, nothing runs past the candidate `visit` stops at.
+/// Runs `numbers` of `stream` on `setup` over `jobs` threads, handing each candidate and
+/// its outcome to `visit` in candidate order until `visit` breaks. A random stream runs
+/// [`PROGRAMS_PER_ITEM`] candidates a generation, a guided one [`GENERATION`], learning
+/// from each ([`crate::search`]) as [`crate::generations`] says. With one job, nothing runs
+/// past the candidate `visit` stops at; with more, at most the candidates already started.
+///
+/// loom's search is deterministic: a program it explored on this setup earlier in the
+/// stream (a guided mutant that is its parent unchanged, or a mutation that changed
+/// nothing) runs again under the shuttle schedulers only, with its new seeds.
 fn drive(
     settings: &Settings,
     setup: Setup,
     stream: &mut Stream,
     numbers: &[usize],
     jobs: usize,
-    mut visit: impl FnMut(&Drawn, Outcome) -> ControlFlow<()>,
+    visit: impl FnMut(&Drawn, Outcome) -> ControlFlow<()>,
 ) {
-    let run = |drawn: &Drawn| check_one(settings, setup, &drawn.program, drawn.seed);
     let batch = match stream.search() {
         Search::Random => PROGRAMS_PER_ITEM,
         Search::Guided => GENERATION,
     };
-    for generation in numbers.chunks(batch) {
-        let drawn: Vec<Drawn> = generation.iter().map(|n| stream.candidate(*n)).collect();
-        // One job runs each candidate only when the visit asks for it.
-        let outcomes: Box<dyn Iterator<Item = Outcome>> = match jobs {
-            0 | 1 => Box::new(drawn.iter().map(run)),
-            _ => Box::new(crate::pool::map(&drawn, jobs, run, |_, _| {}).into_iter()),
-        };
-        let mut learnt = Vec::new();
-        for (candidate, outcome) in drawn.iter().zip(outcomes) {
-            learnt.push((
-                outcome.coverage.clone(),
-                outcome.overlaps.clone(),
-                outcome.landings.clone(),
-            ));
-            if visit(candidate, outcome).is_break() {
-                return;
+    let mut driven = Driven {
+        settings,
+        stream,
+        generations: numbers.chunks(batch).collect(),
+        explored: HashSet::new(),
+        lessons: Vec::new(),
+        visit,
+    };
+    let run = |(drawn, loom): &(Drawn, bool)| {
+        check_one(settings, setup, (&drawn.program, drawn.seed, *loom))
+    };
+    // loom's runs take longest: they start first.
+    let _ = crate::generations::run(&mut driven, jobs, |(_, loom)| *loom, run);
+}
+
+/// A stream as [`drive`] runs it.
+struct Driven<'a, V> {
+    settings: &'a Settings,
+    stream: &'a mut Stream,
+    /// The candidate numbers of each generation.
+    generations: Vec<&'a [usize]>,
+    /// The programs loom explored so far.
+    explored: HashSet<Program>,
+    /// What the candidates of the generation being visited reached, in order.
+    lessons: Vec<(Coverage, BTreeSet<Pair>, Landings)>,
+    visit: V,
+}
+
+impl<V: FnMut(&Drawn, Outcome) -> ControlFlow<()>> Generations for Driven<'_, V> {
+    /// A candidate, and whether loom explores it.
+    type Item = (Drawn, bool);
+    type Outcome = Outcome;
+
+    fn draw(&mut self, generation: usize) -> Vec<(Drawn, bool)> {
+        let numbers = self
+            .generations
+            .get(generation)
+            .copied()
+            .unwrap_or_default();
+        (numbers.iter())
+            .map(|n| self.stream.candidate(*n))
+            .map(|drawn| {
+                let loom = under_loom(self.settings, &drawn.program)
+                    && !self.explored.contains(&drawn.program);
+                (drawn, loom)
+            })
+            .collect()
+    }
+
+    fn visit(&mut self, (drawn, _): &(Drawn, bool), outcome: Outcome) -> ControlFlow<()> {
+        let lesson = (
+            outcome.coverage.clone(),
+            outcome.overlaps.clone(),
+            outcome.landings.clone(),
+        );
+        self.lessons.push(lesson);
+        (self.visit)(drawn, outcome)
+    }
+
+    fn learn(&mut self, _: usize, items: &[(Drawn, bool)]) {
+        for ((drawn, loom), (coverage, overlaps, landings)) in items.iter().zip(&self.lessons) {
+            self.stream.learn(drawn, coverage, overlaps, landings);
+            if *loom {
+                self.explored.insert(drawn.program.clone());
             }
         }
-        for (candidate, (coverage, overlaps, landings)) in drawn.iter().zip(&learnt) {
-            stream.learn(candidate, coverage, overlaps, landings);
-        }
+        self.lessons.clear();
     }
 }
 
@@ -378,17 +434,19 @@ pub(crate) fn run(
         // With `--bugs` the programs ran on a store with bugs: not a corpus to start from.
         learnt = settings.setup.bugs.is_empty().then_some(stream);
     }
-    report.generated_seeded = crate::pool::map(
-        hunts,
-        settings.jobs,
-        |item| seeded(settings, item, learnt.as_ref()),
-        |item, hunt| {
+    // One hunt at a time, each over every job: a hunt's length is not known until it
+    // catches its bug, and hunts side by side on one job each leave a job idle behind the
+    // longest.
+    report.generated_seeded = (hunts.iter())
+        .map(|item| {
+            let hunt = seeded(settings, item, learnt.as_ref());
             progress.done(&item.label(), hunt.schedules);
             if !hunt.caught {
                 progress.println(&format!("{}: missed", item.label()));
             }
-        },
-    );
+            hunt
+        })
+        .collect();
     progress.finish();
 }
 
@@ -430,7 +488,7 @@ fn seeded(
         setup,
         &mut stream,
         &numbers,
-        1,
+        settings.jobs,
         |drawn, outcome| {
             programs += 1;
             schedules += outcome.schedules;

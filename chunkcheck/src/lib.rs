@@ -22,6 +22,7 @@ pub mod exhaustive;
 pub mod failure_file;
 mod failures;
 pub mod generated;
+pub mod generations;
 pub mod plan;
 pub mod pool;
 pub mod progress;

@@ -26,6 +26,7 @@ use harness::oracle::conflicts::Conflict;
 use harness::oracle::Coverage;
 use harness::program::{generate_with, mutate, Pair, Program, Rng, Weights};
 use serde::{Deserialize, Serialize};
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use store::Outcome;
@@ -105,6 +106,9 @@ pub struct Stream {
     corpus: Vec<Entry>,
     /// Per feature, how many candidates reached it.
     hits: BTreeMap<Feature, u64>,
+    /// Each corpus entry's energy (see [`Stream::pick`]), worked out at the first draw after
+    /// the corpus or the counts changed: a generation's draws share it.
+    energy: OnceCell<Vec<(u64, usize)>>,
 }
 
 impl Stream {
@@ -118,6 +122,7 @@ impl Stream {
             faults,
             corpus: Vec::new(),
             hits: BTreeMap::new(),
+            energy: OnceCell::new(),
         }
     }
 
@@ -166,15 +171,17 @@ impl Stream {
     /// reaches the same rare features runs faster and mutates into smaller ones, so the
     /// corpus does not drift toward ever larger programs.
     fn pick(&self, rng: &mut Rng) -> &Program {
-        let weights: Vec<(u64, usize)> = (self.corpus.iter().enumerate())
-            .map(|(i, entry)| {
-                let rarity: u64 = (entry.features.iter())
-                    .map(|f| 1_000 / self.hits.get(f).copied().unwrap_or(1).max(1))
-                    .sum();
-                (1 + rarity / entry.program.size().max(1) as u64, i)
-            })
-            .collect();
-        &self.corpus[rng.weighted(&weights)].program
+        let weights = self.energy.get_or_init(|| {
+            (self.corpus.iter().enumerate())
+                .map(|(i, entry)| {
+                    let rarity: u64 = (entry.features.iter())
+                        .map(|f| 1_000 / self.hits.get(f).copied().unwrap_or(1).max(1))
+                        .sum();
+                    (1 + rarity / entry.program.size().max(1) as u64, i)
+                })
+                .collect()
+        });
+        &self.corpus[rng.weighted(weights)].program
     }
 
     /// Learns what `drawn` reached (guided only): it joins the corpus when it reached a
@@ -210,6 +217,7 @@ impl Stream {
         for feature in &features {
             *self.hits.entry(*feature).or_default() += 1;
         }
+        self.energy = OnceCell::new();
         if new.is_empty() {
             return false;
         }

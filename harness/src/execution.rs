@@ -21,7 +21,7 @@ use crate::oracle::{Coverage, Property};
 use crate::program::PlannedFault;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use store::storage::{Fault, Site};
 
@@ -55,7 +55,7 @@ pub struct ExecutionLog {
     violation: Mutex<Option<Property>>,
     coverage: Mutex<Coverage>,
     fault_choice: Mutex<FaultChoice>,
-    fault_point_reached: AtomicBool,
+    fault_point_kinds: AtomicUsize,
     planned_faults: AtomicBool,
     faults: Mutex<FaultTally>,
     landings: Mutex<Landings>,
@@ -136,7 +136,7 @@ impl ExecutionLog {
     /// How the fault injectors of this run choose (set by the driver for its checker).
     pub fn set_fault_choice(&self, choice: FaultChoice) {
         *lock(&self.fault_choice) = choice;
-        self.fault_point_reached.store(false, Ordering::SeqCst);
+        self.fault_point_kinds.store(0, Ordering::SeqCst);
     }
 
     /// How the fault injectors of this run choose.
@@ -144,16 +144,17 @@ impl ExecutionLog {
         *lock(&self.fault_choice)
     }
 
-    /// An execution reached the operation a [`FaultChoice::Nth`] names.
-    pub fn fault_point_reached(&self) {
-        self.fault_point_reached.store(true, Ordering::SeqCst);
+    /// An execution reached the operation a [`FaultChoice::Nth`] names, at a site with
+    /// `kinds` fault kinds.
+    pub fn fault_point_reached(&self, kinds: usize) {
+        self.fault_point_kinds.fetch_max(kinds, Ordering::SeqCst);
     }
 
-    /// Whether any execution since the last [`ExecutionLog::set_fault_choice`] reached the
-    /// operation its [`FaultChoice::Nth`] names (when none did, later operations are out of
-    /// reach too).
-    pub fn reached_fault_point(&self) -> bool {
-        self.fault_point_reached.load(Ordering::SeqCst)
+    /// The most fault kinds of a site at which an execution since the last
+    /// [`ExecutionLog::set_fault_choice`] reached the operation its [`FaultChoice::Nth`]
+    /// names; 0 when none reached it (then later operations are out of reach too).
+    pub fn fault_kinds_at_point(&self) -> usize {
+        self.fault_point_kinds.load(Ordering::SeqCst)
     }
 
     /// An execution's program planned its faults, which replace the checker's choice.

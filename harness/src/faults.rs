@@ -281,7 +281,7 @@ impl<P: Platform> Injector<P> {
             FaultChoice::Nth { op: at, kind } => {
                 if op == at {
                     if let Some(log) = &self.log {
-                        log.fault_point_reached();
+                        log.fault_point_reached(faults.len());
                     }
                 }
                 (op == at).then(|| faults.get(kind).copied()).flatten()

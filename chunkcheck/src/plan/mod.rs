@@ -35,12 +35,26 @@ pub enum Phases {
     /// Only the exhaustive phase: every program of `--scope` under loom within
     /// `--preemption-bound` (with `--bugs`, if any).
     Exhaustive,
+    /// The phases storage faults take part in: the clean phase and the generated programs
+    /// (the default under `--faults`). The seeded-race matrix and the exhaustive scope
+    /// run without faults whatever `--faults` says, so under `--faults` they would repeat
+    /// the default campaign.
+    Faulted,
 }
 
 impl Phases {
+    /// The phases a campaign runs when `--phase` is not given: all of them, or under
+    /// `--faults` (`faults` > 0) those faults take part in.
+    pub fn default_for(faults: u8) -> Self {
+        match faults {
+            0 => Self::All,
+            _ => Self::Faulted,
+        }
+    }
+
     /// Whether the clean phase runs.
     pub fn clean(self) -> bool {
-        matches!(self, Self::All | Self::Clean)
+        matches!(self, Self::All | Self::Clean | Self::Faulted)
     }
 
     /// Whether the seeded phase runs.
@@ -50,7 +64,7 @@ impl Phases {
 
     /// Whether the generated phase runs.
     pub fn generated(self) -> bool {
-        matches!(self, Self::All | Self::Generated)
+        matches!(self, Self::All | Self::Generated | Self::Faulted)
     }
 
     /// Whether the exhaustive phase runs.

@@ -176,6 +176,20 @@ fn phases_select_items() {
     );
 }
 
+#[test]
+fn under_faults_the_default_phases_are_those_faults_take_part_in() {
+    assert_eq!(Phases::default_for(0), Phases::All);
+    assert_eq!(Phases::default_for(2), Phases::Faulted);
+    let mut s = spec(2_000, 1_000);
+    s.faults = 1;
+    s.phases = Phases::default_for(s.faults);
+    let items = s.items();
+    assert!(items.iter().any(|i| matches!(i.work, Work::Clean(_))));
+    assert!(items.iter().any(|i| matches!(i.work, Work::Generated(_))));
+    assert!(items.iter().all(|i| !matches!(i.work, Work::Seeded(_))));
+    assert!(!s.phases.exhaustive() && !s.phases.seeded());
+}
+
 /// Under a guided search the generated phase lands whole in one shard; the other
 /// items are spread as ever.
 #[test]

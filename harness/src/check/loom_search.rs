@@ -62,14 +62,14 @@ pub(super) fn run<F: Fn() + Send + Sync + 'static>(
     })
 }
 
-/// The fault kinds a site has at most (see `store::storage::Site::faults`).
-const MAX_FAULT_KINDS: usize = 4;
-
 /// Runs the search once per fault choice: operation `op` (counted over the actors'
 /// threads) gets the `kind`-th fault of its site, for every op that some execution reaches
-/// and every kind. A program that plans its faults runs one search: its plan chooses, and
-/// no execution reaches a choice of the loop's. loom explores schedules, not data, so the choice is enumerated here; the
-/// failure names the choice that found it.
+/// and every kind some execution's site there has. Every execution runs fault-free up to
+/// operation `op`, so the search with kind 0 reaches every site the other kinds' searches
+/// reach there: a kind beyond all of them would repeat the fault-free search, and is
+/// skipped. A program that plans its faults runs one search: its plan chooses, and no
+/// execution reaches a choice of the loop's. loom explores schedules, not data, so the
+/// choice is enumerated here; the failure names the choice that found it.
 pub(super) fn run_with_faults<F: Fn() + Send + Sync + 'static>(
     budget: &Budget,
     options: &RunOptions,
@@ -79,7 +79,10 @@ pub(super) fn run_with_faults<F: Fn() + Send + Sync + 'static>(
     let f = std::sync::Arc::new(f);
     let started = std::time::Instant::now();
     for op in 0.. {
-        for kind in 0..MAX_FAULT_KINDS {
+        // Known once the search with kind 0 ran.
+        let mut kinds = 1;
+        let mut kind = 0;
+        while kind < kinds {
             let mut options = options.clone();
             options.max_time = match options.max_time {
                 Some(limit) if started.elapsed() >= limit => return None,
@@ -97,10 +100,14 @@ pub(super) fn run_with_faults<F: Fn() + Send + Sync + 'static>(
                 }
                 return Some(failure);
             }
-            if !log.reached_fault_point() {
-                // No execution has an operation `op`: nor any later one.
-                return None;
+            if kind == 0 {
+                kinds = log.fault_kinds_at_point();
+                if kinds == 0 {
+                    // No execution has an operation `op`: nor any later one.
+                    return None;
+                }
             }
+            kind += 1;
         }
     }
     None
