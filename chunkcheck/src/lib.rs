@@ -18,6 +18,7 @@ pub mod cli;
 pub mod commands;
 pub mod curve;
 mod detections;
+pub mod drive;
 pub mod exhaustive;
 pub mod failure_file;
 mod failures;
