@@ -1,7 +1,7 @@
 //! One generated program under the campaign's checkers, and a stream of them run
 //! generation by generation ([`crate::generations`]).
 
-use crate::generated::{budget, LOOM_FAULT_BOUND, LOOM_PROGRAM_STEPS};
+use crate::generated::{budget, LOOM_PROGRAM_FAULT_BOUND, LOOM_PROGRAM_STEPS};
 use crate::generations::Generations;
 use crate::plan::PROGRAMS_PER_ITEM;
 use crate::search::{Drawn, Search, Stream, GENERATION};
@@ -45,7 +45,7 @@ fn checkers_for(settings: &Settings, loom: bool) -> Vec<Checker> {
 pub(crate) fn program_budget(settings: &Settings, seed: u64) -> Budget {
     let mut budget = budget(seed, settings.spec.program_schedules, settings.pct_depth);
     if settings.setup.faults > 0 {
-        budget.preemption_bound = LOOM_FAULT_BOUND;
+        budget.preemption_bound = LOOM_PROGRAM_FAULT_BOUND;
     }
     if let Some(bound) = settings.preemption_bound {
         budget.preemption_bound = bound;

@@ -243,7 +243,11 @@ fn settings_line(report: &CampaignReport) -> String {
     let bound = match (c.preemption_bound, c.faults) {
         (Some(b), _) => b.to_string(),
         (None, 0) => "per scenario".to_string(),
-        (None, _) => format!("{} (under faults)", crate::generated::LOOM_FAULT_BOUND),
+        (None, _) => format!(
+            "{} for scenarios and {} for generated programs (under faults)",
+            crate::generated::LOOM_FAULT_BOUND,
+            crate::generated::LOOM_PROGRAM_FAULT_BOUND
+        ),
     };
     let mut line = format!(
         "seed {:#x}, {} shuttle schedules per scenario and scheduler (items of {}), PCT depth {}, \
