@@ -67,6 +67,8 @@ pub(crate) struct Outcome {
     pub(crate) coverage: Coverage,
     /// The first checker that failed, and how.
     pub(crate) failure: Option<(Checker, Failure)>,
+    /// loom ran its search through (to its end or to a failure, not to a time limit).
+    pub(crate) loom_explored: bool,
 }
 
 /// `program` under [`checkers_for`] (with loom when `loom` says so).
@@ -82,6 +84,7 @@ fn check_one(
         landings: Landings::new(),
         coverage: Coverage::default(),
         failure: None,
+        loom_explored: false,
     };
     let options = RunOptions {
         max_time: settings.max_time,
@@ -94,6 +97,7 @@ fn check_one(
             check_program(program, setup, checker, &budget, &options)
         });
         outcome.schedules += report.report.schedules;
+        outcome.loom_explored |= checker == Checker::Loom && !report.report.timed_out;
         outcome.overlaps.extend(report.overlaps);
         outcome.coverage.add(&report.report.coverage);
         for (key, n) in report.report.faults {
@@ -146,6 +150,9 @@ pub(crate) fn drive(
     let _ = crate::generations::run(&mut driven, jobs, |(_, loom)| *loom, run);
 }
 
+/// What a candidate reached, as the search learns it.
+type Lesson = (Coverage, BTreeSet<Pair>, Landings);
+
 /// A stream as [`drive`] runs it.
 struct Driven<'a, V> {
     settings: &'a Settings,
@@ -154,8 +161,9 @@ struct Driven<'a, V> {
     generations: Vec<&'a [usize]>,
     /// The programs loom explored so far.
     explored: HashSet<Program>,
-    /// What the candidates of the generation being visited reached, in order.
-    lessons: Vec<(Coverage, BTreeSet<Pair>, Landings)>,
+    /// What the candidates of the generation being visited reached, and whether loom
+    /// explored them, in order.
+    lessons: Vec<(Lesson, bool)>,
     visit: V,
 }
 
@@ -186,14 +194,16 @@ impl<V: FnMut(&Drawn, Outcome) -> ControlFlow<()>> Generations for Driven<'_, V>
             outcome.overlaps.clone(),
             outcome.landings.clone(),
         );
-        self.lessons.push(lesson);
+        self.lessons.push((lesson, outcome.loom_explored));
         (self.visit)(drawn, outcome)
     }
 
     fn learn(&mut self, _: usize, items: &[(Drawn, bool)]) {
-        for ((drawn, loom), (coverage, overlaps, landings)) in items.iter().zip(&self.lessons) {
+        for ((drawn, _), (lesson, explored)) in items.iter().zip(&self.lessons) {
+            let (coverage, overlaps, landings) = lesson;
             self.stream.learn(drawn, coverage, overlaps, landings);
-            if *loom {
+            if *explored {
+                // A shuttle checker that failed first, or a time limit, leaves it unexplored.
                 self.explored.insert(drawn.program.clone());
             }
         }

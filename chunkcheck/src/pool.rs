@@ -44,9 +44,9 @@ where
 /// items that ran ahead are dropped. With one job nothing runs past the item `visit` breaks
 /// at; with more, at most the items already started.
 ///
-/// With more than one job, the items `long` picks start first (longest first, so that
-/// the short ones fill the other threads meanwhile): only the order they run in changes,
-/// never the order `visit` sees them in.
+/// With more than one job, the items `long` picks start first, in their order (so that the
+/// short ones fill the other threads meanwhile): only the order they run in changes, never
+/// the order `visit` sees them in.
 ///
 /// # Panics
 /// When `work` panics: the panic propagates once the other threads have stopped.
@@ -79,6 +79,17 @@ where
     })
 }
 
+/// Tells the other threads to take no further item when a worker unwinds.
+struct StopOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Runs `work` on `items` with up to `jobs` threads, each taking the next item of `order`
 /// (indices into `items`) not yet started, and hands each result with its index to
 /// `arrived` on the calling thread as it comes; once `arrived` breaks, no further item
@@ -102,6 +113,7 @@ where
             let sender = sender.clone();
             let (next, stop, work) = (&next, &stop, &work);
             scope.spawn(move || {
+                let _stop = StopOnPanic(stop);
                 while !stop.load(Ordering::Relaxed) {
                     let Some(&at) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         break;

@@ -35,10 +35,11 @@ pub enum Phases {
     /// Only the exhaustive phase: every program of `--scope` under loom within
     /// `--preemption-bound` (with `--bugs`, if any).
     Exhaustive,
-    /// The phases storage faults take part in: the clean phase and the generated programs
-    /// (the default under `--faults`). The seeded-race matrix and the exhaustive scope
-    /// run without faults whatever `--faults` says, so under `--faults` they would repeat
-    /// the default campaign.
+    /// The phases `--faults` takes part in: the clean phase and the generated programs
+    /// (the default under `--faults`). The seeded-race matrix runs without faults whatever
+    /// `--faults` says, and the exhaustive phase takes its faults from `--scope` (its
+    /// `faults` key), so under `--faults` they would repeat the default campaign; ask for
+    /// them with `--phase all` (or `exhaustive`).
     Faulted,
 }
 

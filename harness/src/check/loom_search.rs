@@ -85,8 +85,11 @@ pub(super) fn run_with_faults<F: Fn() + Send + Sync + 'static>(
         while kind < kinds {
             let mut options = options.clone();
             options.max_time = match options.max_time {
-                Some(limit) if started.elapsed() >= limit => return None,
-                Some(limit) => Some(limit - started.elapsed()),
+                Some(limit) => Some(
+                    limit
+                        .checked_sub(started.elapsed())
+                        .filter(|left| !left.is_zero())?,
+                ),
                 None => None,
             };
             log.set_fault_choice(FaultChoice::Nth { op, kind });
