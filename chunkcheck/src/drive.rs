@@ -1,9 +1,9 @@
 //! One generated program under the campaign's checkers, and a stream of them run
-//! generation by generation ([`crate::generations`]).
+//! generation by generation ([`drive`]).
 
 use crate::generated::{budget, LOOM_PROGRAM_FAULT_BOUND, LOOM_PROGRAM_STEPS};
-use crate::generations::Generations;
 use crate::plan::PROGRAMS_PER_ITEM;
+use crate::pool;
 use crate::search::{Drawn, Search, Stream, GENERATION};
 use crate::Settings;
 use harness::check::{Budget, Checker, Failure, RunOptions};
@@ -116,12 +116,19 @@ fn check_one(
 
 /// Runs `numbers` of `stream` on `setup` over `jobs` threads, handing each candidate and
 /// its outcome to `visit` in candidate order until `visit` breaks. A random stream runs
-/// [`PROGRAMS_PER_ITEM`] candidates a generation, a guided one [`GENERATION`], learning
-/// from each ([`crate::search`]) as [`crate::generations`] says. With one job, nothing runs
-/// past the candidate `visit` stops at; with more, at most the candidates already started.
+/// [`PROGRAMS_PER_ITEM`] candidates a generation, a guided one [`GENERATION`]; the guided
+/// corpus learns from a whole generation, in candidate order, before the next is drawn
+/// ([`crate::search`]), so one job draws, runs and learns as many do. With one job,
+/// nothing runs past the candidate `visit` stops at; with more, at most the candidates
+/// already started ([`crate::pool::visit_in_order`], loom's candidates first: they take
+/// longest).
 ///
-/// loom's search is deterministic: a program it explored on this setup earlier in the
-/// stream (a guided mutant that is its parent unchanged, or a mutation that changed
+/// Drawing generation `g + 1` before `g` is learnt would keep the threads busy past a slow
+/// candidate; it was measured and dropped (BENCHMARKS.md, "The `--faults` campaign in four
+/// minutes": learning one generation late raised `stale-stamp`'s median from 11.5 to 195).
+///
+/// loom's search is deterministic: a program it explored through on this setup earlier in
+/// the stream (a guided mutant that is its parent unchanged, or a mutation that changed
 /// nothing) runs again under the shuttle schedulers only, with its new seeds.
 pub(crate) fn drive(
     settings: &Settings,
@@ -129,84 +136,44 @@ pub(crate) fn drive(
     stream: &mut Stream,
     numbers: &[usize],
     jobs: usize,
-    visit: impl FnMut(&Drawn, Outcome) -> ControlFlow<()>,
+    mut visit: impl FnMut(&Drawn, Outcome) -> ControlFlow<()>,
 ) {
     let batch = match stream.search() {
         Search::Random => PROGRAMS_PER_ITEM,
         Search::Guided => GENERATION,
     };
-    let mut driven = Driven {
-        settings,
-        stream,
-        generations: numbers.chunks(batch).collect(),
-        explored: HashSet::new(),
-        lessons: Vec::new(),
-        visit,
-    };
+    let mut explored: HashSet<Program> = HashSet::new();
     let run = |(drawn, loom): &(Drawn, bool)| {
         check_one(settings, setup, (&drawn.program, drawn.seed, *loom))
     };
-    // loom's runs take longest: they start first.
-    let _ = crate::generations::run(&mut driven, jobs, |(_, loom)| *loom, run);
-}
-
-/// What a candidate reached, as the search learns it.
-type Lesson = (Coverage, BTreeSet<Pair>, Landings);
-
-/// A stream as [`drive`] runs it.
-struct Driven<'a, V> {
-    settings: &'a Settings,
-    stream: &'a mut Stream,
-    /// The candidate numbers of each generation.
-    generations: Vec<&'a [usize]>,
-    /// The programs loom explored so far.
-    explored: HashSet<Program>,
-    /// What the candidates of the generation being visited reached, and whether loom
-    /// explored them, in order.
-    lessons: Vec<(Lesson, bool)>,
-    visit: V,
-}
-
-impl<V: FnMut(&Drawn, Outcome) -> ControlFlow<()>> Generations for Driven<'_, V> {
-    /// A candidate, and whether loom explores it.
-    type Item = (Drawn, bool);
-    type Outcome = Outcome;
-
-    fn draw(&mut self, generation: usize) -> Vec<(Drawn, bool)> {
-        let numbers = self
-            .generations
-            .get(generation)
-            .copied()
-            .unwrap_or_default();
-        (numbers.iter())
-            .map(|n| self.stream.candidate(*n))
-            .map(|drawn| {
-                let loom = under_loom(self.settings, &drawn.program)
-                    && !self.explored.contains(&drawn.program);
-                (drawn, loom)
+    for generation in numbers.chunks(batch) {
+        let drawn: Vec<(Drawn, bool)> = (generation.iter())
+            .map(|n| stream.candidate(*n))
+            .map(|d| {
+                let loom = under_loom(settings, &d.program) && !explored.contains(&d.program);
+                (d, loom)
             })
-            .collect()
-    }
-
-    fn visit(&mut self, (drawn, _): &(Drawn, bool), outcome: Outcome) -> ControlFlow<()> {
-        let lesson = (
-            outcome.coverage.clone(),
-            outcome.overlaps.clone(),
-            outcome.landings.clone(),
-        );
-        self.lessons.push((lesson, outcome.loom_explored));
-        (self.visit)(drawn, outcome)
-    }
-
-    fn learn(&mut self, _: usize, items: &[(Drawn, bool)]) {
-        for ((drawn, _), (lesson, explored)) in items.iter().zip(&self.lessons) {
-            let (coverage, overlaps, landings) = lesson;
-            self.stream.learn(drawn, coverage, overlaps, landings);
-            if *explored {
+            .collect();
+        let mut lessons = Vec::new();
+        let flow = pool::visit_in_order(
+            &drawn,
+            jobs,
+            |(_, loom)| *loom,
+            run,
+            |(d, _), o| {
+                lessons.push((o.coverage.clone(), o.overlaps.clone(), o.landings.clone()));
                 // A shuttle checker that failed first, or a time limit, leaves it unexplored.
-                self.explored.insert(drawn.program.clone());
-            }
+                if o.loom_explored {
+                    explored.insert(d.program.clone());
+                }
+                visit(d, o)
+            },
+        );
+        if flow.is_break() {
+            return;
         }
-        self.lessons.clear();
+        for ((candidate, _), (coverage, overlaps, landings)) in drawn.iter().zip(&lessons) {
+            stream.learn(candidate, coverage, overlaps, landings);
+        }
     }
 }
