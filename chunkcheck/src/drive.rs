@@ -1,9 +1,9 @@
 //! One generated program under the campaign's checkers, and a stream of them run
 //! generation by generation ([`drive`]).
 
+use crate::feed::{self, Feed};
 use crate::generated::{budget, LOOM_PROGRAM_FAULT_BOUND, LOOM_PROGRAM_STEPS};
 use crate::plan::PROGRAMS_PER_ITEM;
-use crate::pool;
 use crate::search::{Drawn, Search, Stream, GENERATION};
 use crate::Settings;
 use harness::check::{Budget, Checker, Failure, RunOptions};
@@ -12,7 +12,7 @@ use harness::faults::Landings;
 use harness::oracle::Coverage;
 use harness::program::{check_program, Pair, Program};
 use harness::world::Setup;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ops::ControlFlow;
 
 /// Whether loom explores `program` exhaustively in this campaign.
@@ -117,19 +117,20 @@ fn check_one(
 /// Runs `numbers` of `stream` on `setup` over `jobs` threads, handing each candidate and
 /// its outcome to `visit` in candidate order until `visit` breaks. A random stream runs
 /// [`PROGRAMS_PER_ITEM`] candidates a generation, a guided one [`GENERATION`]; the guided
-/// corpus learns from a whole generation, in candidate order, before the next is drawn
-/// ([`crate::search`]), so one job draws, runs and learns as many do. With one job,
+/// corpus learns from a whole generation, in candidate order, before the rest of the next
+/// is drawn ([`crate::search`]), so one job draws, runs and learns as many do.
+///
+/// As a generation starts, the next generation's candidates that are drawn fresh whatever
+/// this one teaches ([`Stream::ahead`]) are drawn too and queued behind it: a thread that
+/// would wait for this generation's last candidate runs one of them instead. With one job
 /// nothing runs past the candidate `visit` stops at; with more, at most the candidates
-/// already started ([`crate::pool::visit_in_order`], loom's candidates first: they take
-/// longest).
+/// already started. loom's candidates start first within a generation: they take longest.
 ///
-/// Drawing generation `g + 1` before `g` is learnt would keep the threads busy past a slow
-/// candidate; it was measured and dropped (BENCHMARKS.md, "The `--faults` campaign in four
-/// minutes": learning one generation late raised `stale-stamp`'s median from 11.5 to 195).
-///
-/// loom's search is deterministic: a program it explored through on this setup earlier in
-/// the stream (a guided mutant that is its parent unchanged, or a mutation that changed
-/// nothing) runs again under the shuttle schedulers only, with its new seeds.
+/// loom's search is deterministic: a program it explored through on this setup in a
+/// generation that ended before the candidate was drawn (a guided mutant that is its parent
+/// unchanged, or a mutation that changed nothing) runs again under the shuttle schedulers
+/// only, with its new seeds. Candidates are drawn at the same points of the stream with any
+/// number of jobs, so the same ones run under loom.
 pub(crate) fn drive(
     settings: &Settings,
     setup: Setup,
@@ -142,38 +143,59 @@ pub(crate) fn drive(
         Search::Random => PROGRAMS_PER_ITEM,
         Search::Guided => GENERATION,
     };
+    let generations: Vec<&[usize]> = numbers.chunks(batch).collect();
     let mut explored: HashSet<Program> = HashSet::new();
     let run = |(drawn, loom): &(Drawn, bool)| {
         check_one(settings, setup, (&drawn.program, drawn.seed, *loom))
     };
-    for generation in numbers.chunks(batch) {
-        let drawn: Vec<(Drawn, bool)> = (generation.iter())
-            .map(|n| stream.candidate(*n))
-            .map(|d| {
-                let loom = under_loom(settings, &d.program) && !explored.contains(&d.program);
-                (d, loom)
-            })
-            .collect();
-        let mut lessons = Vec::new();
-        let flow = pool::visit_in_order(
-            &drawn,
-            jobs,
-            |(_, loom)| *loom,
-            run,
-            |(d, _), o| {
-                lessons.push((o.coverage.clone(), o.overlaps.clone(), o.landings.clone()));
-                // A shuttle checker that failed first, or a time limit, leaves it unexplored.
-                if o.loom_explored {
-                    explored.insert(d.program.clone());
+    feed::fed(jobs, run, |feed| {
+        let submit =
+            |feed: &mut Feed<_, _, _>, explored: &HashSet<Program>, generation, drawn: Drawn| {
+                let loom =
+                    under_loom(settings, &drawn.program) && !explored.contains(&drawn.program);
+                // Keys: generation, then (with threads to fill) loom's candidates first.
+                let rank = usize::from(!(loom && jobs > 1));
+                feed.submit((generation, rank, drawn.number), (drawn, loom));
+            };
+        let mut queued: HashSet<usize> = HashSet::new();
+        let mut done: BTreeMap<u64, ((Drawn, bool), Outcome)> = BTreeMap::new();
+        for (g, generation) in generations.iter().enumerate() {
+            let drawn: Vec<Drawn> = (generation.iter())
+                .filter(|n| !queued.remove(n))
+                .map(|n| stream.candidate(*n))
+                .collect();
+            let ahead: Vec<Drawn> = (generations.get(g + 1).into_iter())
+                .flat_map(|next| next.iter())
+                .filter_map(|n| stream.ahead(*n))
+                .collect();
+            drawn
+                .into_iter()
+                .for_each(|d| submit(feed, &explored, g, d));
+            for d in ahead {
+                queued.insert(d.number as usize);
+                submit(feed, &explored, g + 1, d);
+            }
+            let mut lessons = Vec::new();
+            for n in generation.iter().map(|n| *n as u64) {
+                while !done.contains_key(&n) {
+                    let ((_, _, number), item, outcome) = feed.next().expect("queued");
+                    done.insert(number, (item, outcome));
                 }
-                visit(d, o)
-            },
-        );
-        if flow.is_break() {
-            return;
+                let ((drawn, _), outcome) = done.remove(&n).expect("just arrived");
+                // A shuttle checker that failed first, or a time limit, leaves it unexplored.
+                if outcome.loom_explored {
+                    explored.insert(drawn.program.clone());
+                }
+                let lesson = (outcome.coverage.clone(), outcome.overlaps.clone());
+                let landings = outcome.landings.clone();
+                if visit(&drawn, outcome).is_break() {
+                    return;
+                }
+                lessons.push((drawn, lesson, landings));
+            }
+            for (drawn, (coverage, overlaps), landings) in &lessons {
+                stream.learn(drawn, coverage, overlaps, landings);
+            }
         }
-        for ((candidate, _), (coverage, overlaps, landings)) in drawn.iter().zip(&lessons) {
-            stream.learn(candidate, coverage, overlaps, landings);
-        }
-    }
+    });
 }

@@ -22,6 +22,7 @@ mod drive;
 pub mod exhaustive;
 pub mod failure_file;
 mod failures;
+mod feed;
 pub mod generated;
 pub mod plan;
 pub mod pool;

@@ -138,23 +138,17 @@ impl Stream {
     /// Candidate `number`: drawn fresh, or (guided) a mutant of a corpus entry.
     pub fn candidate(&self, number: usize) -> Drawn {
         let seed = self.seed.wrapping_add(number as u64);
-        let fresh = || generate_with(seed, &self.weights);
-        let program = match self.search {
-            Search::Random => fresh(),
-            Search::Guided => {
-                let mut rng = Rng::new(seed ^ MUTATION_SALT);
-                match self.corpus.is_empty() || rng.chance(FRESH_PERCENT) {
-                    true => fresh(),
+        let mut rng = Rng::new(seed ^ MUTATION_SALT);
+        let program = match self.drawn_fresh(&mut rng) {
+            true => generate_with(seed, &self.weights),
+            false => {
+                let parent = self.pick(&mut rng);
+                let donor = rng.below(self.corpus.len() as u64) as usize;
+                match rng.chance(RESCHEDULE_PERCENT) {
+                    true => parent.clone(),
                     false => {
-                        let parent = self.pick(&mut rng);
-                        let donor = rng.below(self.corpus.len() as u64) as usize;
-                        match rng.chance(RESCHEDULE_PERCENT) {
-                            true => parent.clone(),
-                            false => {
-                                let donor = &self.corpus[donor].program;
-                                mutate(parent, donor, self.faults, &mut rng)
-                            }
-                        }
+                        let donor = &self.corpus[donor].program;
+                        mutate(parent, donor, self.faults, &mut rng)
                     }
                 }
             }
@@ -164,6 +158,26 @@ impl Stream {
             seed,
             program,
         }
+    }
+
+    /// Candidate `number` when it is drawn fresh whatever the stream learns before its turn
+    /// (every candidate of a random search; a guided one once the corpus has an entry, as
+    /// a corpus only grows): it can run before the candidates ahead of it are learnt.
+    pub fn ahead(&self, number: usize) -> Option<Drawn> {
+        let seed = self.seed.wrapping_add(number as u64);
+        let fresh = match self.search {
+            Search::Random => true,
+            Search::Guided => {
+                !self.corpus.is_empty() && self.drawn_fresh(&mut Rng::new(seed ^ MUTATION_SALT))
+            }
+        };
+        fresh.then(|| self.candidate(number))
+    }
+
+    /// Whether the candidate whose mutation choices `rng` makes is drawn fresh, given the
+    /// corpus as it stands (the first choice `rng` makes, when the corpus has an entry).
+    fn drawn_fresh(&self, rng: &mut Rng) -> bool {
+        self.search == Search::Random || self.corpus.is_empty() || rng.chance(FRESH_PERCENT)
     }
 
     /// A corpus entry, each with weight one plus its features' rarity (a feature reached
@@ -262,10 +276,15 @@ mod tests {
     /// The fault context the first operation of `drawn`'s first thread failing at a chunk
     /// write would be, and the plan that lands it there again.
     fn landing(drawn: &Drawn) -> Landings {
+        landing_at(drawn, Site::ChunkWrite)
+    }
+
+    /// [`landing`] at `site`.
+    fn landing_at(drawn: &Drawn, site: Site) -> Landings {
         let fault = Fault::Io(Errno::Eio);
         let context = FaultContext {
             kind: drawn.program.threads[0][0].kind(),
-            site: Site::ChunkWrite,
+            site,
             fault,
         };
         let plan = PlannedFault {
@@ -296,6 +315,46 @@ mod tests {
         let again = stream.candidate(1);
         assert!(!stream.learn(&again, &coverage, &overlaps, &landing(&again)));
         assert_eq!(stream.corpus_len(), 2);
+    }
+
+    #[test]
+    fn a_candidate_drawn_ahead_is_the_one_drawn_in_its_turn() {
+        let random = Stream::new(Search::Random, Weights::DEFAULT, 7, 0);
+        for n in 0..20 {
+            let ahead = random
+                .ahead(n)
+                .expect("a random search draws every candidate fresh");
+            assert_eq!(ahead.program, random.candidate(n).program);
+        }
+        let mut guided = Stream::new(Search::Guided, Weights::DEFAULT, 7, 1);
+        assert!(
+            (0..20).all(|n| guided.ahead(n).is_none()),
+            "an empty corpus may fill before any turn"
+        );
+        let first = guided.candidate(0);
+        let landings = landing(&first);
+        let (coverage, overlaps) = (Coverage::default(), BTreeSet::new());
+        assert!(guided.learn(&first, &coverage, &overlaps, &landings));
+        let (mut fresh, mut mutants) = (0, 0);
+        for n in 1..200 {
+            match guided.ahead(n) {
+                Some(ahead) => {
+                    fresh += 1;
+                    assert_eq!(ahead.program, guided.candidate(n).program, "candidate {n}");
+                    // Whatever the corpus learns meanwhile.
+                    let mut later = guided.clone();
+                    let other = later.candidate(n + 1_000);
+                    let new = landing_at(&other, Site::ChunkRemove);
+                    assert!(later.learn(&other, &coverage, &overlaps, &new));
+                    assert_eq!(ahead.program, later.candidate(n).program, "candidate {n}");
+                }
+                None => mutants += 1,
+            }
+        }
+        assert!(
+            fresh > 0 && mutants > fresh,
+            "{fresh} fresh, {mutants} mutants"
+        );
     }
 
     #[test]

@@ -112,8 +112,10 @@ impl Platform for Shuttle {
         blocking(|| handle.join())
     }
 
+    /// The current task's id, read without `shuttle::thread::current()`, which also
+    /// clones the task's name: this runs at every event the oracle hears.
     fn thread_id() -> u64 {
-        usize::from(::shuttle::thread::current().id()) as u64
+        usize::from(ExecutionState::me()) as u64
     }
 
     /// Shuttle's own answer: whether it is unwinding the task's stack to tear the failed
