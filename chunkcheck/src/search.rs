@@ -137,8 +137,7 @@ impl Stream {
 
     /// Candidate `number`: drawn fresh, or (guided) a mutant of a corpus entry.
     pub fn candidate(&self, number: usize) -> Drawn {
-        let seed = self.seed.wrapping_add(number as u64);
-        let mut rng = Rng::new(seed ^ MUTATION_SALT);
+        let (seed, mut rng) = self.seeds(number);
         let program = match self.drawn_fresh(&mut rng) {
             true => generate_with(seed, &self.weights),
             false => {
@@ -164,14 +163,14 @@ impl Stream {
     /// (every candidate of a random search; a guided one once the corpus has an entry, as
     /// a corpus only grows): it can run before the candidates ahead of it are learnt.
     pub fn ahead(&self, number: usize) -> Option<Drawn> {
+        let settled = self.search == Search::Random || !self.corpus.is_empty();
+        (settled && self.drawn_fresh(&mut self.seeds(number).1)).then(|| self.candidate(number))
+    }
+
+    /// Candidate `number`'s schedule seed, and the generator of its mutation choices.
+    fn seeds(&self, number: usize) -> (u64, Rng) {
         let seed = self.seed.wrapping_add(number as u64);
-        let fresh = match self.search {
-            Search::Random => true,
-            Search::Guided => {
-                !self.corpus.is_empty() && self.drawn_fresh(&mut Rng::new(seed ^ MUTATION_SALT))
-            }
-        };
-        fresh.then(|| self.candidate(number))
+        (seed, Rng::new(seed ^ MUTATION_SALT))
     }
 
     /// Whether the candidate whose mutation choices `rng` makes is drawn fresh, given the
